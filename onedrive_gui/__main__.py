@@ -1,0 +1,25 @@
+"""Entry point: ``onedrive-gui`` / ``python -m onedrive_gui``.
+
+With no subcommand the desktop app starts; subcommands give a command line over the same
+core. ``--version`` answers before anything heavy (msal, requests, Qt) is imported.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["--version"], ["-V"]):
+        from onedrive_gui import __version__
+
+        print(f"onedrive-gui {__version__}")
+        return 0
+    from onedrive_gui.cli import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

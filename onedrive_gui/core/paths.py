@@ -1,0 +1,60 @@
+"""Where the app keeps its files, from platformdirs, built explicitly (no import-time work)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from onedrive_gui import APP_NAME
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The app's directories. Build with :meth:`default` or pass explicit paths (tests)."""
+
+    config_dir: Path
+    data_dir: Path
+    cache_dir: Path
+    log_dir: Path
+
+    @classmethod
+    def default(cls) -> AppPaths:
+        import platformdirs
+
+        dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+        return cls(
+            config_dir=Path(dirs.user_config_dir),
+            data_dir=Path(dirs.user_data_dir),
+            cache_dir=Path(dirs.user_cache_dir),
+            log_dir=Path(dirs.user_log_dir),
+        )
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
+    def rclone_config(self) -> Path:
+        """The app's own rclone config, encrypted with rclone's config encryption."""
+        return self.data_dir / "rclone.conf"
+
+    @property
+    def rclone_cache_dir(self) -> Path:
+        """rclone's VFS cache; kept across restarts so pending uploads survive."""
+        return self.cache_dir / "rclone"
+
+    @property
+    def rclone_log(self) -> Path:
+        return self.log_dir / "rclone.log"
+
+    @property
+    def app_log(self) -> Path:
+        return self.log_dir / "onedrive-gui.log"
+
+    def ensure(self) -> None:
+        """Create the directories, readable by the user only."""
+        for d in (self.config_dir, self.data_dir, self.cache_dir, self.log_dir):
+            d.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                d.chmod(0o700)
