@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the test suite with the real services it needs: a private D-Bus session with an
+# unlocked gnome-keyring (Secret Service) and a virtual X display. Arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+keyring_home=$(mktemp -d)
+trap 'rm -rf "$keyring_home"' EXIT
+export ONEDRIVE_GUI_TEST_KEYRING_HOME="$keyring_home"
+exec dbus-run-session -- bash -c '
+  set -e
+  # The keyring daemon keeps its files in a throwaway data dir, unlocked with a fixed password.
+  eval "$(printf test | XDG_DATA_HOME="$ONEDRIVE_GUI_TEST_KEYRING_HOME" \
+      gnome-keyring-daemon --unlock --components=secrets)"
+  export GNOME_KEYRING_CONTROL
+  exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest "$@"
+' test.sh "$@"

@@ -1,0 +1,1 @@
+"""pytest fixtures for the emulated Microsoft cloud (filled in by the fakecloud work)."""
