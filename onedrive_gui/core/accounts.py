@@ -1,0 +1,248 @@
+"""AccountService: the UI-free facade the command line and the desktop app both call.
+
+It ties the pieces together — sign-in, drive discovery, the keyring, the encrypted
+rclone config and the settings file — and keeps each change all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from onedrive_gui.core.errors import AppError, RcloneError, ValidationError
+from onedrive_gui.core.graph import DriveInfo, GraphClient, UserInfo
+from onedrive_gui.core.loopback import DEFAULT_PORT
+from onedrive_gui.core.oauth import SignIn, TokenResult
+from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.rclone import remotes
+from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.settings import Account, AppSettings, MountOptions, SettingsStore
+from onedrive_gui.core.validation import (
+    clean_secret,
+    validate_account_name,
+    validate_client_id,
+    validate_tenant,
+)
+
+log = logging.getLogger(__name__)
+
+
+class AccountService:
+    """Accounts: add, list, re-authorize, rotate the secret, remove."""
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        *,
+        secrets: SecretStore | None = None,
+        store: SettingsStore | None = None,
+    ) -> None:
+        from onedrive_gui.core.engine import RcloneEngine
+
+        self.paths = paths
+        self.secrets = secrets or SecretStore()
+        self.store = store or SettingsStore(paths.settings_file)
+        self._settings: AppSettings | None = None
+        self._lock = threading.RLock()
+        self._engine: RcloneEngine | None = None
+        self._engine_cls = RcloneEngine
+
+    # settings -----------------------------------------------------------------
+    @property
+    def settings(self) -> AppSettings:
+        with self._lock:
+            if self._settings is None:
+                self._settings = self.store.load()
+            return self._settings
+
+    def save_settings(self, settings: AppSettings) -> None:
+        with self._lock:
+            self.store.save(settings)
+            self._settings = settings
+            if self._engine is not None:
+                self._engine.rclone_path = settings.rclone_path
+
+    def account(self, name: str) -> Account:
+        return self.settings.account(name)
+
+    @property
+    def engine(self) -> Any:
+        """The app's :class:`~onedrive_gui.core.engine.RcloneEngine` (built lazily)."""
+        with self._lock:
+            if self._engine is None:
+                self._engine = self._engine_cls(
+                    self.paths,
+                    self.secrets,
+                    rclone_path=self.settings.rclone_path,
+                )
+            return self._engine
+
+    # sign-in --------------------------------------------------------------------
+    def sign_in(
+        self,
+        client_id: str,
+        client_secret: str,
+        tenant: str = "common",
+        *,
+        port: int = DEFAULT_PORT,
+        timeout: float = 300.0,
+    ) -> SignIn:
+        """A new interactive sign-in (not started): call start(), open the URL, wait()."""
+        return SignIn(
+            validate_client_id(client_id),
+            clean_secret(client_secret)[0],
+            tenant=validate_tenant(tenant),
+            port=port,
+            timeout=timeout,
+        )
+
+    def discover(self, token: TokenResult) -> tuple[UserInfo, list[DriveInfo]]:
+        graph = GraphClient(token.access_token)
+        return graph.me(), graph.drives()
+
+    # accounts -------------------------------------------------------------------
+    def add_account(
+        self,
+        name: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        tenant: str,
+        token: TokenResult,
+        user: UserInfo,
+        drive: DriveInfo,
+        secret_expires: date | None,
+        mount_point: str | None,
+        auto_mount: bool = False,
+        options: MountOptions | None = None,
+    ) -> Account:
+        """Keyring secret + encrypted rclone remote + settings entry, or nothing at all."""
+        with self._lock:
+            settings = self.settings
+            name = validate_account_name(name, settings.names())
+            client_id = validate_client_id(client_id)
+            secret = clean_secret(client_secret)[0]
+            tenant = validate_tenant(tenant)
+            opts = options or MountOptions()
+            opts.validate()
+            self.secrets.check()
+            rc = self.engine.client()
+            if name in remotes.remote_names(rc):
+                raise ValidationError(
+                    "Name already used",
+                    f"The app's rclone config already has a remote named '{name}'.",
+                    "Pick another name.",
+                )
+            account = Account(
+                name=name,
+                client_id=client_id,
+                tenant=tenant,
+                display_name=user.display_name,
+                username=user.email,
+                drive_id=drive.id,
+                drive_type=drive.drive_type,
+                drive_name=drive.name,
+                secret_expires=secret_expires,
+                last_sign_in=datetime.now(UTC),
+                last_token_refresh=datetime.now(UTC),
+                mount_point=mount_point,
+                auto_mount=auto_mount,
+                options=opts,
+            )
+            done: list[Callable[[], None]] = []
+            try:
+                self.secrets.set_client_secret(name, secret)
+                done.append(lambda: self.secrets.delete_client_secret(name))
+                remotes.create_onedrive_remote(
+                    rc,
+                    name,
+                    client_id=client_id,
+                    client_secret=secret,
+                    token_json=token.rclone_token_json(),
+                    drive_id=drive.id,
+                    drive_type=drive.drive_type,
+                    tenant=tenant,
+                )
+                done.append(lambda: remotes.delete_remote(self.engine.client(), name))
+                new = replace(settings, accounts=[*settings.accounts, account])
+                self.save_settings(new)
+            except BaseException:
+                for undo in reversed(done):
+                    try:
+                        undo()
+                    except AppError as undo_err:
+                        log.error("could not undo a step of adding %s: %s", name, undo_err)
+                raise
+            return account
+
+    def remove_account(self, name: str) -> None:
+        """Delete the remote, the keyring entry and the settings entry."""
+        with self._lock:
+            settings = self.settings
+            account = settings.account(name)
+            rc = self.engine.client()
+            if account.name in remotes.remote_names(rc):
+                remotes.delete_remote(rc, account.name)
+            self.secrets.delete_client_secret(account.name)
+            self.save_settings(
+                replace(settings, accounts=[a for a in settings.accounts if a.name != name])
+            )
+
+    def reauthorize(self, name: str, token: TokenResult) -> None:
+        """Replace the account's token in place (after a new consent)."""
+        with self._lock:
+            account = self.account(name)
+            remotes.update_token(self.engine.client(), account.name, token.rclone_token_json())
+            now = datetime.now(UTC)
+            self._update_account(
+                replace(account, last_sign_in=now, last_token_refresh=now)
+            )
+
+    def set_client_secret(self, name: str, secret: str, expires: date | None) -> None:
+        """Rotate the client secret: keyring (source of truth) and rclone's encrypted config."""
+        with self._lock:
+            account = self.account(name)
+            value = clean_secret(secret)[0]
+            old = self.secrets.get_client_secret(account.name)
+            self.secrets.set_client_secret(account.name, value)
+            try:
+                remotes.update_client_secret(self.engine.client(), account.name, value)
+            except BaseException:
+                self.secrets.set_client_secret(account.name, old)
+                raise
+            self._update_account(replace(account, secret_expires=expires))
+
+    def update_account(self, account: Account) -> None:
+        with self._lock:
+            self._update_account(account)
+
+    def _update_account(self, account: Account) -> None:
+        settings = self.settings
+        accounts = [account if a.name == account.name else a for a in settings.accounts]
+        self.save_settings(replace(settings, accounts=accounts))
+
+    def token_expiry(self, name: str) -> datetime | None:
+        """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""
+        data = remotes.get_remote(self.engine.client(), name)
+        raw = data.get("token")
+        if not raw:
+            return None
+        try:
+            expiry = json.loads(raw).get("expiry")
+            return datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+        except (ValueError, AttributeError) as exc:
+            raise RcloneError(
+                "Unreadable token",
+                f"The token of '{name}' in the rclone config cannot be read ({type(exc).__name__}).",
+                "Re-authorize the account.",
+            ) from exc
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.stop()
