@@ -1,0 +1,196 @@
+"""Account commands: add, list, remove, reauth, set-secret."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from typing import Any
+
+from onedrive_gui.core.errors import ValidationError
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a date: use YYYY-MM-DD (the secret's 'Expires' column)"
+        ) from None
+
+
+def register(sub: Any) -> None:
+    add = sub.add_parser("add", help="add a OneDrive account (sign in, pick a drive, save)")
+    add.add_argument("name", help="account name, also the rclone remote name (A-Z, 0-9, _)")
+    add.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    add.add_argument("--tenant", default="common", help="common, consumers, organizations or an ID")
+    add.add_argument("--drive-id", help="drive to use (default: the account's own drive)")
+    add.add_argument("--secret-expires", type=_date, help="the secret's expiry date, YYYY-MM-DD")
+    add.add_argument("--mount-point", help="where to mount (default: ~/OneDrive/<name> or Z:)")
+    add.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
+    add.add_argument("--port", type=int, default=None, help="loopback port (default 53682)")
+    add.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser")
+    add.set_defaults(func=cmd_add)
+
+    ls = sub.add_parser("list", help="list accounts, drives, mount points and state")
+    ls.set_defaults(func=cmd_list)
+
+    rm = sub.add_parser("remove", help="remove an account: remote, settings and keyring entries")
+    rm.add_argument("name")
+    rm.set_defaults(func=cmd_remove)
+
+    re = sub.add_parser("reauth", help="sign in again and replace the token in place")
+    re.add_argument("name")
+    re.add_argument("--no-browser", action="store_true")
+    re.add_argument("--port", type=int, default=None)
+    re.add_argument("--timeout", type=float, default=300.0)
+    re.set_defaults(func=cmd_reauth)
+
+    ss = sub.add_parser("set-secret", help="rotate the client secret (read from stdin)")
+    ss.add_argument("name")
+    ss.add_argument("--expires", type=_date, help="the new secret's expiry date, YYYY-MM-DD")
+    ss.set_defaults(func=cmd_set_secret)
+
+
+def _service() -> Any:
+    from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.paths import AppPaths
+
+    return AccountService(AppPaths.default())
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from onedrive_gui.cli.authorize import interactive_sign_in, read_client_secret
+    from onedrive_gui.core.mountpoints import default_mount_point
+    from onedrive_gui.core.validation import validate_account_name, validate_client_id
+
+    service = _service()
+    try:
+        name = validate_account_name(args.name, service.settings.names())
+        client_id = validate_client_id(args.client_id)
+        service.secrets.check()  # refuse before the user spends time in the browser
+        secret = read_client_secret()
+        token = interactive_sign_in(
+            client_id, secret, tenant=args.tenant, no_browser=args.no_browser,
+            port=args.port, timeout=args.timeout,
+        )
+        _say("Looking up your drives...")
+        user, drives = service.discover(token)
+        if args.drive_id:
+            matches = [d for d in drives if d.id == args.drive_id]
+            if not matches:
+                raise ValidationError(
+                    "Drive not found",
+                    f"{user.email} has no drive with ID '{args.drive_id}'.",
+                    "Run the command without --drive-id to see the drives found.",
+                )
+            drive = matches[0]
+        else:
+            if len(drives) > 1:
+                _say(f"{len(drives)} drives found; using the default one. Others:")
+                for d in drives[1:]:
+                    _say(f"  --drive-id {d.id}  {d.name} ({d.drive_type})")
+            drive = drives[0]
+        mount_point = args.mount_point or default_mount_point(name)
+        account = service.add_account(
+            name,
+            client_id=client_id,
+            client_secret=secret,
+            tenant=args.tenant,
+            token=token,
+            user=user,
+            drive=drive,
+            secret_expires=args.secret_expires,
+            mount_point=mount_point,
+        )
+    finally:
+        service.shutdown()
+    print(
+        f"Added '{account.name}': {drive.name} ({drive.drive_type}) of "
+        f"{user.display_name} <{user.email}>. Mount it with: onedrive-gui mount {account.name}"
+    )
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.mountpoints import is_mount_point
+
+    service = _service()
+    settings = service.settings
+    if not settings.accounts:
+        print("No accounts yet. Add one with: onedrive-gui add <name> --client-id <GUID>")
+        return 0
+    header = ("NAME", "ACCOUNT", "DRIVE", "MOUNT POINT", "STATE", "SECRET EXPIRES", "LAST SIGN-IN")
+    rows = [header]
+    for a in settings.accounts:
+        mounted = bool(a.mount_point) and is_mount_point(a.mount_point)
+        rows.append((
+            a.name,
+            a.username or "",
+            f"{a.drive_name or a.drive_id} ({a.drive_type})",
+            a.mount_point or "-",
+            "mounted" if mounted else "unmounted",
+            a.secret_expires.isoformat() if a.secret_expires else "unknown",
+            a.last_sign_in.strftime("%Y-%m-%d %H:%M") if a.last_sign_in else "-",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.errors import MountError
+    from onedrive_gui.core.mountpoints import is_mount_point
+
+    service = _service()
+    try:
+        account = service.account(args.name)
+        if account.mount_point and is_mount_point(account.mount_point):
+            raise MountError(
+                "Account is mounted",
+                f"'{account.name}' is mounted on {account.mount_point}.",
+                "Unmount it first (stop its 'onedrive-gui mount' or use the tray), then retry.",
+            )
+        service.remove_account(account.name)
+    finally:
+        service.shutdown()
+    print(f"Removed '{args.name}' (rclone remote, keyring entry and settings).")
+    return 0
+
+
+def cmd_reauth(args: argparse.Namespace) -> int:
+    from onedrive_gui.cli.authorize import interactive_sign_in
+
+    service = _service()
+    try:
+        account = service.account(args.name)
+        secret = service.secrets.get_client_secret(account.name)
+        token = interactive_sign_in(
+            account.client_id, secret, tenant=account.tenant, no_browser=args.no_browser,
+            port=args.port, timeout=args.timeout,
+        )
+        service.reauthorize(account.name, token)
+    finally:
+        service.shutdown()
+    print(f"Signed in again: the token of '{args.name}' was replaced.")
+    return 0
+
+
+def cmd_set_secret(args: argparse.Namespace) -> int:
+    from onedrive_gui.cli.authorize import read_client_secret
+
+    service = _service()
+    try:
+        account = service.account(args.name)
+        secret = read_client_secret()
+        service.set_client_secret(account.name, secret, args.expires)
+    finally:
+        service.shutdown()
+    when = f", expires {args.expires.isoformat()}" if args.expires else ""
+    print(f"Client secret of '{args.name}' replaced{when}.")
+    return 0

@@ -1,0 +1,124 @@
+"""``onedrive-gui mount NAME``: mount in the foreground, unmount safely on Ctrl-C/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from dataclasses import replace
+from types import FrameType
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "mount",
+        help="mount an account in the foreground (Ctrl-C unmounts after uploads finish)",
+    )
+    p.add_argument("name")
+    p.add_argument("--mount-point", help="folder (Linux/macOS) or drive letter (Windows)")
+    p.set_defaults(func=run)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class _Stop:
+    """Counts Ctrl-C / SIGTERM presses; the first asks for a safe stop."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.presses = 0
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.presses += 1
+        self.event.set()
+
+
+def _ask_abandon(count: int) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        return True  # SIGTERM twice / no terminal: the caller insists
+    _say(
+        f"{count} upload(s) are still pending. If you stop now they stay in the cache and are "
+        "uploaded the next time you mount this account."
+    )
+    try:
+        answer = input("Stop anyway? [y/N] ")
+    except (EOFError, KeyboardInterrupt):
+        return True
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
+    from onedrive_gui.core.mounts import MountManager, MountStatus
+    from onedrive_gui.core.paths import AppPaths
+
+    service = AccountService(AppPaths.default())
+    account = service.account(args.name)
+    wanted = args.mount_point or account.mount_point or default_mount_point(account.name)
+    mount_point = prepare_mount_point(wanted)
+    if mount_point != account.mount_point:
+        service.update_account(replace(account, mount_point=mount_point))
+
+    last: dict[str, str] = {}
+
+    def on_change(st: MountStatus) -> None:
+        line = st.state.name.lower()
+        if st.error:
+            line += f": {st.error}"
+        if st.pending_uploads:
+            line += f", {st.pending_uploads} upload(s) pending"
+        if st.retry_after:
+            line += f" (the cloud asked to wait {st.retry_after:.0f} s)"
+        if last.get(st.name) != line:
+            last[st.name] = line
+            _say(f"[{st.name}] {line}")
+
+    def on_event(kind: str, text: str) -> None:
+        _say(text)
+
+    stop = _Stop()
+    old_int = signal.signal(signal.SIGINT, stop)
+    old_term = signal.signal(signal.SIGTERM, stop)
+    manager = MountManager(service.engine.new_rcd, on_change=on_change, on_event=on_event)
+    try:
+        mount_opt, vfs_opt = account.options.to_rc()
+        manager.mount(account.name, f"{account.name}:", mount_point, mount_opt, vfs_opt)
+        print(f"Mounted '{account.name}' on {mount_point}. Press Ctrl-C to unmount.", flush=True)
+        while not stop.event.wait(0.5):
+            pass
+        stop.event.clear()
+        pending = manager.status(account.name).pending_uploads
+        if pending:
+            _say(f"Waiting for {pending} upload(s) to finish before unmounting "
+                 "(Ctrl-C again to stop anyway)...")
+        while True:
+            done = manager.wait_for_uploads(
+                account.name,
+                timeout=1.0,
+                on_progress=lambda n: None,
+            )
+            if done:
+                break
+            if stop.event.is_set():
+                stop.event.clear()
+                count = manager.status(account.name).pending_uploads
+                if count == 0 or _ask_abandon(count):
+                    break
+                _say("Still waiting for the uploads...")
+        _say("Unmounting...")
+        manager.unmount(account.name, force=True)
+        manager.shutdown()
+        _say(f"Unmounted '{account.name}'.")
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+        try:
+            manager.shutdown()
+        finally:
+            service.shutdown()

@@ -1,0 +1,46 @@
+"""``onedrive-gui rclone -- <args>``: the located rclone with the app's config injected."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from typing import Any
+
+from onedrive_gui.core.errors import ValidationError
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "rclone",
+        help="run rclone with the app's (encrypted) config, e.g. rclone -- ls work:",
+        description="Runs the app's rclone with its encrypted config; the config password "
+        "is passed in the environment, never on the command line.",
+    )
+    p.add_argument("rclone_args", nargs=argparse.REMAINDER, help="arguments for rclone")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.paths import AppPaths
+
+    rargs = list(args.rclone_args)
+    if rargs[:1] == ["--"]:
+        rargs = rargs[1:]
+    if not rargs:
+        raise ValidationError(
+            "No rclone command",
+            "Nothing to run.",
+            "Give rclone's arguments after --, e.g. onedrive-gui rclone -- ls work:",
+        )
+    service = AccountService(AppPaths.default())
+    engine = service.engine
+    password = engine.config_password(create=False)
+    env = dict(os.environ, RCLONE_CONFIG_PASS=password)
+    cmd = [str(engine.binary.path), "--config", str(engine.config_path), "--ask-password=false"]
+    kwargs: dict[str, Any] = {}
+    if sys.platform == "win32":
+        kwargs["creationflags"] = 0  # a console command: keep the console
+    return subprocess.call([*cmd, *rargs], env=env, **kwargs)
