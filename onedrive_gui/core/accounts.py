@@ -238,7 +238,8 @@ class AccountService:
         except (ValueError, AttributeError) as exc:
             raise RcloneError(
                 "Unreadable token",
-                f"The token of '{name}' in the rclone config cannot be read ({type(exc).__name__}).",
+                f"The token of '{name}' in the rclone config cannot be read "
+                f"({type(exc).__name__}).",
                 "Re-authorize the account.",
             ) from exc
 
