@@ -1,0 +1,35 @@
+"""Secrets never reach a log record, at any level."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from onedrive_gui.core.logging_setup import redact, register_secret, setup_logging
+
+
+def test_registered_secret_and_token_shapes_are_redacted(tmp_path: Path) -> None:
+    log_file = tmp_path / "app.log"
+    setup_logging(verbosity=2, log_file=log_file)
+    register_secret("Q~supersecretvalue123")
+    log = logging.getLogger("test.redact")
+    log.debug("secret is %s", "Q~supersecretvalue123")
+    log.info("POST body refresh_token=0.AAAA-bbbb&client_secret=xyz123&grant_type=refresh")
+    log.warning("header Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.payload.sig")
+    try:
+        raise ValueError("failed with Q~supersecretvalue123")
+    except ValueError:
+        log.exception("boom")
+    for h in logging.getLogger().handlers:
+        h.flush()
+    text = log_file.read_text()
+    assert "secret is ***" in text
+    assert "Q~supersecretvalue123" not in text
+    assert "0.AAAA-bbbb" not in text and "xyz123" not in text
+    assert "eyJ0eXAiOiJKV1QiLCJhbGciOi" not in text
+    assert "grant_type=refresh" in text  # the rest of the line stays readable
+    assert "ValueError" in text
+
+
+def test_redact_keeps_ordinary_text() -> None:
+    assert redact("mounted work on /home/u/OneDrive/work") == "mounted work on /home/u/OneDrive/work"
