@@ -1,0 +1,73 @@
+"""Reminders the tray shows: client secrets about to expire, tokens about to go stale.
+
+Microsoft does not let the app read a secret's expiry with delegated permissions, so the
+user types it in (wizard, ``--secret-expires``); refresh tokens expire after 90 days
+without use, so an account idle for 80 days gets a nudge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+SECRET_WARNING_DAYS = 30
+TOKEN_IDLE_WARNING_DAYS = 80
+TOKEN_LIFETIME_DAYS = 90
+
+
+class _AccountLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def secret_expires(self) -> date | None: ...
+    @property
+    def last_token_refresh(self) -> datetime | None: ...
+    @property
+    def last_sign_in(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str  # "secret-expiring" | "secret-expired" | "token-idle"
+    account: str
+    title: str
+    text: str
+
+
+def due_reminders(accounts: Iterable[_AccountLike], now: datetime | None = None) -> list[Reminder]:
+    now = now or datetime.now(UTC)
+    today = now.date()
+    out: list[Reminder] = []
+    for a in accounts:
+        if a.secret_expires is not None:
+            days = (a.secret_expires - today).days
+            if days < 0:
+                out.append(Reminder(
+                    "secret-expired", a.name, f"{a.name}: client secret expired",
+                    f"The client secret expired on {a.secret_expires.isoformat()}: the drive "
+                    "stops working when its token needs renewing. Create a new secret in the "
+                    "Azure portal (Certificates & secrets) and enter it in Settings.",
+                ))
+            elif days <= SECRET_WARNING_DAYS:
+                when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+                out.append(Reminder(
+                    "secret-expiring", a.name, f"{a.name}: client secret expires {when}",
+                    f"The client secret expires on {a.secret_expires.isoformat()}. Create a new "
+                    "one in the Azure portal (Certificates & secrets) and enter it in Settings.",
+                ))
+        last_use = a.last_token_refresh or a.last_sign_in
+        if last_use is not None:
+            idle = now - last_use
+            if idle >= timedelta(days=TOKEN_IDLE_WARNING_DAYS):
+                left = TOKEN_LIFETIME_DAYS - idle.days
+                text = (
+                    f"'{a.name}' has not been used for {idle.days} days. Microsoft ends the "
+                    "sign-in after 90 days without use: "
+                    + (f"mount it within {left} days to keep it." if left > 0
+                       else "sign in again (Re-authorize in Settings).")
+                )
+                out.append(Reminder("token-idle", a.name, f"{a.name}: sign-in about to lapse",
+                                    text))
+    return out
