@@ -1,0 +1,302 @@
+"""One ``rclone rcd`` on loopback, owned and stopped by the app.
+
+Secrets reach rclone only through the child's environment (RCLONE_CONFIG_PASS,
+RCLONE_RC_USER, RCLONE_RC_PASS), never through argv. rclone runs in its own session /
+process group so that Ctrl-C in a terminal does not kill it before pending uploads are done;
+the app stops it itself with ``core/quit`` (which unmounts cleanly).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.logging_setup import redact, register_secret
+from onedrive_gui.core.rclone.binary import RcloneBinary, child_env
+from onedrive_gui.core.rclone.rc import DECRYPT_FAILED_MARK, RcCallError, RcClient
+
+log = logging.getLogger(__name__)
+
+_PORT_IN_USE_MARKS = ("address already in use", "only one usage of each socket address")
+_PORT_ATTEMPTS = 5
+_LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "ERROR")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _popen_flags() -> dict[str, Any]:
+    if sys.platform == "win32":
+        return {
+            "creationflags": subprocess.CREATE_NO_WINDOW | subprocess.CREATE_NEW_PROCESS_GROUP
+        }
+    return {"start_new_session": True}
+
+
+def _touch_private(path: Path) -> None:
+    """Create *path* readable by the user only (rclone would create it 0640 / 0644)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.close(fd)
+    if os.name == "posix":
+        path.chmod(0o600)
+
+
+def wrong_password_error(config_path: Path) -> RcloneError:
+    return RcloneError(
+        "rclone config password is wrong",
+        f"rclone cannot decrypt the app's rclone config ({config_path}) with the password "
+        "from your keyring. The config file was left untouched.",
+        "If you restored or changed your keyring, restore the matching password entry. "
+        "Otherwise remove the accounts and add them again.",
+    )
+
+
+class Rcd:
+    """A ``rclone rcd`` child process and the rc client talking to it."""
+
+    def __init__(
+        self,
+        binary: RcloneBinary,
+        *,
+        config_path: Path,
+        config_password: str | None,
+        cache_dir: Path,
+        log_file: Path,
+        log_level: str = "INFO",
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        level = log_level.upper()
+        if level not in _LOG_LEVELS:
+            raise RcloneError(
+                "Bad rclone log level",
+                f"'{log_level}' is not an rclone log level.",
+                f"Use one of {', '.join(_LOG_LEVELS)}.",
+            )
+        self.binary = binary
+        self.config_path = Path(config_path)
+        self._config_password = config_password
+        self.cache_dir = Path(cache_dir)
+        self.log_file = Path(log_file)
+        self.log_level = level
+        self.extra_args = list(extra_args)
+        self.url: str | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._client: RcClient | None = None
+        self._lock = threading.RLock()
+        register_secret(config_password)
+
+    # ---- state ----------------------------------------------------------------------
+
+    @property
+    def client(self) -> RcClient:
+        if self._client is None:
+            raise RcloneError(
+                "rclone is not running",
+                "The app's rclone was not started yet.",
+                "Start it first (this is a bug in the app if you see it).",
+            )
+        return self._client
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        proc = self._proc
+        return proc is not None and proc.poll() is None
+
+    # ---- start ----------------------------------------------------------------------
+
+    def start(self, timeout: float = 15.0) -> RcClient:
+        with self._lock:
+            if self.alive():
+                return self.client
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            _touch_private(self.log_file)
+            last: RcloneError | None = None
+            for _ in range(_PORT_ATTEMPTS):
+                try:
+                    return self._start_once(_free_port(), timeout)
+                except _PortTaken as exc:
+                    last = exc
+                    log.info("rclone rc port was taken meanwhile; retrying with another")
+            assert last is not None
+            raise last
+
+    def _argv(self, port: int) -> list[str]:
+        return [
+            str(self.binary.path),
+            "rcd",
+            "--rc-addr",
+            f"127.0.0.1:{port}",
+            "--config",
+            str(self.config_path),
+            "--cache-dir",
+            str(self.cache_dir),
+            "--log-file",
+            str(self.log_file),
+            "--log-level",
+            self.log_level,
+            "--ask-password=false",
+            *self.extra_args,
+        ]
+
+    def _start_once(self, port: int, timeout: float) -> RcClient:
+        user = "onedrive-gui-" + secrets.token_hex(4)
+        password = secrets.token_urlsafe(32)
+        register_secret(password)
+        extra = {"RCLONE_RC_USER": user, "RCLONE_RC_PASS": password}
+        if self._config_password is not None:
+            extra["RCLONE_CONFIG_PASS"] = self._config_password
+        log_offset = self.log_file.stat().st_size
+        with open(self.log_file, "ab") as stderr:
+            try:
+                proc = subprocess.Popen(
+                    self._argv(port),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    env=child_env(extra),
+                    close_fds=True,
+                    **_popen_flags(),
+                )
+            except OSError as exc:
+                raise RcloneError(
+                    "rclone cannot be started",
+                    f"Starting {self.binary.path} failed: {exc.strerror or exc}.",
+                    "Check the rclone path in Settings, or reinstall the app.",
+                ) from exc
+        self._proc = proc
+        url = f"http://127.0.0.1:{port}"
+        client = RcClient(url, user, password)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                code = proc.poll()
+                if code is not None:
+                    raise self._exit_error(code, log_offset)
+                try:
+                    client.call("rc/noop", timeout=2)
+                    break
+                except RcCallError:
+                    raise
+                except RcloneError:
+                    if time.monotonic() > deadline:
+                        raise RcloneError(
+                            "rclone did not start",
+                            f"rclone did not answer on {url} within {timeout:.0f} s."
+                            + self._tail_text(log_offset),
+                            "See the rclone log for details; then restart the app.",
+                        ) from None
+                    time.sleep(0.1)
+            self._check_config(client)
+        except BaseException:
+            client.close()
+            self._kill()
+            raise
+        self.url = url
+        self._client = client
+        log.info("rclone rcd started (pid %s, %s)", proc.pid, url)
+        return client
+
+    def _check_config(self, client: RcClient) -> None:
+        """rcd loads its config lazily: a wrong password shows only on the first config use."""
+        try:
+            client.call("config/listremotes", timeout=10)
+        except RcCallError as exc:
+            if DECRYPT_FAILED_MARK in exc.error_text or "password" in exc.error_text.lower():
+                raise wrong_password_error(self.config_path) from None
+            raise RcloneError(
+                "rclone cannot read its config",
+                f"rclone cannot load the app's config ({self.config_path}): {exc.error_text}",
+                "See the rclone log for details. The config file was left untouched.",
+            ) from None
+
+    def _exit_error(self, code: int, log_offset: int) -> RcloneError:
+        tail = self._read_tail(log_offset)
+        low = tail.lower()
+        if any(m in low for m in _PORT_IN_USE_MARKS):
+            return _PortTaken(
+                "rclone did not start",
+                "The port chosen for rclone's remote control was taken.",
+                "Try again.",
+            )
+        if DECRYPT_FAILED_MARK in low or "most likely wrong password" in low:
+            return wrong_password_error(self.config_path)
+        return RcloneError(
+            "rclone did not start",
+            f"rclone exited at once with code {code}." + self._tail_text(log_offset),
+            "See the rclone log for details; then restart the app.",
+        )
+
+    def _read_tail(self, offset: int, max_lines: int = 12) -> str:
+        try:
+            with open(self.log_file, "rb") as f:
+                f.seek(offset)
+                data = f.read()[-20000:]
+        except OSError:
+            return ""
+        lines = [
+            ln
+            for ln in data.decode("utf-8", "replace").splitlines()
+            if ln.strip() and not ln.startswith(("\t", "goroutine "))
+        ]
+        return redact("\n".join(lines[-max_lines:]))
+
+    def _tail_text(self, offset: int) -> str:
+        tail = self._read_tail(offset)
+        return f"\nrclone's log says:\n{tail}" if tail else ""
+
+    # ---- stop -----------------------------------------------------------------------
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """``core/quit`` (rclone unmounts cleanly), then terminate, then kill."""
+        with self._lock:
+            proc = self._proc
+            if proc is None:
+                return
+            if proc.poll() is None and self._client is not None:
+                try:
+                    self._client.call("core/quit", timeout=min(timeout, 10.0))
+                except RcloneError as exc:
+                    # rclone may exit before answering; terminate/kill below handle the rest.
+                    log.info("rclone core/quit: %s", exc.message)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("rclone did not quit within %.0f s; terminating it", timeout)
+                self._kill()
+            if self._client is not None:
+                self._client.close()
+            log.info("rclone rcd stopped (pid %s, exit code %s)", proc.pid, proc.returncode)
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+            return
+        except subprocess.TimeoutExpired:
+            log.warning("rclone did not terminate; killing it")
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+class _PortTaken(RcloneError):
+    """The chosen rc port was bound by someone else between choosing and rclone's bind."""
