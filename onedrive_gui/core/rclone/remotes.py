@@ -1,0 +1,282 @@
+"""The app's rclone config: encrypted by rclone, remotes written by rclone itself over rc.
+
+We never write the config file. A new config is encrypted with ``rclone config encryption
+set`` (password on stdin, never argv); remotes are created with rc ``config/create`` on the
+rcd started with RCLONE_CONFIG_PASS, so rclone writes them encrypted.
+
+OneDrive pitfalls (DESIGN §6): rclone's OneDrive config wizard may run its own OAuth
+(port 53682) or loop over Graph. Every create/update therefore passes drive_id + drive_type,
+``config_refresh_token=false`` and ``nonInteractive``, with a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from onedrive_gui.core.errors import RcloneError, ValidationError
+from onedrive_gui.core.logging_setup import redact, register_secret
+from onedrive_gui.core.rclone.binary import RcloneBinary, child_env, subprocess_flags
+from onedrive_gui.core.rclone.process import wrong_password_error
+from onedrive_gui.core.rclone.rc import RcClient
+
+log = logging.getLogger(__name__)
+
+ENCRYPTED_MARK = b"RCLONE_ENCRYPT_V0:"
+DRIVE_TYPES = ("personal", "business", "documentLibrary")
+CONFIG_TIMEOUT = 30.0
+_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+# Keys that steer rclone's config wizard; never stored, but keep it off the network.
+_NON_INTERACTIVE = {"config_refresh_token": "false"}
+_OPT = {"nonInteractive": True}
+
+
+def validate_remote_name(name: str) -> str:
+    if not _NAME.match(name or ""):
+        raise ValidationError(
+            "Invalid remote name",
+            f"'{name}' cannot be used as an rclone remote name.",
+            "Use letters, digits and '_' only (up to 64 characters).",
+        )
+    return name
+
+
+def is_encrypted(config_path: Path) -> bool:
+    try:
+        with open(config_path, "rb") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        return False
+    return ENCRYPTED_MARK in head
+
+
+def encrypt_config(binary: RcloneBinary, config_path: Path, password: str) -> None:
+    """Make *config_path* an rclone-encrypted config with *password*.
+
+    Missing or plain file: ``rclone config encryption set`` encrypts it (an empty config
+    when missing). Already encrypted: only checks that *password* opens it (a wrong one
+    raises and leaves the file untouched). The password goes to rclone on stdin.
+    """
+    if not password:
+        raise RcloneError(
+            "No config password",
+            "An empty password cannot encrypt the rclone config.",
+            "This is a bug in the app; please report it.",
+        )
+    register_secret(password)
+    config_path = Path(config_path)
+    config_path.parent.mkdir(parents=True, exist_ok=True)
+    if is_encrypted(config_path):
+        _run(binary, config_path, ["config", "encryption", "check"], password=password)
+        return
+    # Prompts "Enter NEW configuration password" and "Confirm ...": both read from stdin.
+    _run(binary, config_path, ["config", "encryption", "set"], stdin=f"{password}\n" * 2)
+    if not is_encrypted(config_path):
+        raise RcloneError(
+            "rclone config not encrypted",
+            f"rclone reported success but {config_path} is not encrypted.",
+            "Check that the rclone in use is v1.68 or newer, then try again.",
+        )
+
+
+def _run(
+    binary: RcloneBinary,
+    config_path: Path,
+    args: list[str],
+    *,
+    password: str | None = None,
+    stdin: str | None = None,
+) -> None:
+    env = child_env({"RCLONE_CONFIG_PASS": password} if password is not None else None)
+    cmd = [str(binary.path), *args, "--config", str(config_path), "--ask-password=false"]
+    try:
+        proc = subprocess.run(
+            cmd,
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=CONFIG_TIMEOUT,
+            check=False,
+            **subprocess_flags(),
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RcloneError(
+            "rclone does not answer",
+            f"'rclone {' '.join(args)}' did not finish within {CONFIG_TIMEOUT:.0f} s.",
+            "Try again; if it repeats, check the rclone path in Settings.",
+        ) from exc
+    except OSError as exc:
+        raise RcloneError(
+            "rclone cannot be started",
+            f"Running {binary.path} failed: {exc.strerror or exc}.",
+            "Check the rclone path in Settings, or reinstall the app.",
+        ) from exc
+    if proc.returncode == 0:
+        return
+    out = proc.stderr + proc.stdout
+    if "decrypt" in out.lower():
+        raise wrong_password_error(config_path)
+    lines = [ln for ln in out.splitlines() if ln.strip() and "password:" not in ln.lower()]
+    tail = redact("\n".join(lines[-6:]))
+    raise RcloneError(
+        "rclone config command failed",
+        f"'rclone {' '.join(args)}' exited with code {proc.returncode}."
+        + (f"\nrclone says:\n{tail}" if tail else ""),
+        "See the message above; the config file is unchanged unless rclone says otherwise.",
+    )
+
+
+def _check_drive_type(drive_type: str) -> str:
+    if drive_type not in DRIVE_TYPES:
+        raise ValidationError(
+            "Unknown drive type",
+            f"'{drive_type}' is not a OneDrive drive type rclone knows.",
+            f"Use one of {', '.join(DRIVE_TYPES)}.",
+        )
+    return drive_type
+
+
+def _check_token(token_json: str) -> None:
+    try:
+        data = json.loads(token_json)
+    except ValueError as exc:
+        raise ValidationError(
+            "Invalid token",
+            "The token for rclone is not valid JSON.",
+            "Sign in again.",
+        ) from exc
+    if not isinstance(data, dict) or not data.get("access_token") or not data.get("expiry"):
+        raise ValidationError(
+            "Invalid token",
+            "The token for rclone lacks an access token or its expiry.",
+            "Sign in again.",
+        )
+    for key in ("access_token", "refresh_token"):
+        register_secret(str(data.get(key) or ""))
+
+
+def _check_reply(reply: dict[str, Any], what: str, name: str) -> None:
+    err = reply.get("Error")
+    if err:
+        raise RcloneError(
+            f"rclone could not {what} the remote",
+            f"rclone's config for '{name}' stopped with: {redact(str(err))}",
+            "See the rclone log for details.",
+        )
+
+
+def create_onedrive_remote(
+    rc: RcClient,
+    name: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    token_json: str,
+    drive_id: str,
+    drive_type: str,
+    tenant: str,
+) -> None:
+    """Create remote *name* of type onedrive; rclone writes it into the encrypted config."""
+    validate_remote_name(name)
+    _check_drive_type(drive_type)
+    _check_token(token_json)
+    if not drive_id:
+        raise ValidationError(
+            "No drive", "No OneDrive drive was chosen.", "Pick a drive, then try again."
+        )
+    register_secret(client_secret)
+    register_secret(token_json)
+    if name in remote_names(rc):
+        raise RcloneError(
+            "Remote already exists",
+            f"The app's rclone config already has a remote named '{name}'.",
+            "Pick another name, or remove the old account first.",
+        )
+    params: dict[str, Any] = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "token": token_json,
+        "drive_id": drive_id,
+        "drive_type": drive_type,
+        "disable_site_permission": "true",
+        **_NON_INTERACTIVE,
+    }
+    if tenant and tenant.lower() != "common":
+        params["tenant"] = tenant
+    reply = rc.config_create(name, "onedrive", params, _OPT, timeout=CONFIG_TIMEOUT)
+    _check_reply(reply, "create", name)
+    stored = rc.config_get(name)
+    if stored.get("type") != "onedrive" or stored.get("drive_id") != drive_id:
+        raise RcloneError(
+            "rclone did not save the remote",
+            f"After creating '{name}', rclone's config does not hold it as expected.",
+            "See the rclone log for details, then try again.",
+        )
+    log.info("rclone remote %s created (drive type %s)", name, drive_type)
+
+
+def _update(rc: RcClient, name: str, params: dict[str, str], what: str) -> None:
+    validate_remote_name(name)
+    if name not in remote_names(rc):
+        raise RcloneError(
+            "Remote not found",
+            f"The app's rclone config has no remote named '{name}'.",
+            "Remove the account and add it again.",
+        )
+    reply = rc.config_update(name, {**params, **_NON_INTERACTIVE}, _OPT, timeout=CONFIG_TIMEOUT)
+    _check_reply(reply, "update", name)
+    log.info("rclone remote %s: %s updated", name, what)
+
+
+def update_token(rc: RcClient, name: str, token_json: str) -> None:
+    _check_token(token_json)
+    register_secret(token_json)
+    _update(rc, name, {"token": token_json}, "token")
+
+
+def update_client_secret(rc: RcClient, name: str, client_secret: str) -> None:
+    if not client_secret:
+        raise ValidationError(
+            "Empty client secret", "The client secret is empty.", "Paste the secret's Value."
+        )
+    register_secret(client_secret)
+    _update(rc, name, {"client_secret": client_secret}, "client secret")
+
+
+def delete_remote(rc: RcClient, name: str) -> None:
+    validate_remote_name(name)
+    rc.config_delete(name)
+    log.info("rclone remote %s deleted", name)
+
+
+def remote_names(rc: RcClient) -> list[str]:
+    return rc.config_listremotes()
+
+
+def get_remote(rc: RcClient, name: str) -> dict[str, Any]:
+    """The remote's stored keys (secrets included: never log them)."""
+    validate_remote_name(name)
+    data = rc.config_get(name)
+    if not data:
+        raise RcloneError(
+            "Remote not found",
+            f"The app's rclone config has no remote named '{name}'.",
+            "Remove the account and add it again.",
+        )
+    register_secret(str(data.get("client_secret") or ""))
+    token = data.get("token")
+    if token:
+        register_secret(str(token))
+        try:
+            parsed = json.loads(str(token))
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            for key in ("access_token", "refresh_token"):
+                register_secret(str(parsed.get(key) or ""))
+    return data
