@@ -1,0 +1,244 @@
+"""FakeCloud: the emulated Microsoft cloud (identity platform + Graph + OneDrive) behind a
+CONNECT proxy, with the helpers tests use to arrange and inspect it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import ssl
+import stat
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import trustme
+
+from . import graph, login
+from .graph import GraphService
+from .login import LoginService
+from .messages import Request, Response, json_response
+from .proxy import ProxyServer
+from .state import App, CloudState, RequestRecord, ThrottleRule, User
+
+HOSTS = {login.HOST, graph.HOST, graph.DOWNLOAD_HOST, graph.UPLOAD_HOST}
+BROWSER_SCRIPT = Path(__file__).with_name("browser.py")
+
+
+@functools.lru_cache(maxsize=1)
+def _certs() -> tuple[bytes, bytes, bytes]:
+    """(CA PEM, leaf cert chain PEM, leaf key PEM), made once per process."""
+    ca = trustme.CA(organization_name="fakecloud test CA")
+    leaf = ca.issue_cert(*sorted(HOSTS), "*.files.1drv.com")
+    chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
+    return ca.cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
+
+
+@dataclass(frozen=True)
+class Defaults:
+    client_id: str
+    secret: str
+    user_upn: str
+    display_name: str
+    drive_id: str
+
+
+class FakeCloud:
+    def __init__(self, workdir: Path, *, port: int = 0) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        ca_pem, chain, key = _certs()
+        self.ca_pem = self.workdir / "fakecloud-ca.pem"
+        self.ca_pem.write_bytes(ca_pem)
+        cert_file = self.workdir / "leaf.pem"
+        cert_file.write_bytes(chain + key)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert_file)
+        cert_file.unlink()
+        ctx.set_alpn_protocols(["http/1.1"])
+        self.browser_log = self.workdir / "browser.log"
+        self.browser_log.touch()
+        self.browser = self.workdir / "browser"
+        self.browser.write_text(
+            f'#!/bin/sh\nexec "{sys.executable}" "{BROWSER_SCRIPT}" "$@"\n')
+        self.browser.chmod(self.browser.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP
+                           | stat.S_IXOTH)
+        self.state = CloudState()
+        self.login = LoginService(self.state)
+        self.graph = GraphService(self.state)
+        self.proxy = ProxyServer(self.state, self._dispatch, ctx, set(HOSTS), port)
+        self.proxy_url = self.proxy.url
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> FakeCloud:
+        self.proxy.start()
+        return self
+
+    def stop(self) -> None:
+        self.proxy.stop()
+
+    def __enter__(self) -> FakeCloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ dispatch
+    def _throttled(self, req: Request) -> Response | None:
+        with self.state.lock:
+            for rule in self.state.throttles:
+                if rule.count > 0 and req.host == rule.host \
+                        and req.raw_path.startswith(rule.path_prefix):
+                    rule.count -= 1
+                    if rule.status == 429:
+                        code, msg = "TooManyRequests", "Too many requests"
+                    else:
+                        code, msg = "serviceNotAvailable", "Service unavailable"
+                    return graph.gerr(rule.status, code, msg,
+                                      [("Retry-After", str(rule.retry_after))])
+            self.state.throttles = [r for r in self.state.throttles if r.count > 0]
+        return None
+
+    def _dispatch(self, req: Request) -> Response:
+        throttled = self._throttled(req)
+        if throttled is not None:
+            return throttled
+        try:
+            if req.host == login.HOST:
+                return self.login.handle(req)
+            if req.host == graph.HOST:
+                return self.graph.handle(req)
+            if req.host == graph.DOWNLOAD_HOST:
+                return self.graph.handle_download(req)
+            if req.host == graph.UPLOAD_HOST:
+                return self.graph.handle_upload_host(req)
+        except Exception as exc:  # a bug in the emulator: make it loud, not a hang
+            traceback.print_exc()
+            return json_response(500, {"error": {"code": "fakecloudBug",
+                                                 "message": f"{type(exc).__name__}: {exc}"}})
+        return Response(404)
+
+    # ------------------------------------------------------------------ environment
+    def env(self, *, browser_action: str = "approve", browser_user: str | None = None,
+            ) -> dict[str, str]:
+        if browser_action not in ("approve", "deny", "ignore"):
+            raise ValueError("browser_action must be approve, deny or ignore")
+        no_proxy = "localhost,127.0.0.1,::1"
+        return {
+            "HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url,
+            "REQUESTS_CA_BUNDLE": str(self.ca_pem), "SSL_CERT_FILE": str(self.ca_pem),
+            "NO_PROXY": no_proxy, "no_proxy": no_proxy,
+            "BROWSER": str(self.browser),
+            "FAKE_BROWSER_ACTION": browser_action,
+            "FAKE_BROWSER_USER": browser_user or "",
+            "FAKE_BROWSER_LOG": str(self.browser_log),
+        }
+
+    def apply_env(self, monkeypatch: object, **kw: str | None) -> None:
+        for k, v in self.env(**kw).items():  # type: ignore[arg-type]
+            monkeypatch.setenv(k, v)  # type: ignore[attr-defined]
+
+    def subprocess_env(self, **kw: str | None) -> dict[str, str]:
+        """os.environ plus env(**kw): for subprocesses (rclone...)."""
+        return {**os.environ, **self.env(**kw)}  # type: ignore[arg-type]
+
+    def browser_log_text(self) -> str:
+        return self.browser_log.read_text()
+
+    def wait_browser_log(self, needle: str, timeout: float = 10.0) -> str:
+        """Wait until the browser program's log contains needle; return the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.browser_log_text()
+            if needle in text or time.monotonic() > deadline:
+                return text
+            time.sleep(0.05)
+
+    # ------------------------------------------------------------------ arrange
+    @property
+    def access_token_lifetime(self) -> int:
+        return self.state.access_token_lifetime
+
+    @access_token_lifetime.setter
+    def access_token_lifetime(self, value: int) -> None:
+        self.state.access_token_lifetime = int(value)
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.state.requests
+
+    def add_app(self, client_id: str, secret: str, *, secret_expired: bool = False,
+                redirect_platform: str = "web",
+                redirect_uris: tuple[str, ...] = ("http://localhost",),
+                audience: str = "AzureADandPersonalMicrosoftAccount",
+                home_tenant: str | None = None, display_name: str = "onedrive-gui test") -> App:
+        app = App(client_id, secret, secret_expired, redirect_platform, tuple(redirect_uris),
+                  audience, home_tenant, display_name)
+        self.state.add_app(app)
+        return app
+
+    def add_user(self, upn: str, display_name: str, *, personal: bool = True,
+                 tenant_id: str | None = None, mail: str | None = None) -> User:
+        return self.state.add_user(upn, display_name, personal=personal, tenant_id=tenant_id,
+                                   mail=mail)
+
+    def add_drive(self, upn: str, *, drive_type: str = "personal", name: str = "OneDrive",
+                  quota_total: int = 5 * 2**30, default: bool = True) -> str:
+        return self.state.add_drive(upn, drive_type=drive_type, name=name,
+                                    quota_total=quota_total, default=default).id
+
+    def put_file(self, drive_id: str, path: str, data: bytes) -> None:
+        self.state.put_file(drive_id, path, data)
+
+    def make_folder(self, drive_id: str, path: str) -> None:
+        self.state.make_folder(drive_id, path)
+
+    def get_file(self, drive_id: str, path: str) -> bytes | None:
+        return self.state.get_file(drive_id, path)
+
+    def list_paths(self, drive_id: str) -> list[str]:
+        return self.state.list_paths(drive_id)
+
+    def setup_default(self) -> Defaults:
+        d = Defaults(client_id="3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44",
+                     secret="Xq8~fakeSecretValue.0123456789abcdefGHIJ",
+                     user_upn="alice@outlook.com", display_name="Alice Example", drive_id="")
+        self.add_app(d.client_id, d.secret)
+        self.add_user(d.user_upn, d.display_name)
+        drive_id = self.add_drive(d.user_upn)
+        self.put_file(drive_id, "/Documents/hello.txt", b"hello from the cloud\n")
+        self.make_folder(drive_id, "/Photos")
+        return Defaults(d.client_id, d.secret, d.user_upn, d.display_name, drive_id)
+
+    # ------------------------------------------------------------------ faults
+    def revoke_refresh_tokens(self, upn: str | None = None) -> None:
+        """Later refresh_token grants of that user (all users if None) fail with AADSTS50173."""
+        with self.state.lock:
+            now = time.time() + 0.001
+            for key, user in self.state.users.items():
+                if upn is None or key == upn.casefold():
+                    user.tokens_valid_from = now
+
+    def expire_access_tokens(self, upn: str | None = None) -> None:
+        """Graph answers 401 InvalidAuthenticationToken to the current access tokens."""
+        with self.state.lock:
+            for tok in self.state.access_tokens.values():
+                if upn is None or tok.upn.casefold() == upn.casefold():
+                    tok.expires = 0
+
+    def throttle(self, count: int, *, status: int = 429, retry_after: int = 1,
+                 host: str = "graph.microsoft.com", path_prefix: str = "/v1.0/") -> None:
+        with self.state.lock:
+            self.state.throttles.append(ThrottleRule(count, status, retry_after, host,
+                                                     path_prefix))
+
+    def set_down(self, down: bool) -> None:
+        self.state.down = down
+        if down:
+            self.proxy.drop_connections()
+
+    def requests_to(self, host: str, path_contains: str = "") -> list[RequestRecord]:
+        with self.state.lock:
+            return [r for r in self.state.requests
+                    if r.host == host and path_contains in r.path]

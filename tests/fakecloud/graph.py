@@ -1,0 +1,541 @@
+"""graph.microsoft.com (v1.0 subset for OneDrive) plus the download / upload-session hosts."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import secrets
+import time
+from typing import Any
+from urllib.parse import quote, unquote
+
+from .messages import Request, Response, json_response
+from .state import AccessToken, CloudState, Drive, Item, UploadSession, norm_time, now_iso
+
+HOST = "graph.microsoft.com"
+DOWNLOAD_HOST = "public.dm.files.1drv.com"
+UPLOAD_HOST = "api.onedrive.com"
+GRAPH = f"https://{HOST}/v1.0"
+_RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)$")
+_CRANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+def gerr(status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None,
+         ) -> Response:
+    return json_response(status, {"error": {
+        "code": code, "message": message,
+        "innerError": {"date": now_iso(ms=False), "request-id": secrets.token_hex(16),
+                       "client-request-id": secrets.token_hex(16)}}}, headers)
+
+
+def not_found() -> Response:
+    return gerr(404, "itemNotFound", "Item does not exist")
+
+
+class GraphService:
+    def __init__(self, state: CloudState) -> None:
+        self.state = state
+        self.downloads: dict[str, tuple[str, str]] = {}  # token -> (drive id, item id)
+
+    # ------------------------------------------------------------------ JSON shapes
+    def drive_json(self, drive: Drive) -> dict[str, Any]:
+        owner = self.state.user(drive.owner_upn)
+        used = self.state.used(drive)
+        return {
+            "id": drive.id, "driveType": drive.drive_type, "name": drive.name,
+            "createdDateTime": drive.items[drive.root_id].created,
+            "lastModifiedDateTime": drive.items[drive.root_id].modified,
+            "webUrl": f"https://onedrive.live.com/?cid={drive.id}",
+            "owner": {"user": {"displayName": owner.display_name if owner else "",
+                               "id": owner.id if owner else ""}},
+            "quota": {"total": drive.quota_total, "used": used,
+                      "remaining": max(drive.quota_total - used, 0), "deleted": 0,
+                      "state": "normal" if used < drive.quota_total * 0.9 else "nearing"},
+        }
+
+    def item_json(self, drive: Drive, item: Item) -> dict[str, Any]:
+        j: dict[str, Any] = {
+            "createdDateTime": item.created,
+            "cTag": f'"c:{{{item.guid}}},{item.version}"',
+            "eTag": f'"{{{item.guid}}},{item.version}"',
+            "id": item.id,
+            "lastModifiedDateTime": item.modified,
+            "name": item.name,
+            "size": (sum(len(c.data) for c in self.walk(drive, item) if not c.is_folder)
+                     if item.is_folder else len(item.data)),
+            "webUrl": f"https://onedrive.live.com/?cid={drive.id}&id={quote(item.id)}",
+            "createdBy": {"user": {"displayName": self._owner_name(drive)}},
+            "lastModifiedBy": {"user": {"displayName": self._owner_name(drive)}},
+            "fileSystemInfo": {"createdDateTime": item.fs_created,
+                               "lastModifiedDateTime": item.fs_modified},
+        }
+        if item.parent_id is None:
+            j["root"] = {}
+            j["parentReference"] = {"driveId": drive.id, "driveType": drive.drive_type}
+        else:
+            parent = drive.items[item.parent_id]
+            ppath = self.state.path_of(drive, parent)
+            j["parentReference"] = {
+                "driveId": drive.id, "driveType": drive.drive_type, "id": parent.id,
+                "name": parent.name,
+                "path": "/drive/root:" + ("" if ppath == "/" else ppath)}
+        if item.is_folder:
+            j["folder"] = {"childCount": len(item.children),
+                           "view": {"viewType": "thumbnails", "sortBy": "name",
+                                    "sortOrder": "ascending"}}
+        else:
+            mime = mimetypes.guess_type(item.name)[0] or "application/octet-stream"
+            j["file"] = {"mimeType": mime, "hashes": {"quickXorHash": item.qxh}}
+            j["@microsoft.graph.downloadUrl"] = self.download_url(drive, item)
+        return j
+
+    def _owner_name(self, drive: Drive) -> str:
+        owner = self.state.user(drive.owner_upn)
+        return owner.display_name if owner else ""
+
+    def walk(self, drive: Drive, item: Item) -> list[Item]:
+        out, stack = [], [item]
+        while stack:
+            cur = stack.pop()
+            out.append(cur)
+            stack.extend(drive.items[c] for c in cur.children.values())
+        return out
+
+    def download_url(self, drive: Drive, item: Item) -> str:
+        token = "y4m" + secrets.token_urlsafe(60)
+        self.downloads[token] = (drive.id, item.id)
+        return f"https://{DOWNLOAD_HOST}/{token}/{quote(item.name)}?download&psid=1"
+
+    # ------------------------------------------------------------------ auth
+    def authenticate(self, req: Request) -> AccessToken | Response:
+        auth = req.headers.get("authorization", "")
+        if not auth:
+            return gerr(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if not auth.lower().startswith("bearer "):
+            return gerr(401, "InvalidAuthenticationToken",
+                        "Access token validation failure. Invalid audience.")
+        tok = self.state.access_tokens.get(auth[7:].strip())
+        if tok is None:
+            return gerr(401, "InvalidAuthenticationToken",
+                        "IDX14100: JWT is not well formed, there are no dots (.).")
+        if tok.expires < time.time():
+            return gerr(401, "InvalidAuthenticationToken",
+                        "Lifetime validation failed, the token is expired.")
+        return tok
+
+    # ------------------------------------------------------------------ dispatch
+    def handle(self, req: Request) -> Response:
+        path = unquote(req.raw_path)
+        if not path.startswith("/v1.0/"):
+            return gerr(400, "BadRequest", f"Invalid version: {path}")
+        with self.state.lock:
+            tok = self.authenticate(req)
+            if isinstance(tok, Response):
+                return tok
+            user = self.state.user(tok.upn)
+            if user is None:
+                return gerr(401, "InvalidAuthenticationToken", "User not found.")
+            rest = path[len("/v1.0"):]
+            if rest.rstrip("/") == "/me":
+                return json_response(200, {
+                    "@odata.context": f"{GRAPH}/$metadata#users/$entity",
+                    "businessPhones": [], "displayName": user.display_name,
+                    "givenName": user.display_name.split(" ")[0],
+                    "surname": user.display_name.split(" ")[-1],
+                    "jobTitle": None, "mail": user.mail, "mobilePhone": None,
+                    "officeLocation": None, "preferredLanguage": None,
+                    "userPrincipalName": user.upn, "id": user.id})
+            if rest.rstrip("/") == "/me/drives":
+                return json_response(200, {
+                    "@odata.context": f"{GRAPH}/$metadata#drives",
+                    "value": [self.drive_json(self.state.drives[d]) for d in user.drives]})
+            if rest.startswith("/me/drive") and (len(rest) == 9 or rest[9] in "/:"):
+                if user.default_drive is None:
+                    return gerr(404, "itemNotFound", "The user does not have a drive.")
+                drive = self.state.drives[user.default_drive]
+                rest = rest[9:]
+            elif rest.startswith("/drives/"):
+                did, _, tail = rest[8:].partition("/")
+                found = self.state.drive(did)
+                if found is None:
+                    return gerr(404, "itemNotFound", "Item does not exist")
+                drive = found
+                rest = "/" + tail if tail else ""
+            else:
+                return self.not_implemented(req)
+            owner = self.state.user(drive.owner_upn)
+            if owner is not user:
+                return gerr(403, "accessDenied", "Access denied")
+            return self.drive_request(req, drive, rest)
+
+    def not_implemented(self, req: Request) -> Response:
+        return gerr(501, "notSupported",
+                    f"fakecloud does not implement {req.method} {req.raw_path}")
+
+    def drive_request(self, req: Request, drive: Drive, rest: str) -> Response:
+        if rest in ("", "/"):
+            if req.method == "GET":
+                return json_response(200, self.drive_json(drive))
+            return self.not_implemented(req)
+        # Item addressing: /root, /root:/path:, /items/{id}, /items/{id}:/path:
+        if rest.startswith("/root"):
+            base = drive.items[drive.root_id]
+            after = rest[5:]
+        elif rest.startswith("/items/"):
+            m = re.match(r"/items/([^/:]+)", rest)
+            if not m:
+                return self.not_implemented(req)
+            item_id = m.group(1)
+            found = drive.items.get(item_id) or (drive.items[drive.root_id]
+                                                 if item_id == "root" else None)
+            if found is None:
+                for k, v in drive.items.items():
+                    if k.lower() == item_id.lower():
+                        found = v
+                        break
+            if found is None:
+                return not_found()
+            base = found
+            after = rest[m.end():]
+        else:
+            return self.not_implemented(req)
+        rel: str | None = None
+        suffix = after
+        if after.startswith(":"):
+            body = after[1:]
+            if body.endswith(":"):
+                rel, suffix = body[:-1], ""
+            elif ":/" in body:
+                idx = body.rfind(":/")
+                rel, suffix = body[:idx], body[idx + 1:]
+            else:
+                rel, suffix = body, ""
+        suffix = suffix.rstrip("/") if suffix != "/" else ""
+        target: Item | None = base
+        parent_for_new: Item | None = None
+        leaf = ""
+        if rel is not None and rel.strip("/"):
+            parts = [p for p in rel.split("/") if p]
+            parent_for_new = self.state.resolve(drive, base, "/".join(parts[:-1]))
+            leaf = parts[-1]
+            target = self.state.resolve(drive, base, rel)
+        return self.item_request(req, drive, target, parent_for_new, leaf, suffix)
+
+    def item_request(self, req: Request, drive: Drive, item: Item | None,
+                     parent: Item | None, leaf: str, suffix: str) -> Response:
+        m = req.method
+        if suffix == "" and m == "GET":
+            return json_response(200, self.item_json(drive, item)) if item else not_found()
+        if suffix == "/children" and m == "GET":
+            return self.children(req, drive, item)
+        if suffix == "/children" and m == "POST":
+            return self.mkdir(req, drive, item)
+        if suffix == "/content" and m == "GET":
+            if item is None or item.is_folder:
+                return not_found()
+            return Response(302, b"", [("Location", self.download_url(drive, item))])
+        if suffix == "/content" and m == "PUT":
+            return self.simple_upload(req, drive, item, parent, leaf)
+        if suffix == "/createUploadSession" and m == "POST":
+            return self.create_session(req, drive, item, parent, leaf)
+        if suffix == "" and m == "DELETE":
+            if item is None:
+                return not_found()
+            if item.parent_id is None:
+                return gerr(403, "accessDenied", "Cannot delete the root.")
+            self.state.delete_item(drive, item)
+            return Response(204)
+        if suffix == "" and m == "PATCH":
+            return self.patch(req, drive, item)
+        if suffix == "/copy" and m == "POST":
+            return self.copy(req, drive, item)
+        if suffix == "/delta" and m == "GET":
+            return self.delta(req, drive, item)
+        return self.not_implemented(req)
+
+    # ------------------------------------------------------------------ operations
+    def children(self, req: Request, drive: Drive, folder: Item | None) -> Response:
+        if folder is None:
+            return not_found()
+        if not folder.is_folder:
+            return json_response(200, {"value": []})
+        q = req.query
+        top = max(1, min(int(q.get("$top", "200") or 200), 1000))
+        skip = int(q.get("$skiptoken", "0") or 0)
+        kids = sorted((drive.items[c] for c in folder.children.values()),
+                      key=lambda i: i.name.casefold())
+        page = kids[skip:skip + top]
+        body: dict[str, Any] = {
+            "@odata.context": f"{GRAPH}/$metadata#drives('{drive.id}')/items('{folder.id}')"
+                              "/children",
+            "value": [self.item_json(drive, i) for i in page]}
+        if skip + top < len(kids):
+            params = dict(q)
+            params["$top"] = str(top)
+            params["$skiptoken"] = str(skip + top)
+            qs = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items())
+            body["@odata.nextLink"] = (f"https://{HOST}{req.raw_path}?{qs}")
+        return json_response(200, body)
+
+    def _conflict(self, name: str) -> Response:
+        return gerr(409, "nameAlreadyExists",
+                    f"The specified item name already exists. Name: {name}")
+
+    def mkdir(self, req: Request, drive: Drive, parent: Item | None) -> Response:
+        if parent is None:
+            return not_found()
+        body = req.json()
+        name = str(body.get("name", ""))
+        if not name or ("folder" not in body and "file" not in body):
+            return gerr(400, "invalidRequest", "Invalid request")
+        behavior = str(body.get("@microsoft.graph.conflictBehavior", "fail"))
+        existing = self.state.child(drive, parent, name)
+        if existing is not None:
+            if behavior == "rename":
+                base, n = name, 1
+                while self.state.child(drive, parent, name):
+                    n += 1
+                    name = f"{base} {n}"
+            elif behavior == "replace":
+                self.state.delete_item(drive, existing)
+            else:
+                return self._conflict(name)
+        item = self.state.create_item(drive, parent, name, folder="folder" in body)
+        return json_response(201, self.item_json(drive, item))
+
+    def _quota_ok(self, drive: Drive, extra: int) -> bool:
+        return self.state.used(drive) + extra <= drive.quota_total
+
+    def simple_upload(self, req: Request, drive: Drive, item: Item | None,
+                      parent: Item | None, leaf: str) -> Response:
+        data = req.body
+        if len(data) > 250 * 2**20:
+            return gerr(413, "requestTooLarge", "Request entity too large")
+        if item is not None:
+            if item.is_folder:
+                return gerr(409, "nameAlreadyExists", "A folder of that name exists.")
+            if not self._quota_ok(drive, len(data) - len(item.data)):
+                return gerr(507, "quotaLimitReached", "Insufficient Space Available")
+            self.state.replace_content(drive, item, data)
+            return json_response(200, self.item_json(drive, item))
+        if parent is None or not parent.is_folder or not leaf:
+            return not_found()
+        if not self._quota_ok(drive, len(data)):
+            return gerr(507, "quotaLimitReached", "Insufficient Space Available")
+        new = self.state.create_item(drive, parent, leaf, folder=False, data=data)
+        return json_response(201, self.item_json(drive, new))
+
+    def create_session(self, req: Request, drive: Drive, item: Item | None,
+                       parent: Item | None, leaf: str) -> Response:
+        body = req.json()
+        spec = body.get("item") if isinstance(body.get("item"), dict) else {}
+        assert isinstance(spec, dict)
+        fsi = spec.get("fileSystemInfo") if isinstance(spec.get("fileSystemInfo"), dict) else {}
+        assert isinstance(fsi, dict)
+        behavior = str(spec.get("@microsoft.graph.conflictBehavior", "replace"))
+        if item is not None:
+            if item.is_folder:
+                return gerr(409, "nameAlreadyExists", "A folder of that name exists.")
+            if behavior == "fail":
+                return self._conflict(item.name)
+            parent = drive.items[item.parent_id] if item.parent_id else None
+            leaf = item.name
+        if parent is None or not parent.is_folder or not leaf:
+            return not_found()
+        sid = secrets.token_urlsafe(48)
+        expires = time.time() + 3600 * 24 * 7
+        mod = fsi.get("lastModifiedDateTime")
+        created = fsi.get("createdDateTime")
+        self.state.uploads[sid] = UploadSession(
+            sid, drive.id, parent.id, leaf, behavior,
+            norm_time(str(created)) if created else None,
+            norm_time(str(mod)) if mod else None, expires)
+        return json_response(200, {
+            "@odata.context": f"{GRAPH}/$metadata#microsoft.graph.uploadSession",
+            "expirationDateTime": now_iso(expires),
+            "nextExpectedRanges": ["0-"],
+            "uploadUrl": f"https://{UPLOAD_HOST}/rup/{sid}"})
+
+    def patch(self, req: Request, drive: Drive, item: Item | None) -> Response:
+        if item is None:
+            return not_found()
+        body = req.json()
+        new_parent = drive.items[item.parent_id] if item.parent_id else None
+        pref = body.get("parentReference")
+        if isinstance(pref, dict) and new_parent is not None:
+            if pref.get("id"):
+                cand = drive.items.get(str(pref["id"]))
+                if cand is None and str(pref["id"]).lower() == "root":
+                    cand = drive.items[drive.root_id]
+                if cand is None:
+                    return gerr(404, "itemNotFound", "Parent item does not exist")
+                new_parent = cand
+            elif pref.get("path"):
+                p = str(pref["path"])
+                p = p.split("root:", 1)[1] if "root:" in p else p
+                cand = self.state.resolve(drive, drive.items[drive.root_id], p)
+                if cand is None:
+                    return gerr(404, "itemNotFound", "Parent item does not exist")
+                new_parent = cand
+        name = str(body.get("name") or item.name)
+        if new_parent is not None and (new_parent.id != item.parent_id or name != item.name):
+            c = new_parent
+            while c is not None:
+                if c.id == item.id:
+                    return gerr(400, "invalidRequest", "Cannot move an item into itself")
+                c = drive.items.get(c.parent_id) if c.parent_id else None
+            existing = self.state.child(drive, new_parent, name)
+            if existing is not None and existing.id != item.id:
+                if body.get("@microsoft.graph.conflictBehavior") == "replace":
+                    self.state.delete_item(drive, existing)
+                else:
+                    return self._conflict(name)
+            self.state.move_item(drive, item, new_parent, name)
+        fsi = body.get("fileSystemInfo")
+        if isinstance(fsi, dict):
+            if fsi.get("lastModifiedDateTime"):
+                item.fs_modified = norm_time(str(fsi["lastModifiedDateTime"]))
+            if fsi.get("createdDateTime"):
+                item.fs_created = norm_time(str(fsi["createdDateTime"]))
+            item.version += 1
+            item.modified = now_iso()
+            self.state.bump(drive, item)
+        return json_response(200, self.item_json(drive, item))
+
+    def copy(self, req: Request, drive: Drive, item: Item | None) -> Response:
+        if item is None:
+            return not_found()
+        body = req.json()
+        pref = body.get("parentReference")
+        dest = drive.items[item.parent_id] if item.parent_id else None
+        if isinstance(pref, dict) and pref.get("id"):
+            dest = drive.items.get(str(pref["id"]))
+        if dest is None:
+            return gerr(404, "itemNotFound", "Parent item does not exist")
+        name = str(body.get("name") or item.name)
+        if self.state.child(drive, dest, name) is not None:
+            return self._conflict(name)
+
+        def clone(src: Item, parent: Item, nm: str) -> Item:
+            new = self.state.create_item(drive, parent, nm, folder=src.is_folder,
+                                         data=src.data, fs_created=src.fs_created,
+                                         fs_modified=src.fs_modified)
+            for cid in list(src.children.values()):
+                clone(drive.items[cid], new, drive.items[cid].name)
+            return new
+
+        new = clone(item, dest, name)
+        mid = secrets.token_urlsafe(24)
+        self.state.monitors[mid] = {"operation": "itemCopy", "percentageComplete": 100,
+                                    "resourceId": new.id, "status": "completed"}
+        return Response(202, b"", [("Location", f"https://{UPLOAD_HOST}/monitor/{mid}")])
+
+    def delta(self, req: Request, drive: Drive, folder: Item | None) -> Response:
+        if folder is None or folder.parent_id is not None:
+            return gerr(400, "invalidRequest", "fakecloud: delta only on the root")
+        token = req.query.get("token", "")
+        link = f"{GRAPH}/drives/{drive.id}/root/delta?token="
+        if token == "latest":
+            return json_response(200, {"value": [], "@odata.deltaLink": link + str(drive.seq)})
+        since = int(token) if token.isdigit() else 0
+        changed = sorted((i for i in drive.items.values() if i.seq > since),
+                         key=lambda i: (len(self.state.path_of(drive, i)), i.seq))
+        value = [self.item_json(drive, i) for i in changed]
+        for seq, iid, pid, name in drive.tombstones:
+            if seq > since:
+                value.append({"id": iid, "name": name, "deleted": {"state": "deleted"},
+                              "parentReference": {"driveId": drive.id,
+                                                  "driveType": drive.drive_type, "id": pid}})
+        return json_response(200, {"value": value, "@odata.deltaLink": link + str(drive.seq)})
+
+    # ------------------------------------------------------------------ other hosts
+    def handle_download(self, req: Request) -> Response:
+        token = unquote(req.raw_path).lstrip("/").split("/", 1)[0]
+        with self.state.lock:
+            ref = self.downloads.get(token)
+            drive = self.state.drives.get(ref[0]) if ref else None
+            item = drive.items.get(ref[1]) if drive and ref else None
+            if item is None:
+                return gerr(404, "itemNotFound", "Item does not exist")
+            data = item.data
+            etag = f'"{{{item.guid}}},{item.version}"'
+        if req.method not in ("GET", "HEAD"):
+            return gerr(405, "invalidRequest", "Method not allowed")
+        headers = [("Content-Type", "application/octet-stream"), ("Accept-Ranges", "bytes"),
+                   ("ETag", etag)]
+        rng = req.headers.get("range")
+        if rng:
+            m = _RANGE_RE.match(rng.strip())
+            if m and (m.group(1) or m.group(2)):
+                size = len(data)
+                if m.group(1):
+                    start = int(m.group(1))
+                    end = int(m.group(2)) if m.group(2) else size - 1
+                else:
+                    start = max(size - int(m.group(2)), 0)
+                    end = size - 1
+                end = min(end, size - 1)
+                if start >= size or start > end:
+                    return Response(416, b"", [*headers, ("Content-Range", f"bytes */{size}")])
+                return Response(206, data[start:end + 1],
+                                [*headers, ("Content-Range", f"bytes {start}-{end}/{size}")])
+        return Response(200, data, headers)
+
+    def handle_upload_host(self, req: Request) -> Response:
+        path = unquote(req.raw_path)
+        with self.state.lock:
+            if path.startswith("/monitor/"):
+                mon = self.state.monitors.get(path[9:])
+                if mon is None:
+                    return gerr(404, "itemNotFound", "Item does not exist")
+                return json_response(200, mon)
+            if not path.startswith("/rup/"):
+                return gerr(404, "itemNotFound", "Item does not exist")
+            sess = self.state.uploads.get(path[5:])
+            if sess is None or sess.expires < time.time():
+                return gerr(404, "itemNotFound", "The upload session was not found")
+            if req.method == "DELETE":
+                del self.state.uploads[sess.id]
+                return Response(204)
+            if req.method == "GET":
+                return json_response(200, {"expirationDateTime": now_iso(sess.expires),
+                                           "nextExpectedRanges": [f"{len(sess.received)}-"]})
+            if req.method != "PUT":
+                return gerr(405, "invalidRequest", "Method not allowed")
+            m = _CRANGE_RE.match(req.headers.get("content-range", "").strip())
+            if not m:
+                return gerr(400, "invalidRange", "Invalid Content-Range header")
+            start, end = int(m.group(1)), int(m.group(2))
+            total = None if m.group(3) == "*" else int(m.group(3))
+            if end - start + 1 != len(req.body):
+                return gerr(400, "invalidRange",
+                            "The Content-Range header length does not match the provided "
+                            "number of bytes.")
+            if start != len(sess.received):
+                return gerr(416, "invalidRange", "The uploaded fragment overlaps with data "
+                                                 "that has already been received.")
+            if total is not None:
+                sess.total = total
+            drive = self.state.drives[sess.drive_id]
+            if sess.total is not None and not self._quota_ok(drive, sess.total):
+                return gerr(507, "quotaLimitReached", "Insufficient Space Available")
+            sess.received += req.body
+            if sess.total is None or len(sess.received) < sess.total:
+                return json_response(202, {"expirationDateTime": now_iso(sess.expires),
+                                           "nextExpectedRanges": [f"{len(sess.received)}-"]})
+            del self.state.uploads[sess.id]
+            parent = drive.items.get(sess.parent_id)
+            if parent is None:
+                return gerr(404, "itemNotFound", "The parent folder no longer exists")
+            data = bytes(sess.received)
+            existing = self.state.child(drive, parent, sess.name)
+            if existing is not None and not existing.is_folder:
+                self.state.replace_content(drive, existing, data, sess.fs_modified,
+                                           sess.fs_created)
+                return json_response(200, self.item_json(drive, existing))
+            if existing is not None:
+                return self._conflict(sess.name)
+            item = self.state.create_item(drive, parent, sess.name, folder=False, data=data,
+                                          fs_created=sess.fs_created,
+                                          fs_modified=sess.fs_modified)
+            return json_response(201, self.item_json(drive, item))
