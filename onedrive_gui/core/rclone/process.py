@@ -55,7 +55,14 @@ def _touch_private(path: Path) -> None:
         path.chmod(0o600)
 
 
-def wrong_password_error(config_path: Path) -> RcloneError:
+def wrong_password_error(config_path: Path, *, given: bool = True) -> RcloneError:
+    if not given:
+        return RcloneError(
+            "rclone config password missing",
+            f"The app's rclone config ({config_path}) is encrypted, but no password was "
+            "given to rclone. The config file was left untouched.",
+            "Unlock your keyring (it holds the password) and try again.",
+        )
     return RcloneError(
         "rclone config password is wrong",
         f"rclone cannot decrypt the app's rclone config ({config_path}) with the password "
@@ -219,7 +226,9 @@ class Rcd:
             client.call("config/listremotes", timeout=10)
         except RcCallError as exc:
             if DECRYPT_FAILED_MARK in exc.error_text or "password" in exc.error_text.lower():
-                raise wrong_password_error(self.config_path) from None
+                raise wrong_password_error(
+                    self.config_path, given=self._config_password is not None
+                ) from None
             raise RcloneError(
                 "rclone cannot read its config",
                 f"rclone cannot load the app's config ({self.config_path}): {exc.error_text}",
@@ -236,7 +245,9 @@ class Rcd:
                 "Try again.",
             )
         if DECRYPT_FAILED_MARK in low or "most likely wrong password" in low:
-            return wrong_password_error(self.config_path)
+            return wrong_password_error(
+                self.config_path, given=self._config_password is not None
+            )
         return RcloneError(
             "rclone did not start",
             f"rclone exited at once with code {code}." + self._tail_text(log_offset),

@@ -1,0 +1,276 @@
+"""OneDrive remotes written by rclone itself into the app's encrypted config, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.core.errors import RcloneError, ValidationError
+from onedrive_gui.core.rclone import remotes
+from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
+from onedrive_gui.core.rclone.process import Rcd
+from onedrive_gui.core.rclone.rc import RcClient
+
+PASSWORD = "config-Pa55word-for-tests"
+SECRET = "cl1ent~SecretValue.ForTests_0123456789"
+ACCESS = "EwBAccessTokenForTests0123456789abcdef"
+REFRESH = "M.C5RefreshTokenForTests0123456789abcdef"
+DRIVE_ID = "b!Zx0123456789abcdef"
+
+
+def token_json(access: str = ACCESS, refresh: str = REFRESH) -> str:
+    return json.dumps(
+        {
+            "access_token": access,
+            "token_type": "Bearer",
+            "refresh_token": refresh,
+            "expiry": "2031-01-01T00:00:00Z",
+        }
+    )
+
+
+class ConnectionCounter:
+    """A listening socket standing in for any proxy/server rclone might try to reach."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def rclone() -> RcloneBinary:
+    return locate_rclone()
+
+
+@pytest.fixture
+def net_trap(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionCounter]:
+    """Route rclone's internet traffic (Graph, login) to a local counter."""
+    trap = ConnectionCounter()
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, f"http://127.0.0.1:{trap.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    yield trap
+    trap.close()
+
+
+class Env:
+    def __init__(self, rclone: RcloneBinary, root: Path) -> None:
+        self.rclone = rclone
+        self.config = root / "data" / "rclone.conf"
+        self.log = root / "logs" / "rclone.log"
+        self.cache = root / "cache"
+        self.started: list[Rcd] = []
+
+    def rcd(self, password: str | None = PASSWORD) -> Rcd:
+        rcd = Rcd(
+            self.rclone,
+            config_path=self.config,
+            config_password=password,
+            cache_dir=self.cache,
+            log_file=self.log,
+            log_level="DEBUG",
+        )
+        self.started.append(rcd)
+        return rcd
+
+    def create(self, rc: RcClient, name: str = "work", **kw: str) -> None:
+        args = {
+            "client_id": "00000000-1111-2222-3333-444444444444",
+            "client_secret": SECRET,
+            "token_json": token_json(),
+            "drive_id": DRIVE_ID,
+            "drive_type": "personal",
+            "tenant": "common",
+        }
+        args.update(kw)
+        remotes.create_onedrive_remote(rc, name, **args)
+
+
+@pytest.fixture
+def env(rclone: RcloneBinary, tmp_path: Path) -> Iterator[Env]:
+    e = Env(rclone, tmp_path)
+    remotes.encrypt_config(rclone, e.config, PASSWORD)
+    yield e
+    for rcd in e.started:
+        if rcd.alive():
+            rcd.stop(timeout=5)
+
+
+def test_new_config_is_encrypted_and_private(rclone: RcloneBinary, tmp_path: Path) -> None:
+    path = tmp_path / "new" / "rclone.conf"
+    remotes.encrypt_config(rclone, path, PASSWORD)
+    data = path.read_bytes()
+    assert b"RCLONE_ENCRYPT_V0:" in data
+    assert PASSWORD.encode() not in data
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+    # Idempotent with the right password; the file is not rewritten.
+    remotes.encrypt_config(rclone, path, PASSWORD)
+    assert path.read_bytes() == data
+
+
+def test_encrypt_with_another_password_keeps_the_file(env: Env) -> None:
+    before = env.config.read_bytes()
+    with pytest.raises(RcloneError) as exc:
+        remotes.encrypt_config(env.rclone, env.config, "not-the-password")
+    assert exc.value.title == "rclone config password is wrong"
+    assert env.config.read_bytes() == before
+
+
+def test_remote_created_offline_and_stored_encrypted(env: Env, net_trap: ConnectionCounter) -> None:
+    rcd = env.rcd()
+    rc = rcd.start()
+    env.create(rc)
+    assert remotes.remote_names(rc) == ["work"]
+    stored = remotes.get_remote(rc, "work")
+    assert stored["type"] == "onedrive"
+    assert stored["client_secret"] == SECRET
+    assert json.loads(stored["token"])["refresh_token"] == REFRESH
+    assert stored["drive_id"] == DRIVE_ID and stored["drive_type"] == "personal"
+    assert stored["disable_site_permission"] == "true"
+    assert "tenant" not in stored  # "common" is rclone's default
+    assert not any(k.startswith("config_") for k in stored)
+
+    on_disk = env.config.read_bytes()
+    assert b"RCLONE_ENCRYPT_V0:" in on_disk
+    for plain in (SECRET, ACCESS, REFRESH, DRIVE_ID, "onedrive"):
+        assert plain.encode() not in on_disk
+    # rclone neither called Microsoft nor started its own OAuth listener.
+    assert net_trap.connections == 0
+    log = env.log.read_text()
+    assert "53682" not in log
+    assert "Please go to the following link" not in log
+    rcd.stop()
+
+
+def test_remote_survives_restart(env: Env) -> None:
+    rcd = env.rcd()
+    env.create(rcd.start(), "home", tenant="contoso.onmicrosoft.com", drive_type="business")
+    rcd.stop()
+    again = env.rcd()
+    stored = remotes.get_remote(again.start(), "home")
+    assert stored["tenant"] == "contoso.onmicrosoft.com"
+    assert stored["drive_type"] == "business"
+
+
+def test_wrong_password_is_named_and_file_untouched(env: Env) -> None:
+    rcd = env.rcd()
+    env.create(rcd.start())
+    rcd.stop()
+    before = env.config.read_bytes()
+    wrong = env.rcd(password="wrong-password")
+    with pytest.raises(RcloneError) as exc:
+        wrong.start()
+    assert exc.value.title == "rclone config password is wrong"
+    assert "untouched" in exc.value.message
+    assert "wrong-password" not in exc.value.user_text()
+    assert not wrong.alive()
+    assert env.config.read_bytes() == before
+
+
+def test_missing_password_is_refused_too(env: Env) -> None:
+    rcd = env.rcd()
+    env.create(rcd.start())
+    rcd.stop()
+    before = env.config.read_bytes()
+    with pytest.raises(RcloneError) as exc:
+        env.rcd(password=None).start()
+    assert exc.value.title == "rclone config password missing"
+    assert env.config.read_bytes() == before
+
+
+def test_token_and_secret_updates_stay_encrypted(
+    env: Env, net_trap: ConnectionCounter
+) -> None:
+    rc = env.rcd().start()
+    env.create(rc)
+    new_access, new_refresh = "EwBNewAccess_9876543210", "M.C5NewRefresh_987654"
+    new_secret = "N3w~Secret_Value_42"
+    remotes.update_token(rc, "work", token_json(new_access, new_refresh))
+    remotes.update_client_secret(rc, "work", new_secret)
+    stored = remotes.get_remote(rc, "work")
+    assert json.loads(stored["token"])["access_token"] == new_access
+    assert stored["client_secret"] == new_secret
+    assert stored["drive_id"] == DRIVE_ID  # other keys kept
+    on_disk = env.config.read_bytes()
+    assert b"RCLONE_ENCRYPT_V0:" in on_disk
+    for plain in (new_access, new_refresh, new_secret, SECRET):
+        assert plain.encode() not in on_disk
+    assert net_trap.connections == 0
+    assert "53682" not in env.log.read_text()
+
+
+def test_update_of_unknown_remote_is_an_error(env: Env) -> None:
+    rc = env.rcd().start()
+    with pytest.raises(RcloneError, match="no remote named 'ghost'"):
+        remotes.update_token(rc, "ghost", token_json())
+    assert remotes.remote_names(rc) == []
+
+
+def test_delete_remote(env: Env) -> None:
+    rc = env.rcd().start()
+    env.create(rc, "one")
+    env.create(rc, "two")
+    remotes.delete_remote(rc, "one")
+    assert remotes.remote_names(rc) == ["two"]
+    with pytest.raises(RcloneError, match="no remote named 'one'"):
+        remotes.get_remote(rc, "one")
+
+
+def test_existing_remote_is_not_overwritten(env: Env) -> None:
+    rc = env.rcd().start()
+    env.create(rc)
+    with pytest.raises(RcloneError, match="already"):
+        env.create(rc, client_secret="other-secret-value")
+    assert remotes.get_remote(rc, "work")["client_secret"] == SECRET
+
+
+@pytest.mark.parametrize("name", ["my-drive", "a b", "", "work:", "x/y"])
+def test_bad_remote_names_are_refused(env: Env, name: str) -> None:
+    rc = env.rcd().start()
+    with pytest.raises(ValidationError):
+        env.create(rc, name)
+    assert remotes.remote_names(rc) == []
+
+
+def test_bad_inputs_are_refused_before_rclone(env: Env) -> None:
+    rc = env.rcd().start()
+    with pytest.raises(ValidationError, match="drive type"):
+        env.create(rc, drive_type="sharepoint")
+    with pytest.raises(ValidationError, match="token"):
+        env.create(rc, token_json="not json")
+    assert remotes.remote_names(rc) == []
+
+
+def test_secrets_never_in_rcd_argv(env: Env) -> None:
+    rcd = env.rcd()
+    rc = rcd.start()
+    env.create(rc)
+    cmdline = Path(f"/proc/{rcd.pid}/cmdline").read_bytes()
+    for secret in (PASSWORD, SECRET, ACCESS, REFRESH):
+        assert secret.encode() not in cmdline
+    assert os.path.exists(f"/proc/{rcd.pid}")
