@@ -274,3 +274,30 @@ def test_secrets_never_in_rcd_argv(env: Env) -> None:
     for secret in (PASSWORD, SECRET, ACCESS, REFRESH):
         assert secret.encode() not in cmdline
     assert os.path.exists(f"/proc/{rcd.pid}")
+
+
+def test_config_password_never_in_rclone_argv(rclone: RcloneBinary, tmp_path: Path) -> None:
+    """Every rclone run records its argv; the password must reach rclone another way."""
+    record = tmp_path / "argv.log"
+    wrapper = tmp_path / "rclone"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{record}"\nexec "{rclone.path}" "$@"\n')
+    wrapper.chmod(0o755)
+    wrapped = locate_rclone(str(wrapper))
+    config = tmp_path / "rclone.conf"
+    remotes.encrypt_config(wrapped, config, PASSWORD)
+    remotes.encrypt_config(wrapped, config, PASSWORD)  # the check of an existing config
+    rcd = Rcd(wrapped, config_path=config, config_password=PASSWORD,
+              cache_dir=tmp_path / "cache", log_file=tmp_path / "rclone.log")
+    try:
+        rc = rcd.start()
+        Env(rclone, tmp_path).create(rc)
+    finally:
+        rcd.stop()
+    runs = record.read_text().splitlines()
+    assert any(r.startswith("config encryption set") for r in runs)
+    assert any(r.startswith("config encryption check") for r in runs)
+    assert any(r.startswith("rcd ") for r in runs)
+    for run in runs:
+        for secret in (PASSWORD, SECRET, ACCESS, REFRESH):
+            assert secret not in run
+    assert b"RCLONE_ENCRYPT_V0:" in config.read_bytes()
