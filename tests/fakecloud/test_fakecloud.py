@@ -388,3 +388,72 @@ def test_rclone_waits_out_throttling(rc: tuple[Rclone, Defaults], fakecloud: Fak
     statuses = [r.status for r in fakecloud.requests_to("graph.microsoft.com")]
     assert statuses[:2] == [429, 429] and 200 in statuses[2:]
     assert time.monotonic() - t0 >= 1.0  # it honoured Retry-After rather than giving up
+
+
+# ---------------------------------------------------------------------- token endpoint errors
+@pytest.mark.parametrize(("kw", "secret", "status", "code"), [
+    ({"secret_expired": True}, "s3cret", 401, 7000222),
+    ({}, None, 401, 7000218),
+    ({"redirect_platform": "mobile"}, "s3cret", 400, 700025),
+    ({}, "wrong", 401, 7000215),
+])
+def test_token_endpoint_client_errors(fakecloud: FakeCloud, monkeypatch: pytest.MonkeyPatch,
+                                      kw: dict[str, Any], secret: str | None, status: int,
+                                      code: int) -> None:
+    fakecloud.add_app("c0ffee00-0000-4000-8000-000000000003", "s3cret", **kw)
+    fakecloud.apply_env(monkeypatch)
+    form = {"grant_type": "refresh_token", "refresh_token": "M.C5-x",
+            "client_id": "c0ffee00-0000-4000-8000-000000000003"}
+    if secret is not None:
+        form["client_secret"] = secret
+    r = requests.post("https://login.microsoftonline.com/common/oauth2/v2.0/token", data=form,
+                      timeout=10)
+    assert r.status_code == status
+    body = r.json()
+    assert body["error"] == "invalid_client" and body["error_codes"] == [code]
+    assert body["error_description"].startswith(f"AADSTS{code}: ")
+
+
+@pytest.mark.filterwarnings("ignore:response_mode='form_post' is recommended")
+def test_query_mode_delivery_and_basic_auth_refresh(fakecloud: FakeCloud,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    receiver: _Receiver) -> None:
+    d = fakecloud.setup_default()
+    app = msal_app(fakecloud, monkeypatch, d.client_id, d.secret)
+    flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=receiver.redirect_uri,
+                                       response_mode="query")
+    run_browser(fakecloud, flow["auth_uri"])
+    assert receiver.got.wait(15), fakecloud.browser_log_text()
+    assert "delivered GET" in fakecloud.wait_browser_log("delivered")
+    assert receiver.params is not None
+    result = app.acquire_token_by_auth_code_flow(flow, receiver.params)
+    assert "refresh_token" in result, result
+    # what rclone does: refresh with HTTP Basic client authentication
+    r = requests.post("https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                      auth=(d.client_id, d.secret), timeout=10,
+                      data={"grant_type": "refresh_token",
+                            "refresh_token": result["refresh_token"]})
+    assert r.status_code == 200 and r.json()["access_token"]
+
+
+def test_graph_expired_token_and_503(fakecloud: FakeCloud, monkeypatch: pytest.MonkeyPatch,
+                                     ) -> None:
+    d = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch)
+    tok = rclone_token(fakecloud, d)["access_token"]
+    h = {"Authorization": f"Bearer {tok}"}
+    fakecloud.throttle(1, status=503, retry_after=7)
+    r = requests.get(f"https://graph.microsoft.com/v1.0/drives/{d.drive_id}", headers=h,
+                     timeout=10)
+    assert r.status_code == 503 and r.headers["Retry-After"] == "7"
+    assert r.json()["error"]["code"] == "serviceNotAvailable"
+    r = requests.get(f"https://graph.microsoft.com/v1.0/drives/{d.drive_id}", headers=h,
+                     timeout=10)
+    assert r.status_code == 200
+    quota = r.json()["quota"]
+    assert quota["used"] == len(b"hello from the cloud\n")
+    assert quota["remaining"] == quota["total"] - quota["used"]
+    fakecloud.expire_access_tokens()
+    r = requests.get("https://graph.microsoft.com/v1.0/me", headers=h, timeout=10)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "InvalidAuthenticationToken"
