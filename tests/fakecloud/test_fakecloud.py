@@ -457,3 +457,24 @@ def test_graph_expired_token_and_503(fakecloud: FakeCloud, monkeypatch: pytest.M
     r = requests.get("https://graph.microsoft.com/v1.0/me", headers=h, timeout=10)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_upload_session_accepts_chunked_request_bodies(fakecloud: FakeCloud,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    d = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch)
+    h = {"Authorization": f"Bearer {rclone_token(fakecloud, d)['access_token']}"}
+    s = requests.post(f"https://graph.microsoft.com/v1.0/drives/{d.drive_id}/items/root:"
+                      "/Photos/pic.jpg:/createUploadSession", headers=h, timeout=10,
+                      json={"item": {"@microsoft.graph.conflictBehavior": "replace"}})
+    assert s.status_code == 200
+    url = s.json()["uploadUrl"]
+    data = os.urandom(700_000)
+    first = requests.put(url, data=iter([data[:300_000]]), timeout=10,
+                         headers={"Content-Range": f"bytes 0-299999/{len(data)}"})
+    assert first.status_code == 202 and first.json()["nextExpectedRanges"] == ["300000-"]
+    last = requests.put(url, data=iter([data[300_000:500_000], data[500_000:]]), timeout=10,
+                        headers={"Content-Range": f"bytes 300000-699999/{len(data)}"})
+    assert last.status_code == 201
+    assert last.json()["file"]["hashes"]["quickXorHash"] == quickxor_b64(data)
+    assert fakecloud.get_file(d.drive_id, "/Photos/pic.jpg") == data
