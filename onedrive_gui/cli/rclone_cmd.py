@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
-import sys
 from typing import Any
 
 from onedrive_gui.core.errors import ValidationError
@@ -24,6 +22,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.rclone.binary import child_env
     from onedrive_gui.core.paths import AppPaths
 
     rargs = list(args.rclone_args)
@@ -38,9 +37,7 @@ def run(args: argparse.Namespace) -> int:
     service = AccountService(AppPaths.default())
     engine = service.engine
     password = engine.config_password(create=False)
-    env = dict(os.environ, RCLONE_CONFIG_PASS=password)
+    # The user's own RCLONE_* variables (another config, another password) must not apply.
+    env = child_env({"RCLONE_CONFIG_PASS": password})
     cmd = [str(engine.binary.path), "--config", str(engine.config_path), "--ask-password=false"]
-    kwargs: dict[str, Any] = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = 0  # a console command: keep the console
-    return subprocess.call([*cmd, *rargs], env=env, **kwargs)
+    return subprocess.call([*cmd, *rargs], env=env)
