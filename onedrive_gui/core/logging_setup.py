@@ -11,8 +11,9 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 # Token-shaped values in free text (URLs, rclone output): access/refresh tokens, codes.
 _PATTERNS = [
-    re.compile(r"(?i)((?:access_token|refresh_token|client_secret|code|password|pass)"
-               r"[\"']?\s*[:=]\s*[\"']?)([^\"'&\s,}]+)"),
+    # key=value, "key": "value", and JSON inside JSON (rclone logs its token as \"key\":\"v\")
+    re.compile(r"(?i)((?:access_token|refresh_token|id_token|client_secret|code|password|pass)"
+               r"(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([^\"'&\s,}\\]{4,})"),
     re.compile(r"(?i)(Bearer\s+)([A-Za-z0-9._~+/=-]+)"),
 ]
 

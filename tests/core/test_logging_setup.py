@@ -32,4 +32,23 @@ def test_registered_secret_and_token_shapes_are_redacted(tmp_path: Path) -> None
 
 
 def test_redact_keeps_ordinary_text() -> None:
-    assert redact("mounted work on /home/u/OneDrive/work") == "mounted work on /home/u/OneDrive/work"
+    line = "mounted work on /home/u/OneDrive/work"
+    assert redact(line) == line
+
+
+def test_rclone_debug_lines_with_nested_token_json_are_redacted() -> None:
+    line = (
+        '2026/11/26 20:55:01 DEBUG : rc: "config/create": with parameters map[name:work '
+        'parameters:map[client_secret:Xq8~abcdefSECRET token:{"access_token":"EwBAA1234567",'
+        '"refresh_token":"M.C5_BAY.-0987","expiry":"2026-11-26T21:55:00Z"}]]'
+    )
+    nested = '{"token":"{\\"access_token\\":\\"EwBAA1234567\\",\\"refresh_token\\":\\"M.C5\\"}"}'
+    out = redact(line) + redact(nested)
+    for secret in ("Xq8~abcdefSECRET", "EwBAA1234567", "M.C5_BAY.-0987", "M.C5"):
+        assert secret not in out
+    assert "2026-11-26T21:55:00Z" in out and "config/create" in out
+
+
+def test_error_words_after_token_stay_readable() -> None:
+    line = "couldn't fetch token: invalid_grant: maybe token expired?"
+    assert redact(line) == line
