@@ -1,0 +1,33 @@
+"""Small reusable widgets: a read-only value with a Copy button."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+
+
+class CopyField(QWidget):
+    """A value the user copies into another app (e.g. the Azure portal)."""
+
+    def __init__(self, value: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value = value
+        self.edit = QLineEdit(value, self)
+        self.edit.setReadOnly(True)
+        self.edit.setCursorPosition(0)
+        self.button = QPushButton("Copy", self)
+        self.button.setToolTip(f"Copy “{value}” to the clipboard")
+        self.button.clicked.connect(self.copy)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.edit, 1)
+        lay.addWidget(self.button)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self.value)
+        self.button.setText("Copied")
+        QTimer.singleShot(1500, self._reset)
+
+    def _reset(self) -> None:
+        self.button.setText("Copy")

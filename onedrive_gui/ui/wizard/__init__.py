@@ -1,0 +1,1 @@
+"""First-run / add-account wizard: one page per module, assembled in wizard.py."""

@@ -1,0 +1,189 @@
+"""Credentials: client ID (checked as you type), client secret (masked), its expiry, tenant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.validation import (
+    SECRET_ID_WARNING,
+    clean_secret,
+    secret_looks_like_secret_id,
+    validate_client_id,
+    validate_tenant,
+)
+from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
+
+ERROR_STYLE = "color: #c42b1c;"
+WARNING_STYLE = "color: #9d5d00;"
+
+
+def add_months(d: date, months: int) -> date:
+    """*d* plus *months* calendar months (the day clamped to the month's length)."""
+    import calendar
+
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    return d.replace(year=year, month=month, day=min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def _note() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class CredentialsPage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Your app's credentials")
+        self.setSubTitle("From your app registration in the Azure portal.")
+
+        self.client_id = QLineEdit()
+        self.client_id.setPlaceholderText("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+        self.client_id.setAccessibleName("Application (client) ID")
+        self.client_id_note = _note()
+
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setPlaceholderText("the secret's Value")
+        self.secret.setAccessibleName("Client secret")
+        self.show_secret = QAction("Show", self.secret)
+        self.show_secret.setCheckable(True)
+        self.show_secret.setToolTip("Show or hide the secret")
+        self.show_secret.toggled.connect(self._toggle_secret)
+        self.show_secret_button = QToolButton()
+        self.show_secret_button.setDefaultAction(self.show_secret)
+        self.secret_note = _note()
+        secret_row = QWidget()
+        hl = QHBoxLayout(secret_row)
+        hl.setContentsMargins(0, 0, 0, 0)
+        hl.addWidget(self.secret, 1)
+        hl.addWidget(self.show_secret_button)
+
+        self.expires = QDateEdit()
+        self.expires.setCalendarPopup(True)
+        self.expires.setDisplayFormat("yyyy-MM-dd")
+        self.expires.setAccessibleName("Client secret expires on")
+        default_expiry = add_months(date.today(), 24)
+        self.expires.setDate(QDate(default_expiry.year, default_expiry.month, default_expiry.day))
+        expires_help = QLabel("The “Expires” date shown next to the secret. You get a reminder "
+                              "30 days before.")
+        expires_help.setWordWrap(True)
+
+        self.advanced = QToolButton()
+        self.advanced.setText("Advanced")
+        self.advanced.setCheckable(True)
+        self.advanced.setAutoRaise(True)
+        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced.toggled.connect(self._toggle_advanced)
+        self.tenant = QLineEdit("common")
+        self.tenant.setAccessibleName("Tenant")
+        self.tenant.setToolTip(
+            "common: any account (default). consumers: personal accounts only. "
+            "organizations: work/school only. Or your tenant ID / domain for a single-tenant app."
+        )
+        self.tenant_note = _note()
+        self.advanced_box = QWidget()
+        adv = QFormLayout(self.advanced_box)
+        adv.setContentsMargins(0, 0, 0, 0)
+        adv.addRow("Tenant:", self.tenant)
+        adv.addRow("", self.tenant_note)
+        self.advanced_box.hide()
+
+        form = QFormLayout()
+        form.addRow("Application (client) ID:", self.client_id)
+        form.addRow("", self.client_id_note)
+        form.addRow("Client secret (Value):", secret_row)
+        form.addRow("", self.secret_note)
+        form.addRow("Secret expires on:", self.expires)
+        form.addRow("", expires_help)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.advanced)
+        lay.addWidget(self.advanced_box)
+        lay.addStretch(1)
+
+        for edit in (self.client_id, self.secret, self.tenant):
+            edit.textChanged.connect(self._changed)
+        self._valid = False
+
+    # -- display -------------------------------------------------------------------------
+    def _toggle_secret(self, shown: bool) -> None:
+        self.secret.setEchoMode(
+            QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        )
+        self.show_secret.setText("Hide" if shown else "Show")
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced_box.setVisible(shown)
+        self.advanced.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    @staticmethod
+    def _say(label: QLabel, text: str, style: str = ERROR_STYLE) -> None:
+        label.setText(text)
+        label.setStyleSheet(style)
+        label.setVisible(bool(text))
+
+    # -- validation ----------------------------------------------------------------------
+    def _changed(self) -> None:
+        valid = True
+        raw_id = self.client_id.text()
+        try:
+            validate_client_id(raw_id)
+            self._say(self.client_id_note, "")
+        except ValidationError as err:
+            valid = False
+            # Say nothing while the field is still empty: the user has not typed yet.
+            self._say(self.client_id_note, err.message if raw_id.strip() else "")
+        raw_secret = self.secret.text()
+        try:
+            value, _ = clean_secret(raw_secret)
+            if secret_looks_like_secret_id(value):
+                self._say(self.secret_note, SECRET_ID_WARNING, WARNING_STYLE)
+            else:
+                self._say(self.secret_note, "")
+        except ValidationError as err:
+            valid = False
+            self._say(self.secret_note, err.message if raw_secret else "")
+        try:
+            validate_tenant(self.tenant.text())
+            self._say(self.tenant_note, "")
+        except ValidationError as err:
+            valid = False
+            self._say(self.tenant_note, err.message)
+            self.advanced.setChecked(True)
+        if valid != self._valid:
+            self._valid = valid
+            self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self._valid
+
+    def validatePage(self) -> bool:
+        self.state.client_id = validate_client_id(self.client_id.text())
+        self.state.client_secret = clean_secret(self.secret.text())[0]
+        self.state.tenant = validate_tenant(self.tenant.text())
+        d = self.expires.date()
+        self.state.secret_expires = date(d.year(), d.month(), d.day())
+        return True
+
+    def nextId(self) -> int:
+        return SIGN_IN

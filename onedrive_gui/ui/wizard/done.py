@@ -1,0 +1,52 @@
+"""Done: what was set up, and what the tray icon does from now on."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
+
+from onedrive_gui.ui.wizard.state import WizardState
+
+TRAY_HELP = (
+    "<p>The app keeps running in the <b>notification area</b> (system tray). Its icon shows "
+    "the state of your drives — mounted, uploading, slowed down by Microsoft, or in trouble. "
+    "Click it for a menu to mount, unmount or open a drive, add another account, or change "
+    "settings.</p><p>Before you quit or unmount, the app waits for pending uploads so nothing "
+    "is lost.</p>"
+)
+
+
+class DonePage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("All set")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        tray = QLabel(TRAY_HELP)
+        tray.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(tray)
+        lay.addStretch(1)
+
+    def initializePage(self) -> None:
+        a = self.state.account
+        if a is None:
+            return
+        e = html.escape
+        rows = [
+            ("Account", a.name),
+            ("Signed in as", " ".join(x for x in (a.display_name or "", f"<{a.username}>"
+                                                  if a.username else "") if x)),
+            ("Drive", f"{a.drive_name or ''} ({a.drive_type})"),
+            ("Mount point", a.mount_point or "—"),
+            ("Mount automatically", "yes" if a.auto_mount else "no"),
+            ("Client secret expires", a.secret_expires.isoformat() if a.secret_expires else "—"),
+        ]
+        table = "".join(f"<tr><td><b>{e(k)}:</b>&nbsp;</td><td>{e(v)}</td></tr>"
+                        for k, v in rows)
+        now = ("<p>The drive is being mounted now; the tray icon shows when it is ready.</p>"
+               if self.state.mount_now else "")
+        self.summary.setText(f"<p>Your account was added.</p><table>{table}</table>{now}")

@@ -1,0 +1,46 @@
+"""Welcome: what the app does, what you need, and whether you already have an app."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton, QVBoxLayout, QWizardPage
+
+from onedrive_gui.ui.wizard.state import CREDENTIALS, REGISTER, WizardState
+
+INTRO = (
+    "<p>This app connects your OneDrive as a drive on this computer, using "
+    "<b>your own Azure app registration</b>. It signs you in, keeps the app's secret in "
+    "your system keyring and mounts the drive with rclone — no terminal needed.</p>"
+    "<p><b>You need:</b></p><ul>"
+    "<li>a Microsoft account (personal, work or school);</li>"
+    "<li>an app registration in the Azure portal with its <i>Application (client) ID</i> "
+    "and a <i>client secret</i> — or five minutes to create one.</li></ul>"
+)
+
+
+class WelcomePage(QWizardPage):
+    def __init__(self, state: WizardState) -> None:
+        super().__init__()
+        self.state = state
+        self.setTitle("Welcome to OneDrive GUI")
+        self.setSubTitle("Mount OneDrive with your own Azure app registration.")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.have_app = QRadioButton("I already have an app registration")
+        self.guide_me = QRadioButton("Guide me through creating one")
+        self.guide_me.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.have_app)
+        group.addButton(self.guide_me)
+        lay = QVBoxLayout(self)
+        lay.addWidget(intro)
+        lay.addSpacing(8)
+        lay.addWidget(self.have_app)
+        lay.addWidget(self.guide_me)
+        lay.addStretch(1)
+
+    def nextId(self) -> int:
+        return REGISTER if self.guide_me.isChecked() else CREDENTIALS
+
+    def validatePage(self) -> bool:
+        self.state.guided = self.guide_me.isChecked()
+        return True

@@ -1,0 +1,41 @@
+"""UI tests run offscreen (pytest-qt); the tray tests that need a real tray host use Xvfb."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from tests.ui.fakes import (
+    FakeAccountService,
+    FakeAutostart,
+    core_module_or_fake,
+)
+
+
+@pytest.fixture
+def ui_core(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Core modules the pages import lazily; stand-ins where not written yet."""
+    for name in ("mountpoints", "settings"):
+        core_module_or_fake(monkeypatch, name, tmp_path)
+
+
+@pytest.fixture
+def fake_ctx(ui_core: None, tmp_path: Path):
+    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.ui.context import AppContext
+
+    paths = AppPaths(tmp_path / "cfg", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
+    opened: list[str] = []
+
+    def open_browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    ctx = AppContext(paths=paths, accounts=FakeAccountService(), autostart=FakeAutostart(),
+                     open_browser=open_browser)
+    ctx.opened = opened  # type: ignore[attr-defined]
+    return ctx
