@@ -25,8 +25,8 @@ def _default_open_browser(url: str) -> bool:
             raise
         import webbrowser  # honours BROWSER, like core.browser
 
-        return webbrowser.open(url)
-    return open_browser(url)
+        return bool(webbrowser.open(url))
+    return bool(open_browser(url))
 
 
 @dataclass

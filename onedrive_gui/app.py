@@ -1,0 +1,107 @@
+"""Composition root of the desktop app: builds the core services and hands them to ui/.
+
+This is the only module that knows both the core and the Qt layer. Heavy pieces (msal,
+requests, the wizard) are imported only when first needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def autostart_command() -> list[str]:
+    """How the OS starts the app at login."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "onedrive_gui"]
+
+
+def build_context(paths: Any) -> Any:
+    """AppPaths -> AppContext with SettingsStore, SecretStore, AccountService, MountManager."""
+    from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.secrets import SecretStore
+    from onedrive_gui.core.settings import SettingsStore
+    from onedrive_gui.ui.context import AppContext
+    from onedrive_gui.ui.mount_controller import MountController
+
+    accounts = AccountService(
+        paths, secrets=SecretStore(), store=SettingsStore(paths.settings_file)
+    )
+    controller = MountController(accounts)
+    from onedrive_gui.core.mounts import MountManager
+
+    controller.manager = MountManager(
+        lambda: accounts.engine.new_rcd(),
+        on_change=controller.on_change,
+        on_event=controller.on_event,
+    )
+    autostart: Any = None
+    try:
+        from onedrive_gui.core.autostart import Autostart
+    except ModuleNotFoundError as exc:
+        if exc.name != "onedrive_gui.core.autostart":
+            raise
+        log.warning("start at login is not available in this build")
+    else:
+        autostart = Autostart(autostart_command())
+    return AppContext(paths=paths, accounts=accounts, mounts=controller, autostart=autostart)
+
+
+def run_gui(self_test: bool = False) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from onedrive_gui import APP_NAME
+    from onedrive_gui.core.errors import AppError
+    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.ui.icons import app_icon
+    from onedrive_gui.ui.messages import show_error
+    from onedrive_gui.ui.shell import DesktopShell
+    from onedrive_gui.ui.single_instance import SingleInstance
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName("OneDrive GUI")
+    app.setDesktopFileName("onedrive-gui")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+
+    paths = AppPaths.default()
+    paths.ensure()
+    instance = SingleInstance(paths.config_dir)
+    if not self_test and not instance.acquire():
+        log.info("already running: asked the running instance to show itself")
+        return 0
+
+    ctx = build_context(paths)
+    try:
+        ctx.accounts.settings  # noqa: B018 - load (and report a damaged file) before the tray
+    except AppError as err:
+        show_error(None, err)
+    shell = DesktopShell(ctx)
+    instance.show_requested.connect(shell.show_main)
+
+    if self_test:
+        if shell.tray is not None:
+            shell.tray.show()
+        QTimer.singleShot(0, app.quit)
+        app.exec()
+        if shell.tray is not None:
+            shell.tray.hide()
+        ctx.mounts.shutdown_now()
+        print(f"self-test ok: {len(ctx.accounts.settings.accounts)} account(s), "
+              f"tray {'available' if shell.tray is not None else 'not available'}")
+        return 0
+
+    shell.start()
+    try:
+        return int(app.exec())
+    finally:
+        # Normally Quit already unmounted (after the uploads); a session logout may not have.
+        ctx.mounts.shutdown_now()
+        instance.release()

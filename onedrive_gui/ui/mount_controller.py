@@ -1,0 +1,135 @@
+"""MountManager on the GUI side: its callbacks marshalled to the GUI thread, its blocking
+calls (mount, unmount, wait for uploads, shutdown) run in workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from onedrive_gui.core.errors import AppError
+from onedrive_gui.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+class MountController(QObject):
+    """Owns the GUI-thread copy of every account's MountStatus."""
+
+    changed = Signal(object)          # MountStatus, on the GUI thread
+    event = Signal(str, str)          # (kind, user text), on the GUI thread
+    failed = Signal(str, object)      # (account name, AppError)
+    busy_changed = Signal(bool)
+
+    # Emitted from the manager's monitor thread; delivered queued to the slots below.
+    _status_from_monitor = Signal(object)
+    _event_from_monitor = Signal(str, str)
+
+    def __init__(self, accounts: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.accounts = accounts
+        self.manager: Any = None
+        self.closed = False
+        self.statuses: dict[str, Any] = {}
+        self.runner = TaskRunner(self)
+        self.runner.busy_changed.connect(self.busy_changed)
+        self._status_from_monitor.connect(self._apply_status)
+        self._event_from_monitor.connect(self.event)
+
+    # -- callbacks given to MountManager (called on its monitor thread) -------------------------
+    def on_change(self, status: Any) -> None:
+        self._status_from_monitor.emit(status)
+
+    def on_event(self, kind: str, text: str) -> None:
+        self._event_from_monitor.emit(kind, text)
+
+    def _apply_status(self, status: Any) -> None:
+        self.statuses[status.name] = status
+        self.changed.emit(status)
+
+    # -- queries (GUI thread, no blocking) --------------------------------------------------------
+    def status(self, name: str) -> Any | None:
+        return self.statuses.get(name)
+
+    def pending_uploads(self, name: str | None = None) -> int:
+        items = [self.statuses.get(name)] if name else list(self.statuses.values())
+        return sum(int(getattr(s, "pending_uploads", 0) or 0) for s in items if s is not None)
+
+    def is_mounted(self, name: str) -> bool:
+        s = self.statuses.get(name)
+        return s is not None and s.state.name in ("MOUNTED", "MOUNTING", "THROTTLED")
+
+    # -- actions (workers) ---------------------------------------------------------------------
+    def mount(self, name: str, on_done: Callable[[Any], None] | None = None) -> None:
+        accounts, manager = self.accounts, self.manager
+
+        def work() -> Any:
+            from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
+
+            account = accounts.account(name)
+            wanted = account.mount_point or str(default_mount_point(account.name))
+            mount_point = str(prepare_mount_point(wanted))
+            if mount_point != account.mount_point:
+                accounts.update_account(replace(account, mount_point=mount_point))
+            mount_opt, vfs_opt = account.options.to_rc()
+            return manager.mount(account.name, f"{account.name}:", mount_point, mount_opt,
+                                 vfs_opt)
+
+        def done(status: Any) -> None:
+            self._apply_status(status)
+            if on_done is not None:
+                on_done(status)
+
+        self.runner.run(work, done, lambda err: self._failed(name, err))
+
+    def unmount(self, name: str, *, wait_for_uploads: bool = False, force: bool = False,
+                on_done: Callable[[Any], None] | None = None) -> None:
+        manager = self.manager
+
+        def work() -> None:
+            if wait_for_uploads:
+                manager.wait_for_uploads(name)
+            manager.unmount(name, force=force)
+
+        self.runner.run(work, on_done, lambda err: self._failed(name, err))
+
+    def auto_mount(self) -> None:
+        for account in self.accounts.settings.accounts:
+            if account.auto_mount and not self.is_mounted(account.name):
+                self.mount(account.name)
+
+    def shutdown(self, on_done: Callable[[Any], None]) -> None:
+        """Unmount everything after the uploads, stop rclone; then *on_done* (GUI thread)."""
+        manager, accounts = self.manager, self.accounts
+
+        def work() -> None:
+            try:
+                if manager is not None:
+                    manager.shutdown()
+            finally:
+                accounts.shutdown()
+                self.closed = True
+
+        def failed(err: AppError) -> None:
+            self.failed.emit("", err)
+            on_done(None)
+
+        self.runner.run(work, on_done, failed)
+
+    def shutdown_now(self) -> None:
+        """Blocking shutdown, for when the event loop has already ended."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.manager is not None:
+                self.manager.shutdown()
+        finally:
+            self.accounts.shutdown()
+
+    def _failed(self, name: str, err: AppError) -> None:
+        log.info("mount action for %s failed: %s", name, err.title)
+        self.failed.emit(name, err)
