@@ -1,0 +1,568 @@
+"""App settings: accounts, their mount options, app-wide switches; one JSON file.
+
+The file holds no secret (those live in the keyring). It carries ``schema_version``; a file
+written by a newer version of the app is never overwritten, and a file that cannot be read
+is copied aside (``settings.json.corrupt-<UTC timestamp>``) before the error is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from onedrive_gui.core.errors import SettingsError, ValidationError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CACHE_MODES = ("off", "minimal", "writes", "full")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# OneDrive upload sessions take fragments in multiples of 320 KiB; rclone recommends <= 250M.
+CHUNK_UNIT = 320 * 1024
+CHUNK_MAX = 250 * 1024 * 1024
+
+_SIZE = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([kmgtpe]?)(i?)(b?)$", re.IGNORECASE)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w|M|y)")
+_DURATION_NS = {
+    "ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
+    "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9,
+    "M": 30 * 86400 * 10**9, "y": 365 * 86400 * 10**9,
+}
+_BW_TIME = re.compile(r"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)-)?([01]?\d|2[0-3]):?([0-5]\d)$")
+
+
+def parse_size(text: str, *, allow_off: bool = False) -> int:
+    """Bytes in an rclone size ("10M", "10Mi", "10MiB", "512k", "1.5G"; bare = KiB).
+
+    "off" gives -1 when *allow_off*. Raises ValueError when rclone would not accept it.
+    """
+    s = text.strip()
+    if allow_off and s.lower() == "off":
+        return -1
+    m = _SIZE.match(s)
+    if not m:
+        raise ValueError(s)
+    number, unit, binary, b = m.groups()
+    if not unit and binary:
+        raise ValueError(s)
+    if not unit:
+        multiplier = 1 if b else 1024  # rclone: "10b" is bytes, a bare number KiB
+    else:
+        multiplier = 1024 ** ("kmgtpe".index(unit.lower()) + 1)
+    return int(float(number) * multiplier)
+
+
+def parse_duration(text: str, *, allow_off: bool = False) -> float:
+    """Seconds in an rclone duration ("1h", "1h30m", "90s", "1d", "1.5h"; bare = seconds)."""
+    s = text.strip()
+    if allow_off and s.lower() == "off":
+        return math.inf
+    if re.fullmatch(r"\d+(?:\.\d*)?", s):
+        return float(s)
+    if not s:
+        raise ValueError(s)
+    pos, total = 0, 0.0
+    while pos < len(s):
+        m = _DURATION_PART.match(s, pos)
+        if not m:
+            raise ValueError(s)
+        total += float(m.group(1)) * _DURATION_NS[m.group(2)] / 1e9
+        pos = m.end()
+    return total
+
+
+def _check_bwlimit(text: str) -> None:
+    """Accept what rclone's --bwlimit accepts: "", off, RATE, UP:DOWN, or a timetable."""
+    s = text.strip()
+    if not s or s.lower() == "off":
+        return
+
+    def rate(r: str) -> None:
+        for part in r.split(":") if r.count(":") == 1 else [r]:
+            parse_size(part, allow_off=True)
+
+    entries = s.split()
+    if len(entries) == 1 and "," not in s:
+        rate(s)
+        return
+    for entry in entries:
+        when, sep, r = entry.partition(",")
+        if not sep or not _BW_TIME.match(when):
+            raise ValueError(entry)
+        rate(r)
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass
+class MountOptions:
+    """How one account is mounted. Defaults chosen for OneDrive; ``help`` says why."""
+
+    cache_mode: str = field(default="writes", metadata=_help(
+        "VFS cache mode. 'writes' keeps files opened for writing on disk until they are "
+        "uploaded, so apps that save, rename or append (office suites, editors) work; 'off' "
+        "breaks many of them, 'full' also caches reads (more disk, fewer downloads)."))
+    cache_max_size: str = field(default="10G", metadata=_help(
+        "Upper bound of the local cache. Files not yet uploaded are never evicted, so the "
+        "cache can exceed it while uploads are pending."))
+    cache_max_age: str = field(default="24h", metadata=_help(
+        "Cached files unused for this long are removed from the local disk (not from "
+        "OneDrive)."))
+    dir_cache_time: str = field(default="1h", metadata=_help(
+        "How long folder listings are kept. OneDrive reports changes through polling (see "
+        "poll interval), so listings stay fresh while far fewer listing requests are sent, "
+        "which keeps the account clear of throttling."))
+    poll_interval: str = field(default="1m", metadata=_help(
+        "How often rclone asks OneDrive for changes made elsewhere (one cheap delta request "
+        "per interval)."))
+    write_back: str = field(default="5s", metadata=_help(
+        "Delay between closing a changed file and uploading it; a short delay merges "
+        "quick successive saves into one upload."))
+    tpslimit: float = field(default=8.0, metadata=_help(
+        "Maximum HTTP requests per second (0 = unlimited). SharePoint/OneDrive starts "
+        "throttling an app at about 1,200 resource units a minute, and a listing costs 2; "
+        "8/s stays under that. Lower it (rclone's maintainers suggest 3) if you see "
+        "'Too many requests'."))
+    tpslimit_burst: int = field(default=8, metadata=_help(
+        "Requests allowed in a burst above the per-second limit."))
+    transfers: int = field(default=4, metadata=_help(
+        "Files uploaded or downloaded in parallel."))
+    checkers: int = field(default=4, metadata=_help(
+        "Parallel listings and checks (rclone's default is 8). OneDrive throttles on the "
+        "number of requests, which grows with the number of files, so fewer parallel "
+        "checks mean fewer 429 'Too many requests' answers."))
+    bwlimit: str = field(default="", metadata=_help(
+        "Bandwidth limit, e.g. '10M' (bytes per second), '1M:10M' (upload:download) or a "
+        "timetable such as '08:00,1M 19:00,off'. Empty = no limit."))
+    chunk_size: str = field(default="10M", metadata=_help(
+        "Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 x 320 KiB, "
+        "rclone's default) and at most 250M. Each running transfer holds one chunk in "
+        "memory."))
+
+    @staticmethod
+    def help(name: str) -> str:
+        """The reason for a field's default, for the settings dialog and the README."""
+        for f in fields(MountOptions):
+            if f.name == name:
+                return str(f.metadata["help"])
+        raise KeyError(name)
+
+    def validate(self) -> None:
+        """Raise ValidationError naming the first unacceptable option and what is allowed."""
+
+        def bad(label: str, value: object, hint: str) -> ValidationError:
+            return ValidationError("Invalid mount option", f"{label}: '{value}' is not valid.",
+                                   hint)
+
+        if self.cache_mode not in CACHE_MODES:
+            raise bad("Cache mode", self.cache_mode, "Use one of: " + ", ".join(CACHE_MODES) + ".")
+        size_hint = "Use a size such as 500M, 10G or 1T (K, M, G, T = KiB, MiB, GiB, TiB)."
+        try:
+            if parse_size(self.cache_max_size, allow_off=True) == 0:
+                raise ValueError(self.cache_max_size)
+        except ValueError:
+            raise bad("Cache size", self.cache_max_size, size_hint + " 'off' = no limit.") from None
+        dur_hint = "Use a duration such as 30s, 5m, 1h, 1h30m or 7d."
+        for label, value, allow_off in (
+            ("Cache max age", self.cache_max_age, True),
+            ("Folder cache time", self.dir_cache_time, False),
+            ("Poll interval", self.poll_interval, False),
+            ("Upload delay", self.write_back, False),
+        ):
+            try:
+                parse_duration(value, allow_off=allow_off)
+            except ValueError:
+                raise bad(label, value, dur_hint) from None
+        if isinstance(self.tpslimit, bool) or not isinstance(self.tpslimit, int | float) or (
+            not math.isfinite(self.tpslimit) or self.tpslimit < 0
+        ):
+            raise bad("Requests per second", self.tpslimit,
+                      "Use a number of requests per second such as 8 or 3 (0 = unlimited).")
+        for label, count in (
+            ("Request burst", self.tpslimit_burst),
+            ("Transfers", self.transfers),
+            ("Checkers", self.checkers),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise bad(label, count, "Use a whole number of 1 or more.")
+        try:
+            _check_bwlimit(self.bwlimit)
+        except ValueError:
+            raise bad("Bandwidth limit", self.bwlimit,
+                      "Leave it empty for no limit, or use a rate such as 10M, an upload:"
+                      "download pair such as 1M:10M, or a timetable such as "
+                      "'08:00,1M 19:00,off'.") from None
+        try:
+            chunk = parse_size(self.chunk_size)
+        except ValueError:
+            chunk = -1
+        if chunk <= 0 or chunk % CHUNK_UNIT or chunk > CHUNK_MAX:
+            raise bad("Chunk size", self.chunk_size,
+                      "OneDrive needs a multiple of 320 KiB up to 250M: e.g. 5M (16 x 320k), "
+                      "10M (32 x 320k, the default), 20M or 100M.")
+
+    def to_rc(self, volume_name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(mountOpt, vfsOpt) for rclone's rc ``mount/mount``, in rclone's own key names."""
+        mount_opt: dict[str, Any] = {}
+        if volume_name:
+            mount_opt["VolumeName"] = volume_name
+        vfs_opt: dict[str, Any] = {
+            "CacheMode": self.cache_mode,
+            "CacheMaxSize": self.cache_max_size,
+            "CacheMaxAge": self.cache_max_age,
+            "DirCacheTime": self.dir_cache_time,
+            "PollInterval": self.poll_interval,
+            "WriteBack": self.write_back,
+        }
+        return mount_opt, vfs_opt
+
+    def global_flags(self) -> dict[str, Any]:
+        """rclone global ("main" block) options: for rc ``options/set {"main": ...}``."""
+        return {
+            "TPSLimit": float(self.tpslimit),
+            "TPSLimitBurst": self.tpslimit_burst,
+            "Transfers": self.transfers,
+            "Checkers": self.checkers,
+            "BwLimit": self.bwlimit.strip() or "off",
+        }
+
+    def global_args(self) -> list[str]:
+        """The same global options as command-line flags for ``rclone rcd``."""
+        args = [
+            f"--tpslimit={float(self.tpslimit):g}",
+            f"--tpslimit-burst={self.tpslimit_burst}",
+            f"--transfers={self.transfers}",
+            f"--checkers={self.checkers}",
+        ]
+        if self.bwlimit.strip():
+            args.append(f"--bwlimit={self.bwlimit.strip()}")
+        return args
+
+    def backend_opts(self) -> dict[str, str]:
+        """OneDrive backend options: keys of the remote in the (encrypted) rclone config."""
+        return {"chunk_size": self.chunk_size}
+
+
+@dataclass(kw_only=True)
+class Account:
+    """One OneDrive drive the app mounts; ``name`` is also the rclone remote's name."""
+
+    name: str
+    client_id: str
+    tenant: str = "common"
+    display_name: str | None = None
+    username: str | None = None
+    drive_id: str
+    drive_type: str
+    drive_name: str | None = None
+    secret_expires: date | None = None
+    last_sign_in: datetime | None = None
+    last_token_refresh: datetime | None = None
+    mount_point: str | None = None
+    auto_mount: bool = False
+    options: MountOptions = field(default_factory=MountOptions)
+
+
+@dataclass
+class AppSettings:
+    schema_version: int = SCHEMA_VERSION
+    accounts: list[Account] = field(default_factory=list)
+    start_at_login: bool = False
+    notifications: bool = True
+    rclone_path: str | None = None
+    log_level: str = "INFO"
+
+    def account(self, name: str) -> Account:
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        known = ", ".join(self.names()) or "none yet"
+        raise ValidationError(
+            "Unknown account",
+            f"There is no account named '{name}' (accounts: {known}).",
+            "Use one of the names listed, or add the account first.",
+        )
+
+    def names(self) -> list[str]:
+        return [a.name for a in self.accounts]
+
+
+# --- JSON -------------------------------------------------------------------------------
+
+
+class _Shape(Exception):
+    """The JSON parsed but does not have the expected shape (internal)."""
+
+
+def _expect(value: Any, typ: type | tuple[type, ...], where: str) -> Any:
+    if isinstance(value, bool) and typ in (int, float, (int, float)):
+        raise _Shape(f"{where} must be a number, not true/false")
+    if not isinstance(value, typ):
+        raise _Shape(f"{where} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _opt_str(d: dict[str, Any], key: str, where: str) -> str | None:
+    v = d.get(key)
+    return None if v is None else str(_expect(v, str, f"{where}.{key}"))
+
+
+def _date(v: Any, where: str) -> date | None:
+    if v is None:
+        return None
+    try:
+        return date.fromisoformat(_expect(v, str, where))
+    except ValueError:
+        raise _Shape(f"{where} is not a date (YYYY-MM-DD)") from None
+
+
+def _datetime(v: Any, where: str) -> datetime | None:
+    if v is None:
+        return None
+    try:
+        dt = datetime.fromisoformat(_expect(v, str, where))
+    except ValueError:
+        raise _Shape(f"{where} is not a date and time") from None
+    if dt.tzinfo is None:
+        raise _Shape(f"{where} has no time zone")
+    return dt
+
+
+def _dt_out(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    return (dt if dt.tzinfo is not None else dt.astimezone()).isoformat()
+
+
+def _options_from(d: Any, where: str) -> MountOptions:
+    _expect(d, dict, where)
+    defaults = MountOptions()
+    kw: dict[str, Any] = {}
+    for f in fields(MountOptions):
+        if f.name not in d:
+            continue  # options added by a later version of this schema take their default
+        v = d[f.name]
+        default = getattr(defaults, f.name)
+        typ: type | tuple[type, ...] = (int, float) if isinstance(default, float) else type(default)
+        kw[f.name] = _expect(v, typ, f"{where}.{f.name}")
+    opts = MountOptions(**kw)
+    try:
+        opts.validate()
+    except ValidationError as exc:
+        raise _Shape(f"{where}: {exc.message}") from None
+    return opts
+
+
+def _account_from(d: Any, i: int) -> Account:
+    where = f"accounts[{i}]"
+    _expect(d, dict, where)
+    try:
+        name = _expect(d["name"], str, f"{where}.name")
+        return Account(
+            name=name,
+            client_id=_expect(d["client_id"], str, f"{where}.client_id"),
+            tenant=_expect(d.get("tenant", "common"), str, f"{where}.tenant"),
+            display_name=_opt_str(d, "display_name", where),
+            username=_opt_str(d, "username", where),
+            drive_id=_expect(d["drive_id"], str, f"{where}.drive_id"),
+            drive_type=_expect(d["drive_type"], str, f"{where}.drive_type"),
+            drive_name=_opt_str(d, "drive_name", where),
+            secret_expires=_date(d.get("secret_expires"), f"{where}.secret_expires"),
+            last_sign_in=_datetime(d.get("last_sign_in"), f"{where}.last_sign_in"),
+            last_token_refresh=_datetime(d.get("last_token_refresh"),
+                                         f"{where}.last_token_refresh"),
+            mount_point=_opt_str(d, "mount_point", where),
+            auto_mount=_expect(d.get("auto_mount", False), bool, f"{where}.auto_mount"),
+            options=_options_from(d.get("options", {}), f"{where}.options"),
+        )
+    except KeyError as exc:
+        raise _Shape(f"{where} lacks '{exc.args[0]}'") from None
+
+
+def settings_from_json(data: Any) -> AppSettings:
+    """AppSettings from parsed JSON; raises _Shape on anything unexpected."""
+    _expect(data, dict, "the file")
+    accounts_raw = _expect(data.get("accounts", []), list, "accounts")
+    accounts = [_account_from(a, i) for i, a in enumerate(accounts_raw)]
+    names = [a.name.lower() for a in accounts]
+    if len(set(names)) != len(names):
+        raise _Shape("two accounts have the same name")
+    level = _expect(data.get("log_level", "INFO"), str, "log_level")
+    if level.upper() not in LOG_LEVELS:
+        raise _Shape(f"log_level '{level}' is not one of {', '.join(LOG_LEVELS)}")
+    return AppSettings(
+        schema_version=SCHEMA_VERSION,
+        accounts=accounts,
+        start_at_login=_expect(data.get("start_at_login", False), bool, "start_at_login"),
+        notifications=_expect(data.get("notifications", True), bool, "notifications"),
+        rclone_path=_opt_str(data, "rclone_path", "settings"),
+        log_level=level.upper(),
+    )
+
+
+def settings_to_json(settings: AppSettings) -> dict[str, Any]:
+    def account(a: Account) -> dict[str, Any]:
+        return {
+            "name": a.name,
+            "client_id": a.client_id,
+            "tenant": a.tenant,
+            "display_name": a.display_name,
+            "username": a.username,
+            "drive_id": a.drive_id,
+            "drive_type": a.drive_type,
+            "drive_name": a.drive_name,
+            "secret_expires": a.secret_expires.isoformat() if a.secret_expires else None,
+            "last_sign_in": _dt_out(a.last_sign_in),
+            "last_token_refresh": _dt_out(a.last_token_refresh),
+            "mount_point": a.mount_point,
+            "auto_mount": a.auto_mount,
+            "options": {f.name: getattr(a.options, f.name) for f in fields(MountOptions)},
+        }
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "accounts": [account(a) for a in settings.accounts],
+        "start_at_login": settings.start_at_login,
+        "notifications": settings.notifications,
+        "rclone_path": settings.rclone_path,
+        "log_level": settings.log_level,
+    }
+
+
+class SettingsStore:
+    """Reads and writes the settings file (atomically, readable by the user only)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> AppSettings:
+        """The settings; defaults when there is no file yet.
+
+        A file that cannot be read as settings is copied aside first and SettingsError names
+        the copy; a file from a newer version of the app raises SettingsError.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return AppSettings()
+        except OSError as exc:
+            raise SettingsError(
+                "Cannot read settings",
+                f"{self.path} cannot be read: {exc.strerror or exc}.",
+                "Check the file's permissions.",
+            ) from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            version = _expect(data, dict, "the file").get("schema_version")
+            if isinstance(version, int) and not isinstance(version, bool) and (
+                version > SCHEMA_VERSION
+            ):
+                raise SettingsError(
+                    "Settings from a newer version",
+                    f"{self.path} was written by a newer version of OneDrive GUI (settings "
+                    f"format {version}; this version reads format {SCHEMA_VERSION}). It was "
+                    "left untouched.",
+                    "Install the newer version again, or move the file away to start afresh.",
+                )
+            if version != SCHEMA_VERSION:
+                raise _Shape(f"schema_version is {version!r}, expected {SCHEMA_VERSION}")
+            return settings_from_json(data)
+        except (UnicodeDecodeError, json.JSONDecodeError, _Shape) as exc:
+            why = str(exc) if isinstance(exc, _Shape) else "it is not valid JSON"
+            backup = self._backup(raw)
+            raise SettingsError(
+                "Settings file damaged",
+                f"{self.path} cannot be used ({why}). A copy was saved as {backup}.",
+                "Fix the file (or delete it to start with default settings) and start the app "
+                f"again; your accounts' details are in {backup.name}.",
+            ) from None
+
+    def _backup(self, raw: bytes) -> Path:
+        for old in sorted(self.path.parent.glob(self.path.name + ".corrupt-*")):
+            try:
+                if old.read_bytes() == raw:
+                    return old  # the same damaged content was saved before
+            except OSError as exc:
+                log.warning("cannot read earlier settings backup %s: %s", old, exc)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while backup.exists():
+            n += 1
+            backup = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+        except OSError as exc:
+            raise SettingsError(
+                "Settings file damaged",
+                f"{self.path} cannot be used, and a copy could not be saved ({exc.strerror}).",
+                f"Copy {self.path} somewhere safe, then fix or delete it.",
+            ) from exc
+        return backup
+
+    def _on_disk_version(self) -> object:
+        try:
+            data = json.loads(self.path.read_bytes().decode("utf-8"))
+        except (OSError, ValueError):
+            return None  # missing or unreadable: load() reports it; save() may replace it
+        return data.get("schema_version") if isinstance(data, dict) else None
+
+    def save(self, settings: AppSettings) -> None:
+        """Write atomically (temp file in the same folder, fsync, rename), mode 0600."""
+        version = self._on_disk_version()
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise SettingsError(
+                "Settings from a newer version",
+                f"{self.path} was written by a newer version of OneDrive GUI; it was not "
+                "overwritten.",
+                "Install the newer version again, or move the file away to start afresh.",
+            )
+        for a in settings.accounts:
+            a.options.validate()
+        text = json.dumps(settings_to_json(settings), indent=2, ensure_ascii=False) + "\n"
+        folder = self.path.parent
+        tmp: str | None = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.name == "posix":
+                folder.chmod(0o700)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                if os.name == "posix":
+                    os.fchmod(fh.fileno(), 0o600)
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            tmp = None
+            if os.name == "posix":
+                dfd = os.open(folder, os.O_RDONLY)
+                try:
+                    os.fsync(dfd)
+                finally:
+                    os.close(dfd)
+        except OSError as exc:
+            raise SettingsError(
+                "Cannot save settings",
+                f"The settings could not be written to {self.path}: {exc.strerror or exc}.",
+                "Check that the disk is not full and that the folder is writable; the previous "
+                "settings file was left as it was.",
+            ) from exc
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
