@@ -1,0 +1,138 @@
+"""``onedrive-gui authorize``: sign in with your own app registration, print an rclone token.
+
+The replacement of ``rclone authorize "onedrive" ID SECRET``: the secret is read from stdin
+(never from the command line), status goes to stderr, and stdout carries only the token JSON,
+so ``onedrive-gui authorize --client-id ID < secret.txt > token.json`` works. Nothing is
+stored on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING, Any
+
+from onedrive_gui.core.errors import ValidationError
+
+if TYPE_CHECKING:
+    from onedrive_gui.core.oauth import TokenResult
+
+DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (kept literal: argparse help only)
+SECRET_PROMPT = "Client secret (the Value, not the Secret ID): "  # noqa: S105
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "authorize",
+        help="sign in in the browser and print an rclone token (like rclone authorize)",
+        description="Sign in with your own Azure app registration (Web platform, redirect URI "
+        "http://localhost) and print the rclone token JSON on stdout. The client secret is "
+        "read from stdin.",
+    )
+    p.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    p.add_argument("--tenant", default="common",
+                   help="common (default), consumers, organizations, or a tenant ID")
+    p.add_argument("--no-browser", action="store_true",
+                   help="print the sign-in link instead of opening a browser")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+                   help=f"loopback port for the redirect (default {DEFAULT_PORT}; another free "
+                   "one is used when it is busy)")
+    p.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds to wait for the browser (default 300)")
+    p.set_defaults(func=cmd_authorize)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def read_client_secret() -> str:
+    """The client secret from stdin: a no-echo prompt on a terminal, else the first line.
+
+    Surrounding whitespace is removed (and the user told); a GUID-shaped value gets the
+    Secret-ID warning, but is still used.
+    """
+    from onedrive_gui.core.logging_setup import register_secret
+    from onedrive_gui.core.validation import (
+        SECRET_ID_WARNING,
+        clean_secret,
+        secret_looks_like_secret_id,
+    )
+
+    stdin = sys.stdin
+    if stdin is None:
+        raise ValidationError("Client secret missing", "There is no input to read it from.",
+                              "Pipe the secret's Value into the command, or run it in a "
+                              "terminal.")
+    raw = getpass.getpass(SECRET_PROMPT) if stdin.isatty() else stdin.readline()
+    register_secret(raw.strip())
+    if raw.endswith("\n"):  # the line end of a piped line is not the user's doing
+        raw = raw[:-1]
+        if raw.endswith("\r"):
+            raw = raw[:-1]
+    secret, trimmed = clean_secret(raw)
+    register_secret(secret)
+    if trimmed:
+        _say("Note: removed spaces/line breaks around the client secret.")
+    if secret_looks_like_secret_id(secret):
+        _say(f"Warning: {SECRET_ID_WARNING}")
+    return secret
+
+
+def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
+                        no_browser: bool = False, port: int | None = None,
+                        timeout: float = 300.0) -> TokenResult:
+    """Sign in with status lines on stderr; the token (nothing printed on stdout)."""
+    from onedrive_gui.core.browser import open_browser
+    from onedrive_gui.core.loopback import DEFAULT_PORT as LOOPBACK_PORT
+    from onedrive_gui.core.oauth import SignIn
+    from onedrive_gui.core.validation import validate_client_id, validate_tenant
+
+    client_id = validate_client_id(client_id)
+    tenant = validate_tenant(tenant)
+    requested = LOOPBACK_PORT if port is None else port
+    if not 0 <= requested <= 65535:
+        raise ValidationError("Invalid port", f"{requested} is not a TCP port.",
+                              f"Use a number from 1024 to 65535, or leave the default "
+                              f"{LOOPBACK_PORT}.")
+    if not timeout > 0:
+        raise ValidationError("Invalid timeout", f"{timeout:g} is not a number of seconds.",
+                              "Give a positive number of seconds, e.g. --timeout 300.")
+    signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout)
+    try:
+        _say("Contacting Microsoft...")
+        url = signin.start()
+        if signin.port_fell_back:
+            _say(f"Port {requested} is in use; using {signin.redirect_uri} instead — your app "
+                 "registration's http://localhost redirect accepts any port")
+        if no_browser:
+            _say("Open this link in a browser on this computer to sign in:")
+            _say(url)
+        elif not open_browser(url):
+            _say("No browser could be opened. Open this link in a browser on this computer:")
+            _say(url)
+        _say("Waiting for the browser... (Ctrl-C to cancel)")
+        token = signin.wait()
+    except KeyboardInterrupt:
+        signin.cancel()
+        raise
+    finally:
+        signin.close()
+    who = " ".join(p for p in (token.display_name,
+                               f"<{token.username}>" if token.username else None) if p)
+    _say(f"Signed in as {who}" if who else "Signed in.")
+    return token
+
+
+def cmd_authorize(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.validation import validate_client_id, validate_tenant
+
+    client_id = validate_client_id(args.client_id)  # before asking for the secret
+    tenant = validate_tenant(args.tenant)
+    secret = read_client_secret()
+    token = interactive_sign_in(client_id, secret, tenant=tenant, no_browser=args.no_browser,
+                                port=args.port, timeout=args.timeout)
+    sys.stdout.write(token.rclone_token_json() + "\n")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,249 @@
+"""Microsoft identity platform errors (OAuth ``error`` + AADSTS code) -> what to tell the user.
+
+Branch on the OAuth ``error`` and use the AADSTS code from the description as the more
+precise hint (DESIGN.md §4). Codes we do not know still show the server's first description
+line, without the Trace ID / Correlation ID / Timestamp boilerplate Microsoft appends.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from onedrive_gui.core.errors import AuthError
+
+_CODE_RE = re.compile(r"AADSTS(\d{4,9})")
+# On an error page the message sits in HTML text or inside a JS string ("...AADSTS50011: ...").
+_PAGE_RE = re.compile(r"AADSTS(\d{4,9})\s*:\s*([^<\"\r\n]*)")
+_JS_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_BOILERPLATE = ("trace id", "correlation id", "timestamp", "request id")
+_MAX_DETAIL = 400
+
+
+@dataclass(frozen=True)
+class _Entry:
+    title: str
+    message: str
+    hint: str
+
+
+_RE_SIGN_IN = _Entry(
+    "Sign in again",
+    "Microsoft no longer accepts this sign-in (it expired, was already used, or was revoked "
+    "— for example after a password change or 90 days without use).",
+    "Sign in again.",
+)
+_CONSENT = _Entry(
+    "Permission not granted",
+    "The app was not given access to your OneDrive.",
+    "Sign in again and click Accept on Microsoft's permission page. If your organization "
+    "requires an administrator's approval, ask your administrator to grant consent to your "
+    "app registration.",
+)
+
+_BY_CODE: dict[int, _Entry] = {
+    7000215: _Entry(
+        "Wrong client secret",
+        "Microsoft rejected the client secret.",
+        "Paste the secret's Value, not its Secret ID: in the Azure portal, under Certificates "
+        "& secrets, copy the Value column (it is shown only right after the secret is "
+        "created; if it is hidden, create a new secret).",
+    ),
+    7000222: _Entry(
+        "Client secret expired",
+        "The client secret of your app registration has expired.",
+        "Create a new client secret under Certificates & secrets in the Azure portal, then "
+        "use its Value (update it in Settings, or with 'onedrive-gui set-secret').",
+    ),
+    700016: _Entry(
+        "App registration not found",
+        "Microsoft has no application with this client ID in the directory used for sign-in.",
+        "Check the Application (client) ID on your app's Overview page in the Azure portal. "
+        "If the app is registered for one organization only, set the tenant to that "
+        "organization's tenant ID.",
+    ),
+    50011: _Entry(
+        "Redirect URI not registered",
+        "Your app registration does not allow this app's redirect URI (http://localhost).",
+        "In the Azure portal, open Authentication, add a platform of type Web and enter the "
+        "redirect URI http://localhost (no port, no path).",
+    ),
+    700025: _Entry(
+        "Redirect URI on the wrong platform",
+        "The redirect URI is registered as Mobile and desktop, which does not accept a client "
+        "secret.",
+        "In the Azure portal, under Authentication, remove the Mobile and desktop redirect and "
+        "add http://localhost under the Web platform.",
+    ),
+    7000218: _Entry(
+        "Redirect URI on the wrong platform",
+        "Microsoft expected a different kind of app registration for this redirect URI.",
+        "In the Azure portal, under Authentication, register http://localhost under the Web "
+        "platform (not Mobile and desktop).",
+    ),
+    50194: _Entry(
+        "App is for one organization only",
+        "Your app registration accepts accounts of its own organization only, so it cannot "
+        "sign in through the common endpoint.",
+        "Either set Supported account types to include other organizations and personal "
+        "Microsoft accounts, or set the tenant to your organization's tenant ID.",
+    ),
+    9002331: _Entry(
+        "App is for personal accounts only",
+        "Your app registration accepts personal Microsoft accounts only.",
+        "Set the tenant to 'consumers', or change Supported account types to include "
+        "organizational accounts.",
+    ),
+    50020: _Entry(
+        "Account not in this organization",
+        "The account you signed in with does not belong to the tenant the app signs in to.",
+        "Sign in with an account of that organization, or change the tenant setting.",
+    ),
+    50034: _Entry(
+        "Account does not exist",
+        "Microsoft does not know the account you signed in with.",
+        "Check the email address and sign in again.",
+    ),
+    65001: _CONSENT,
+    90094: _CONSENT,
+    65004: _Entry(
+        "Permission declined",
+        "You declined the permissions the app asked for, so it cannot reach your OneDrive.",
+        "Sign in again and click Accept on Microsoft's permission page.",
+    ),
+    70008: _RE_SIGN_IN,
+    700082: _RE_SIGN_IN,
+    50173: _RE_SIGN_IN,
+    54005: _RE_SIGN_IN,
+    50076: _Entry(
+        "Multi-factor authentication required",
+        "Your organization requires multi-factor authentication for this sign-in.",
+        "Sign in again and complete the multi-factor prompt in the browser.",
+    ),
+    53003: _Entry(
+        "Blocked by Conditional Access",
+        "Your organization's Conditional Access policies blocked this sign-in.",
+        "Ask your administrator to allow this app, or sign in from a compliant device.",
+    ),
+    500112: _Entry(
+        "Redirect URI changed during sign-in",
+        "The reply address sent with the code does not match the one used to get it.",
+        "Sign in again.",
+    ),
+    501481: _Entry(
+        "Sign-in check failed",
+        "Microsoft rejected the PKCE code verifier of this sign-in.",
+        "Sign in again.",
+    ),
+}
+
+_NOT_FOR_CONSUMERS = _Entry(
+    "App does not accept personal accounts",
+    "Your app registration is for organizational accounts only, and you signed in with a "
+    "personal Microsoft account.",
+    "In the Azure portal, set Supported account types to 'Accounts in any organizational "
+    "directory and personal Microsoft accounts', or sign in with a work or school account.",
+)
+
+_BY_ERROR: dict[str, _Entry] = {
+    "access_denied": _Entry(
+        "Permission declined",
+        "The sign-in was cancelled or the permissions were declined in the browser.",
+        "Sign in again and click Accept on Microsoft's permission page.",
+    ),
+    "consent_required": _CONSENT,
+    "interaction_required": _Entry(
+        "More steps needed in the browser",
+        "Microsoft needs you to complete more steps (such as multi-factor authentication).",
+        "Sign in again and complete every prompt in the browser.",
+    ),
+    "invalid_grant": _RE_SIGN_IN,
+    "invalid_client": _Entry(
+        "App registration rejected",
+        "Microsoft rejected the client ID or client secret.",
+        "Check the Application (client) ID on the Overview page and the secret's Value under "
+        "Certificates & secrets in the Azure portal.",
+    ),
+    "unauthorized_client": _Entry(
+        "App not allowed to sign in",
+        "Microsoft does not allow this app registration to sign in this account.",
+        "Check Supported account types and the Web redirect URI http://localhost of your app "
+        "registration in the Azure portal.",
+    ),
+    "temporarily_unavailable": _Entry(
+        "Microsoft sign-in unavailable",
+        "Microsoft's sign-in service is temporarily unavailable.",
+        "Wait a few minutes and try again.",
+    ),
+    "server_error": _Entry(
+        "Microsoft sign-in failed",
+        "Microsoft's sign-in service had an internal error.",
+        "Try again in a few minutes.",
+    ),
+}
+
+
+def aadsts_code(text: str | None) -> int | None:
+    """The first AADSTS code in *text* (``"AADSTS7000215: ..."`` -> 7000215), or None."""
+    if not text:
+        return None
+    m = _CODE_RE.search(text)
+    return int(m.group(1)) if m else None
+
+
+def first_line(description: str | None) -> str:
+    """The server's description without Microsoft's trace/correlation boilerplate."""
+    if not description:
+        return ""
+    for raw in re.split(r"[\r\n]+", description):
+        line = raw.strip()
+        if line and not line.lower().startswith(_BOILERPLATE):
+            return line[:_MAX_DETAIL]
+    return ""
+
+
+def auth_error(error: str, description: str | None) -> AuthError:
+    """Map an OAuth error response (``error`` + ``error_description``) to an AuthError."""
+    err = (error or "").strip()
+    code = aadsts_code(description)
+    detail = first_line(description)
+    entry: _Entry | None = None
+    if err == "unauthorized_client" and description and "consumers" in description.lower():
+        entry = _NOT_FOR_CONSUMERS
+    elif code is not None and code in _BY_CODE:
+        entry = _BY_CODE[code]
+    elif err in _BY_ERROR:
+        entry = _BY_ERROR[err]
+    code_text = f"AADSTS{code}" if code is not None else (err or None)
+    if entry is None:
+        message = "Microsoft refused the sign-in"
+        message += f": {detail}" if detail else f" ({err or 'no reason given'})."
+        return AuthError(
+            "Sign-in failed",
+            message,
+            "Check your app registration in the Azure portal (client ID, secret Value, Web "
+            "redirect URI http://localhost, supported account types) and try again.",
+            code=code_text,
+        )
+    message = entry.message
+    if code is not None:
+        message += f" (AADSTS{code})"
+    elif err:
+        message += f" ({err})"
+    return AuthError(entry.title, message, entry.hint, code=code_text)
+
+
+def error_from_page(page: str) -> AuthError | None:
+    """The AADSTS error shown on a Microsoft sign-in page, or None when the page has none.
+
+    Microsoft shows some errors (unknown app, redirect mismatch, wrong tenant kind) as a page
+    and never redirects back to the app, so the app fetches the authorize URL first and
+    reads the page.
+    """
+    text = _JS_ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), page)
+    text = html.unescape(text)
+    m = _PAGE_RE.search(text)
+    if m is None:
+        return None
+    return auth_error("", f"AADSTS{m.group(1)}: {m.group(2).strip()}")

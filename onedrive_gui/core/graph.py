@@ -1,0 +1,242 @@
+"""Microsoft Graph: who signed in and which drives they have.
+
+Throttling (429/503) honours Retry-After within max_retries and max_wait; the traffic is
+decorated with ``User-Agent: ISV|onedrive-gui|onedrive-gui/<version>`` as Microsoft asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+from onedrive_gui import APP_NAME, __version__
+from onedrive_gui.core.errors import AuthError, GraphError, NetworkError
+from onedrive_gui.core.logging_setup import register_secret
+
+log = logging.getLogger(__name__)
+
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+USER_AGENT = f"ISV|{APP_NAME}|{APP_NAME}/{__version__}"
+HTTP_TIMEOUT = 30.0
+_RETRY_STATUS = (429, 503)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: str
+    display_name: str
+    user_principal_name: str
+    mail: str | None
+
+    @property
+    def email(self) -> str:
+        """The address to show: mail, or the UPN (personal accounts often have no mail)."""
+        return self.mail or self.user_principal_name
+
+
+@dataclass(frozen=True)
+class DriveInfo:
+    id: str
+    name: str
+    drive_type: str  # personal | business | documentLibrary
+    owner_name: str | None
+    quota_total: int | None
+    quota_used: int | None
+    is_default: bool
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), or None when absent/garbled."""
+    if not value:
+        return None
+    v = value.strip()
+    try:
+        return max(float(v), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(v)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | str):
+        try:
+            return int(value)
+        except ValueError:
+            return None
+    return None
+
+
+def parse_drive(data: dict[str, Any], *, is_default: bool = False) -> DriveInfo:
+    owner = data.get("owner") or {}
+    owner_name = None
+    for kind in ("user", "group", "application"):
+        entry = owner.get(kind) if isinstance(owner, dict) else None
+        if isinstance(entry, dict) and entry.get("displayName"):
+            owner_name = str(entry["displayName"])
+            break
+    quota = data.get("quota") or {}
+    return DriveInfo(
+        id=str(data.get("id") or ""),
+        name=str(data.get("name") or "OneDrive"),
+        drive_type=str(data.get("driveType") or ""),
+        owner_name=owner_name,
+        quota_total=_int_or_none(quota.get("total")) if isinstance(quota, dict) else None,
+        quota_used=_int_or_none(quota.get("used")) if isinstance(quota, dict) else None,
+        is_default=is_default,
+    )
+
+
+class GraphClient:
+    def __init__(self, access_token: str, *, max_retries: int = 5, max_wait: float = 120.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        register_secret(access_token)
+        self._token = access_token
+        self.max_retries = max_retries
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._session: Any = None
+        self._default_drive_id: str | None = None
+
+    def _http(self) -> Any:
+        if self._session is None:
+            import requests
+
+            s = requests.Session()
+            s.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+            self._session = s
+        return self._session
+
+    def get(self, path: str) -> dict[str, Any]:
+        """GET a Graph path (``/me``) with throttling retries; the JSON object."""
+        import requests
+
+        url = GRAPH_URL + path
+        waited = 0.0
+        attempt = 0
+        while True:
+            try:
+                resp = self._http().get(url, timeout=HTTP_TIMEOUT, headers={
+                    "Authorization": f"Bearer {self._token}"})
+            except requests.exceptions.RequestException as exc:
+                log.debug("Graph request failed: %s", type(exc).__name__)
+                raise NetworkError(
+                    "Cannot reach Microsoft",
+                    "The app cannot reach Microsoft Graph (graph.microsoft.com).",
+                    "Check your connection/proxy (internet access, HTTPS_PROXY) and try again.",
+                ) from exc
+            status = int(resp.status_code)
+            if status in _RETRY_STATUS:
+                delay = retry_after_seconds(resp.headers.get("Retry-After"))
+                if delay is None:
+                    delay = float(min(2 ** attempt, 30))
+                if attempt >= self.max_retries or waited + delay > self.max_wait:
+                    raise GraphError(
+                        "Microsoft is busy" if status == 503 else "Too many requests",
+                        "Microsoft Graph keeps refusing requests "
+                        f"(HTTP {status}) and asked to wait {delay:g} more seconds.",
+                        "Wait a few minutes and try again.",
+                        code=str(status),
+                    )
+                log.info("Graph throttled (HTTP %d); retrying in %g s", status, delay)
+                self._sleep(delay)
+                waited += delay
+                attempt += 1
+                continue
+            if status == 401:
+                raise AuthError(
+                    "Sign in again",
+                    "Microsoft Graph no longer accepts this sign-in (the access token expired "
+                    "or was revoked).",
+                    "Sign in again.",
+                    code="401",
+                )
+            if status >= 400:
+                raise self._graph_error(resp, path)
+            try:
+                data = resp.json()
+            except ValueError as exc:
+                raise GraphError("Unexpected answer from Microsoft",
+                                 "Microsoft Graph sent an answer that is not JSON.",
+                                 "Try again; if it keeps happening, check your proxy.") from exc
+            if not isinstance(data, dict):
+                raise GraphError("Unexpected answer from Microsoft",
+                                 "Microsoft Graph sent an unexpected answer.", "Try again.")
+            return data
+
+    @staticmethod
+    def _graph_error(resp: Any, path: str) -> GraphError:
+        code, message = "", ""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = str(body["error"].get("code") or "")
+            message = str(body["error"].get("message") or "")
+        status = int(resp.status_code)
+        detail = f": {message[:300]}" if message else "."
+        if status == 403:
+            return GraphError("Access denied", f"Microsoft Graph refused access to {path}"
+                              f"{detail}",
+                              "Check the API permissions of your app registration (Files.* and "
+                              "User.Read, delegated) and sign in again.", code=code or "403")
+        if status == 404:
+            return GraphError("Not found", f"Microsoft Graph found nothing at {path}{detail}",
+                              "Check that this account has OneDrive (sign in to "
+                              "onedrive.com once to create it).", code=code or "404")
+        return GraphError("Microsoft Graph error",
+                          f"Microsoft Graph answered HTTP {status} for {path}{detail}",
+                          "Try again in a few minutes.", code=code or str(status))
+
+    # ------------------------------------------------------------------ typed calls
+    def me(self) -> UserInfo:
+        d = self.get("/me")
+        upn = str(d.get("userPrincipalName") or "")
+        mail = d.get("mail")
+        return UserInfo(
+            id=str(d.get("id") or ""),
+            display_name=str(d.get("displayName") or upn),
+            user_principal_name=upn,
+            mail=str(mail) if mail else None,
+        )
+
+    def default_drive(self) -> DriveInfo:
+        d = parse_drive(self.get("/me/drive"), is_default=True)
+        self._default_drive_id = d.id
+        return d
+
+    def drives(self) -> list[DriveInfo]:
+        """The account's drives, the default one first, without duplicates."""
+        default = self.default_drive()
+        out = [default]
+        seen = {default.id}
+        for raw in self.get("/me/drives").get("value") or []:
+            if not isinstance(raw, dict):
+                continue
+            d = parse_drive(raw)
+            if d.id and d.id not in seen:
+                seen.add(d.id)
+                out.append(d)
+        return out
+
+    def drive(self, drive_id: str) -> DriveInfo:
+        if self._default_drive_id is None:
+            self.default_drive()
+        data = self.get(f"/drives/{quote(drive_id, safe='!')}")
+        return parse_drive(data, is_default=str(data.get("id")) == self._default_drive_id)
