@@ -20,7 +20,7 @@ class MountController(QObject):
     """Owns the GUI-thread copy of every account's MountStatus."""
 
     changed = Signal(object)          # MountStatus, on the GUI thread
-    event = Signal(str, str)          # (kind, user text), on the GUI thread
+    mount_event = Signal(str, str)    # (kind, user text), on the GUI thread
     failed = Signal(str, object)      # (account name, AppError)
     busy_changed = Signal(bool)
 
@@ -37,7 +37,7 @@ class MountController(QObject):
         self.runner = TaskRunner(self)
         self.runner.busy_changed.connect(self.busy_changed)
         self._status_from_monitor.connect(self._apply_status)
-        self._event_from_monitor.connect(self.event)
+        self._event_from_monitor.connect(self.mount_event)
 
     # -- callbacks given to MountManager (called on its monitor thread) -------------------------
     def on_change(self, status: Any) -> None:

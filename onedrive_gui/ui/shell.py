@@ -19,8 +19,12 @@ from onedrive_gui.ui.messages import show_error
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
-_EVENT_LEVEL = {"throttled": "warning", "rcd-restarted": "warning", "error": "error",
-                "mount-failed": "error"}
+_EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
+                "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
+                "rcd-stop-failed": "error"}
+_EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
+                "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
+                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
 
 
 class DesktopShell(QObject):
@@ -52,12 +56,13 @@ class DesktopShell(QObject):
         menu.view_log_requested.connect(self.view_log)
         menu.quit_requested.connect(self.quit)
         if self.controller is not None:
-            self.controller.event.connect(self._mount_event)
+            self.controller.mount_event.connect(self._mount_event)
             self.controller.failed.connect(self._mount_failed)
             self.controller.changed.connect(self._status_changed)
         self.wizard: Any = None
         self.settings_dialog: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
+        self._last_state: dict[str, str] = {}
         self._reminder_timer = QTimer(self)
         self._reminder_timer.setInterval(REMINDER_INTERVAL_MS)
         self._reminder_timer.timeout.connect(self.check_reminders)
@@ -235,18 +240,27 @@ class DesktopShell(QObject):
         self.surface.notify(title, text, level)
 
     def _mount_event(self, kind: str, text: str) -> None:
-        if kind in ("mounted", "mount-failed"):
-            return  # reported from the mount's own result, with its hint
-        title = {"throttled": "Slowed down by Microsoft",
-                 "rcd-restarted": "rclone restarted"}.get(kind, "OneDrive GUI")
-        self.notify(title, text, _EVENT_LEVEL.get(kind, "info"))
+        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
         title = f"{name}: {err.title}" if name else err.title
         self.notify(title, f"{err.message} {err.hint}".strip(), "error")
         self.surface.refresh()
 
-    def _status_changed(self, _status: Any) -> None:
+    def _status_changed(self, status: Any) -> None:
+        new = status.state.name
+        old = self._last_state.get(status.name)
+        self._last_state[status.name] = new
+        if new == "THROTTLED" and old != "THROTTLED":
+            wait = f" for {status.retry_after:.0f} s" if status.retry_after else ""
+            self.notify(f"{status.name}: slowed down by Microsoft",
+                        f"OneDrive asked the app to wait{wait}; transfers resume by themselves. "
+                        "If this happens often, lower “Requests per second” in Settings → "
+                        "Performance.", "warning")
+        elif new == "ERROR" and old in ("MOUNTED", "THROTTLED"):
+            # A failed mount is reported by the mount's own result (with its hint).
+            self.notify(f"{status.name}: drive problem", status.error or "The mount stopped.",
+                        "error")
         if self.settings_dialog is not None:
             self.settings_dialog.refresh_status()
 

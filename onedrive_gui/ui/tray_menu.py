@@ -39,6 +39,9 @@ class TrayMenu(QMenu):
             line = self.addAction(status_line(name, status))
             line.setEnabled(False)
             state = state_name(status) if status is not None else "unmounted"
+            if state == "error":
+                retry = self.addAction(f"Mount {name} again")
+                retry.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))
             if state in ("mounted", "throttled", "error", "mounting"):
                 unmount = self.addAction(f"Unmount {name}")
                 unmount.triggered.connect(lambda _c=False, n=name: self.unmount_requested.emit(n))

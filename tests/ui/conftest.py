@@ -19,7 +19,7 @@ from tests.ui.fakes import (
 @pytest.fixture
 def ui_core(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Core modules the pages import lazily; stand-ins where not written yet."""
-    for name in ("mountpoints", "settings"):
+    for name in ("mountpoints",):
         core_module_or_fake(monkeypatch, name, tmp_path)
 
 

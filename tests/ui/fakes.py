@@ -10,12 +10,13 @@ import importlib
 import sys
 import threading
 import types
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.errors import CancelledError, ValidationError
+from onedrive_gui.core.errors import CancelledError
+from onedrive_gui.core.settings import Account, AppSettings
 
 
 @dataclass(frozen=True)
@@ -49,60 +50,14 @@ class FakeDrive:
     is_default: bool = True
 
 
-@dataclass
-class FakeMountOptions:
-    cache_mode: str = "writes"
-    cache_max_size: str = "10G"
-    cache_max_age: str = "24h"
-    dir_cache_time: str = "5m"
-    poll_interval: str = "1m"
-    tpslimit: float = 0.0
-    tpslimit_burst: int = 1
-    transfers: int = 4
-    checkers: int = 8
-    bwlimit: str = ""
-    chunk_size: str = "10M"
-
-    def validate(self) -> None:
-        if self.transfers < 1:
-            raise ValidationError("Invalid transfers", "Transfers must be at least 1.", "")
-
-
-@dataclass
-class FakeAccount:
-    name: str
-    client_id: str = "3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44"
-    tenant: str = "common"
-    display_name: str | None = "Alice Example"
-    username: str | None = "alice@outlook.com"
-    drive_id: str = "d1"
-    drive_type: str = "personal"
-    drive_name: str | None = "OneDrive"
-    secret_expires: date | None = None
-    last_sign_in: datetime | None = None
-    last_token_refresh: datetime | None = None
-    mount_point: str | None = None
-    auto_mount: bool = False
-    options: Any = field(default_factory=FakeMountOptions)
-
-
-@dataclass
-class FakeSettings:
-    accounts: list[Any] = field(default_factory=list)
-    start_at_login: bool = False
-    notifications: bool = True
-    rclone_path: str | None = None
-    log_level: str = "INFO"
-    schema_version: int = 1
-
-    def names(self) -> list[str]:
-        return [a.name for a in self.accounts]
-
-    def account(self, name: str) -> Any:
-        for a in self.accounts:
-            if a.name == name:
-                return a
-        raise ValidationError("Unknown account", f"No account named '{name}'.", "")
+def FakeAccount(name: str, **kw: Any) -> Account:
+    """A real core Account with plausible values."""
+    base: dict[str, Any] = dict(
+        client_id="3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44", display_name="Alice Example",
+        username="alice@outlook.com", drive_id="d1", drive_type="personal",
+        drive_name="OneDrive")
+    base.update(kw)
+    return Account(name=name, **base)
 
 
 class FakeSignIn:
@@ -138,11 +93,11 @@ class FakeSignIn:
 
 class FakeAccountService:
     def __init__(self, signin: str = "approve") -> None:
-        self.settings = FakeSettings()
+        self.settings = AppSettings()
         self.signin_behaviour = signin
         self.signins: list[FakeSignIn] = []
-        self.added: list[FakeAccount] = []
-        self.saved: list[FakeSettings] = []
+        self.added: list[Account] = []
+        self.saved: list[AppSettings] = []
         self.removed: list[str] = []
         self.secrets_set: list[tuple[str, date | None]] = []
         self.reauthorized: list[str] = []
@@ -157,7 +112,7 @@ class FakeAccountService:
                                                    drive_type="documentLibrary",
                                                    is_default=False)]
 
-    def add_account(self, name: str, **kw: Any) -> FakeAccount:
+    def add_account(self, name: str, **kw: Any) -> Account:
         kw.pop("client_secret")
         kw.pop("token")
         user, drive = kw.pop("user"), kw.pop("drive")
@@ -226,6 +181,4 @@ def core_module_or_fake(monkeypatch: Any, name: str, tmp_path: Path) -> None:
         mod.default_mount_point = lambda n: str(tmp_path / "OneDrive" / n)  # type: ignore[attr-defined]
         mod.free_drive_letters = lambda: ["Z:", "Y:"]  # type: ignore[attr-defined]
         mod.prepare_mount_point = lambda p: str(p)  # type: ignore[attr-defined]
-    elif name == "settings":
-        mod.MountOptions = FakeMountOptions  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, full, mod)

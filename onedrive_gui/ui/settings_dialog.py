@@ -1,0 +1,479 @@
+"""Settings: General, Accounts and Performance tabs over a draft of AppSettings.
+
+OK/Apply validate the draft (MountOptions.validate), save it through AccountService in a
+worker, keep start-at-login in sync and offer to remount drives whose options changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from onedrive_gui.core.errors import AppError
+from onedrive_gui.ui.context import AppContext
+from onedrive_gui.ui.format import status_line
+from onedrive_gui.ui.messages import ErrorPanel, confirm
+from onedrive_gui.ui.tasks import TaskRunner
+from onedrive_gui.ui.wizard.mount import CACHE_PRESETS
+
+log = logging.getLogger(__name__)
+
+LOG_LEVELS = ["ERROR", "WARNING", "INFO", "DEBUG"]
+# Fields whose change only takes effect on the next mount.
+REMOUNT_FIELDS = ("mount_point", "options")
+
+
+def _help_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+    return label
+
+
+def _mount_options_help(name: str) -> str:
+    from onedrive_gui.core.settings import MountOptions
+
+    return MountOptions.help(name)
+
+
+class GeneralTab(QWidget):
+    def __init__(self, dialog: SettingsDialog) -> None:
+        super().__init__()
+        self.dialog = dialog
+        self.start_at_login = QCheckBox("Start OneDrive GUI when I sign in to this computer")
+        self.notifications = QCheckBox("Show notifications (mounted, errors, reminders)")
+        self.rclone_path = QLineEdit()
+        self.rclone_path.setPlaceholderText("automatic (bundled rclone)")
+        self.rclone_browse = QPushButton("Choose…")
+        self.rclone_browse.clicked.connect(self._browse)
+        self.rclone_version = QLabel("Checking rclone…")
+        self.rclone_version.setWordWrap(True)
+        self.check_rclone = QPushButton("Check again")
+        self.check_rclone.clicked.connect(self.detect_rclone)
+        self.log_level = QComboBox()
+        self.log_level.addItems(LOG_LEVELS)
+        self.open_logs = QPushButton("Open log folder")
+        self.open_logs.clicked.connect(self._open_logs)
+        row = QHBoxLayout()
+        row.addWidget(self.rclone_path, 1)
+        row.addWidget(self.rclone_browse)
+        vrow = QHBoxLayout()
+        vrow.addWidget(self.rclone_version, 1)
+        vrow.addWidget(self.check_rclone)
+        form = QFormLayout(self)
+        form.addRow(self.start_at_login)
+        form.addRow(self.notifications)
+        form.addRow("rclone program:", row)
+        form.addRow("", vrow)
+        form.addRow("Log level:", self.log_level)
+        form.addRow("", self.open_logs)
+        if dialog.ctx.autostart is None:
+            self.start_at_login.setEnabled(False)
+            self.start_at_login.setToolTip("Not available on this system.")
+
+    def load(self, s: Any) -> None:
+        self.start_at_login.setChecked(bool(s.start_at_login))
+        self.notifications.setChecked(bool(s.notifications))
+        self.rclone_path.setText(s.rclone_path or "")
+        self.log_level.setCurrentText(s.log_level if s.log_level in LOG_LEVELS else "INFO")
+
+    def store(self, s: Any) -> Any:
+        return replace(s, start_at_login=self.start_at_login.isChecked(),
+                       notifications=self.notifications.isChecked(),
+                       rclone_path=self.rclone_path.text().strip() or None,
+                       log_level=self.log_level.currentText())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "rclone program")
+        if path:
+            self.rclone_path.setText(path)
+
+    def _open_logs(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.dialog.ctx.paths.log_dir)))
+
+    def detect_rclone(self) -> None:
+        configured = self.rclone_path.text().strip() or None
+        self.rclone_version.setText("Checking rclone…")
+
+        def work() -> Any:
+            from onedrive_gui.core.rclone.binary import locate_rclone
+
+            return locate_rclone(configured)
+
+        self.dialog.runner.run(work, self._rclone_found, self._rclone_missing)
+
+    def _rclone_found(self, binary: Any) -> None:
+        v = ".".join(str(x) for x in binary.version)
+        self.rclone_version.setText(f"rclone {v} — {binary.path}")
+        self.rclone_version.setStyleSheet("")
+
+    def _rclone_missing(self, err: AppError) -> None:
+        self.rclone_version.setText(f"{err.title}: {err.message} {err.hint}".strip())
+        self.rclone_version.setStyleSheet("color: #c42b1c;")
+
+
+class AccountsTab(QWidget):
+    def __init__(self, dialog: SettingsDialog) -> None:
+        super().__init__()
+        self.dialog = dialog
+        self.list = QListWidget()
+        self.list.currentTextChanged.connect(self._select)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.status = QLabel()
+        self.mount_point = QLineEdit()
+        self.mount_point.setAccessibleName("Mount point")
+        self.auto_mount = QCheckBox("Mount automatically when the app starts")
+        self.cache_mode = QComboBox()
+        for key, label, help_text in CACHE_PRESETS:
+            self.cache_mode.addItem(label, key)
+            self.cache_mode.setItemData(self.cache_mode.count() - 1, help_text,
+                                        Qt.ItemDataRole.ToolTipRole)
+        self.cache_max_size = QLineEdit()
+        self.cache_max_age = QLineEdit()
+        for w, f in ((self.cache_mode, "cache_mode"), (self.cache_max_size, "cache_max_size"),
+                     (self.cache_max_age, "cache_max_age")):
+            w.setToolTip(_mount_options_help(f))
+        self.secret_expiry = QLabel()
+        self.reauth = QPushButton("Re-authorize…")
+        self.reauth.setToolTip("Sign in again (after a password change, or when the sign-in "
+                               "expired) and keep everything else.")
+        self.rotate = QPushButton("New client secret…")
+        self.remove = QPushButton("Remove…")
+        self.reauth.clicked.connect(self._reauthorize)
+        self.rotate.clicked.connect(self._rotate)
+        self.remove.clicked.connect(self._remove)
+        self.detail = QWidget()
+        form = QFormLayout(self.detail)
+        form.addRow(self.info)
+        form.addRow(self.status)
+        form.addRow("Mount point:", self.mount_point)
+        form.addRow(self.auto_mount)
+        form.addRow("Cache:", self.cache_mode)
+        form.addRow("Cache max size:", self.cache_max_size)
+        form.addRow("Cache max age:", self.cache_max_age)
+        form.addRow("Client secret expires:", self.secret_expiry)
+        buttons = QHBoxLayout()
+        for b in (self.reauth, self.rotate, self.remove):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        self.empty = QLabel("No account yet. Use “Add account…” in the tray menu.")
+        lay = QHBoxLayout(self)
+        self.list.setMaximumWidth(160)
+        lay.addWidget(self.list)
+        lay.addWidget(self.detail, 1)
+        lay.addWidget(self.empty, 1)
+        self._current: str | None = None
+
+    def load(self, s: Any) -> None:
+        self._current = None
+        self.list.clear()
+        self.list.addItems(s.names())
+        has = bool(s.accounts)
+        self.detail.setVisible(has)
+        self.empty.setVisible(not has)
+        if has:
+            self.list.setCurrentRow(0)
+
+    def _select(self, name: str) -> None:
+        if self._current:
+            self.commit()
+        self._current = name or None
+        if not name:
+            return
+        a = self.dialog.draft.account(name)
+        who = " ".join(x for x in (a.display_name or "", f"<{a.username}>" if a.username
+                                   else "") if x)
+        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}")
+        self.refresh_status()
+        self.mount_point.setText(a.mount_point or "")
+        self.auto_mount.setChecked(a.auto_mount)
+        idx = self.cache_mode.findData(a.options.cache_mode)
+        self.cache_mode.setCurrentIndex(max(idx, 0))
+        self.cache_max_size.setText(a.options.cache_max_size)
+        self.cache_max_age.setText(a.options.cache_max_age)
+        self.secret_expiry.setText(a.secret_expires.isoformat() if a.secret_expires
+                                   else "not recorded")
+
+    def refresh_status(self) -> None:
+        if self._current:
+            mounts = self.dialog.ctx.mounts
+            self.status.setText(status_line(self._current, mounts.status(self._current)
+                                            if mounts else None))
+
+    def commit(self) -> None:
+        """Copy the fields into the draft."""
+        name = self._current
+        if not name:
+            return
+        draft = self.dialog.draft
+        a = draft.account(name)
+        options = replace(a.options, cache_mode=self.cache_mode.currentData(),
+                          cache_max_size=self.cache_max_size.text().strip(),
+                          cache_max_age=self.cache_max_age.text().strip())
+        new = replace(a, mount_point=self.mount_point.text().strip() or None,
+                      auto_mount=self.auto_mount.isChecked(), options=options)
+        self.dialog.draft = replace(draft, accounts=[new if x.name == name else x
+                                                     for x in draft.accounts])
+
+    def _reauthorize(self) -> None:
+        from onedrive_gui.ui.reauthorize_dialog import ReauthorizeDialog
+
+        if self._current:
+            dlg = ReauthorizeDialog(self.dialog.ctx, self._current, self)
+            dlg.start()
+            dlg.open()
+
+    def _rotate(self) -> None:
+        from onedrive_gui.ui.secret_dialog import SecretDialog
+
+        name = self._current
+        if not name:
+            return
+        dlg = SecretDialog(self.dialog.ctx, name, self)
+        dlg.accepted.connect(lambda: self.dialog.secret_rotated(name))
+        dlg.open()
+
+    def _remove(self) -> None:
+        name = self._current
+        if not name or not self.dialog.ask(
+            "Remove account?",
+            f"Remove '{name}' from this computer? Its secret is deleted from the keyring and "
+            "the drive is unmounted. Your files in OneDrive are not touched.", "Remove"):
+            return
+        self.dialog.remove_account(name)
+
+
+class PerformanceTab(QWidget):
+    FIELDS = ("tpslimit", "transfers", "checkers", "bwlimit", "chunk_size")
+
+    def __init__(self, dialog: SettingsDialog) -> None:
+        super().__init__()
+        self.dialog = dialog
+        self.account = QComboBox()
+        self.account.currentTextChanged.connect(self._select)
+        self.tpslimit = QDoubleSpinBox()
+        self.tpslimit.setRange(0, 1000)
+        self.tpslimit.setDecimals(1)
+        self.tpslimit.setSpecialValueText("unlimited")
+        self.transfers = QSpinBox()
+        self.transfers.setRange(0, 64)
+        self.checkers = QSpinBox()
+        self.checkers.setRange(0, 64)
+        self.bwlimit = QLineEdit()
+        self.bwlimit.setPlaceholderText("no limit")
+        self.chunk_size = QLineEdit()
+        self.restore = QPushButton("Restore defaults")
+        self.restore.clicked.connect(self.restore_defaults)
+        form = QFormLayout(self)
+        form.addRow("Account:", self.account)
+        labels = {"tpslimit": "Requests per second:", "transfers": "Parallel transfers:",
+                  "checkers": "Parallel checks:", "bwlimit": "Bandwidth limit:",
+                  "chunk_size": "Upload chunk size:"}
+        for f in self.FIELDS:
+            w = getattr(self, f)
+            help_text = _mount_options_help(f)
+            w.setToolTip(help_text)
+            form.addRow(labels[f], w)
+            form.addRow("", _help_label(help_text))
+        form.addRow("", self.restore)
+        self._current: str | None = None
+
+    def load(self, s: Any) -> None:
+        self._current = None
+        self.account.clear()
+        self.account.addItems(s.names())
+        self.setEnabled(bool(s.accounts))
+
+    def _select(self, name: str) -> None:
+        if self._current:
+            self.commit()
+        self._current = name or None
+        if name:
+            self._show(self.dialog.draft.account(name).options)
+
+    def _show(self, o: Any) -> None:
+        self.tpslimit.setValue(float(o.tpslimit))
+        self.transfers.setValue(int(o.transfers))
+        self.checkers.setValue(int(o.checkers))
+        self.bwlimit.setText(o.bwlimit)
+        self.chunk_size.setText(o.chunk_size)
+
+    def restore_defaults(self) -> None:
+        from onedrive_gui.core.settings import MountOptions
+
+        self._show(MountOptions())
+
+    def commit(self) -> None:
+        name = self._current
+        if not name:
+            return
+        draft = self.dialog.draft
+        a = draft.account(name)
+        options = replace(a.options, tpslimit=float(self.tpslimit.value()),
+                          transfers=int(self.transfers.value()),
+                          checkers=int(self.checkers.value()),
+                          bwlimit=self.bwlimit.text().strip(),
+                          chunk_size=self.chunk_size.text().strip())
+        self.dialog.draft = replace(draft, accounts=[replace(a, options=options)
+                                                     if x.name == name else x
+                                                     for x in draft.accounts])
+
+
+class SettingsDialog(QDialog):
+    remount_requested = Signal(str)
+    saved = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.runner = TaskRunner(self)
+        self.setWindowTitle("OneDrive GUI settings")
+        self.draft = copy.deepcopy(ctx.accounts.settings)
+        self.tabs = QTabWidget()
+        self.general = GeneralTab(self)
+        self.accounts_tab = AccountsTab(self)
+        self.performance = PerformanceTab(self)
+        self.tabs.addTab(self.general, "General")
+        self.tabs.addTab(self.accounts_tab, "Accounts")
+        self.tabs.addTab(self.performance, "Performance")
+        self.error = ErrorPanel()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(lambda: self.apply(close=True))
+        self.buttons.rejected.connect(self.reject)
+        self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
+            lambda: self.apply(close=False))
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs, 1)
+        lay.addWidget(self.error)
+        lay.addWidget(self.note)
+        lay.addWidget(self.buttons)
+        self.resize(640, 560)
+        self.load()
+        self.general.detect_rclone()
+
+    def load(self) -> None:
+        self.draft = copy.deepcopy(self.ctx.accounts.settings)
+        self.general.load(self.draft)
+        self.accounts_tab.load(self.draft)
+        self.performance.load(self.draft)
+
+    def refresh_status(self) -> None:
+        self.accounts_tab.refresh_status()
+
+    def ask(self, title: str, text: str, yes: str) -> bool:
+        return confirm(self, title, text, yes)
+
+    def collect(self) -> Any:
+        self.accounts_tab.commit()
+        self.performance.commit()
+        return self.general.store(self.draft)
+
+    def apply(self, *, close: bool) -> None:
+        self.error.clear()
+        new = self.collect()
+        try:
+            for a in new.accounts:
+                a.options.validate()
+        except AppError as err:
+            self.error.show_error(err)
+            return
+        old = self.ctx.accounts.settings
+        accounts, autostart = self.ctx.accounts, self.ctx.autostart
+        login_changed = (autostart is not None
+                         and bool(new.start_at_login) != bool(old.start_at_login))
+
+        def work() -> Any:
+            if login_changed and autostart is not None:
+                if new.start_at_login:
+                    autostart.enable()
+                else:
+                    autostart.disable()
+            accounts.save_settings(new)
+            return old
+
+        self.buttons.setEnabled(False)
+        self.runner.run(work, lambda o: self._applied(o, new, close), self._apply_failed)
+
+    def _applied(self, old: Any, new: Any, close: bool) -> None:
+        self.buttons.setEnabled(True)
+        self.draft = copy.deepcopy(new)
+        self.saved.emit()
+        changed = [a.name for a in new.accounts if self._needs_remount(old, a)]
+        if changed and self.ask(
+            "Remount to apply?",
+            "These changes take effect when the drive is mounted again: "
+            + ", ".join(changed) + ". Remount now? (Pending uploads finish first.)",
+            "Remount now"):
+            for name in changed:
+                self.remount_requested.emit(name)
+        if close:
+            self.accept()
+
+    def _needs_remount(self, old: Any, a: Any) -> bool:
+        mounts = self.ctx.mounts
+        if mounts is None or not mounts.is_mounted(a.name) or a.name not in old.names():
+            return False
+        before = old.account(a.name)
+        return any(getattr(before, f) != getattr(a, f) for f in REMOUNT_FIELDS)
+
+    def _apply_failed(self, err: AppError) -> None:
+        self.buttons.setEnabled(True)
+        self.error.show_error(err)
+
+    def secret_rotated(self, name: str) -> None:
+        self.load()
+        self.note.setText(f"The new client secret of '{name}' is saved.")
+        self.note.show()
+        mounts = self.ctx.mounts
+        if mounts is not None and mounts.is_mounted(name) and self.ask(
+                "Remount to apply?", f"Remount '{name}' so rclone uses the new secret now?",
+                "Remount now"):
+            self.remount_requested.emit(name)
+
+    def remove_account(self, name: str) -> None:
+        accounts, mounts = self.ctx.accounts, self.ctx.mounts
+        manager = mounts.manager if mounts is not None and mounts.is_mounted(name) else None
+
+        def work() -> None:
+            if manager is not None:
+                manager.wait_for_uploads(name)
+                manager.unmount(name)
+            accounts.remove_account(name)
+
+        self.runner.run(work, lambda _r: self._removed(name), self.error.show_error)
+
+    def _removed(self, name: str) -> None:
+        if self.ctx.mounts is not None:
+            self.ctx.mounts.statuses.pop(name, None)
+        self.load()
+        self.note.setText(f"'{name}' was removed.")
+        self.note.show()

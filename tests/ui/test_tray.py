@@ -1,0 +1,138 @@
+"""The tray as a user sees it: icon, tooltip and menu follow the mounts' live state."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.ui.mount_controller import MountController
+from onedrive_gui.ui.shell import DesktopShell
+from tests.ui.fakes import FakeAccount
+
+mounts = pytest.importorskip("onedrive_gui.core.mounts")
+MountState, MountStatus = mounts.MountState, mounts.MountStatus
+
+
+class FakeManager:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.shut = False
+
+    def mount(self, name, fs, mount_point, mount_opt, vfs_opt):
+        self.calls.append(("mount", name, mount_point))
+        return MountStatus(name, MountState.MOUNTED, mount_point)
+
+    def unmount(self, name, *, force=False):
+        self.calls.append(("unmount", name, str(force)))
+
+    def wait_for_uploads(self, name, timeout=None, on_progress=None):
+        self.calls.append(("wait", name))
+        return True
+
+    def shutdown(self):
+        self.shut = True
+
+
+@pytest.fixture
+def shell(qtbot, fake_ctx, tmp_path: Path):
+    fake_ctx.accounts.settings.accounts.append(
+        FakeAccount(name="work", mount_point=str(tmp_path / "OneDrive" / "work")))
+    controller = MountController(fake_ctx.accounts)
+    controller.manager = FakeManager()
+    fake_ctx.mounts = controller
+    sh = DesktopShell(fake_ctx, tray_available=True)
+    sh.notes = []
+    sh.surface.notify = lambda title, text, level="info": sh.notes.append((title, text, level))
+    return sh
+
+
+def feed(controller: MountController, status) -> None:
+    """Deliver a status the way MountManager does: from its own monitor thread."""
+    t = threading.Thread(target=controller.on_change, args=(status,))
+    t.start()
+    t.join()
+
+
+def test_tray_follows_mount_state(qtbot, shell, tmp_path):
+    tray, controller = shell.tray, shell.controller
+    assert tray.state == "idle"
+    assert tray.icon.toolTip() == "work: not mounted"
+    tray.menu.aboutToShow.emit()
+    assert "Mount work" in tray.menu.action_texts()
+    assert not tray.menu.action("Open in file manager").isEnabled()
+
+    mp = str(Path.home() / "OneDrive" / "work")
+    feed(controller, MountStatus("work", MountState.MOUNTED, mp, uploads_in_progress=2,
+                                 uploads_queued=1, speed=2.1 * 2**20))
+    qtbot.waitUntil(lambda: tray.state == "uploading")
+    assert tray.icon.toolTip() == ("work: mounted on ~/OneDrive/work, uploading 3 files, "
+                                   "2.1 MB/s")
+    tray.menu.aboutToShow.emit()
+    texts = tray.menu.action_texts()
+    assert "Unmount work" in texts and "Mount work" not in texts
+    assert tray.menu.action("Open in file manager").isEnabled()
+    assert texts[-4:] == ["Add account…", "Settings…", "View log", "Quit"]
+
+    feed(controller, MountStatus("work", MountState.THROTTLED, mp, retry_after=30))
+    qtbot.waitUntil(lambda: tray.state == "throttled")
+    assert shell.notes[-1][0] == "work: slowed down by Microsoft"
+    assert "30 s" in shell.notes[-1][1]
+
+    feed(controller, MountStatus("work", MountState.ERROR, mp, error="rclone died"))
+    qtbot.waitUntil(lambda: tray.state == "error")
+    tray.menu.aboutToShow.emit()
+    assert "Mount work again" in tray.menu.action_texts()
+    assert "rclone died" in tray.icon.toolTip()
+
+
+def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
+    controller = shell.controller
+    feed(controller, MountStatus("work", MountState.MOUNTED, "/m", uploads_queued=4))
+    qtbot.waitUntil(lambda: controller.pending_uploads("work") == 4)
+    asked: list[int] = []
+    shell.ask_pending_unmount = lambda name, count: asked.append(count) or "wait"
+    shell.tray.menu.aboutToShow.emit()
+    shell.tray.menu.action("Unmount work").trigger()
+    assert asked == [4]
+    qtbot.waitUntil(lambda: ("unmount", "work", "False") in controller.manager.calls)
+    assert controller.manager.calls[0] == ("wait", "work")
+
+
+def test_quit_with_pending_uploads_can_be_declined(qtbot, shell):
+    controller = shell.controller
+    feed(controller, MountStatus("work", MountState.MOUNTED, "/m", uploads_in_progress=2))
+    qtbot.waitUntil(lambda: controller.pending_uploads() == 2)
+    asked: list[int] = []
+    shell.ask_pending_quit = lambda count: asked.append(count) or False
+    shell.tray.menu.action("Quit").trigger()
+    assert asked == [2]
+    assert not controller.manager.shut
+
+
+def test_mount_from_menu_notifies(qtbot, shell, tmp_path):
+    shell.tray.menu.action("Mount work").trigger()
+    qtbot.waitUntil(lambda: any(n[0] == "work mounted" for n in shell.notes))
+    assert shell.controller.manager.calls[0][:2] == ("mount", "work")
+    assert shell.tray.state == "mounted"
+
+
+def test_reminder_for_expiring_secret(qtbot, shell):
+    from datetime import date, timedelta
+
+    a = shell.ctx.accounts.settings.accounts[0]
+    a.secret_expires = date.today() + timedelta(days=10)
+    shell.check_reminders()
+    assert shell.notes[-1][0] == "work: client secret expires in 10 days"
+
+
+def test_fallback_window_when_no_tray(qtbot, fake_ctx):
+    sh = DesktopShell(fake_ctx, tray_available=False)
+    qtbot.addWidget(sh.window)
+    assert sh.tray is None
+    sh.window.show()
+    assert "no system tray" in sh.window.centralWidget().findChildren(
+        type(sh.window.status))[0].text()
+    sh.window.menu.aboutToShow.emit()
+    assert "Add account…" in sh.window.menu.action_texts()
