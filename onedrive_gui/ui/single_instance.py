@@ -35,6 +35,7 @@ class SingleInstance(QObject):
         self._lock = QLockFile(str(self.lock_dir / "instance.lock"))
         self._lock.setStaleLockTime(0)  # stale only when its process is gone
         self._server: QLocalServer | None = None
+        self._clients: dict[QLocalSocket, bytes] = {}
 
     def acquire(self) -> bool:
         """True: we are the first instance. False: another one runs and was asked to show."""
@@ -65,15 +66,31 @@ class SingleInstance(QObject):
         assert self._server is not None
         while self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            self._clients[sock] = b""
+            sock.readyRead.connect(self._read)
+            sock.disconnected.connect(self._closed)
 
-    def _read(self, sock: QLocalSocket) -> None:
-        data = bytes(sock.readAll().data())
-        if data.strip() == SHOW.strip():
+    def _read(self) -> None:
+        sock = self.sender()
+        if not isinstance(sock, QLocalSocket) or sock not in self._clients:
+            return
+        self._clients[sock] += bytes(sock.readAll().data())
+        if self._clients[sock].strip() == SHOW.strip():
+            self._clients[sock] = b""
             self.show_requested.emit()
 
+    def _closed(self) -> None:
+        sock = self.sender()
+        if isinstance(sock, QLocalSocket) and self._clients.pop(sock, None) is not None:
+            sock.deleteLater()
+
     def release(self) -> None:
+        for sock in list(self._clients):
+            sock.readyRead.disconnect(self._read)
+            sock.disconnected.disconnect(self._closed)
+            sock.abort()
+            sock.deleteLater()
+        self._clients.clear()
         if self._server is not None:
             self._server.close()
             self._server = None

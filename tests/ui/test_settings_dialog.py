@@ -1,0 +1,75 @@
+"""Settings: edits persist through the service; invalid ones are refused with the reason."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from onedrive_gui.ui.settings_dialog import SettingsDialog
+from tests.ui.fakes import FakeAccount
+
+
+@pytest.fixture
+def dialog(qtbot, fake_ctx, tmp_path):
+    fake_ctx.accounts.settings.accounts.append(
+        FakeAccount(name="work", mount_point=str(tmp_path / "work")))
+    dlg = SettingsDialog(fake_ctx)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    return dlg
+
+
+def press(dlg: SettingsDialog, which: QDialogButtonBox.StandardButton) -> None:
+    dlg.buttons.button(which).click()
+
+
+def test_tabs_and_help_texts(qtbot, dialog):
+    from onedrive_gui.core.settings import MountOptions
+
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
+        "General", "Accounts", "Performance"]
+    assert dialog.performance.tpslimit.toolTip() == MountOptions.help("tpslimit")
+    assert dialog.performance.chunk_size.toolTip() == MountOptions.help("chunk_size")
+    assert dialog.accounts_tab.list.count() == 1
+
+
+def test_edits_persist(qtbot, dialog, fake_ctx):
+    dialog.general.notifications.setChecked(False)
+    dialog.general.start_at_login.setChecked(True)
+    dialog.accounts_tab.auto_mount.setChecked(True)
+    dialog.performance.tpslimit.setValue(3)
+    dialog.performance.chunk_size.setText("20M")
+    press(dialog, QDialogButtonBox.StandardButton.Apply)
+    qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved))
+    saved = fake_ctx.accounts.settings
+    assert saved.notifications is False and saved.start_at_login is True
+    assert fake_ctx.autostart.is_enabled()
+    work = saved.account("work")
+    assert work.auto_mount is True
+    assert work.options.tpslimit == 3 and work.options.chunk_size == "20M"
+
+
+def test_invalid_option_is_refused(qtbot, dialog, fake_ctx):
+    dialog.performance.chunk_size.setText("1M")  # not a multiple of 320 KiB
+    press(dialog, QDialogButtonBox.StandardButton.Ok)
+    assert dialog.error.isVisible()
+    assert "Chunk size" in dialog.error.text() and "320 KiB" in dialog.error.text()
+    assert fake_ctx.accounts.saved == []
+    assert dialog.isVisible()
+
+
+def test_restore_defaults(qtbot, dialog):
+    from onedrive_gui.core.settings import MountOptions
+
+    dialog.performance.transfers.setValue(17)
+    dialog.performance.restore.click()
+    assert dialog.performance.transfers.value() == MountOptions().transfers
+
+
+def test_remove_account_after_confirm(qtbot, dialog, fake_ctx):
+    dialog.tabs.setCurrentWidget(dialog.accounts_tab)
+    dialog.ask = lambda title, text, yes: "files in OneDrive are not touched" in text
+    dialog.accounts_tab.remove.click()
+    qtbot.waitUntil(lambda: fake_ctx.accounts.removed == ["work"])
+    qtbot.waitUntil(lambda: dialog.accounts_tab.list.count() == 0)
+    assert dialog.accounts_tab.empty.isVisible()
