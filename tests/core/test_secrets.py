@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringLocked
 
 from onedrive_gui.core.errors import KeyringError
 from onedrive_gui.core.logging_setup import RedactingFilter
@@ -28,41 +26,38 @@ REPO = Path(__file__).resolve().parents[2]
 SECRET = "Xy7~Q8Q.aZ0-secret-value_1234567890abcdEF"
 
 
-# Backends a user could end up with; used by the child processes below.
+# Backends a user could end up with, defined in the child that needs them (as __main__.<name>,
+# selected by PYTHON_KEYRING_BACKEND): every KeyringBackend subclass joins keyring's registry
+# in the process that defines it, so they must not be defined here or in other children.
+PLAIN = """
+import json, os
+from pathlib import Path
+from keyring.backend import KeyringBackend
+
 class PlainFileKeyring(KeyringBackend):
-    """Stores secrets in clear in a file and admits it with a low priority."""
-
-    priority = 0.5  # type: ignore[assignment]
-
-    def _file(self) -> Path:
+    # stores secrets in clear in a file and admits it with a low priority
+    priority = 0.5
+    def _file(self):
         return Path(os.environ["HOME"]) / "plain-keyring.json"
-
-    def get_password(self, service: str, username: str) -> str | None:
+    def get_password(self, service, username):
         f = self._file()
-        return json.loads(f.read_text()).get(f"{service}/{username}") if f.exists() else None
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self._file().write_text(json.dumps({f"{service}/{username}": password}))
-
-    def delete_password(self, service: str, username: str) -> None:
+        return json.loads(f.read_text()).get(service + username) if f.exists() else None
+    def set_password(self, service, username, password):
+        self._file().write_text(json.dumps({service + username: password}))
+    def delete_password(self, service, username):
         self._file().unlink()
-
+"""
+LOCKED = """
+from keyring.backend import KeyringBackend
+from keyring.errors import KeyringLocked
 
 class LockedKeyring(KeyringBackend):
-    """A real keyring whose collection stays locked (the user dismissed the unlock prompt)."""
-
-    priority = 5  # type: ignore[assignment]
-
-    def get_password(self, service: str, username: str) -> str | None:
+    # a real keyring whose collection stays locked (the user dismissed the unlock prompt)
+    priority = 5
+    def get_password(self, *args):
         raise KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-    def delete_password(self, service: str, username: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-
+    set_password = delete_password = get_password
+"""
 CHILD = """
 import json, sys
 from onedrive_gui.core.errors import KeyringError
@@ -77,7 +72,7 @@ except KeyringError as exc:
 """
 
 
-def run_child(tmp_path: Path, **env: str | None) -> dict[str, Any]:
+def run_child(tmp_path: Path, prelude: str = "", **env: str | None) -> dict[str, Any]:
     home = tmp_path / "child-home"
     home.mkdir(exist_ok=True)
     child_env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
@@ -88,7 +83,7 @@ def run_child(tmp_path: Path, **env: str | None) -> dict[str, Any]:
         else:
             child_env[k] = v
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, f"onedrive-gui-test-{uuid.uuid4().hex}"],
+        [sys.executable, "-c", prelude + CHILD, f"onedrive-gui-test-{uuid.uuid4().hex}"],
         input=SECRET, capture_output=True, text=True, env=child_env, cwd=REPO, timeout=60,
         check=False,
     )
@@ -185,10 +180,10 @@ def test_the_child_process_uses_the_real_keyring(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "backend", ["keyring.backends.fail.Keyring", "keyring.backends.null.Keyring",
-                "tests.core.test_secrets.PlainFileKeyring", "no.such.Keyring"],
+                "__main__.PlainFileKeyring", "no.such.Keyring"],
 )
 def test_insecure_backends_are_refused(tmp_path: Path, backend: str) -> None:
-    result = run_child(tmp_path, PYTHON_KEYRING_BACKEND=backend)
+    result = run_child(tmp_path, PLAIN, PYTHON_KEYRING_BACKEND=backend)
     assert result["title"] == "No secure keyring"
     assert "gnome-keyring" in result["hint"]
     assert "plain text" in result["hint"]
@@ -214,7 +209,7 @@ def test_chainer_uses_its_secure_child_and_refuses_when_it_has_none(tmp_path: Pa
 
 
 def test_locked_keyring_says_unlock_and_retry(tmp_path: Path) -> None:
-    result = run_child(tmp_path, PYTHON_KEYRING_BACKEND="tests.core.test_secrets.LockedKeyring")
+    result = run_child(tmp_path, LOCKED, PYTHON_KEYRING_BACKEND="__main__.LockedKeyring")
     assert result["title"] == "Keyring locked"
     assert "Failed to unlock" in result["message"]
     assert "Unlock your keyring" in result["hint"] and "retry" in result["hint"]
