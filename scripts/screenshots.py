@@ -1,0 +1,140 @@
+"""Render the wizard pages, the tray menu and the settings tabs into docs/screenshots/*.png.
+
+Run under a display (e.g. ``xvfb-run -a .venv/bin/python scripts/screenshots.py``). Uses the
+stand-in services of tests/ui/fakes.py, so no network, keyring or rclone is touched.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "screenshots"
+
+
+def main() -> int:
+    sys.path.insert(0, str(REPO))
+    from PySide6.QtCore import QPoint
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv[:1])
+    app.setApplicationDisplayName("OneDrive GUI")
+    from onedrive_gui.core.mounts import MountState, MountStatus
+    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.ui.context import AppContext
+    from onedrive_gui.ui.icons import app_icon
+    from onedrive_gui.ui.mount_controller import MountController
+    from onedrive_gui.ui.settings_dialog import SettingsDialog
+    from onedrive_gui.ui.tray_menu import TrayMenu
+    from onedrive_gui.ui.wizard import state as ids
+    from onedrive_gui.ui.wizard.wizard import AddAccountWizard
+    from tests.ui.fakes import FakeAccount, FakeAccountService, FakeAutostart
+
+    app.setWindowIcon(app_icon())
+    tmp = Path(tempfile.mkdtemp())
+    paths = AppPaths(tmp / "c", tmp / "d", tmp / "ca", tmp / "l")
+    mountpoints = type(sys)("onedrive_gui.core.mountpoints")
+    mountpoints.default_mount_point = lambda n: str(Path.home() / "OneDrive" / n)  # type: ignore[attr-defined]
+    mountpoints.free_drive_letters = lambda: ["Z:", "Y:"]  # type: ignore[attr-defined]
+    sys.modules.setdefault("onedrive_gui.core.mountpoints", mountpoints)
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def settle(ms: int = 150) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def wait(cond, timeout_ms: int = 5000) -> None:  # type: ignore[no-untyped-def]
+        waited = 0
+        while not cond() and waited < timeout_ms:
+            settle(50)
+            waited += 50
+
+    ctx = AppContext(paths=paths, accounts=FakeAccountService(), autostart=FakeAutostart(),
+                     open_browser=lambda url: True)
+    wiz = AddAccountWizard(ctx)
+    wiz.resize(700, 600)
+    wiz.show()
+
+    def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+        settle()
+        widget.grab().save(str(OUT / f"{name}.png"))
+        print("wrote", OUT / f"{name}.png")
+
+    shot(wiz, "wizard-1-welcome")
+    wiz.next()
+    shot(wiz, "wizard-2-register")
+    wiz.next()
+    shot(wiz, "wizard-3-credentials-empty")
+    wiz.credentials.client_id.setText("3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a4")
+    wiz.credentials.secret.setText("9b2f5c1e-1111-4a2b-8c3d-0123456789ab")
+    shot(wiz, "wizard-3-credentials-mistakes")
+    wiz.credentials.client_id.setText("3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44")
+    wiz.credentials.secret.setText("Xq8~fakeSecretValue.0123456789abcdefGHIJ")
+    wiz.credentials.advanced.setChecked(True)
+    shot(wiz, "wizard-3-credentials")
+    wiz.next()
+    assert wiz.currentId() == ids.SIGN_IN
+    shot(wiz, "wizard-4-sign-in")
+    ctx.accounts.signin_behaviour = "ignore"
+    wiz.signin.start()
+    wait(lambda: wiz.signin.copy_link.isVisible())
+    shot(wiz, "wizard-4-sign-in-waiting")
+    wiz.signin.cancel()
+    ctx.accounts.signin_behaviour = "deny"
+    wiz.signin.start()
+    wait(lambda: wiz.signin.error.isVisible())
+    shot(wiz, "wizard-4-sign-in-failed")
+    ctx.accounts.signin_behaviour = "approve"
+    wiz.signin.start()
+    wait(lambda: wiz.signin.result.isVisible())
+    shot(wiz, "wizard-4-sign-in-done")
+    wiz.next()
+    wait(lambda: wiz.drive.list.topLevelItemCount() > 0)
+    shot(wiz, "wizard-5-drive")
+    wiz.next()
+    wiz.mount.name.setText("personal")
+    shot(wiz, "wizard-6-mount")
+    wiz.mount.validatePage()
+    wait(lambda: wiz.currentId() == ids.DONE)
+    shot(wiz, "wizard-7-done")
+    wiz.hide()
+
+    # Tray menu with two accounts in different states.
+    accounts = FakeAccountService()
+    home = Path.home()
+    accounts.settings.accounts.extend([
+        FakeAccount(name="work", drive_type="business", mount_point=str(home / "OneDrive/work"),
+                    secret_expires=date.today() + timedelta(days=12)),
+        FakeAccount(name="personal", mount_point=str(home / "OneDrive/personal")),
+    ])
+    controller = MountController(accounts)
+    controller._apply_status(MountStatus("work", MountState.MOUNTED, str(home / "OneDrive/work"),
+                                         uploads_in_progress=2, uploads_queued=1,
+                                         speed=2.1 * 2**20))
+    menu = TrayMenu(accounts, controller)
+    menu.popup(QPoint(40, 40))
+    shot(menu, "tray-menu")
+    menu.hide()
+
+    ctx2 = AppContext(paths=paths, accounts=accounts, mounts=controller,
+                      autostart=FakeAutostart())
+    dlg = SettingsDialog(ctx2)
+    dlg.show()
+    for i, name in enumerate(("general", "accounts", "performance")):
+        dlg.tabs.setCurrentIndex(i)
+        wait(lambda: "Checking" not in dlg.general.rclone_version.text(), 3000)
+        shot(dlg, f"settings-{name}")
+    dlg.performance.chunk_size.setText("1M")
+    dlg.apply(close=False)
+    shot(dlg, "settings-invalid")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
