@@ -1,0 +1,166 @@
+"""Start at login: the XDG autostart entry for real; Windows/macOS through their renderers."""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.core.autostart import (
+    Autostart,
+    AutostartError,
+    desktop_exec_arg,
+    launch_agent_plist,
+    render_desktop_entry,
+    startup_approved_enabled,
+    windows_run_value,
+)
+
+# The real writes are the XDG ones (Linux, the CI); the other systems are checked through
+# their renderers at the end.
+xdg_only = pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="XDG autostart")
+
+NASTY_ARGS = ["plain", "with space", "it's", 'say "hi"', "$HOME", "`id`", "50%", "%u",
+              "back\\slash", "tab\there", "~user", "a;b|c&d", ""]
+
+
+def _script(tmp_path: Path) -> tuple[Path, Path]:
+    """A program in a folder with spaces that records the arguments it was given."""
+    folder = tmp_path / "My Apps (x86)"
+    folder.mkdir()
+    out = tmp_path / "argv.json"
+    script = folder / "record args.py"
+    script.write_text(
+        "import json, sys\n"
+        f"open({str(out)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+    )
+    return script, out
+
+
+@xdg_only
+def test_enable_writes_the_xdg_entry_and_disable_removes_it(app_home: Path) -> None:
+    a = Autostart(["/opt/onedrive gui/onedrive-gui", "--tray"])
+    entry = app_home / ".config" / "autostart" / "onedrive-gui.desktop"
+    assert not a.is_enabled()
+    a.enable()
+    assert a.is_enabled()
+    assert a.desktop_file == entry
+    text = entry.read_text()
+    assert 'Exec="/opt/onedrive gui/onedrive-gui" --tray\n' in text
+    assert "Name=OneDrive GUI\n" in text and "Type=Application\n" in text
+    a.enable()  # idempotent
+    a.disable()
+    assert not entry.exists()
+    assert not a.is_enabled()
+    a.disable()  # already off
+
+
+@xdg_only
+def test_desktop_launcher_runs_exactly_our_command(app_home: Path, tmp_path: Path) -> None:
+    """gio launches the entry as the session would at login: every argument arrives intact."""
+    script, out = _script(tmp_path)
+    a = Autostart([sys.executable, str(script), *NASTY_ARGS])
+    a.enable()
+    subprocess.run(["gio", "launch", str(a.desktop_file)], check=True, timeout=30)
+    deadline = time.monotonic() + 30
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert json.loads(out.read_text()) == NASTY_ARGS
+
+
+@xdg_only
+def test_entry_disabled_by_the_desktop_counts_as_off_until_enabled(app_home: Path) -> None:
+    a = Autostart(["onedrive-gui"])
+    a.enable()
+    for switch in ("X-GNOME-Autostart-enabled=false", "Hidden=true"):
+        text = render_desktop_entry(["onedrive-gui"], "OneDrive GUI", "onedrive-gui")
+        a.desktop_file.write_text(
+            text.replace("X-GNOME-Autostart-enabled=true", switch))
+        assert not a.is_enabled()
+        a.enable()
+        assert a.is_enabled()
+
+
+@xdg_only
+def test_xdg_config_home_is_honoured_and_falls_back_to_dot_config(
+    app_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "elsewhere"))
+    assert Autostart(["x"]).desktop_file == tmp_path / "elsewhere/autostart/onedrive-gui.desktop"
+    for value in ("", "relative/dir"):  # the spec says: ignore a non-absolute value
+        monkeypatch.setenv("XDG_CONFIG_HOME", value)
+        assert Autostart(["x"]).desktop_file == app_home / ".config/autostart/onedrive-gui.desktop"
+    monkeypatch.delenv("XDG_CONFIG_HOME")
+    a = Autostart(["x"], app_id="other-app", display_name="Other")
+    a.enable()
+    assert (app_home / ".config/autostart/other-app.desktop").read_text().count("Name=Other\n")
+
+
+@xdg_only
+def test_unwritable_location_is_a_clear_error(app_home: Path) -> None:
+    (app_home / ".config" / "autostart").write_text("a file where the folder should be")
+    a = Autostart(["onedrive-gui"])
+    with pytest.raises(AutostartError) as err:
+        a.enable()
+    assert "autostart" in err.value.message
+    assert err.value.hint
+
+
+@xdg_only
+def test_platform_note_names_the_entry(app_home: Path) -> None:
+    note = Autostart(["x"]).platform_note()
+    assert "autostart/onedrive-gui.desktop" in note and "GNOME" in note
+
+
+# --- renderers for the other systems -----------------------------------------------------
+
+
+def test_exec_quoting_follows_the_desktop_entry_spec() -> None:
+    assert desktop_exec_arg("/usr/bin/onedrive-gui") == "/usr/bin/onedrive-gui"
+    assert desktop_exec_arg("/opt/My App/app") == '"/opt/My App/app"'
+    assert desktop_exec_arg('a"b') == '"a\\\\"b"'  # \" in the Exec value, \\" in the file
+    assert desktop_exec_arg("100%") == "100%%"
+    assert desktop_exec_arg("") == '""'
+
+
+def test_windows_run_value_quotes_like_windows() -> None:
+    assert windows_run_value(
+        [r"C:\Users\Ada Lovelace\AppData\Local\Programs\OneDrive GUI\onedrive-gui.exe",
+         "--tray"]
+    ) == r'"C:\Users\Ada Lovelace\AppData\Local\Programs\OneDrive GUI\onedrive-gui.exe" --tray'
+    assert windows_run_value([r"C:\app.exe", "a b\\", 'say "hi"']) == (
+        r'C:\app.exe "a b\\" "say \"hi\""')
+
+
+@pytest.mark.parametrize(
+    ("data", "enabled"),
+    [
+        (None, True),
+        (b"", True),
+        (bytes.fromhex("020000000000000000000000"), True),
+        (bytes.fromhex("060000000000000000000000"), True),
+        (bytes.fromhex("0300000066bcd1c4a2c7d901"), False),  # disabled in Task Manager
+        (bytes.fromhex("0700000066bcd1c4a2c7d901"), False),
+    ],
+)
+def test_startup_approved_flag(data: bytes | None, enabled: bool) -> None:
+    assert startup_approved_enabled(data) is enabled
+
+
+def test_launch_agent_runs_the_command_at_login() -> None:
+    command = ["/Applications/OneDrive GUI.app/Contents/MacOS/onedrive-gui", "--tray"]
+    plist = launch_agent_plist("io.github.onedrive-gui", command)
+    parsed = plistlib.loads(plistlib.dumps(plist))
+    assert parsed["Label"] == "io.github.onedrive-gui"
+    assert parsed["ProgramArguments"] == command  # an argument list: no shell quoting
+    assert parsed["RunAtLoad"] is True
+    assert parsed["KeepAlive"] is False
+    assert parsed["LimitLoadToSessionType"] == "Aqua"
+    a = Autostart(command)
+    assert a.launch_agent_file.name == "io.github.onedrive-gui.plist"
+    assert a.launch_agent_file.parent.name == "LaunchAgents"
