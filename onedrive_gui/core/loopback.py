@@ -390,7 +390,8 @@ class LoopbackReceiver:
             first = desc.splitlines()[0] if desc.strip() else params["error"]
             return 200, "Sign-in failed", f"{first[:300]} — Return to the app for what to do."
         return 200, "Signed in — you can close this tab", (
-            "Signed in — you can close this tab and return to OneDrive GUI.")
+            "Signed in — you can close this tab. OneDrive GUI finishes the sign-in and shows "
+            "the result.")
 
     @staticmethod
     def _respond(conn: socket.socket, status: int, title: str, text: str) -> None:
