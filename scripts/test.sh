@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 keyring_home=$(mktemp -d)
-trap 'rm -rf "$keyring_home"' EXIT
+runtime_dir=$(mktemp -d)  # private: a keyring daemon of another session is never reused
+chmod 700 "$runtime_dir"
+trap 'rm -rf "$keyring_home" "$runtime_dir"' EXIT
 export ONEDRIVE_GUI_TEST_KEYRING_HOME="$keyring_home"
+export XDG_RUNTIME_DIR="$runtime_dir"
 exec dbus-run-session -- bash -c '
   set -e
   # The keyring daemon keeps its files in a throwaway data dir, unlocked with a fixed password.
