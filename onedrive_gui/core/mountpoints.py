@@ -1,0 +1,269 @@
+"""Where drives are mounted: defaults, checks before mounting, leftovers after a crash.
+
+Linux/macOS mount on an existing empty folder; Windows (WinFsp) mounts on a free drive
+letter (``X:``) or on a folder that must *not* exist yet but whose parent must.
+"""
+
+from __future__ import annotations
+
+import errno
+import ntpath
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from onedrive_gui.core.errors import MountError
+
+MOUNTINFO = "/proc/self/mountinfo"
+_LETTER = re.compile(r"^([A-Za-z])(?::[\\/]?)?$")
+_OCTAL = re.compile(rb"\\([0-7]{3})")
+
+
+# --- Windows drive letters ---------------------------------------------------------------
+
+
+def free_letters_from_mask(mask: int) -> list[str]:
+    """Letters not in a GetLogicalDrives() bit mask, from Z: down to D: (A-C are reserved)."""
+    return [f"{chr(ord('A') + i)}:" for i in range(25, 2, -1) if not mask & (1 << i)]
+
+
+def free_drive_letters() -> list[str]:
+    """Free drive letters, Z: first (Windows); [] elsewhere."""
+    if sys.platform != "win32":
+        return []
+    import ctypes
+
+    return free_letters_from_mask(int(ctypes.windll.kernel32.GetLogicalDrives()))
+
+
+def normalize_drive_letter(value: str) -> str | None:
+    """"x", "X:", "x:\\" or "X:/" -> "X:"; None when *value* is not a bare drive letter."""
+    m = _LETTER.match(value.strip())
+    return f"{m.group(1).upper()}:" if m else None
+
+
+def windows_mount_point(
+    value: str, *, free_letters: list[str], exists: Callable[[str], bool]
+) -> str:
+    """Check a Windows mount point against the machine's facts; return it normalised.
+
+    A drive letter must be free; a folder must be a full path that does not exist yet
+    (WinFsp creates it) inside an existing folder.
+    """
+    v = value.strip()
+    if v == "*":
+        if not free_letters:
+            raise _no_free_letter()
+        return free_letters[0]
+    letter = normalize_drive_letter(v)
+    if letter is not None:
+        if letter not in free_letters:
+            some = ", ".join(free_letters[:5]) or "none"
+            raise MountError(
+                "Drive letter in use",
+                f"{letter} is already used by another drive (or reserved).",
+                f"Pick a free letter (free now: {some}).",
+            )
+        return letter
+    drive, _rest = ntpath.splitdrive(v)
+    if not v or not ntpath.isabs(v) or not drive or drive.startswith(("\\\\", "//")):
+        raise MountError(
+            "Not a mount point",
+            f"'{v}' is neither a drive letter nor a full folder path on a local drive.",
+            "Use a free drive letter such as Z:, or a path such as C:\\Users\\you\\OneDrive.",
+        )
+    path = ntpath.normpath(v)
+    if exists(path):
+        raise MountError(
+            "Folder already exists",
+            f"{path} already exists. On Windows the drive appears as a new folder that must "
+            "not exist yet.",
+            "Choose a folder name that does not exist yet (inside an existing folder), or a "
+            "drive letter.",
+        )
+    parent = ntpath.dirname(path)
+    if not exists(parent):
+        raise MountError(
+            "Parent folder missing",
+            f"{parent} does not exist, so {path} cannot be created there.",
+            "Create the parent folder first, or choose another place.",
+        )
+    return path
+
+
+def _no_free_letter() -> MountError:
+    return MountError(
+        "No free drive letter",
+        "All drive letters from D: to Z: are in use.",
+        "Disconnect a drive you do not need, or mount on a folder instead.",
+    )
+
+
+def default_mount_point(account_name: str) -> str:
+    """Z: (or the next free letter down) on Windows; ``~/OneDrive/<name>`` elsewhere."""
+    if sys.platform == "win32":
+        letters = free_drive_letters()
+        if not letters:
+            raise _no_free_letter()
+        return letters[0]
+    return str(Path.home() / "OneDrive" / account_name)
+
+
+# --- mount table (Linux) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MountEntry:
+    mount_point: str
+    fstype: str
+    source: str
+
+
+def _unescape(field: bytes) -> str:
+    return os.fsdecode(_OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), field))
+
+
+def parse_mountinfo(data: bytes) -> list[MountEntry]:
+    """Entries of a /proc/<pid>/mountinfo text (mount points with \\040 etc. decoded)."""
+    out: list[MountEntry] = []
+    for line in data.splitlines():
+        left, sep, right = line.partition(b" - ")
+        fields_left, fields_right = left.split(b" "), right.split(b" ")
+        if not sep or len(fields_left) < 5 or len(fields_right) < 2:
+            continue  # not a mount line
+        out.append(MountEntry(
+            mount_point=_unescape(fields_left[4]),
+            fstype=_unescape(fields_right[0]),
+            source=_unescape(fields_right[1]),
+        ))
+    return out
+
+
+def mount_entries() -> list[MountEntry]:
+    """The current mount table; [] where there is no /proc (macOS, Windows)."""
+    try:
+        with open(MOUNTINFO, "rb") as fh:
+            return parse_mountinfo(fh.read())
+    except FileNotFoundError:
+        return []
+
+
+def rclone_fuse_mounts() -> list[str]:
+    """Mount points of rclone FUSE mounts, e.g. left behind when the app crashed."""
+    return [e.mount_point for e in mount_entries() if e.fstype == "fuse.rclone"]
+
+
+def _entry_for(path: str) -> MountEntry | None:
+    found = None
+    for e in mount_entries():
+        if e.mount_point == path:
+            found = e  # the last one is the mount on top
+    return found
+
+
+def _posix_path(value: str) -> str:
+    expanded = os.path.expanduser(value)
+    if expanded.startswith("~"):
+        raise MountError(
+            "Unknown home folder",
+            f"'{value}' refers to a user whose home folder is unknown.",
+            "Write the folder's full path.",
+        )
+    return os.path.realpath(os.path.abspath(expanded))
+
+
+def is_mount_point(path: str) -> bool:
+    """True when something is mounted on *path* (a drive letter in use, on Windows)."""
+    if sys.platform == "win32":
+        letter = normalize_drive_letter(path)
+        if letter is not None:
+            return letter not in free_drive_letters()
+        return os.path.exists(path)  # WinFsp creates the folder only while mounted
+    p = _posix_path(path)
+    return _entry_for(p) is not None or os.path.ismount(p)
+
+
+# --- preparing a mount point -------------------------------------------------------------
+
+
+def _inside(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:
+        return False  # different drives
+
+
+def _app_folder_check(path: str) -> None:
+    from onedrive_gui.core.paths import AppPaths
+
+    paths = AppPaths.default()
+    for kind, folder in (("settings", paths.config_dir), ("data", paths.data_dir),
+                         ("cache", paths.cache_dir), ("log", paths.log_dir)):
+        real = os.path.realpath(folder)
+        if _inside(path, real):
+            raise MountError(
+                "Folder not allowed",
+                f"{path} is inside the app's own {kind} folder ({real}).",
+                "Choose a folder of your own, such as ~/OneDrive/<account name>.",
+            )
+
+
+def _unmount_hint(path: str) -> str:
+    cmd = f"fusermount3 -u '{path}'" if sys.platform.startswith("linux") else f"umount '{path}'"
+    return (f"Unmount it first (if it is left over from a crash: {cmd}), or choose another "
+            "folder.")
+
+
+def prepare_mount_point(value: str) -> str:
+    """Check *value*, create the folder if needed (not on Windows); return the mount point."""
+    if not value.strip():
+        raise MountError("No mount point", "No folder or drive letter was given.",
+                         "Choose where the drive should appear.")
+    if sys.platform == "win32":
+        v = os.path.expanduser(value.strip())
+        if normalize_drive_letter(v) is None and v != "*":
+            _app_folder_check(os.path.abspath(v))
+        return windows_mount_point(v, free_letters=free_drive_letters(),
+                                   exists=os.path.exists)
+    path = _posix_path(value.strip())
+    _app_folder_check(path)
+    entry = _entry_for(path)
+    if entry is not None or os.path.ismount(path):
+        what = ""
+        if entry is not None:
+            what = (" (an rclone mount, perhaps left over from a crash)"
+                    if entry.fstype == "fuse.rclone" else f" ({entry.fstype})")
+        raise MountError("Already a mount point",
+                         f"Something is already mounted on {path}{what}.", _unmount_hint(path))
+    try:
+        if os.path.lexists(path) and not os.path.isdir(path):
+            raise MountError(
+                "Not a folder",
+                f"{path} is a file, not a folder.",
+                "Choose a folder (it is created when it does not exist).",
+            )
+        if os.path.isdir(path):
+            with os.scandir(path) as it:
+                if any(True for _ in it):
+                    raise MountError(
+                        "Folder not empty",
+                        f"{path} already contains files; the drive would hide them while "
+                        "mounted.",
+                        "Choose an empty or new folder, such as ~/OneDrive/<account name>.",
+                    )
+            return path
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        if exc.errno == errno.ENOTCONN:
+            raise MountError("Disconnected mount", f"{path} is a mount that lost its program.",
+                             _unmount_hint(path)) from exc
+        raise MountError(
+            "Cannot create the folder",
+            f"{path} cannot be used: {exc.strerror or exc}"
+            + (f" ({exc.filename})" if exc.filename and exc.filename != path else "") + ".",
+            "Check that the folders on the way exist, are folders and are writable by you.",
+        ) from exc
+    return path

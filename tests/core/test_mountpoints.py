@@ -1,0 +1,215 @@
+"""Mount points: real folders and real mounts on POSIX; Windows rules through pure functions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.core.errors import MountError
+from onedrive_gui.core.mountpoints import (
+    default_mount_point,
+    free_drive_letters,
+    free_letters_from_mask,
+    is_mount_point,
+    normalize_drive_letter,
+    parse_mountinfo,
+    prepare_mount_point,
+    rclone_fuse_mounts,
+    windows_mount_point,
+)
+from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.rclone.binary import locate_rclone
+from onedrive_gui.core.rclone.process import Rcd
+from onedrive_gui.core.rclone.rc import RcClient
+
+posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX folders")
+linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc mountinfo")
+
+
+@posix
+def test_default_is_a_folder_per_account_under_home(app_home: Path) -> None:
+    assert default_mount_point("work") == str(app_home / "OneDrive" / "work")
+    assert free_drive_letters() == []
+
+
+@posix
+def test_missing_folder_and_parents_are_created(app_home: Path) -> None:
+    assert prepare_mount_point("~/OneDrive/work") == str(app_home / "OneDrive" / "work")
+    assert (app_home / "OneDrive" / "work").is_dir()
+    assert prepare_mount_point("~/OneDrive/work") == str(app_home / "OneDrive" / "work")
+
+
+@posix
+def test_relative_path_becomes_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    got = prepare_mount_point("  drives/My Work  ")
+    assert got == str(tmp_path / "drives" / "My Work")
+    assert os.path.isabs(got) and Path(got).is_dir()
+
+
+@posix
+def test_a_file_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("x")
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(str(f))
+    assert err.value.title == "Not a folder"
+    assert str(f) in err.value.message and err.value.hint
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(str(f / "sub"))  # a file on the way
+    assert err.value.title == "Cannot create the folder"
+    assert f.read_text() == "x"
+
+
+@posix
+def test_a_folder_with_files_is_refused_and_left_alone(tmp_path: Path) -> None:
+    d = tmp_path / "Documents"
+    d.mkdir()
+    (d / ".hidden").write_text("keep")
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(str(d))
+    assert err.value.title == "Folder not empty"
+    assert "hide" in err.value.message
+    assert (d / ".hidden").read_text() == "keep"
+
+
+@linux
+@pytest.mark.parametrize("mounted", ["/proc", "/dev", "/proc/"])
+def test_an_existing_mount_point_is_refused(mounted: str) -> None:
+    assert is_mount_point(mounted)
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(mounted)
+    assert err.value.title == "Already a mount point"
+    assert "Unmount it first" in err.value.hint
+
+
+@posix
+def test_plain_folders_are_not_mount_points(tmp_path: Path) -> None:
+    assert not is_mount_point(str(tmp_path))
+    assert not is_mount_point(str(tmp_path / "missing"))
+
+
+@posix
+@pytest.mark.parametrize("folder", ["config_dir", "data_dir", "cache_dir", "log_dir"])
+def test_the_apps_own_folders_are_refused(app_home: Path, folder: str) -> None:
+    inside = getattr(AppPaths.default(), folder) / "mnt"
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(str(inside))
+    assert err.value.title == "Folder not allowed"
+    assert not inside.exists()
+
+
+@posix
+@pytest.mark.parametrize(("value", "title"), [("", "No mount point"), ("   ", "No mount point"),
+                                              ("~no_such_user_x/OneDrive", "Unknown home folder")])
+def test_unusable_values(value: str, title: str) -> None:
+    with pytest.raises(MountError) as err:
+        prepare_mount_point(value)
+    assert err.value.title == title
+
+
+def test_mountinfo_lines_are_decoded() -> None:
+    data = (
+        b"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
+        b"36 35 98:0 / /home/ada/One\\040Drive/w\\134x rw,nosuid shared:7 master:1 - "
+        b"fuse.rclone work: rw,user_id=0,group_id=0\n"
+        b"garbage\n"
+    )
+    entries = parse_mountinfo(data)
+    assert [(e.mount_point, e.fstype, e.source) for e in entries] == [
+        ("/proc", "proc", "proc"), ("/home/ada/One Drive/w\\x", "fuse.rclone", "work:")]
+
+
+# --- a real rclone mount ------------------------------------------------------------------
+
+
+@pytest.fixture
+def rc(tmp_path: Path) -> Iterator[RcClient]:
+    rcd = Rcd(locate_rclone(), config_path=tmp_path / "rclone.conf", config_password=None,
+              cache_dir=tmp_path / "cache", log_file=tmp_path / "rclone.log")
+    client = rcd.start()
+    try:
+        yield client
+    finally:
+        rcd.stop(timeout=10)
+
+
+@linux
+def test_rclone_mounts_are_found_and_refused(rc: RcClient, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    mp = Path(prepare_mount_point(str(tmp_path / "One Drive" / "work")))
+    rc.mount(str(src), str(mp), vfs_opt={"CacheMode": "writes"})
+    try:
+        assert str(mp) in rclone_fuse_mounts()
+        assert is_mount_point(str(mp))
+        with pytest.raises(MountError) as err:
+            prepare_mount_point(str(mp))
+        assert "rclone mount" in err.value.message
+        assert f"fusermount3 -u '{mp}'" in err.value.hint
+    finally:
+        rc.unmount(str(mp))
+    assert str(mp) not in rclone_fuse_mounts()
+    assert prepare_mount_point(str(mp)) == str(mp)
+
+
+# --- Windows rules (pure) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["z", "Z", "z:", "Z:", "z:\\", "Z:/", " z: "])
+def test_drive_letters_are_normalised(value: str) -> None:
+    assert normalize_drive_letter(value) == "Z:"
+
+
+@pytest.mark.parametrize("value", ["", "ZZ", "Z:\\OneDrive", "1:", "/z", "Z::"])
+def test_non_letters_are_not_letters(value: str) -> None:
+    assert normalize_drive_letter(value) is None
+
+
+def test_free_letters_come_from_z_down_and_skip_used_ones() -> None:
+    used = (1 << 2) | (1 << 25) | (1 << 3)  # C:, Z:, D:
+    letters = free_letters_from_mask(used)
+    assert letters[:2] == ["Y:", "X:"]
+    assert letters[-1] == "E:"
+    assert "C:" not in letters and "Z:" not in letters and "A:" not in letters
+    assert len(letters) == 21
+    assert free_letters_from_mask(0)[0] == "Z:"
+
+
+FREE = ["Z:", "Y:", "X:"]
+EXISTING = {"C:\\", "C:\\Users", "C:\\Users\\ada", "C:\\Users\\ada\\Documents"}
+
+
+def _win(value: str) -> str:
+    return windows_mount_point(value, free_letters=FREE, exists=EXISTING.__contains__)
+
+
+def test_windows_letters() -> None:
+    assert _win("y") == "Y:"
+    assert _win("*") == "Z:"
+    with pytest.raises(MountError) as err:
+        _win("C:\\")
+    assert err.value.title == "Drive letter in use"
+    assert "Z:, Y:, X:" in err.value.hint
+    with pytest.raises(MountError) as err:
+        windows_mount_point("*", free_letters=[], exists=EXISTING.__contains__)
+    assert err.value.title == "No free drive letter"
+
+
+def test_windows_folders_must_be_new_inside_an_existing_folder() -> None:
+    assert _win("C:/Users/ada/OneDrive") == "C:\\Users\\ada\\OneDrive"
+    for value, title in (
+        ("C:\\Users\\ada\\Documents", "Folder already exists"),
+        ("C:\\Users\\bob\\OneDrive", "Parent folder missing"),
+        ("OneDrive", "Not a mount point"),
+        ("\\\\server\\share\\OneDrive", "Not a mount point"),
+        ("\\OneDrive", "Not a mount point"),
+    ):
+        with pytest.raises(MountError) as err:
+            _win(value)
+        assert err.value.title == title, value
+        assert err.value.hint
