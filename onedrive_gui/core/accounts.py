@@ -19,7 +19,6 @@ from onedrive_gui.core.graph import DriveInfo, GraphClient, UserInfo
 from onedrive_gui.core.loopback import DEFAULT_PORT
 from onedrive_gui.core.oauth import SignIn, TokenResult
 from onedrive_gui.core.paths import AppPaths
-from onedrive_gui.core.rclone import remotes
 from onedrive_gui.core.secrets import SecretStore
 from onedrive_gui.core.settings import Account, AppSettings, MountOptions, SettingsStore
 from onedrive_gui.core.validation import (
@@ -32,6 +31,14 @@ from onedrive_gui.core.validation import (
 log = logging.getLogger(__name__)
 
 
+def _remotes() -> Any:
+    """rclone's remotes module, imported on first use (it pulls in requests: keep start-up
+    light for the tray)."""
+    from onedrive_gui.core.rclone import remotes
+
+    return remotes
+
+
 class AccountService:
     """Accounts: add, list, re-authorize, rotate the secret, remove."""
 
@@ -42,15 +49,12 @@ class AccountService:
         secrets: SecretStore | None = None,
         store: SettingsStore | None = None,
     ) -> None:
-        from onedrive_gui.core.engine import RcloneEngine
-
         self.paths = paths
         self.secrets = secrets or SecretStore()
         self.store = store or SettingsStore(paths.settings_file)
         self._settings: AppSettings | None = None
         self._lock = threading.RLock()
-        self._engine: RcloneEngine | None = None
-        self._engine_cls = RcloneEngine
+        self._engine: Any = None
 
     # settings -----------------------------------------------------------------
     @property
@@ -75,7 +79,9 @@ class AccountService:
         """The app's :class:`~onedrive_gui.core.engine.RcloneEngine` (built lazily)."""
         with self._lock:
             if self._engine is None:
-                self._engine = self._engine_cls(
+                from onedrive_gui.core.engine import RcloneEngine  # pulls in requests: lazily
+
+                self._engine = RcloneEngine(
                     self.paths,
                     self.secrets,
                     rclone_path=self.settings.rclone_path,
@@ -132,7 +138,7 @@ class AccountService:
             opts.validate()
             self.secrets.check()
             rc = self.engine.client()
-            if name in remotes.remote_names(rc):
+            if name in _remotes().remote_names(rc):
                 raise ValidationError(
                     "Name already used",
                     f"The app's rclone config already has a remote named '{name}'.",
@@ -158,7 +164,7 @@ class AccountService:
             try:
                 self.secrets.set_client_secret(name, secret)
                 done.append(lambda: self.secrets.delete_client_secret(name))
-                remotes.create_onedrive_remote(
+                _remotes().create_onedrive_remote(
                     rc,
                     name,
                     client_id=client_id,
@@ -168,7 +174,7 @@ class AccountService:
                     drive_type=drive.drive_type,
                     tenant=tenant,
                 )
-                done.append(lambda: remotes.delete_remote(self.engine.client(), name))
+                done.append(lambda: _remotes().delete_remote(self.engine.client(), name))
                 new = replace(settings, accounts=[*settings.accounts, account])
                 self.save_settings(new)
             except BaseException:
@@ -186,8 +192,8 @@ class AccountService:
             settings = self.settings
             account = settings.account(name)
             rc = self.engine.client()
-            if account.name in remotes.remote_names(rc):
-                remotes.delete_remote(rc, account.name)
+            if account.name in _remotes().remote_names(rc):
+                _remotes().delete_remote(rc, account.name)
             self.secrets.delete_client_secret(account.name)
             self.save_settings(
                 replace(settings, accounts=[a for a in settings.accounts if a.name != name])
@@ -197,7 +203,7 @@ class AccountService:
         """Replace the account's token in place (after a new consent)."""
         with self._lock:
             account = self.account(name)
-            remotes.update_token(self.engine.client(), account.name, token.rclone_token_json())
+            _remotes().update_token(self.engine.client(), account.name, token.rclone_token_json())
             now = datetime.now(UTC)
             self._update_account(
                 replace(account, last_sign_in=now, last_token_refresh=now)
@@ -211,7 +217,7 @@ class AccountService:
             old = self.secrets.get_client_secret(account.name)
             self.secrets.set_client_secret(account.name, value)
             try:
-                remotes.update_client_secret(self.engine.client(), account.name, value)
+                _remotes().update_client_secret(self.engine.client(), account.name, value)
             except BaseException:
                 self.secrets.set_client_secret(account.name, old)
                 raise
@@ -228,7 +234,7 @@ class AccountService:
 
     def token_expiry(self, name: str) -> datetime | None:
         """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""
-        data = remotes.get_remote(self.engine.client(), name)
+        data = _remotes().get_remote(self.engine.client(), name)
         raw = data.get("token")
         if not raw:
             return None
