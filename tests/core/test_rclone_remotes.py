@@ -301,3 +301,34 @@ def test_config_password_never_in_rclone_argv(rclone: RcloneBinary, tmp_path: Pa
         for secret in (PASSWORD, SECRET, ACCESS, REFRESH):
             assert secret not in run
     assert b"RCLONE_ENCRYPT_V0:" in config.read_bytes()
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_rclone_log_never_holds_secrets(env: Env, level: str) -> None:
+    """rclone itself runs at DEBUG (throttling shows only there) and logs rc parameters —
+    client secret and tokens — at that level; the app's log file gets none of them."""
+    rcd = Rcd(env.rclone, config_path=env.config, config_password=PASSWORD,
+              cache_dir=env.cache, log_file=env.log, log_level=level)
+    env.started.append(rcd)
+    rc = rcd.start()
+    env.create(rc)
+    remotes.get_remote(rc, "work")
+    remotes.update_token(rc, "work", token_json("AccessTokenNumberTwo123", "RefreshTwo456"))
+    rcd.stop()
+    log = env.log.read_text()
+    assert "config/create" in log or level == "INFO"
+    for secret in (SECRET, ACCESS, REFRESH, PASSWORD, "AccessTokenNumberTwo123", "RefreshTwo456"):
+        assert secret not in log
+    if level == "INFO":
+        assert " DEBUG " not in log
+
+
+def test_throttling_lines_are_kept_at_info() -> None:
+    from onedrive_gui.core.rclone.process import keep_log_line
+
+    throttled = "2026/11/26 21:08:52 DEBUG : Too many requests. Trying again in 2 seconds."
+    assert keep_log_line(throttled, "INFO", False)
+    assert not keep_log_line("2026/11/26 21:08:52 DEBUG : rc: \"config/get\": reply", "INFO", True)
+    assert keep_log_line("2026/11/26 21:08:52 NOTICE: work: vfs cache: cleaned", "INFO", False)
+    assert keep_log_line("\tcontinuation of a kept line", "INFO", True)
+    assert not keep_log_line("\tcontinuation of a dropped line", "INFO", False)

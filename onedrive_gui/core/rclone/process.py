@@ -4,12 +4,19 @@ Secrets reach rclone only through the child's environment (RCLONE_CONFIG_PASS,
 RCLONE_RC_USER, RCLONE_RC_PASS), never through argv. rclone runs in its own session /
 process group so that Ctrl-C in a terminal does not kill it before pending uploads are done;
 the app stops it itself with ``core/quit`` (which unmounts cleanly).
+
+rclone's log: rclone runs at DEBUG (the only level at which it reports that the cloud is
+throttling: "Too many requests. Trying again in N seconds") but its output passes through
+the app first. At DEBUG rclone logs every rc call with its parameters — client secret and
+tokens included — so only lines at the requested level and above, plus the throttling lines,
+reach the log file, and every line is redacted on the way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -30,6 +37,28 @@ log = logging.getLogger(__name__)
 _PORT_IN_USE_MARKS = ("address already in use", "only one usage of each socket address")
 _PORT_ATTEMPTS = 5
 _LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "ERROR")
+_LEVEL_RANK = {"DEBUG": 0, "INFO": 1, "NOTICE": 2, "WARNING": 2, "ERROR": 3, "CRITICAL": 4,
+               "ALERT": 4, "EMERGENCY": 4}
+_LINE_LEVEL = re.compile(
+    r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? +([A-Z]+) *:"
+)
+# DEBUG lines worth keeping: the pacer's retries on throttling (they carry no secrets).
+THROTTLE_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
+                  "Service Unavailable", "activityLimitReached")
+
+
+def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
+    """Whether rclone's *line* goes into the log file written at *file_level*.
+
+    Lines without a level prefix (continuations) follow the previous line's fate.
+    """
+    m = _LINE_LEVEL.match(line)
+    if m is None:
+        return previous_kept
+    rank = _LEVEL_RANK.get(m.group(1), 1)
+    if rank >= _LEVEL_RANK[file_level]:
+        return True
+    return any(mark in line for mark in THROTTLE_MARKS)
 
 
 def _free_port() -> int:
@@ -102,6 +131,7 @@ class Rcd:
         self.extra_args = list(extra_args)
         self.url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._pump: threading.Thread | None = None
         self._client: RcClient | None = None
         self._lock = threading.RLock()
         register_secret(config_password)
@@ -154,10 +184,8 @@ class Rcd:
             str(self.config_path),
             "--cache-dir",
             str(self.cache_dir),
-            "--log-file",
-            str(self.log_file),
             "--log-level",
-            self.log_level,
+            "DEBUG",
             "--ask-password=false",
             *self.extra_args,
         ]
@@ -170,24 +198,27 @@ class Rcd:
         if self._config_password is not None:
             extra["RCLONE_CONFIG_PASS"] = self._config_password
         log_offset = self.log_file.stat().st_size
-        with open(self.log_file, "ab") as stderr:
-            try:
-                proc = subprocess.Popen(
-                    self._argv(port),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=stderr,
-                    env=child_env(extra),
-                    close_fds=True,
-                    **_popen_flags(),
-                )
-            except OSError as exc:
-                raise RcloneError(
-                    "rclone cannot be started",
-                    f"Starting {self.binary.path} failed: {exc.strerror or exc}.",
-                    "Check the rclone path in Settings, or reinstall the app.",
-                ) from exc
+        try:
+            proc = subprocess.Popen(
+                self._argv(port),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=child_env(extra),
+                close_fds=True,
+                **_popen_flags(),
+            )
+        except OSError as exc:
+            raise RcloneError(
+                "rclone cannot be started",
+                f"Starting {self.binary.path} failed: {exc.strerror or exc}.",
+                "Check the rclone path in Settings, or reinstall the app.",
+            ) from exc
         self._proc = proc
+        self._pump = threading.Thread(
+            target=self._pump_log, args=(proc,), name="rclone-log", daemon=True
+        )
+        self._pump.start()
         url = f"http://127.0.0.1:{port}"
         client = RcClient(url, user, password)
         deadline = time.monotonic() + timeout
@@ -235,7 +266,22 @@ class Rcd:
                 "See the rclone log for details. The config file was left untouched.",
             ) from None
 
+    def _pump_log(self, proc: subprocess.Popen[bytes]) -> None:
+        """Copy rclone's stderr into the log file: filtered (see module doc) and redacted."""
+        assert proc.stderr is not None
+        kept = True
+        with open(self.log_file, "a", encoding="utf-8") as out:
+            for raw in proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                kept = keep_log_line(line, self.log_level, kept)
+                if kept:
+                    out.write(redact(line) + "\n")
+                    out.flush()
+
     def _exit_error(self, code: int, log_offset: int) -> RcloneError:
+        pump = self._pump
+        if pump is not None:
+            pump.join(timeout=5)  # the last lines rclone wrote before exiting
         tail = self._read_tail(log_offset)
         low = tail.lower()
         if any(m in low for m in _PORT_IN_USE_MARKS):
@@ -293,6 +339,8 @@ class Rcd:
                 self._kill()
             if self._client is not None:
                 self._client.close()
+            if self._pump is not None:
+                self._pump.join(timeout=5)
             log.info("rclone rcd stopped (pid %s, exit code %s)", proc.pid, proc.returncode)
 
     def _kill(self) -> None:
