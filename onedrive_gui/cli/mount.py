@@ -92,18 +92,18 @@ def run(args: argparse.Namespace) -> int:
         while not stop.event.wait(0.5):
             pass
         stop.event.clear()
-        pending = manager.status(account.name).pending_uploads
-        if pending:
-            _say(f"Waiting for {pending} upload(s) to finish before unmounting "
-                 "(Ctrl-C again to stop anyway)...")
-        while True:
-            done = manager.wait_for_uploads(
-                account.name,
-                timeout=1.0,
-                on_progress=lambda n: None,
-            )
-            if done:
-                break
+        shown: list[int] = []
+
+        def progress(count: int) -> None:
+            if count and (not shown or shown[-1] != count):
+                if not shown:
+                    _say(f"Waiting for {count} upload(s) to finish before unmounting "
+                         "(Ctrl-C again to stop anyway)...")
+                else:
+                    _say(f"{count} upload(s) left...")
+            shown.append(count)
+
+        while not manager.wait_for_uploads(account.name, timeout=1.0, on_progress=progress):
             if stop.event.is_set():
                 stop.event.clear()
                 count = manager.status(account.name).pending_uploads
