@@ -1,9 +1,9 @@
 """Build the frozen app, its archive and (on Windows, or with --installer) the installer.
 
-    python packaging/build.py                 # dist/onedrive-gui/ + archive (+ installer on Windows)
-    python packaging/build.py --installer     # also the NSIS installer (needs makensis)
+    python packaging/build.py               # dist/onedrive-gui/ + archive (+ installer on Windows)
+    python packaging/build.py --installer   # also the NSIS installer (needs makensis)
     python packaging/build.py --installer --payload DIR --no-freeze
-                                              # installer only, from an existing Windows payload
+                                            # installer only, from an existing Windows payload
 
 PyInstaller does not cross-compile: the folder is for the OS this runs on. Sizes and times
 are printed at the end.
@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bundle_support as bs  # noqa: E402
+import bundle_support as bs
 
 SPEC = bs.PACKAGING_DIR / "onedrive_gui.spec"
 NSI = bs.PACKAGING_DIR / "windows" / "installer.nsi"
