@@ -1,0 +1,963 @@
+"""MountManager: the mounts of one ``rclone rcd``, their state, live stats and recovery.
+
+One state machine per account name::
+
+    UNMOUNTED -> MOUNTING -> MOUNTED <-> THROTTLED -> UNMOUNTING -> UNMOUNTED
+                     \\-> ERROR (with a reason) -> MOUNTING (retry) | UNMOUNTED
+
+A monitor thread polls the rcd once per ``poll_interval`` with a single rc round
+(``job/batch`` of ``core/stats`` + ``mount/listmounts`` + ``vfs/stats`` per mount), tails
+the rcd log for rclone's pacer message (``Too many requests. Trying again in N seconds.``,
+logged by rclone only at DEBUG) and restarts a dead rcd, remounting what was mounted.
+Every callback runs on the monitor thread, in the order the changes happened.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from onedrive_gui.core.errors import AppError, MountError, RcloneError
+from onedrive_gui.core.rclone.process import Rcd
+from onedrive_gui.core.rclone.rc import RcCallError, RcClient
+
+log = logging.getLogger(__name__)
+
+WINFSP_URL = "https://winfsp.dev/rel/"
+_DEV_FUSE = Path("/dev/fuse")
+_MOUNTINFO = Path("/proc/self/mountinfo")
+_CALL_TIMEOUT = 10.0  # one poll round; the rcd answers in milliseconds when healthy
+_FAILED_POLLS_BEFORE_RESTART = 3
+_MAX_LOG_READ = 1 << 20  # bytes of new rcd log read per tick at most
+# The kernel sends FUSE "release" (close) to rclone asynchronously: a file closed a moment
+# ago may not be in rclone's upload queue yet. "No pending upload" counts once it held this
+# long.
+_SETTLE = 0.5
+
+
+class MountState(Enum):
+    UNMOUNTED = "unmounted"
+    MOUNTING = "mounting"
+    MOUNTED = "mounted"
+    UNMOUNTING = "unmounting"
+    ERROR = "error"
+    THROTTLED = "throttled"
+
+
+_LIVE = (MountState.MOUNTED, MountState.THROTTLED)
+
+_TRANSITIONS: dict[MountState, frozenset[MountState]] = {
+    MountState.UNMOUNTED: frozenset({MountState.MOUNTING}),
+    MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR}),
+    MountState.MOUNTED: frozenset(
+        {MountState.THROTTLED, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING}
+    ),
+    MountState.THROTTLED: frozenset(
+        {MountState.MOUNTED, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING}
+    ),
+    MountState.UNMOUNTING: frozenset(
+        {MountState.UNMOUNTED, MountState.MOUNTED, MountState.THROTTLED, MountState.ERROR}
+    ),
+    MountState.ERROR: frozenset(
+        {MountState.MOUNTING, MountState.UNMOUNTING, MountState.UNMOUNTED}
+    ),
+}
+
+
+@dataclass(frozen=True)
+class MountStatus:
+    name: str
+    state: MountState
+    mount_point: str | None = None
+    error: str | None = None
+    uploads_in_progress: int = 0
+    uploads_queued: int = 0
+    transfers: int = 0  # transfers in flight for this mount
+    speed: float = 0.0  # bytes/s of those transfers
+    errors: int = 0  # files whose upload failed (vfs/stats diskCache erroredFiles)
+    retry_after: float | None = None  # seconds the cloud asked to wait (THROTTLED)
+
+    @property
+    def pending_uploads(self) -> int:
+        return self.uploads_in_progress + self.uploads_queued
+
+
+class PendingUploadsError(MountError):
+    """Unmounting now would leave uploads behind (they would resume on the next mount)."""
+
+    def __init__(self, name: str, count: int) -> None:
+        self.name = name
+        self.count = count
+        super().__init__(
+            "Uploads still pending",
+            f"{count} file(s) written to '{name}' are not uploaded yet.",
+            "Wait until the uploads finish, or unmount anyway: unfinished uploads stay in "
+            "the cache and are uploaded the next time you mount this account.",
+        )
+
+
+# ---- FUSE / WinFsp ----------------------------------------------------------------------
+
+
+def _winfsp_install_dir() -> str | None:
+    """WinFsp's InstallDir from the registry (Windows only), None when not installed."""
+    if sys.platform != "win32":
+        return None
+    import winreg
+
+    for key in (r"SOFTWARE\WOW6432Node\WinFsp", r"SOFTWARE\WinFsp"):
+        try:
+            with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as k:
+                value, _ = winreg.QueryValueEx(k, "InstallDir")
+        except OSError:
+            continue
+        if value:
+            return str(value)
+    return None
+
+
+def _winfsp_error() -> MountError:
+    return MountError(
+        "WinFsp is not installed",
+        "Mounting a drive on Windows needs WinFsp, which is not installed on this computer.",
+        f"Install WinFsp from {WINFSP_URL}, then mount again.",
+    )
+
+
+def check_mount_support(platform: str | None = None) -> None:
+    """Raise MountError when the system cannot mount at all (no FUSE / no WinFsp)."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        if _winfsp_install_dir() is None:
+            raise _winfsp_error()
+        return
+    if platform.startswith("linux"):
+        missing = []
+        if not _DEV_FUSE.exists():
+            missing.append(f"{_DEV_FUSE} does not exist")
+        if shutil.which("fusermount3") is None:
+            missing.append("the program fusermount3 is not installed")
+        if missing:
+            raise MountError(
+                "FUSE is not available",
+                f"Drives cannot be mounted: {' and '.join(missing)}.",
+                "Install FUSE 3 (e.g. 'sudo apt install fuse3' or 'sudo dnf install fuse3') "
+                "and load the fuse kernel module ('sudo modprobe fuse'); in a container, "
+                "pass /dev/fuse to it.",
+            )
+
+
+def _strip_prefix(text: str) -> str:
+    for prefix in ("failed to mount FUSE fs: ", "mount failed: "):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+    return text
+
+
+def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
+    """rclone's mount/mount error as a MountError saying what to do."""
+    text = exc.error_text
+    low = text.lower()
+    if "winfsp" in low:
+        return _winfsp_error()
+    if "is not empty" in low:
+        return MountError(
+            "Mount folder not empty",
+            f"'{name}' cannot be mounted on {mount_point}: the folder is not empty.",
+            "Choose an empty folder as mount point, or move the files out of it.",
+        )
+    if "already mounted" in low:
+        return MountError(
+            "Mount folder in use",
+            f"'{name}' cannot be mounted on {mount_point}: something is already mounted there.",
+            f"Unmount it first (e.g. 'fusermount3 -u {mount_point}') or choose another folder.",
+        )
+    if "overlap" in low:
+        return MountError(
+            "Mount folder inside the drive",
+            f"'{name}' cannot be mounted on {mount_point}: the folder is inside the drive "
+            "being mounted.",
+            "Choose a mount point outside the drive.",
+        )
+    if "no such file or directory" in low or "cannot find the path" in low:
+        return MountError(
+            "Mount folder missing",
+            f"'{name}' cannot be mounted on {mount_point}: the folder (or its parent) does "
+            "not exist.",
+            "Create the folder, or choose another mount point.",
+        )
+    if "didn't find section in config file" in low:
+        return MountError(
+            "Account not set up in rclone",
+            f"'{name}' cannot be mounted: rclone's configuration has no remote for it.",
+            "Remove the account and add it again.",
+        )
+    return MountError(
+        "Mount failed",
+        f"rclone could not mount '{name}' on {mount_point}: {_strip_prefix(text)}",
+        "See the rclone log for details, then try again.",
+    )
+
+
+# ---- mount table (Linux) ------------------------------------------------------------------
+
+
+def _unescape_mountinfo(field_text: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_text)
+
+
+def fuse_mount_points() -> dict[str, str]:
+    """FUSE mount points of this system (Linux /proc/self/mountinfo) -> file system type."""
+    out: dict[str, str] = {}
+    try:
+        text = _MOUNTINFO.read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields = left.split()
+        fstype = right.split(" ", 1)[0]
+        if len(fields) >= 5 and fstype.startswith("fuse"):
+            out[_unescape_mountinfo(fields[4])] = fstype
+    return out
+
+
+def _is_stale(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ENOTCONN
+    return False
+
+
+def _lazy_unmount(path: str) -> None:
+    """Detach a FUSE mount whose rclone is gone ("Transport endpoint is not connected")."""
+    tool = shutil.which("fusermount3") or shutil.which("fusermount")
+    if tool is None:
+        raise MountError(
+            "FUSE is not available",
+            f"The stale mount on {path} cannot be removed: fusermount3 is not installed.",
+            "Install FUSE 3 (e.g. 'sudo apt install fuse3'), then try again.",
+        )
+    done = subprocess.run(
+        [tool, "-u", "-z", path], capture_output=True, text=True, timeout=30, check=False
+    )
+    if done.returncode != 0:
+        raise MountError(
+            "Stale mount cannot be removed",
+            f"A mount left behind by a stopped rclone on {path} cannot be removed: "
+            f"{done.stderr.strip() or 'fusermount3 failed'}.",
+            f"Run 'fusermount3 -u -z {path}' yourself, then try again.",
+        )
+    log.info("removed the stale mount on %s", path)
+
+
+def _clean_stale(path: str) -> None:
+    if sys.platform.startswith("linux") and path in fuse_mount_points() and _is_stale(path):
+        _lazy_unmount(path)
+
+
+# ---- throttling in the rcd log -------------------------------------------------------------
+
+# rclone's OneDrive backend (429 and 503 with Retry-After), logged at DEBUG:
+#   2026/11/26 21:08:52 DEBUG : Too many requests. Trying again in 2 seconds.
+#   ... DEBUG : pacer: low level retry 1/10 (error TooManyRequests: Too many requests: trying
+#   again in 2s)
+_THROTTLE_RES = (
+    re.compile(r"Too many requests\. Trying again in (\d+(?:\.\d+)?) seconds?"),
+    re.compile(r"Too many requests: trying again in (\d+(?:\.\d+)?)s\b"),
+)
+
+
+def parse_throttle(line: str) -> float | None:
+    """Seconds to wait when *line* is rclone's throttling message, else None."""
+    for pat in _THROTTLE_RES:
+        m = pat.search(line)
+        if m:
+            return float(m.group(1))
+    return None
+
+
+class LogTail:
+    """New complete lines appended to a file since the last read (survives truncation)."""
+
+    def __init__(self, path: Path, *, from_end: bool = True) -> None:
+        self.path = path
+        self._offset = 0
+        self._rest = b""
+        if from_end:
+            try:
+                self._offset = path.stat().st_size
+            except OSError:
+                self._offset = 0
+
+    def read_lines(self) -> list[str]:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        if size < self._offset:  # truncated or replaced
+            self._offset, self._rest = 0, b""
+        if size - self._offset > _MAX_LOG_READ:
+            self._offset, self._rest = size - _MAX_LOG_READ, b""
+        if size == self._offset:
+            return []
+        with open(self.path, "rb") as f:
+            f.seek(self._offset)
+            data = f.read(size - self._offset)
+        self._offset += len(data)
+        data = self._rest + data
+        *lines, self._rest = data.split(b"\n")
+        return [ln.decode("utf-8", "replace") for ln in lines]
+
+
+# ---- the manager ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Mount:
+    name: str
+    fs: str
+    requested: str
+    mount_opt: dict[str, Any]
+    vfs_opt: dict[str, Any]
+    status: MountStatus
+    rc_fs: str = ""  # the Fs name rclone lists for this mount
+    throttle_until: float = 0.0
+    throttle_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class _Poll:
+    mounts: dict[str, str]  # normalised mount point -> Fs
+    core: dict[str, Any]
+    vfs: dict[str, dict[str, Any]]  # Fs -> vfs/stats answer (or {"error": ...})
+
+
+_STOP = object()
+
+
+def _norm(mount_point: str) -> str:
+    mp = mount_point.rstrip("/\\") or mount_point
+    return mp.casefold() if sys.platform == "win32" else mp
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return 0
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return 0.0
+
+
+class MountManager:
+    """Mounts over one lazily started rcd; see the module docstring."""
+
+    def __init__(
+        self,
+        rcd_factory: Callable[[], Rcd],
+        *,
+        on_change: Callable[[MountStatus], None] | None = None,
+        on_event: Callable[[str, str], None] | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._factory = rcd_factory
+        self._on_change = on_change
+        self._on_event = on_event
+        self.poll_interval = poll_interval
+        self._lock = threading.RLock()  # state
+        self._op_lock = threading.RLock()  # rc operations: mount, unmount, poll, recovery
+        self._mounts: dict[str, _Mount] = {}
+        self._rcd: Rcd | None = None
+        self._tail: LogTail | None = None
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._closed = False
+        self._use_batch = True
+        self._failed_polls = 0
+
+    # ---- public API --------------------------------------------------------------------
+
+    @property
+    def rcd(self) -> Rcd | None:
+        """The current rcd (None before the first mount or after shutdown)."""
+        return self._rcd
+
+    def status(self, name: str) -> MountStatus:
+        with self._lock:
+            m = self._mounts.get(name)
+            return m.status if m is not None else MountStatus(name, MountState.UNMOUNTED)
+
+    def statuses(self) -> dict[str, MountStatus]:
+        with self._lock:
+            return {name: m.status for name, m in self._mounts.items()}
+
+    def mount(
+        self,
+        name: str,
+        fs: str,
+        mount_point: str,
+        mount_opt: dict[str, Any],
+        vfs_opt: dict[str, Any],
+    ) -> MountStatus:
+        """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker)."""
+        with self._lock:
+            if self._closing:
+                raise MountError(
+                    "Shutting down",
+                    f"'{name}' cannot be mounted: the app is stopping its mounts.",
+                    "Start the app again to mount it.",
+                )
+            m = self._mounts.get(name)
+            if m is not None and m.status.state not in (MountState.UNMOUNTED, MountState.ERROR):
+                raise self._busy_error(m.status, wanted="mount")
+            m = _Mount(
+                name,
+                fs,
+                mount_point,
+                dict(mount_opt),
+                dict(vfs_opt),
+                MountStatus(name, MountState.UNMOUNTED, mount_point),
+            )
+            self._mounts[name] = m
+            self._set(m, MountState.MOUNTING, mount_point=mount_point, error=None)
+        self._ensure_monitor()
+        with self._op_lock:
+            try:
+                check_mount_support()
+                client = self._ensure_rcd()
+                self._mount_one(client, m)
+            except AppError as exc:
+                with self._lock:
+                    self._set(m, MountState.ERROR, error=exc.message)
+                raise
+            except Exception as exc:
+                log.exception("mounting %s failed unexpectedly", name)
+                with self._lock:
+                    self._set(m, MountState.ERROR, error=f"Mounting failed unexpectedly: {exc}")
+                raise
+            return self.status(name)
+
+    def unmount(self, name: str, *, force: bool = False) -> None:
+        """Unmount *name*; PendingUploadsError while uploads are pending unless *force*."""
+        with self._op_lock:
+            with self._lock:
+                m = self._mounts.get(name)
+                st = m.status if m is not None else MountStatus(name, MountState.UNMOUNTED)
+                if m is None or st.state not in (*_LIVE, MountState.ERROR):
+                    raise self._busy_error(st, wanted="unmount")
+            client = self._client_or_none()
+            mounted = client is not None and self._listed(client, m)
+            if st.state is MountState.ERROR and not mounted:
+                if m.status.mount_point:
+                    _clean_stale(m.status.mount_point)
+                with self._lock:
+                    self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+                return
+            if not force and client is not None:
+                count = self._pending(client, m)
+                if count == 0:
+                    time.sleep(_SETTLE)  # a file closed just now may not be queued yet
+                    count = self._pending(client, m)
+                if count:
+                    raise PendingUploadsError(name, count)
+            previous = st.state
+            with self._lock:
+                self._set(m, MountState.UNMOUNTING)
+            mp = m.status.mount_point or m.requested
+            try:
+                if client is None:
+                    raise RcloneError(
+                        "rclone is not running",
+                        "The app's rclone is not running.",
+                        "Try again in a moment.",
+                    )
+                client.unmount(mp, timeout=60)
+            except RcCallError as exc:
+                if "mount not found" not in exc.error_text.lower():
+                    with self._lock:
+                        self._set(m, previous)
+                    raise MountError(
+                        "Unmount failed",
+                        f"'{name}' could not be unmounted from {mp}: {exc.error_text}",
+                        "Close the files and folders opened from the drive (terminals, "
+                        "file managers), then try again.",
+                    ) from None
+                _clean_stale(mp)
+            except AppError:
+                with self._lock:
+                    self._set(m, previous)
+                raise
+            with self._lock:
+                self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+
+    def wait_for_uploads(
+        self,
+        name: str,
+        timeout: float | None = None,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> bool:
+        """Poll until *name* has no pending upload (True) or *timeout* passed (False).
+
+        *on_progress* gets the pending count whenever it changes (first call included),
+        on the calling thread.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        last: int | None = None
+        zero_since: float | None = None
+        step = max(0.05, min(0.25, self.poll_interval))
+        while True:
+            with self._lock:
+                m = self._mounts.get(name)
+                state = m.status.state if m is not None else MountState.UNMOUNTED
+            count = 0
+            if m is not None and state in (*_LIVE, MountState.UNMOUNTING):
+                client = self._client_or_none()
+                try:
+                    count = self._pending(client, m) if client is not None else last or 0
+                except RcCallError:
+                    raise
+                except RcloneError as exc:
+                    # The rcd is being restarted by the monitor; its cache keeps the uploads.
+                    log.info("waiting for uploads of %s: %s", name, exc.message)
+                    count = last or 0
+            if count != last:
+                last = count
+                if on_progress is not None:
+                    on_progress(count)
+            now = time.monotonic()
+            if count == 0 and state is not MountState.MOUNTING:
+                if zero_since is None:
+                    zero_since = now
+                settled = now - zero_since >= _SETTLE
+                if settled or (deadline is not None and now >= deadline):
+                    return True
+            else:
+                zero_since = None
+            if deadline is not None and now >= deadline:
+                return False
+            time.sleep(step if deadline is None else max(0.0, min(step, deadline - now)))
+
+    def shutdown(self, upload_timeout: float | None = None) -> None:
+        """Wait for uploads, unmount everything, stop the rcd and the monitor. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closing = True
+        try:
+            for name, st in self.statuses().items():
+                if st.state not in (*_LIVE, MountState.ERROR):
+                    continue
+                try:
+                    if st.state in _LIVE and not self.wait_for_uploads(name, upload_timeout):
+                        left = self.status(name).pending_uploads
+                        self._event(
+                            "uploads-abandoned",
+                            f"{left} upload(s) of '{name}' did not finish; they stay in the "
+                            "cache and are uploaded the next time you mount it.",
+                        )
+                    self.unmount(name, force=True)
+                except AppError as exc:
+                    log.error("unmounting %s at shutdown: %s", name, exc)
+                    self._event("unmount-failed", exc.user_text())
+            with self._op_lock:
+                rcd, self._rcd = self._rcd, None
+                if rcd is not None:
+                    try:
+                        rcd.stop()
+                    except AppError as exc:
+                        log.error("stopping rclone: %s", exc)
+                        self._event("rcd-stop-failed", exc.user_text())
+        finally:
+            with self._lock:
+                self._closed = True
+            thread = self._thread
+            if thread is not None:
+                self._queue.put(_STOP)
+                if thread is not threading.current_thread():
+                    thread.join(timeout=30)
+
+    # ---- state -------------------------------------------------------------------------
+
+    def _busy_error(self, st: MountStatus, *, wanted: str) -> MountError:
+        name, state = st.name, st.state
+        if wanted == "mount":
+            if state is MountState.MOUNTING:
+                return MountError(
+                    "Already mounting", f"'{name}' is being mounted right now.",
+                    "Wait until it is mounted.",
+                )
+            if state is MountState.UNMOUNTING:
+                return MountError(
+                    "Unmount in progress", f"'{name}' is being unmounted right now.",
+                    "Wait until it is unmounted, then mount it again.",
+                )
+            return MountError(
+                "Already mounted",
+                f"'{name}' is already mounted on {st.mount_point}.",
+                "Unmount it first if you want to mount it elsewhere.",
+            )
+        if state is MountState.MOUNTING:
+            return MountError(
+                "Still mounting", f"'{name}' is being mounted right now.",
+                "Wait until it is mounted, then unmount it.",
+            )
+        if state is MountState.UNMOUNTING:
+            return MountError(
+                "Already unmounting", f"'{name}' is being unmounted right now.",
+                "Wait a moment.",
+            )
+        return MountError("Not mounted", f"'{name}' is not mounted.", "Nothing to unmount.")
+
+    def _set(self, m: _Mount, state: MountState | None = None, **changes: Any) -> None:
+        """Change *m*'s status (call with self._lock held); queue on_change when it changed."""
+        old = m.status
+        if state is not None and state is not old.state:
+            if state not in _TRANSITIONS[old.state]:
+                raise MountError(
+                    "Internal error",
+                    f"'{m.name}' cannot go from {old.state.value} to {state.value}.",
+                    "This is a bug in the app; please report it with the app log.",
+                )
+            changes["state"] = state
+        new = replace(old, **changes)
+        if new != old:
+            m.status = new
+            if new.state is not old.state:
+                log.info("%s: %s -> %s%s", m.name, old.state.value, new.state.value,
+                         f" ({new.error})" if new.error else "")
+            self._queue.put(new)
+
+    def _event(self, kind: str, text: str) -> None:
+        log.info("event %s: %s", kind, text)
+        self._queue.put((kind, text))
+
+    # ---- rcd ---------------------------------------------------------------------------
+
+    def _client_or_none(self) -> RcClient | None:
+        rcd = self._rcd
+        return rcd.client if rcd is not None and rcd.alive() else None
+
+    def _ensure_rcd(self) -> RcClient:
+        rcd = self._rcd
+        if rcd is not None and rcd.alive():
+            return rcd.client
+        if rcd is not None:
+            self._stop_dead(rcd)
+        return self._start_rcd()
+
+    def _start_rcd(self) -> RcClient:
+        rcd = self._factory()
+        self._rcd = rcd
+        self._failed_polls = 0
+        self._tail = LogTail(rcd.log_file)
+        if rcd.log_level != "DEBUG":
+            log.info("rclone logs at %s: throttling by the cloud cannot be detected "
+                     "(rclone reports it only at DEBUG)", rcd.log_level)
+        return rcd.start()
+
+    @staticmethod
+    def _stop_dead(rcd: Rcd) -> None:
+        try:
+            rcd.stop(timeout=5)
+        except AppError as exc:
+            log.warning("cleaning up the stopped rclone: %s", exc)
+
+    def _mount_one(self, client: RcClient, m: _Mount) -> None:
+        _clean_stale(m.requested)
+        try:
+            used = client.mount(
+                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt, timeout=120
+            )
+        except RcCallError as exc:
+            raise mount_error(m.name, m.requested, exc) from None
+        m.rc_fs = m.fs
+        for info in client.list_mounts():
+            if _norm(info.mount_point) == _norm(used):
+                m.rc_fs = info.fs
+        with self._lock:
+            m.throttle_until = 0.0
+            self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)
+
+    def _listed(self, client: RcClient, m: _Mount) -> bool:
+        mp = m.status.mount_point or m.requested
+        try:
+            return any(_norm(i.mount_point) == _norm(mp) for i in client.list_mounts())
+        except RcloneError as exc:
+            log.info("listing mounts: %s", exc.message)
+            return False
+
+    def _pending(self, client: RcClient, m: _Mount) -> int:
+        """Pending uploads of *m*, fresh from rclone (also updates its status)."""
+        fs = m.rc_fs or m.fs
+        try:
+            st = client.vfs_stats(fs)
+        except RcCallError as exc:
+            if "no vfs found" in exc.error_text.lower():
+                return 0
+            raise
+        # With vfsOpt WriteBack=0 rclone uploads outside its write-back queue: vfs/stats
+        # then shows nothing while core/stats lists the transfer to this fs.
+        uploading = len(_uploads_to(client.core_stats().raw, fs))
+        in_progress = max(st.uploads_in_progress, uploading)
+        with self._lock:
+            self._set(m, uploads_in_progress=in_progress, uploads_queued=st.uploads_queued)
+        return in_progress + st.uploads_queued
+
+    # ---- monitor -----------------------------------------------------------------------
+
+    def _ensure_monitor(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="mount-monitor", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        next_tick = time.monotonic() + self.poll_interval
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                self._drain()
+                return
+            if item is not None:
+                self._dispatch(item)
+                continue
+            try:
+                self._tick()
+            except Exception as exc:
+                log.exception("mount monitor: unexpected error")
+                self._event("monitor-error", f"Checking the mounts failed unexpectedly: {exc}")
+            next_tick = time.monotonic() + self.poll_interval
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                self._dispatch(item)
+
+    def _dispatch(self, item: object) -> None:
+        try:
+            if isinstance(item, MountStatus):
+                if self._on_change is not None:
+                    self._on_change(item)
+            elif isinstance(item, tuple):
+                if self._on_event is not None:
+                    self._on_event(str(item[0]), str(item[1]))
+        except Exception:
+            log.exception("a mount status callback failed (the monitor goes on)")
+
+    def _tick(self) -> None:
+        if self._closed:
+            return
+        with self._op_lock:
+            rcd = self._rcd
+            with self._lock:
+                live = [m for m in self._mounts.values() if m.status.state in _LIVE]
+            if rcd is None or not live:
+                return
+            if not rcd.alive():
+                self._recover(rcd, live)
+                return
+            try:
+                poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live])
+            except RcCallError as exc:
+                log.warning("polling rclone: %s", exc.message)
+                return
+            except RcloneError as exc:
+                self._failed_polls += 1
+                log.warning("polling rclone (%d): %s", self._failed_polls, exc.message)
+                if not rcd.alive() or self._failed_polls >= _FAILED_POLLS_BEFORE_RESTART:
+                    self._recover(rcd, live)
+                return
+            self._failed_polls = 0
+            throttles = self._read_throttles()
+            self._apply(live, poll, throttles)
+
+    def _poll(self, client: RcClient, fss: Iterable[str]) -> _Poll:
+        fs_list = list(dict.fromkeys(fss))
+        core: dict[str, Any]
+        listing: dict[str, Any]
+        vfs: dict[str, dict[str, Any]] = {}
+        if self._use_batch:
+            inputs: list[dict[str, Any]] = [
+                {"_path": "core/stats"},
+                {"_path": "mount/listmounts"},
+                *({"_path": "vfs/stats", "fs": fs} for fs in fs_list),
+            ]
+            try:
+                data = client.call("job/batch", {"inputs": inputs}, timeout=_CALL_TIMEOUT)
+            except RcCallError as exc:
+                if exc.status != 404:
+                    raise
+                log.info("this rclone has no job/batch; polling with separate calls")
+                self._use_batch = False
+                return self._poll(client, fs_list)
+            results = data.get("results") or []
+            if len(results) != len(inputs):
+                raise RcloneError(
+                    "Unexpected answer from rclone",
+                    "rclone answered job/batch with a different number of results.",
+                    "See the rclone log for details.",
+                )
+            core, listing = results[0], results[1]
+            for res, path in ((core, "core/stats"), (listing, "mount/listmounts")):
+                if not isinstance(res, dict) or res.get("error"):
+                    err = res.get("error") if isinstance(res, dict) else "no answer"
+                    raise RcCallError(path, _int(res.get("status", 500)) if isinstance(
+                        res, dict) else 500, str(err))
+            for fs, res in zip(fs_list, results[2:], strict=True):
+                vfs[fs] = res if isinstance(res, dict) else {}
+        else:
+            core = client.call("core/stats", timeout=_CALL_TIMEOUT)
+            listing = client.call("mount/listmounts", timeout=_CALL_TIMEOUT)
+            for fs in fs_list:
+                try:
+                    vfs[fs] = client.call("vfs/stats", {"fs": fs}, timeout=_CALL_TIMEOUT)
+                except RcCallError as exc:
+                    vfs[fs] = {"error": exc.error_text}
+        mounts = {
+            _norm(str(mi.get("MountPoint", ""))): str(mi.get("Fs", ""))
+            for mi in listing.get("mountPoints") or []
+            if isinstance(mi, dict)
+        }
+        return _Poll(mounts, core, vfs)
+
+    def _read_throttles(self) -> list[float]:
+        tail = self._tail
+        if tail is None:
+            return []
+        try:
+            lines = tail.read_lines()
+        except OSError as exc:
+            log.warning("reading the rclone log for throttling: %s", exc)
+            return []
+        return [s for s in map(parse_throttle, lines) if s is not None]
+
+    def _apply(self, live: list[_Mount], poll: _Poll, throttles: list[float]) -> None:
+        now = time.monotonic()
+        core_bytes = _int(poll.core.get("bytes"))
+        transferring = [t for t in poll.core.get("transferring") or [] if isinstance(t, dict)]
+        with self._lock:
+            for m in live:
+                if m.status.state not in _LIVE:  # changed meanwhile (unmount)
+                    continue
+                mp = _norm(m.status.mount_point or m.requested)
+                if mp not in poll.mounts:
+                    self._set(
+                        m, MountState.ERROR,
+                        error="The drive was unmounted outside the app. Mount it again.",
+                        **_zero_stats(),
+                    )
+                    continue
+                m.rc_fs = poll.mounts[mp] or m.rc_fs
+                vfs = poll.vfs.get(m.rc_fs, {})
+                disk = vfs.get("diskCache") or {}
+                mine = [t for t in transferring if m.rc_fs in (t.get("dstFs"), t.get("srcFs"))]
+                uploading = len(_uploads_to(poll.core, m.rc_fs))
+                stats: dict[str, Any] = {
+                    "uploads_in_progress": max(_int(disk.get("uploadsInProgress")), uploading),
+                    "uploads_queued": _int(disk.get("uploadsQueued")),
+                    "transfers": len(mine),
+                    "speed": sum(_float(t.get("speed")) for t in mine),
+                    "errors": _int(disk.get("erroredFiles")),
+                }
+                if throttles:
+                    wait = throttles[-1]
+                    m.throttle_until = now + wait
+                    m.throttle_bytes = core_bytes
+                    self._set(m, MountState.THROTTLED, retry_after=wait, **stats)
+                    continue
+                if m.status.state is MountState.THROTTLED:
+                    progressed = core_bytes > m.throttle_bytes or not mine
+                    if now >= m.throttle_until and progressed:
+                        self._set(m, MountState.MOUNTED, retry_after=None, **stats)
+                        continue
+                self._set(m, **stats)
+
+    def _recover(self, dead: Rcd, live: list[_Mount]) -> None:
+        """The rcd died: start a new one and remount what was mounted, same options."""
+        log.warning("rclone (pid %s) stopped unexpectedly; restarting it", dead.pid)
+        self._stop_dead(dead)
+        self._rcd = None
+        with self._lock:
+            for m in live:
+                self._set(m, MountState.MOUNTING, error=None, **_zero_stats())
+        try:
+            client = self._start_rcd()
+        except AppError as exc:
+            self._rcd = None
+            with self._lock:
+                for m in live:
+                    self._set(
+                        m, MountState.ERROR,
+                        error=f"rclone stopped and could not be restarted: {exc.message}",
+                    )
+            self._event(
+                "rcd-failed",
+                f"rclone stopped unexpectedly and could not be restarted: {exc.message} "
+                f"{exc.hint}".strip(),
+            )
+            return
+        ok: list[str] = []
+        failed: list[str] = []
+        for m in live:
+            try:
+                self._mount_one(client, m)
+                ok.append(m.name)
+            except AppError as exc:
+                failed.append(f"{m.name} ({exc.message})")
+                with self._lock:
+                    self._set(m, MountState.ERROR, error=exc.message)
+        text = "rclone stopped unexpectedly; it was restarted"
+        if ok:
+            text += f" and {', '.join(ok)} remounted"
+        if failed:
+            text += f"; could not remount {', '.join(failed)}"
+        self._event("rcd-restarted", text)
+
+
+def _uploads_to(core_stats: dict[str, Any], fs: str) -> list[dict[str, Any]]:
+    """core/stats transfers whose destination is *fs* (uploads of that mount)."""
+    return [
+        t for t in core_stats.get("transferring") or []
+        if isinstance(t, dict) and t.get("dstFs") == fs
+    ]
+
+
+def _zero_stats() -> dict[str, Any]:
+    return {
+        "uploads_in_progress": 0,
+        "uploads_queued": 0,
+        "transfers": 0,
+        "speed": 0.0,
+        "errors": 0,
+        "retry_after": None,
+    }
