@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-archive", action="store_true", help="skip the tar.gz / zip")
     ap.add_argument("--installer", action="store_true",
                     help="build the NSIS installer (default on Windows)")
+    ap.add_argument("--no-installer", action="store_true", help="never build the installer")
     ap.add_argument("--payload", type=Path,
                     help="Windows payload folder for the installer (default: the frozen folder)")
     args = ap.parse_args(argv)
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         arc = archive(app_dir, dist, version)
         report.append(("archive", arc, arc.stat().st_size, time.monotonic() - t0))
-    if args.installer or sys.platform == "win32":
+    if (args.installer or sys.platform == "win32") and not args.no_installer:
         payload = args.payload or app_dir
         t0 = time.monotonic()
         out = build_installer(payload, dist / f"{bs.APP_NAME}-{version}-setup.exe", version)
