@@ -21,8 +21,14 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bundle_support as bs
+if "bundle_support" in sys.modules:
+    bs = sys.modules["bundle_support"]
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import bundle_support as bs
+    finally:
+        sys.path.pop(0)
 
 SPEC = bs.PACKAGING_DIR / "onedrive_gui.spec"
 NSI = bs.PACKAGING_DIR / "windows" / "installer.nsi"

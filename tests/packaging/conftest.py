@@ -22,11 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGING = REPO / "packaging"
 
 
-def _load(name: str) -> ModuleType:
+def _load(name: str, file: str | None = None) -> ModuleType:
     # packaging/ is not importable as a package (it would shadow PyPI's "packaging").
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{file or name}.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
@@ -34,10 +34,8 @@ def _load(name: str) -> ModuleType:
     return mod
 
 
-if str(PACKAGING) not in sys.path:
-    sys.path.insert(0, str(PACKAGING))  # build.py imports bundle_support by name
-bs = _load("bundle_support")
-build = _load("build")
+bs = _load("bundle_support")  # build.py reuses this one (sys.modules["bundle_support"])
+build = _load("odg_packaging_build", "build")
 
 
 def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
