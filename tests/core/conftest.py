@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import subprocess
@@ -135,8 +134,10 @@ def rig(fuse: None, rclone_binary: RcloneBinary, tmp_path: Path) -> Iterator[Mou
         for mgr in r.managers:
             for name, st in mgr.statuses().items():
                 if st.state in (MountState.MOUNTED, MountState.THROTTLED):
-                    with contextlib.suppress(AppError):
+                    try:
                         mgr.unmount(name, force=True)
+                    except AppError as exc:  # reported, cleanup goes on
+                        log.error("teardown: %s", exc)
             try:
                 mgr.shutdown(upload_timeout=0)
             except AppError as exc:  # reported, cleanup goes on
