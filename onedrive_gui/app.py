@@ -35,7 +35,7 @@ def build_context(paths: Any) -> Any:
     from onedrive_gui.core.mounts import MountManager
 
     controller.manager = MountManager(
-        lambda: accounts.engine.new_rcd(),
+        lambda: accounts.engine.rcd(),
         on_change=controller.on_change,
         on_event=controller.on_event,
     )

@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-from dataclasses import replace
 from types import FrameType
 from typing import Any
 
@@ -53,16 +52,11 @@ def _ask_abandon(count: int) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
     from onedrive_gui.core.mounts import MountManager, MountStatus
     from onedrive_gui.core.paths import AppPaths
 
     service = AccountService(AppPaths.default())
     account = service.account(args.name)
-    wanted = args.mount_point or account.mount_point or default_mount_point(account.name)
-    mount_point = prepare_mount_point(wanted)
-    if mount_point != account.mount_point:
-        service.update_account(replace(account, mount_point=mount_point))
 
     last: dict[str, str] = {}
 
@@ -84,11 +78,11 @@ def run(args: argparse.Namespace) -> int:
     stop = _Stop()
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
-    manager = MountManager(service.engine.new_rcd, on_change=on_change, on_event=on_event)
+    manager = MountManager(service.engine.rcd, on_change=on_change, on_event=on_event)
     try:
-        mount_opt, vfs_opt = account.options.to_rc()
-        manager.mount(account.name, f"{account.name}:", mount_point, mount_opt, vfs_opt)
-        print(f"Mounted '{account.name}' on {mount_point}. Press Ctrl-C to unmount.", flush=True)
+        status = service.mount(manager, account.name, args.mount_point)
+        print(f"Mounted '{account.name}' on {status.mount_point}. Press Ctrl-C to unmount.",
+              flush=True)
         while not stop.event.wait(0.5):
             pass
         stop.event.clear()

@@ -232,6 +232,31 @@ class AccountService:
         accounts = [account if a.name == account.name else a for a in settings.accounts]
         self.save_settings(replace(settings, accounts=accounts))
 
+    def mount(self, manager: Any, name: str, mount_point: str | None = None) -> Any:
+        """Mount *name* through *manager* (a MountManager over ``engine.rcd``); blocking.
+
+        The mount point is checked (and created where the OS needs it) and remembered;
+        backend options go into the remote's encrypted config; global options (request
+        rate, parallel transfers, bandwidth) apply to this mount only (rclone's _config).
+        """
+        from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
+
+        with self._lock:
+            account = self.account(name)
+            wanted = mount_point or account.mount_point or default_mount_point(account.name)
+            prepared = str(prepare_mount_point(wanted))
+            if prepared != account.mount_point:
+                account = replace(account, mount_point=prepared)
+                self._update_account(account)
+            _remotes().update_backend_options(
+                self.engine.client(), account.name, account.options.backend_opts()
+            )
+        mount_opt, vfs_opt = account.options.to_rc()
+        return manager.mount(
+            account.name, f"{account.name}:", prepared, mount_opt, vfs_opt,
+            account.options.global_flags(),
+        )
+
     def token_expiry(self, name: str) -> datetime | None:
         """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""
         data = _remotes().get_remote(self.engine.client(), name)

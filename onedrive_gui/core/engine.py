@@ -84,7 +84,9 @@ class RcloneEngine:
         return password
 
     def new_rcd(self) -> Rcd:
-        """A fresh (not yet started) rcd over the app's config; replaces the shared one."""
+        """A fresh (not yet started) rcd over the app's config; it becomes the shared one."""
+        from onedrive_gui.core.graph import USER_AGENT
+
         password = self.config_password(create=True)
         rcd = Rcd(
             self.binary,
@@ -93,19 +95,29 @@ class RcloneEngine:
             cache_dir=self.paths.rclone_cache_dir,
             log_file=self.paths.rclone_log,
             log_level=self.log_level,
+            # Microsoft asks apps to identify their traffic (throttling is applied per app).
+            extra_args=["--user-agent", USER_AGENT],
         )
         with self._lock:
             self._rcd = rcd
         return rcd
 
+    def rcd(self) -> Rcd:
+        """The shared rcd: the running (or not yet started) one, else a new one.
+
+        This is the MountManager's ``rcd_factory``: config changes and mounts go through
+        one rclone process, which alone writes the config file.
+        """
+        with self._lock:
+            rcd = self._rcd
+            if rcd is not None and (rcd.alive() or rcd.pid is None):
+                return rcd
+            return self.new_rcd()
+
     def client(self) -> RcClient:
         """The rc client of the shared rcd, started (or restarted) as needed."""
         with self._lock:
-            rcd = self._rcd
-            if rcd is not None and rcd.alive():
-                return rcd.client
-            rcd = self.new_rcd()
-            return rcd.start()
+            return self.rcd().start()
 
     def adopt(self, rcd: Rcd) -> None:
         """Make *rcd* (started by someone else, e.g. the MountManager) the shared one."""

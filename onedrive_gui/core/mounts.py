@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -337,6 +337,7 @@ class _Mount:
     mount_opt: dict[str, Any]
     vfs_opt: dict[str, Any]
     status: MountStatus
+    config: dict[str, Any] = field(default_factory=dict)  # rclone's per-mount _config
     rc_fs: str = ""  # the Fs name rclone lists for this mount
     throttle_until: float = 0.0
     throttle_bytes: int = 0
@@ -419,8 +420,13 @@ class MountManager:
         mount_point: str,
         mount_opt: dict[str, Any],
         vfs_opt: dict[str, Any],
+        config: dict[str, Any] | None = None,
     ) -> MountStatus:
-        """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker)."""
+        """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker).
+
+        *config*: global rclone options for this mount only (rc ``_config``: UserAgent,
+        TPSLimit, Transfers, ...); kept for remounts after an rcd restart.
+        """
         with self._lock:
             if self._closing:
                 raise MountError(
@@ -438,6 +444,7 @@ class MountManager:
                 dict(mount_opt),
                 dict(vfs_opt),
                 MountStatus(name, MountState.UNMOUNTED, mount_point),
+                dict(config or {}),
             )
             self._mounts[name] = m
             self._set(m, MountState.MOUNTING, mount_point=mount_point, error=None)
@@ -671,9 +678,6 @@ class MountManager:
         self._rcd = rcd
         self._failed_polls = 0
         self._tail = LogTail(rcd.log_file)
-        if rcd.log_level != "DEBUG":
-            log.info("rclone logs at %s: throttling by the cloud cannot be detected "
-                     "(rclone reports it only at DEBUG)", rcd.log_level)
         return rcd.start()
 
     @staticmethod
@@ -687,7 +691,8 @@ class MountManager:
         _clean_stale(m.requested)
         try:
             used = client.mount(
-                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt, timeout=120
+                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt,
+                config=m.config, timeout=120,
             )
         except RcCallError as exc:
             raise mount_error(m.name, m.requested, exc) from None

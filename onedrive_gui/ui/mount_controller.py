@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -67,16 +66,7 @@ class MountController(QObject):
         accounts, manager = self.accounts, self.manager
 
         def work() -> Any:
-            from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
-
-            account = accounts.account(name)
-            wanted = account.mount_point or str(default_mount_point(account.name))
-            mount_point = str(prepare_mount_point(wanted))
-            if mount_point != account.mount_point:
-                accounts.update_account(replace(account, mount_point=mount_point))
-            mount_opt, vfs_opt = account.options.to_rc()
-            return manager.mount(account.name, f"{account.name}:", mount_point, mount_opt,
-                                 vfs_opt)
+            return accounts.mount(manager, name)
 
         def done(status: Any) -> None:
             self._apply_status(status)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 UNINST = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\onedrive-gui"
 RUN = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
-RUN_VALUE = "OneDrive GUI"
+RUN_VALUE = "onedrive-gui"  # the value core/autostart.py writes too
 
 
 def _install_dir(wine: Wine) -> Path:

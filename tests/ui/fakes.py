@@ -126,6 +126,14 @@ class FakeAccountService:
         self.settings = replace(self.settings, accounts=[*self.settings.accounts, account])
         return account
 
+    def mount(self, manager: Any, name: str, mount_point: str | None = None) -> Any:
+        """As AccountService.mount: the account's mount point and options, via *manager*."""
+        account = self.account(name)
+        mp = mount_point or account.mount_point or f"/tmp/odg-ui-test/{name}"
+        mount_opt, vfs_opt = account.options.to_rc()
+        return manager.mount(name, f"{name}:", mp, mount_opt, vfs_opt,
+                             account.options.global_flags())
+
     def save_settings(self, settings: Any) -> None:
         self.saved.append(settings)
         self.settings = settings

@@ -20,7 +20,7 @@ class FakeManager:
         self.calls: list[tuple[str, ...]] = []
         self.shut = False
 
-    def mount(self, name, fs, mount_point, mount_opt, vfs_opt):
+    def mount(self, name, fs, mount_point, mount_opt, vfs_opt, config=None):
         self.calls.append(("mount", name, mount_point))
         return MountStatus(name, MountState.MOUNTED, mount_point)
 

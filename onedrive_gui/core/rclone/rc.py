@@ -245,10 +245,17 @@ class RcClient:
         mount_opt: Mapping[str, Any] | None = None,
         vfs_opt: Mapping[str, Any] | None = None,
         *,
+        config: Mapping[str, Any] | None = None,
         timeout: float | None = None,
     ) -> str:
-        """Mount *fs*; returns the mount point rclone used (e.g. the letter chosen for ``*``)."""
+        """Mount *fs*; returns the mount point rclone used (e.g. the letter chosen for ``*``).
+
+        *config* is rclone's per-call ``_config`` (global options such as UserAgent,
+        TPSLimit, Transfers in rclone's key names): it applies to this mount only.
+        """
         params: dict[str, Any] = {"fs": fs, "mountPoint": mount_point}
+        if config:
+            params["_config"] = dict(config)
         if mount_type:
             params["mountType"] = mount_type
         if mount_opt:

@@ -233,6 +233,18 @@ def _update(rc: RcClient, name: str, params: dict[str, str], what: str) -> None:
     log.info("rclone remote %s: %s updated", name, what)
 
 
+def update_backend_options(rc: RcClient, name: str, options: dict[str, str]) -> None:
+    """Set OneDrive backend options (e.g. chunk_size) on the remote, where they differ.
+
+    They live in the (encrypted) config, never in a connection string: an override would
+    rename the remote and orphan its VFS cache (DESIGN §6).
+    """
+    current = get_remote(rc, name)
+    changed = {k: v for k, v in options.items() if current.get(k) != v}
+    if changed:
+        _update(rc, name, changed, ", ".join(sorted(changed)))
+
+
 def update_token(rc: RcClient, name: str, token_json: str) -> None:
     _check_token(token_json)
     register_secret(token_json)
