@@ -240,7 +240,7 @@ class Rcd:
                             + self._tail_text(log_offset),
                             "See the rclone log for details; then restart the app.",
                         ) from None
-                    time.sleep(0.1)
+                    time.sleep(0.02)  # rclone answers within ~50 ms: poll finely
             self._check_config(client)
         except BaseException:
             client.close()
