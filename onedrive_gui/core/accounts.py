@@ -12,12 +12,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import AppError, RcloneError, ValidationError
-from onedrive_gui.core.graph import DriveInfo, GraphClient, UserInfo
-from onedrive_gui.core.loopback import DEFAULT_PORT
-from onedrive_gui.core.oauth import SignIn, TokenResult
 from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.secrets import SecretStore
 from onedrive_gui.core.settings import Account, AppSettings, MountOptions, SettingsStore
@@ -28,6 +25,11 @@ from onedrive_gui.core.validation import (
     validate_tenant,
 )
 
+if TYPE_CHECKING:  # sign-in and Graph load on first use: the tray starts without them
+    from onedrive_gui.core.graph import DriveInfo, UserInfo
+    from onedrive_gui.core.oauth import SignIn, TokenResult
+
+DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (checked by a test)
 log = logging.getLogger(__name__)
 
 
@@ -99,6 +101,8 @@ class AccountService:
         timeout: float = 300.0,
     ) -> SignIn:
         """A new interactive sign-in (not started): call start(), open the URL, wait()."""
+        from onedrive_gui.core.oauth import SignIn
+
         return SignIn(
             validate_client_id(client_id),
             clean_secret(client_secret)[0],
@@ -108,6 +112,8 @@ class AccountService:
         )
 
     def discover(self, token: TokenResult) -> tuple[UserInfo, list[DriveInfo]]:
+        from onedrive_gui.core.graph import GraphClient
+
         graph = GraphClient(token.access_token)
         return graph.me(), graph.drives()
 

@@ -76,3 +76,9 @@ def test_duplicate_account_name_is_refused_case_insensitively() -> None:
     with pytest.raises(ValidationError) as info:
         validate_account_name("Work", ["work"])
     assert info.value.title == "Name already used"
+
+
+def test_account_service_default_port_is_the_loopback_default() -> None:
+    from onedrive_gui.core import accounts, loopback
+
+    assert accounts.DEFAULT_PORT == loopback.DEFAULT_PORT

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.logging_setup import redact
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,8 @@ class RcClient:
     def __init__(self, url: str, user: str, password: str, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
+        import requests  # on first use: the tray starts without it
+
         self._session = requests.Session()
         self._session.trust_env = False  # loopback: never HTTP(S)_PROXY, never .netrc
         self._session.auth = (user, password)
@@ -191,6 +194,8 @@ class RcClient:
         *,
         timeout: float | None = None,
     ) -> dict[str, Any]:
+        import requests
+
         url = f"{self.url}/{method.lstrip('/')}"
         try:
             resp = self._session.post(
