@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
                 _say("Still waiting for the uploads...")
         _say("Unmounting...")
         manager.unmount(account.name, force=True)
+        if service.note_token_refresh(account.name):
+            _say("Microsoft renewed the sign-in during this session.")
         manager.shutdown()
         _say(f"Unmounted '{account.name}'.")
         return 0

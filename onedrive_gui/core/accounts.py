@@ -57,6 +57,7 @@ class AccountService:
         self._settings: AppSettings | None = None
         self._lock = threading.RLock()
         self._engine: Any = None
+        self._expiry_at_mount: dict[str, datetime | None] = {}
 
     # settings -----------------------------------------------------------------
     @property
@@ -89,6 +90,16 @@ class AccountService:
                     rclone_path=self.settings.rclone_path,
                 )
             return self._engine
+
+    def _require_config(self) -> None:
+        """Accounts exist but rclone's config file is gone: say so, never recreate silently."""
+        if self.settings.accounts and not self.paths.rclone_config.exists():
+            raise RcloneError(
+                "rclone configuration missing",
+                f"The app's rclone config ({self.paths.rclone_config}) was deleted or moved, "
+                "so the accounts' tokens are gone.",
+                "Restore the file from a backup, or remove the accounts and add them again.",
+            )
 
     # sign-in --------------------------------------------------------------------
     def sign_in(
@@ -197,9 +208,10 @@ class AccountService:
         with self._lock:
             settings = self.settings
             account = settings.account(name)
-            rc = self.engine.client()
-            if account.name in _remotes().remote_names(rc):
-                _remotes().delete_remote(rc, account.name)
+            if self.paths.rclone_config.exists():
+                rc = self.engine.client()
+                if account.name in _remotes().remote_names(rc):
+                    _remotes().delete_remote(rc, account.name)
             self.secrets.delete_client_secret(account.name)
             self.save_settings(
                 replace(settings, accounts=[a for a in settings.accounts if a.name != name])
@@ -209,6 +221,7 @@ class AccountService:
         """Replace the account's token in place (after a new consent)."""
         with self._lock:
             account = self.account(name)
+            self._require_config()
             _remotes().update_token(self.engine.client(), account.name, token.rclone_token_json())
             now = datetime.now(UTC)
             self._update_account(
@@ -219,6 +232,7 @@ class AccountService:
         """Rotate the client secret: keyring (source of truth) and rclone's encrypted config."""
         with self._lock:
             account = self.account(name)
+            self._require_config()
             value = clean_secret(secret)[0]
             old = self.secrets.get_client_secret(account.name)
             self.secrets.set_client_secret(account.name, value)
@@ -249,6 +263,7 @@ class AccountService:
 
         with self._lock:
             account = self.account(name)
+            self._require_config()
             wanted = mount_point or account.mount_point or default_mount_point(account.name)
             prepared = str(prepare_mount_point(wanted))
             if prepared != account.mount_point:
@@ -257,11 +272,28 @@ class AccountService:
             _remotes().update_backend_options(
                 self.engine.client(), account.name, account.options.backend_opts()
             )
+        self._expiry_at_mount[account.name] = self.token_expiry(account.name)
         mount_opt, vfs_opt = account.options.to_rc()
         return manager.mount(
             account.name, f"{account.name}:", prepared, mount_opt, vfs_opt,
             account.options.global_flags(),
         )
+
+    def note_token_refresh(self, name: str) -> bool:
+        """Record a token refresh rclone made since the mount (call at unmount).
+
+        rclone refreshes the token itself and writes it back into the encrypted config; a
+        changed expiry means Microsoft renewed the sign-in, which resets the 90-day clock.
+        """
+        with self._lock:
+            if name not in self._expiry_at_mount:
+                return False
+            before = self._expiry_at_mount.pop(name)
+            now_expiry = self.token_expiry(name)
+            if now_expiry is None or now_expiry == before:
+                return False
+            self._update_account(replace(self.account(name), last_token_refresh=datetime.now(UTC)))
+            return True
 
     def token_expiry(self, name: str) -> datetime | None:
         """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""

@@ -8,10 +8,12 @@ remove. Then: no secret or token in plain text anywhere the app or rclone wrote.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,27 @@ def test_add_mount_write_unmount_rotate_reauth_remove(fakecloud, cloud, app_home
     r = run_cli(["list"], env=env)
     assert "2028-01-31" in r.stdout
 
+    # a mount during which rclone renews the (11 s) token records the refresh: the 90-day
+    # inactivity clock restarts
+    settings_file = Path(os.environ["XDG_CONFIG_HOME"]) / "onedrive-gui" / "settings.json"
+    before = json.loads(settings_file.read_text())["accounts"][0]["last_token_refresh"]
+    time.sleep(6)  # the 11 s token rclone holds is now surely inside its refresh margin
+    mount = Proc(["mount", "work"], env)
+    try:
+        wait_for(lambda: "Mounted 'work'" in mount.text() or mount.p.poll() is not None, 60)
+        assert mount.p.poll() is None, mount.text()
+        assert (mnt / "Documents" / "hello.txt").read_bytes() == b"hello from the cloud\n", (
+            mount.text(), os.listdir(mnt))
+        mount.p.send_signal(signal.SIGINT)
+        assert mount.p.wait(60) == 0, mount.text()
+    finally:
+        if mount.p.poll() is None:
+            mount.p.kill()
+        force_unmount(mnt)
+    assert "renewed the sign-in" in mount.text()
+    after = json.loads(settings_file.read_text())["accounts"][0]["last_token_refresh"]
+    assert after > before
+
     # remove: remote, keyring entry and settings entry
     r = run_cli(["remove", "work"], env=env)
     assert r.returncode == 0, r.stderr
@@ -164,3 +187,18 @@ def test_unknown_account_and_bad_names_are_clear(fakecloud, cloud, app_home):
     assert r.returncode != 0 and "letters" in r.stderr
     r = run_cli(["remove", "nosuch"], env=env)
     assert r.returncode != 0 and "Unknown account" in r.stderr
+
+
+def test_rclone_config_deleted_behind_our_back(fakecloud, cloud, app_home, tmp_path):
+    env = cli_env(fakecloud.env())
+    r = run_cli(["add", "work", "--client-id", cloud.client_id,
+                 "--mount-point", str(tmp_path / "mnt")], env=env, stdin=cloud.secret)
+    assert r.returncode == 0, r.stderr
+    conf = Path(os.environ["XDG_DATA_HOME"]) / "onedrive-gui" / "rclone.conf"
+    conf.unlink()
+    r = run_cli(["mount", "work"], env=env)
+    assert r.returncode != 0
+    assert "rclone configuration missing" in r.stderr and "remove the accounts" in r.stderr
+    assert not conf.exists()  # not silently recreated
+    r = run_cli(["remove", "work"], env=env)
+    assert r.returncode == 0, r.stderr
