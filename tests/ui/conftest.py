@@ -39,3 +39,20 @@ def fake_ctx(ui_core: None, tmp_path: Path):
                      open_browser=open_browser)
     ctx.opened = opened  # type: ignore[attr-defined]
     return ctx
+
+
+@pytest.fixture
+def real_ctx(app_home, ui_core, fakecloud, monkeypatch):
+    """The real composition root (core + UI adapters) against the emulated cloud."""
+    from onedrive_gui.app import build_context
+    from onedrive_gui.core.paths import AppPaths
+
+    defaults = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch, browser_action="approve")
+    ctx = build_context(AppPaths.default())
+    ctx.autostart = FakeAutostart()
+    ctx.defaults = defaults
+    try:
+        yield ctx
+    finally:
+        ctx.mounts.shutdown_now()

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from onedrive_gui.core import mounts
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.shell import DesktopShell
 from tests.ui.fakes import FakeAccount
 
-mounts = pytest.importorskip("onedrive_gui.core.mounts")
 MountState, MountStatus = mounts.MountState, mounts.MountStatus
 
 

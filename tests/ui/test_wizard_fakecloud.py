@@ -11,28 +11,8 @@ from PySide6.QtWidgets import QWizard
 
 from onedrive_gui.ui.wizard.state import CREDENTIALS, DONE, DRIVE, MOUNT, SIGN_IN
 from onedrive_gui.ui.wizard.wizard import AddAccountWizard
-from tests.ui.fakes import FakeAutostart
-
-pytest.importorskip("onedrive_gui.core.oauth")
-pytest.importorskip("onedrive_gui.core.secrets")
 
 SLOW = 60_000
-
-
-@pytest.fixture
-def real_ctx(app_home, ui_core, fakecloud, monkeypatch):
-    from onedrive_gui.app import build_context
-    from onedrive_gui.core.paths import AppPaths
-
-    defaults = fakecloud.setup_default()
-    fakecloud.apply_env(monkeypatch, browser_action="approve")
-    ctx = build_context(AppPaths.default())
-    ctx.autostart = FakeAutostart()
-    ctx.defaults = defaults
-    try:
-        yield ctx
-    finally:
-        ctx.mounts.shutdown_now()
 
 
 def click(qtbot, wiz: QWizard, which: QWizard.WizardButton) -> None:
