@@ -39,15 +39,9 @@ def build_context(paths: Any) -> Any:
         on_change=controller.on_change,
         on_event=controller.on_event,
     )
-    autostart: Any = None
-    try:
-        from onedrive_gui.core.autostart import Autostart
-    except ModuleNotFoundError as exc:
-        if exc.name != "onedrive_gui.core.autostart":
-            raise
-        log.warning("start at login is not available in this build")
-    else:
-        autostart = Autostart(autostart_command())
+    from onedrive_gui.core.autostart import Autostart
+
+    autostart = Autostart(autostart_command())
     return AppContext(paths=paths, accounts=accounts, mounts=controller, autostart=autostart)
 
 
