@@ -34,13 +34,8 @@ def _load(path: Path) -> QIcon:
 
 @cache
 def app_icon() -> QIcon:
-    res = resources_dir()
-    icon = _load(res / "onedrive-gui.svg")
-    png = res / "png"
-    if png.is_dir():
-        for p in sorted(png.glob("onedrive-gui-*.png")):
-            icon.addFile(str(p))
-    return icon
+    """The SVG scales to every size Qt asks for (the PNGs are for packaging and .desktop)."""
+    return _load(resources_dir() / "onedrive-gui.svg")
 
 
 @cache
