@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,31 @@ def autostart_command() -> list[str]:
     if getattr(sys, "frozen", False):
         return [sys.executable]
     return [sys.executable, "-m", "onedrive_gui"]
+
+
+class _LazyMountManager:
+    """The MountManager, built (with the rclone engine's imports) on first use, not at
+    start-up: the tray shows before anything is mounted."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._real: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        with self._lock:
+            if self._real is None:
+                self._real = self._build()
+            return self._real
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        with self._lock:
+            real = self._real
+        if real is not None:
+            real.shutdown(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
 
 
 def build_context(paths: Any) -> Any:
@@ -32,13 +58,17 @@ def build_context(paths: Any) -> Any:
         paths, secrets=SecretStore(), store=SettingsStore(paths.settings_file)
     )
     controller = MountController(accounts)
-    from onedrive_gui.core.mounts import MountManager
 
-    controller.manager = MountManager(
-        lambda: accounts.engine.rcd(),
-        on_change=controller.on_change,
-        on_event=controller.on_event,
-    )
+    def build_manager() -> Any:
+        from onedrive_gui.core.mounts import MountManager
+
+        return MountManager(
+            lambda: accounts.engine.rcd(),
+            on_change=controller.on_change,
+            on_event=controller.on_event,
+        )
+
+    controller.manager = _LazyMountManager(build_manager)
     from onedrive_gui.core.autostart import Autostart
 
     autostart = Autostart(autostart_command())
