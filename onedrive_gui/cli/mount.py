@@ -52,7 +52,7 @@ def _ask_abandon(count: int) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.mounts import MountManager, MountStatus
+    from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
     from onedrive_gui.core.paths import AppPaths
 
     service = AccountService(AppPaths.default())
@@ -61,9 +61,12 @@ def run(args: argparse.Namespace) -> int:
     last: dict[str, str] = {}
 
     def on_change(st: MountStatus) -> None:
-        line = st.state.name.lower()
+        line = st.state.value
         if st.error:
             line += f": {st.error}"
+        if st.state is MountState.SIGN_IN_NEEDED:
+            line += (f" Run 'onedrive-gui reauth {st.name}' in another terminal; this mount "
+                     "picks up the new sign-in by itself.")
         if st.pending_uploads:
             line += f", {st.pending_uploads} upload(s) pending"
         if st.retry_after:

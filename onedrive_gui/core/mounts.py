@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
+from onedrive_gui.core.rclone import log_signals as sig
+from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 
@@ -41,7 +43,6 @@ _DEV_FUSE = Path("/dev/fuse")
 _MOUNTINFO = Path("/proc/self/mountinfo")
 _CALL_TIMEOUT = 10.0  # one poll round; the rcd answers in milliseconds when healthy
 _FAILED_POLLS_BEFORE_RESTART = 3
-_MAX_LOG_READ = 1 << 20  # bytes of new rcd log read per tick at most
 # The kernel sends FUSE "release" (close) to rclone asynchronously: a file closed a moment
 # ago may not be in rclone's upload queue yet. "No pending upload" counts once it held this
 # long.
@@ -54,27 +55,36 @@ class MountState(Enum):
     MOUNTED = "mounted"
     UNMOUNTING = "unmounting"
     ERROR = "error"
-    THROTTLED = "throttled"
+    THROTTLED = "throttled"  # mounted; the cloud asked to slow down
+    OFFLINE = "offline"  # mounted; the cloud cannot be reached, rclone keeps retrying
+    SIGN_IN_NEEDED = "sign-in needed"  # mounted; Microsoft refuses to renew the sign-in
 
 
-_LIVE = (MountState.MOUNTED, MountState.THROTTLED)
+# States in which the drive is mounted (files stay readable from the cache).
+_LIVE = (MountState.MOUNTED, MountState.THROTTLED, MountState.OFFLINE,
+         MountState.SIGN_IN_NEEDED)
+LIVE_STATES = _LIVE
 
 _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
     MountState.UNMOUNTED: frozenset({MountState.MOUNTING}),
     MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR}),
-    MountState.MOUNTED: frozenset(
-        {MountState.THROTTLED, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING}
-    ),
-    MountState.THROTTLED: frozenset(
-        {MountState.MOUNTED, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING}
-    ),
-    MountState.UNMOUNTING: frozenset(
-        {MountState.UNMOUNTED, MountState.MOUNTED, MountState.THROTTLED, MountState.ERROR}
-    ),
+    **{
+        live: frozenset(
+            {*_LIVE, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING} - {live}
+        )
+        for live in _LIVE
+    },
+    MountState.UNMOUNTING: frozenset({MountState.UNMOUNTED, MountState.ERROR, *_LIVE}),
     MountState.ERROR: frozenset(
         {MountState.MOUNTING, MountState.UNMOUNTING, MountState.UNMOUNTED}
     ),
 }
+
+OFFLINE_TEXT = (
+    "OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
+    "on this computer stay readable; changes are uploaded when the connection is back."
+)
+_CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
 
 
 @dataclass(frozen=True)
@@ -272,60 +282,6 @@ def _clean_stale(path: str) -> None:
         _lazy_unmount(path)
 
 
-# ---- throttling in the rcd log -------------------------------------------------------------
-
-# rclone's OneDrive backend (429 and 503 with Retry-After), logged at DEBUG:
-#   2026/11/26 21:08:52 DEBUG : Too many requests. Trying again in 2 seconds.
-#   ... DEBUG : pacer: low level retry 1/10 (error TooManyRequests: Too many requests: trying
-#   again in 2s)
-_THROTTLE_RES = (
-    re.compile(r"Too many requests\. Trying again in (\d+(?:\.\d+)?) seconds?"),
-    re.compile(r"Too many requests: trying again in (\d+(?:\.\d+)?)s\b"),
-)
-
-
-def parse_throttle(line: str) -> float | None:
-    """Seconds to wait when *line* is rclone's throttling message, else None."""
-    for pat in _THROTTLE_RES:
-        m = pat.search(line)
-        if m:
-            return float(m.group(1))
-    return None
-
-
-class LogTail:
-    """New complete lines appended to a file since the last read (survives truncation)."""
-
-    def __init__(self, path: Path, *, from_end: bool = True) -> None:
-        self.path = path
-        self._offset = 0
-        self._rest = b""
-        if from_end:
-            try:
-                self._offset = path.stat().st_size
-            except OSError:
-                self._offset = 0
-
-    def read_lines(self) -> list[str]:
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return []
-        if size < self._offset:  # truncated or replaced
-            self._offset, self._rest = 0, b""
-        if size - self._offset > _MAX_LOG_READ:
-            self._offset, self._rest = size - _MAX_LOG_READ, b""
-        if size == self._offset:
-            return []
-        with open(self.path, "rb") as f:
-            f.seek(self._offset)
-            data = f.read(size - self._offset)
-        self._offset += len(data)
-        data = self._rest + data
-        *lines, self._rest = data.split(b"\n")
-        return [ln.decode("utf-8", "replace") for ln in lines]
-
-
 # ---- the manager ---------------------------------------------------------------------------
 
 
@@ -341,6 +297,11 @@ class _Mount:
     rc_fs: str = ""  # the Fs name rclone lists for this mount
     throttle_until: float = 0.0
     throttle_bytes: int = 0
+    trouble_at: float = 0.0  # when the log last said offline / sign-in needed
+    next_probe: float = 0.0
+    probing: bool = False
+    probe_result: tuple[float, str | None] | None = None  # (started, error text or None)
+    cache_full_at: float = -1e9
 
 
 @dataclass(frozen=True)
@@ -380,11 +341,15 @@ class MountManager:
         on_change: Callable[[MountStatus], None] | None = None,
         on_event: Callable[[str, str], None] | None = None,
         poll_interval: float = 1.0,
+        probe_interval: float = 10.0,
     ) -> None:
         self._factory = rcd_factory
         self._on_change = on_change
         self._on_event = on_event
         self.poll_interval = poll_interval
+        # While a mount is offline or needs a new sign-in: how often to ask the cloud
+        # (through rclone) whether it works again.
+        self.probe_interval = probe_interval
         self._lock = threading.RLock()  # state
         self._op_lock = threading.RLock()  # rc operations: mount, unmount, poll, recovery
         self._mounts: dict[str, _Mount] = {}
@@ -517,6 +482,14 @@ class MountManager:
                 raise
             with self._lock:
                 self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+
+    def recheck(self, name: str | None = None) -> None:
+        """Ask the cloud now (not at the next probe) whether *name* (or every mount) that is
+        offline or waiting for a new sign-in works again — e.g. right after re-authorizing."""
+        with self._lock:
+            for m in self._mounts.values():
+                if name is None or m.name == name:
+                    m.next_probe = 0.0
 
     def wait_for_uploads(
         self,
@@ -803,8 +776,9 @@ class MountManager:
                     self._recover(rcd, live)
                 return
             self._failed_polls = 0
-            throttles = self._read_throttles()
-            self._apply(live, poll, throttles)
+            signals = self._read_signals()
+            self._apply(live, poll, signals)
+            self._start_probes(rcd.client)
 
     def _poll(self, client: RcClient, fss: Iterable[str]) -> _Poll:
         fs_list = list(dict.fromkeys(fss))
@@ -855,21 +829,23 @@ class MountManager:
         }
         return _Poll(mounts, core, vfs)
 
-    def _read_throttles(self) -> list[float]:
+    def _read_signals(self) -> list[Signal]:
         tail = self._tail
         if tail is None:
             return []
         try:
             lines = tail.read_lines()
         except OSError as exc:
-            log.warning("reading the rclone log for throttling: %s", exc)
+            log.warning("reading the rclone log: %s", exc)
             return []
-        return [s for s in map(parse_throttle, lines) if s is not None]
+        return [s for s in map(sig.classify, lines) if s is not None]
 
-    def _apply(self, live: list[_Mount], poll: _Poll, throttles: list[float]) -> None:
+    def _apply(self, live: list[_Mount], poll: _Poll, signals: list[Signal]) -> None:
         now = time.monotonic()
         core_bytes = _int(poll.core.get("bytes"))
         transferring = [t for t in poll.core.get("transferring") or [] if isinstance(t, dict)]
+        throttles = [s.seconds for s in signals if s.kind == sig.THROTTLED and s.seconds]
+        offline = any(s.kind == sig.OFFLINE for s in signals)
         with self._lock:
             for m in live:
                 if m.status.state not in _LIVE:  # changed meanwhile (unmount)
@@ -894,6 +870,40 @@ class MountManager:
                     "speed": sum(_float(t.get("speed")) for t in mine),
                     "errors": _int(disk.get("erroredFiles")),
                 }
+                remote = _remote_of(m.fs)
+                mine_signals = [s for s in signals if s.remote in (None, remote)]
+                self._note_cache_full(m, [s for s in mine_signals if s.kind == sig.CACHE_FULL],
+                                      now)
+                sign_in = [s for s in mine_signals if s.kind == sig.SIGN_IN]
+                probe, m.probe_result = m.probe_result, None
+                if probe is not None and probe[1] is not None:
+                    probe_signal = sig.classify(f"0000/00/00 00:00:00 ERROR : {probe[1]}")
+                    if probe_signal is not None and probe_signal.kind == sig.SIGN_IN:
+                        sign_in.append(probe_signal)
+                if sign_in:
+                    m.trouble_at = now
+                    if m.status.state is not MountState.SIGN_IN_NEEDED:
+                        m.next_probe = now + self.probe_interval
+                    self._set(m, MountState.SIGN_IN_NEEDED, error=_sign_in_text(sign_in),
+                              retry_after=None, **stats)
+                    continue
+                recovered = probe is not None and probe[1] is None and probe[0] >= m.trouble_at
+                if m.status.state is MountState.SIGN_IN_NEEDED and not recovered:
+                    self._set(m, **stats)
+                    continue
+                if offline:  # new failures since the last look outweigh an older probe
+                    m.trouble_at = now
+                    if m.status.state is not MountState.OFFLINE:
+                        m.next_probe = now + self.probe_interval
+                    self._set(m, MountState.OFFLINE, error=OFFLINE_TEXT, retry_after=None,
+                              **stats)
+                    continue
+                if m.status.state is MountState.OFFLINE and not recovered:
+                    self._set(m, **stats)
+                    continue
+                if recovered:
+                    self._set(m, MountState.MOUNTED, error=None, retry_after=None, **stats)
+                    continue
                 if throttles:
                     wait = throttles[-1]
                     m.throttle_until = now + wait
@@ -906,6 +916,70 @@ class MountManager:
                         self._set(m, MountState.MOUNTED, retry_after=None, **stats)
                         continue
                 self._set(m, **stats)
+
+    def _note_cache_full(self, m: _Mount, full: list[Signal], now: float) -> None:
+        if not full or now - m.cache_full_at < _CACHE_FULL_EVERY:
+            return
+        m.cache_full_at = now
+        files = sorted({s.detail for s in full if s.detail})
+        what = (f"'{files[0]}'" if len(files) == 1 else f"{len(files)} files") if files else (
+            "A file")
+        self._event(
+            "cache-full",
+            f"{what} could not be written to '{m.name}' completely: the disk holding the "
+            "app's cache is full. Files already uploaded are not affected. Free up space on "
+            "that disk, then copy the file again.",
+        )
+
+    @staticmethod
+    def _kick_uploads(client: RcClient, m: _Mount) -> None:
+        """The cloud works again: upload what failed now, not after rclone's back-off (which
+        grows to minutes)."""
+        fs = m.rc_fs or m.fs
+        try:
+            queue_ = client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []
+            for item in queue_:
+                if isinstance(item, dict) and not item.get("uploading") and item.get("tries"):
+                    client.call("vfs/queue-set-expiry",
+                                {"fs": fs, "id": item.get("id"), "expiry": -1e9}, timeout=10)
+        except RcloneError as exc:  # an old rclone, or the item started meanwhile
+            log.info("restarting the uploads of %s now: %s", m.name, exc.message)
+
+    def _start_probes(self, client: RcClient) -> None:
+        """While a mount is offline or needs a new sign-in, ask the cloud now and then."""
+        now = time.monotonic()
+        with self._lock:
+            due = [
+                m for m in self._mounts.values()
+                if m.status.state in (MountState.OFFLINE, MountState.SIGN_IN_NEEDED)
+                and not m.probing and now >= m.next_probe
+            ]
+            for m in due:
+                m.probing = True
+        for m in due:
+            threading.Thread(
+                target=self._probe, args=(client, m), name=f"probe-{m.name}", daemon=True
+            ).start()
+
+    def _probe(self, client: RcClient, m: _Mount) -> None:
+        started = time.monotonic()
+        error: str | None = None
+        try:
+            client.call("operations/about", {"fs": m.rc_fs or m.fs}, timeout=60)
+        except RcCallError as exc:
+            error = exc.error_text or exc.message
+        except RcloneError as exc:
+            error = exc.message
+        except Exception as exc:  # the monitor must learn that the probe ended
+            log.exception("probing %s failed unexpectedly", m.name)
+            error = str(exc)
+        log.info("probe of %s: %s", m.name, "the cloud answers" if error is None else error)
+        if error is None:
+            self._kick_uploads(client, m)
+        with self._lock:
+            m.probing = False
+            m.probe_result = (started, error)
+            m.next_probe = time.monotonic() + self.probe_interval
 
     def _recover(self, dead: Rcd, live: list[_Mount]) -> None:
         """The rcd died: start a new one and remount what was mounted, same options."""
@@ -947,6 +1021,20 @@ class MountManager:
         if failed:
             text += f"; could not remount {', '.join(failed)}"
         self._event("rcd-restarted", text)
+
+
+def _remote_of(fs: str) -> str:
+    """The rclone remote name of an Fs string ("work:" or "work:folder" -> "work")."""
+    return fs.split(":", 1)[0]
+
+
+def _sign_in_text(signals: list[Signal]) -> str:
+    """What to tell the user when Microsoft refuses to renew the sign-in."""
+    from onedrive_gui.core.aad_errors import auth_error
+
+    best = next((s for s in signals if s.detail), signals[0])
+    err = auth_error(best.error or "invalid_grant", best.detail)
+    return f"Sign-in needed: {err.message} {err.hint}"
 
 
 def _uploads_to(core_stats: dict[str, Any], fs: str) -> list[dict[str, Any]]:

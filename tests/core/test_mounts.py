@@ -13,13 +13,12 @@ import pytest
 from onedrive_gui.core import mounts
 from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.mounts import (
-    LogTail,
     MountState,
     PendingUploadsError,
     check_mount_support,
     mount_error,
-    parse_throttle,
 )
+from onedrive_gui.core.rclone.log_signals import LogTail, parse_throttle
 from onedrive_gui.core.rclone.rc import RcCallError
 
 from .conftest import MountRig, is_mounted, wait_for

@@ -6,10 +6,11 @@ process group so that Ctrl-C in a terminal does not kill it before pending uploa
 the app stops it itself with ``core/quit`` (which unmounts cleanly).
 
 rclone's log: rclone runs at DEBUG (the only level at which it reports that the cloud is
-throttling: "Too many requests. Trying again in N seconds") but its output passes through
-the app first. At DEBUG rclone logs every rc call with its parameters — client secret and
-tokens included — so only lines at the requested level and above, plus the throttling lines,
-reach the log file, and every line is redacted on the way.
+throttling, "Too many requests. Trying again in N seconds", and Microsoft's reason for
+refusing a token refresh) but its output passes through the app first. At DEBUG rclone
+logs every rc call with its parameters — client secret and tokens included — so only lines
+at the requested level and above, plus those two kinds of DEBUG lines, reach the log file,
+and every line is redacted on the way.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ _LEVEL_RANK = {"DEBUG": 0, "INFO": 1, "NOTICE": 2, "WARNING": 2, "ERROR": 3, "CR
 _LINE_LEVEL = re.compile(
     r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? +([A-Z]+) *:"
 )
-# DEBUG lines worth keeping: the pacer's retries on throttling (they carry no secrets).
-THROTTLE_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
-                  "Service Unavailable", "activityLimitReached")
+# DEBUG lines worth keeping (they carry no secrets): the pacer's retries on throttling, and
+# Microsoft's reason when it refuses to renew the sign-in (its AADSTS code).
+KEEP_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
+              "Service Unavailable", "activityLimitReached", "got fatal oauth error")
 
 
 def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
@@ -58,7 +60,7 @@ def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
     rank = _LEVEL_RANK.get(m.group(1), 1)
     if rank >= _LEVEL_RANK[file_level]:
         return True
-    return any(mark in line for mark in THROTTLE_MARKS)
+    return any(mark in line for mark in KEEP_MARKS)
 
 
 def _free_port() -> int:
