@@ -32,9 +32,13 @@ def short_path(path: str | None) -> str:
 
 
 def state_name(status: object) -> str:
-    """MountStatus.state as a lower-case word ("mounted", "error", ...)."""
+    """MountStatus.state as a lower-case word ("mounted", "error", "sign_in_needed", ...)."""
     state = getattr(status, "state", None)
     return str(getattr(state, "name", state or "unmounted")).lower()
+
+
+# States in which the drive is mounted (its files can be opened).
+LIVE = ("mounted", "throttled", "offline", "sign_in_needed")
 
 
 def status_line(name: str, status: object | None) -> str:
@@ -50,6 +54,10 @@ def status_line(name: str, status: object | None) -> str:
         text = f"{name}: slowed down by Microsoft"
         if retry:
             text += f" (retrying in {retry:.0f} s)"
+    elif state == "offline":
+        text = f"{name}: offline — changes upload when OneDrive is reachable again"
+    elif state == "sign_in_needed":
+        text = f"{name}: sign-in needed — choose “Sign in to {name} again…”"
     elif state == "error":
         err = getattr(status, "error", None)
         text = f"{name}: error" + (f" — {err}" if err else "")
@@ -67,11 +75,12 @@ def status_line(name: str, status: object | None) -> str:
 
 
 def overall_state(statuses: list[object]) -> str:
-    """The tray icon for all accounts: error > throttled > uploading > mounted > idle."""
+    """The tray icon for all accounts: error (incl. sign-in needed) > throttled (incl.
+    offline) > uploading > mounted > idle."""
     states = [state_name(s) for s in statuses]
-    if "error" in states:
+    if "error" in states or "sign_in_needed" in states:
         return "error"
-    if "throttled" in states:
+    if "throttled" in states or "offline" in states:
         return "throttled"
     if any(int(getattr(s, "pending_uploads", 0) or 0) for s in statuses):
         return "uploading"

@@ -70,7 +70,9 @@ class FallbackWindow(QMainWindow):
                  for n in names] or ["No OneDrive account yet: Menu → Add account…"]
         self.status.setText("<br>".join(html.escape(line) for line in lines))
 
-    def notify(self, title: str, text: str, level: str = "info") -> None:
+    def notify(self, title: str, text: str, level: str = "info",
+               on_click: Any = None) -> None:
+        # The window's menu offers the same action (e.g. "Sign in to work again…").
         self.notifications.appendPlainText(f"{title}: {text}")
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -59,7 +59,8 @@ class MountController(QObject):
 
     def is_mounted(self, name: str) -> bool:
         s = self.statuses.get(name)
-        return s is not None and s.state.name in ("MOUNTED", "MOUNTING", "THROTTLED")
+        return s is not None and s.state.name in (
+            "MOUNTED", "MOUNTING", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED")
 
     # -- actions (workers) ---------------------------------------------------------------------
     def mount(self, name: str, on_done: Callable[[Any], None] | None = None) -> None:
@@ -85,6 +86,11 @@ class MountController(QObject):
             manager.unmount(name, force=force)
 
         self.runner.run(work, on_done, lambda err: self._failed(name, err))
+
+    def recheck(self, name: str) -> None:
+        """Ask the cloud at once whether *name* works again (after a new sign-in)."""
+        if self.manager is not None and hasattr(self.manager, "recheck"):
+            self.manager.recheck(name)
 
     def auto_mount(self) -> None:
         for account in self.accounts.settings.accounts:

@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
+                "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
                 "rcd-stop-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
+                "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
                 "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
 
@@ -51,6 +53,7 @@ class DesktopShell(QObject):
         menu = self.surface.menu
         menu.mount_requested.connect(self.mount)
         menu.unmount_requested.connect(self.unmount)
+        menu.reauthorize_requested.connect(self.reauthorize)
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
@@ -61,6 +64,7 @@ class DesktopShell(QObject):
             self.controller.changed.connect(self._status_changed)
         self.wizard: Any = None
         self.settings_dialog: Any = None
+        self.reauth_dialogs: dict[str, Any] = {}
         self._last_notes: dict[tuple[str, str], float] = {}
         self._last_state: dict[str, str] = {}
         self._reminder_timer = QTimer(self)
@@ -123,6 +127,32 @@ class DesktopShell(QObject):
         self.surface.refresh()
         if mount_now:
             self.mount(account.name)
+
+    def reauthorize(self, name: str) -> None:
+        """Sign in to *name* again (its mount stays, with all its settings)."""
+        dlg = self.reauth_dialogs.get(name)
+        if dlg is not None and dlg.isVisible():
+            self._raise(dlg)
+            return
+        from onedrive_gui.ui.reauthorize_dialog import ReauthorizeDialog
+
+        dlg = ReauthorizeDialog(self.ctx, name)
+        self.reauth_dialogs[name] = dlg
+        dlg.accepted.connect(lambda n=name: self._reauthorized(n))
+        dlg.finished.connect(lambda _r, n=name: self._reauth_closed(n))
+        dlg.start()
+        self._raise(dlg)
+
+    def _reauthorized(self, name: str) -> None:
+        if self.controller is not None:
+            self.controller.recheck(name)
+        self.notify(f"{name}: signed in again", "The drive stays mounted; pending uploads "
+                    "continue now.")
+
+    def _reauth_closed(self, name: str) -> None:
+        dlg = self.reauth_dialogs.pop(name, None)
+        if dlg is not None:
+            dlg.deleteLater()
 
     def open_settings(self) -> None:
         if self.settings_dialog is not None and self.settings_dialog.isVisible():
@@ -228,7 +258,8 @@ class DesktopShell(QObject):
         QApplication.quit()
 
     # -- notifications ------------------------------------------------------------------------
-    def notify(self, title: str, text: str, level: str = "info") -> None:
+    def notify(self, title: str, text: str, level: str = "info",
+               on_click: Any = None) -> None:
         log.info("notification: %s — %s", title, text)
         if not getattr(self.ctx.accounts.settings, "notifications", True):
             return
@@ -237,7 +268,10 @@ class DesktopShell(QObject):
         if now - self._last_notes.get(key, -1e9) < 30:
             return
         self._last_notes[key] = now
-        self.surface.notify(title, text, level)
+        if on_click is None:
+            self.surface.notify(title, text, level)
+        else:
+            self.surface.notify(title, text, level, on_click=on_click)
 
     def _mount_event(self, kind: str, text: str) -> None:
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))
@@ -257,7 +291,21 @@ class DesktopShell(QObject):
                         f"OneDrive asked the app to wait{wait}; transfers resume by themselves. "
                         "If this happens often, lower “Requests per second” in Settings → "
                         "Performance.", "warning")
-        elif new == "ERROR" and old in ("MOUNTED", "THROTTLED"):
+        elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
+            name = status.name
+            self.notify(f"{name}: sign-in needed",
+                        f"{(status.error or '').removeprefix('Sign-in needed: ')} Click here "
+                        f"or choose “Sign in to {name} again…” in the menu; the drive stays "
+                        "mounted meanwhile.", "error",
+                        on_click=lambda: self.reauthorize(name))
+        elif new == "OFFLINE" and old != "OFFLINE":
+            self.notify(f"{status.name}: OneDrive unreachable",
+                        "Files already on this computer stay readable; changes are uploaded "
+                        "when the connection is back.", "warning")
+        elif new == "MOUNTED" and old == "OFFLINE":
+            self.notify(f"{status.name}: back online", "OneDrive is reachable again; "
+                        "pending changes are being uploaded.")
+        elif new == "ERROR" and old in ("MOUNTED", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED"):
             # A failed mount is reported by the mount's own result (with its hint).
             self.notify(f"{status.name}: drive problem", status.error or "The mount stopped.",
                         "error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -28,6 +29,8 @@ class TrayIcon(QObject):
         self.icon = QSystemTrayIcon(self)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._activated)
+        self.icon.messageClicked.connect(self._message_clicked)
+        self._on_message_click: Callable[[], None] | None = None
         self.state = ""
         if controller is not None:
             controller.changed.connect(self.refresh)
@@ -54,8 +57,16 @@ class TrayIcon(QObject):
             self.icon.setIcon(tray_icon(state))
         self.icon.setToolTip("\n".join(self.tooltip_lines()))
 
-    def notify(self, title: str, text: str, level: str = "info") -> None:
+    def notify(self, title: str, text: str, level: str = "info",
+               on_click: Callable[[], None] | None = None) -> None:
+        """Show a notification; *on_click* runs when the user clicks it."""
+        self._on_message_click = on_click
         self.icon.showMessage(title, text, _NOTIFY_ICON.get(level, _NOTIFY_ICON["info"]), 10000)
+
+    def _message_clicked(self) -> None:
+        action, self._on_message_click = self._on_message_click, None
+        if action is not None:
+            action()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

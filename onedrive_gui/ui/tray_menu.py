@@ -9,12 +9,13 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
 
-from onedrive_gui.ui.format import state_name, status_line
+from onedrive_gui.ui.format import LIVE, state_name, status_line
 
 
 class TrayMenu(QMenu):
     mount_requested = Signal(str)
     unmount_requested = Signal(str)
+    reauthorize_requested = Signal(str)
     add_account_requested = Signal()
     settings_requested = Signal()
     view_log_requested = Signal()
@@ -42,7 +43,11 @@ class TrayMenu(QMenu):
             if state == "error":
                 retry = self.addAction(f"Mount {name} again")
                 retry.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))
-            if state in ("mounted", "throttled", "error", "mounting"):
+            if state == "sign_in_needed":
+                again = self.addAction(f"Sign in to {name} again…")
+                again.triggered.connect(
+                    lambda _c=False, n=name: self.reauthorize_requested.emit(n))
+            if state in (*LIVE, "error", "mounting"):
                 unmount = self.addAction(f"Unmount {name}")
                 unmount.triggered.connect(lambda _c=False, n=name: self.unmount_requested.emit(n))
                 unmount.setEnabled(state != "mounting")
@@ -52,7 +57,7 @@ class TrayMenu(QMenu):
                 mount.setEnabled(state != "unmounting")
             mount_point = getattr(status, "mount_point", None) if status is not None else None
             open_fm = self.addAction("Open in file manager")
-            open_fm.setEnabled(state in ("mounted", "throttled") and bool(mount_point))
+            open_fm.setEnabled(state in LIVE and bool(mount_point))
             open_fm.triggered.connect(
                 lambda _c=False, p=mount_point: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
             self.addSeparator()

@@ -45,3 +45,67 @@ def test_account_added_in_the_wizard_mounts_writes_and_unmounts(qtbot, real_ctx,
     assert fakecloud.get_file(real_ctx.defaults.drive_id, "/from-the-gui.txt") == (
         b"saved through the tray's mount\n")
     assert not any(line.split()[4] == str(mnt) for line in open("/proc/self/mountinfo"))
+
+
+def test_revoked_sign_in_is_fixed_from_the_tray_without_losing_the_mount(
+        qtbot, real_ctx, fakecloud, tmp_path):
+    from dataclasses import replace
+
+    from onedrive_gui.ui.shell import DesktopShell
+
+    fakecloud.access_token_lifetime = 8  # rclone has to renew the sign-in during the test
+    wiz = walk_to_mount(qtbot, real_ctx)
+    name = f"gui_{uuid.uuid4().hex[:6]}"
+    mnt = tmp_path / "OneDrive" / name
+    wiz.mount.name.setText(name)
+    wiz.mount.mount_point.setText(str(mnt))
+    wiz.mount.mount_now.setChecked(False)
+    click(qtbot, wiz, QWizard.WizardButton.CommitButton)
+    qtbot.waitUntil(lambda: wiz.currentId() == DONE, timeout=SLOW)
+    accounts = real_ctx.accounts
+    account = accounts.account(name)
+    # Settings → Performance → Upload delay 12 s: the upload starts after the token expired
+    accounts.update_account(replace(account, options=replace(account.options,
+                                                             write_back="12s")))
+    before = accounts.account(name)
+
+    shell = DesktopShell(real_ctx, tray_available=True)
+    notes: list[tuple[str, str, str, object]] = []
+    shell.surface.notify = lambda t, x, level="info", on_click=None: notes.append(
+        (t, x, level, on_click))
+    controller = real_ctx.mounts
+    failures: list[object] = []
+    controller.failed.connect(lambda n, err: failures.append(err))
+    shell.mount(name)
+    qtbot.waitUntil(lambda: bool(failures) or (
+        controller.status(name) is not None
+        and controller.status(name).state.name == "MOUNTED"), timeout=SLOW)
+    assert not failures, failures
+    (mnt / "draft.txt").write_text("saved before Microsoft revoked the sign-in\n")
+    fakecloud.revoke_refresh_tokens(real_ctx.defaults.user_upn)  # e.g. a password change
+
+    qtbot.waitUntil(lambda: controller.status(name).state.name == "SIGN_IN_NEEDED",
+                    timeout=60_000)
+    assert shell.tray.state == "error"
+    assert f"{name}: sign-in needed" in shell.tray.icon.toolTip()
+    title, text, level, on_click = notes[-1]
+    assert (title, level) == (f"{name}: sign-in needed", "error") and callable(on_click)
+    assert "(AADSTS50173)" in text and "the drive stays mounted meanwhile" in text
+    assert (mnt / "draft.txt").read_text().startswith("saved before")  # still mounted
+
+    fakecloud.access_token_lifetime = 3600
+    menu = shell.tray.menu
+    menu.rebuild()
+    menu.action(f"Sign in to {name} again…").trigger()  # the browser approves (BROWSER)
+    qtbot.waitUntil(lambda: controller.status(name).state.name == "MOUNTED", timeout=SLOW)
+    assert any(n[0] == f"{name}: signed in again" for n in notes)
+    done: list[object] = []
+    controller.unmount(name, wait_for_uploads=True, on_done=done.append)
+    qtbot.waitUntil(lambda: bool(done) or bool(failures), timeout=SLOW)
+    assert not failures, failures
+    assert fakecloud.get_file(real_ctx.defaults.drive_id, "/draft.txt") == (
+        b"saved before Microsoft revoked the sign-in\n")
+    after = accounts.account(name)
+    assert (after.mount_point, after.options, after.auto_mount) == (
+        before.mount_point, before.options, before.auto_mount)
+    assert after.last_sign_in is not None and after.last_sign_in > before.last_sign_in

@@ -44,7 +44,8 @@ def shell(qtbot, fake_ctx, tmp_path: Path):
     fake_ctx.mounts = controller
     sh = DesktopShell(fake_ctx, tray_available=True)
     sh.notes = []
-    sh.surface.notify = lambda title, text, level="info": sh.notes.append((title, text, level))
+    sh.surface.notify = lambda title, text, level="info", on_click=None: sh.notes.append(
+        (title, text, level, on_click) if on_click else (title, text, level))
     return sh
 
 
@@ -85,6 +86,41 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     tray.menu.aboutToShow.emit()
     assert "Mount work again" in tray.menu.action_texts()
     assert "rclone died" in tray.icon.toolTip()
+
+
+def test_offline_and_sign_in_needed_are_shown_and_offer_the_way_out(qtbot, shell):
+    tray, controller = shell.tray, shell.controller
+    mp = str(Path.home() / "OneDrive" / "work")
+    feed(controller, MountStatus("work", MountState.MOUNTED, mp))
+    feed(controller, MountStatus("work", MountState.OFFLINE, mp, uploads_queued=1,
+                                 error=mounts.OFFLINE_TEXT))
+    qtbot.waitUntil(lambda: tray.state == "throttled")
+    assert tray.icon.toolTip() == ("work: offline — changes upload when OneDrive is reachable "
+                                   "again, uploading 1 file")
+    assert shell.notes[-1][:3] == (
+        "work: OneDrive unreachable", "Files already on this computer stay readable; changes "
+        "are uploaded when the connection is back.", "warning")
+    tray.menu.aboutToShow.emit()
+    assert tray.menu.action("Open in file manager").isEnabled()  # still mounted
+    feed(controller, MountStatus("work", MountState.MOUNTED, mp))
+    qtbot.waitUntil(lambda: tray.state == "mounted")
+    assert shell.notes[-1][0] == "work: back online"
+
+    feed(controller, MountStatus("work", MountState.SIGN_IN_NEEDED, mp, error=(
+        "Sign-in needed: Microsoft no longer accepts this sign-in (AADSTS50173) Sign in again.")))
+    qtbot.waitUntil(lambda: tray.state == "error")
+    title, text, level, on_click = shell.notes[-1]
+    assert (title, level) == ("work: sign-in needed", "error")
+    assert text.startswith("Microsoft no longer accepts this sign-in (AADSTS50173)")
+    tray.menu.aboutToShow.emit()
+    texts = tray.menu.action_texts()
+    assert "Sign in to work again…" in texts and "Unmount work" in texts
+    opened: list[str] = []
+    shell.reauthorize = opened.append  # the dialog itself is tested with the real cloud
+    tray.menu.action("Sign in to work again…").trigger()
+    assert opened == ["work"]
+    on_click()  # clicking the notification does the same
+    assert opened == ["work", "work"]
 
 
 def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
