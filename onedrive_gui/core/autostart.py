@@ -10,10 +10,10 @@ import os
 import plistlib
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import AppError
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
@@ -94,18 +94,7 @@ def launch_agent_plist(label: str, command: list[str]) -> dict[str, Any]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, 0o644)
 
 
 def _xdg_config_home() -> Path:

@@ -12,12 +12,12 @@ import logging
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import SettingsError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -533,26 +533,11 @@ class SettingsStore:
             a.options.validate()
         text = json.dumps(settings_to_json(settings), indent=2, ensure_ascii=False) + "\n"
         folder = self.path.parent
-        tmp: str | None = None
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if os.name == "posix":
                 folder.chmod(0o700)
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                if os.name == "posix":
-                    os.fchmod(fh.fileno(), 0o600)
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            tmp = None
-            if os.name == "posix":
-                dfd = os.open(folder, os.O_RDONLY)
-                try:
-                    os.fsync(dfd)
-                finally:
-                    os.close(dfd)
+            write_atomic(self.path, text.encode("utf-8"), 0o600)
         except OSError as exc:
             raise SettingsError(
                 "Cannot save settings",
@@ -560,9 +545,3 @@ class SettingsStore:
                 "Check that the disk is not full and that the folder is writable; the previous "
                 "settings file was left as it was.",
             ) from exc
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
