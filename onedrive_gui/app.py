@@ -66,6 +66,7 @@ def build_context(paths: Any) -> Any:
             lambda: accounts.engine.rcd(),
             on_change=controller.on_change,
             on_event=controller.on_event,
+            session=accounts.crash_record(),
         )
 
     controller.manager = _LazyMountManager(build_manager)

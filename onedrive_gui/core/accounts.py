@@ -279,6 +279,41 @@ class AccountService:
             account.options.global_flags(),
         )
 
+    def crash_record(self) -> Any:
+        """This process's record of its mounts, for the MountManager (see core.recovery)."""
+        from onedrive_gui.core.recovery import SessionRecord
+
+        return SessionRecord(self.paths.sessions_dir)
+
+    def recover_after_crash(
+        self, manager: Any, only: str | None = None
+    ) -> tuple[str, list[str]] | None:
+        """Clean up after an app process that died with drives mounted, and mount its
+        accounts again (only *only*, if given) so that their pending uploads complete.
+
+        Blocking. None when nothing was left behind; else (text for the user, the names
+        mounted again).
+        """
+        from onedrive_gui.core.recovery import recover_leftovers
+
+        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir)
+        if left is None:
+            return None
+        names = self.settings.names()
+        remounted: list[str] = []
+        failed: list[str] = []
+        for lm in left.mounts:
+            if lm.name not in names or (only is not None and lm.name != only):
+                continue
+            try:
+                self.mount(manager, lm.name, lm.mount_point)
+                manager.upload_now(lm.name)
+                remounted.append(lm.name)
+            except AppError as exc:
+                log.error("remounting %s after a crash: %s", lm.name, exc)
+                failed.append(f"'{lm.name}' ({exc.message})")
+        return left.describe(remounted, failed), remounted
+
     def note_token_refresh(self, name: str) -> bool:
         """Record a token refresh rclone made since the mount (call at unmount).
 

@@ -35,6 +35,7 @@ from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient
+from onedrive_gui.core.recovery import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -277,9 +278,15 @@ def _lazy_unmount(path: str) -> None:
     log.info("removed the stale mount on %s", path)
 
 
-def _clean_stale(path: str) -> None:
+def clean_stale_mount(path: str) -> bool:
+    """Detach a FUSE mount on *path* whose rclone is gone; True when there was one."""
     if sys.platform.startswith("linux") and path in fuse_mount_points() and _is_stale(path):
         _lazy_unmount(path)
+        return True
+    return False
+
+
+_clean_stale = clean_stale_mount
 
 
 # ---- the manager ---------------------------------------------------------------------------
@@ -342,6 +349,7 @@ class MountManager:
         on_event: Callable[[str, str], None] | None = None,
         poll_interval: float = 1.0,
         probe_interval: float = 10.0,
+        session: SessionRecord | None = None,
     ) -> None:
         self._factory = rcd_factory
         self._on_change = on_change
@@ -350,6 +358,8 @@ class MountManager:
         # While a mount is offline or needs a new sign-in: how often to ask the cloud
         # (through rclone) whether it works again.
         self.probe_interval = probe_interval
+        # What is mounted, on disk, so that the next start can clean up after a crash.
+        self._session = session
         self._lock = threading.RLock()  # state
         self._op_lock = threading.RLock()  # rc operations: mount, unmount, poll, recovery
         self._mounts: dict[str, _Mount] = {}
@@ -491,6 +501,14 @@ class MountManager:
                 if name is None or m.name == name:
                     m.next_probe = 0.0
 
+    def upload_now(self, name: str) -> None:
+        """Start the uploads waiting in *name*'s cache now (e.g. those left by a crash)."""
+        with self._lock:
+            m = self._mounts.get(name)
+        client = self._client_or_none()
+        if m is not None and client is not None and m.status.state in _LIVE:
+            self._kick_uploads(client, m, only_retried=False)
+
     def wait_for_uploads(
         self,
         name: str,
@@ -571,6 +589,9 @@ class MountManager:
         finally:
             with self._lock:
                 self._closed = True
+                if self._session is not None and not any(
+                        m.status.state in _LIVE for m in self._mounts.values()):
+                    self._session.remove()
             thread = self._thread
             if thread is not None:
                 self._queue.put(_STOP)
@@ -626,7 +647,20 @@ class MountManager:
             if new.state is not old.state:
                 log.info("%s: %s -> %s%s", m.name, old.state.value, new.state.value,
                          f" ({new.error})" if new.error else "")
+                self._record()
             self._queue.put(new)
+
+    def _record(self) -> None:
+        """Update the crash record (call with self._lock held)."""
+        if self._session is None:
+            return
+        rcd = self._rcd
+        self._session.write(
+            rcd.pid if rcd is not None else None,
+            str(rcd.binary.path) if rcd is not None else None,
+            {m.name: m.status.mount_point or m.requested for m in self._mounts.values()
+             if m.status.state in (MountState.MOUNTING, MountState.UNMOUNTING, *_LIVE)},
+        )
 
     def _event(self, kind: str, text: str) -> None:
         log.info("event %s: %s", kind, text)
@@ -651,7 +685,10 @@ class MountManager:
         self._rcd = rcd
         self._failed_polls = 0
         self._tail = LogTail(rcd.log_file)
-        return rcd.start()
+        client = rcd.start()
+        with self._lock:
+            self._record()
+        return client
 
     @staticmethod
     def _stop_dead(rcd: Rcd) -> None:
@@ -932,14 +969,16 @@ class MountManager:
         )
 
     @staticmethod
-    def _kick_uploads(client: RcClient, m: _Mount) -> None:
+    def _kick_uploads(client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
         """The cloud works again: upload what failed now, not after rclone's back-off (which
         grows to minutes)."""
         fs = m.rc_fs or m.fs
         try:
             queue_ = client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []
             for item in queue_:
-                if isinstance(item, dict) and not item.get("uploading") and item.get("tries"):
+                if not isinstance(item, dict) or item.get("uploading"):
+                    continue
+                if not only_retried or item.get("tries"):
                     client.call("vfs/queue-set-expiry",
                                 {"fs": fs, "id": item.get("id"), "expiry": -1e9}, timeout=10)
         except RcloneError as exc:  # an old rclone, or the item started meanwhile

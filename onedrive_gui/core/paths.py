@@ -45,6 +45,11 @@ class AppPaths:
         return self.cache_dir / "rclone"
 
     @property
+    def sessions_dir(self) -> Path:
+        """Records of running app processes' mounts (to clean up after a crash)."""
+        return self.data_dir / "sessions"
+
+    @property
     def rclone_log(self) -> Path:
         return self.log_dir / "rclone.log"
 

@@ -93,9 +93,30 @@ class MountController(QObject):
             self.manager.recheck(name)
 
     def auto_mount(self) -> None:
-        for account in self.accounts.settings.accounts:
-            if account.auto_mount and not self.is_mounted(account.name):
-                self.mount(account.name)
+        """At start-up: clean up after a crash of the app (mounting again what it had
+        mounted, so that its pending uploads complete), then mount the accounts set to
+        mount automatically."""
+        accounts, manager = self.accounts, self.manager
+
+        def work() -> Any:
+            recover = getattr(accounts, "recover_after_crash", None)
+            return recover(manager) if recover is not None else None
+
+        def done(result: Any) -> None:
+            remounted: list[str] = []
+            if result is not None:
+                text, remounted = result
+                self.mount_event.emit("recovered", text)
+            for account in accounts.settings.accounts:
+                if (account.auto_mount and account.name not in remounted
+                        and not self.is_mounted(account.name)):
+                    self.mount(account.name)
+
+        def failed(err: AppError) -> None:
+            self._failed("", err)
+            done(None)
+
+        self.runner.run(work, done, failed)
 
     def shutdown(self, on_done: Callable[[Any], None]) -> None:
         """Unmount everything after the uploads, stop rclone; then *on_done* (GUI thread)."""

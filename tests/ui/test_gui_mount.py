@@ -109,3 +109,50 @@ def test_revoked_sign_in_is_fixed_from_the_tray_without_losing_the_mount(
     assert (after.mount_point, after.options, after.auto_mount) == (
         before.mount_point, before.options, before.auto_mount)
     assert after.last_sign_in is not None and after.last_sign_in > before.last_sign_in
+
+
+def test_after_a_crash_the_app_cleans_up_remounts_and_says_so(qtbot, real_ctx, fakecloud,
+                                                               tmp_path):
+    import os
+    import signal
+    from dataclasses import replace
+
+    from onedrive_gui.ui.shell import DesktopShell
+    from tests.e2e.cli_helpers import cli_env, force_unmount, run_cli, wait_for
+    from tests.e2e.test_accounts_cli import Proc
+
+    d = real_ctx.defaults
+    mnt = tmp_path / "OneDrive" / "work"
+    env = cli_env()
+    r = run_cli(["add", "work", "--client-id", d.client_id, "--mount-point", str(mnt)],
+                env=env, stdin=d.secret + "\n")
+    assert r.returncode == 0, r.stderr
+    accounts = real_ctx.accounts
+    a = accounts.account("work")
+    accounts.update_account(replace(a, options=replace(a.options, write_back="60s")))
+    crashed = Proc(["mount", "work"], env)  # an earlier run of the app...
+    try:
+        wait_for(lambda: "Mounted 'work'" in crashed.text() or crashed.p.poll() is not None, 60)
+        (mnt / "unsaved.txt").write_text("written just before the crash\n")
+        crashed.p.send_signal(signal.SIGKILL)  # ...killed with an upload pending
+        crashed.p.wait(10)
+
+        shell = DesktopShell(real_ctx, tray_available=True)
+        notes: list[tuple[str, str]] = []
+        shell.surface.notify = lambda t, x, level="info", on_click=None: notes.append((t, x))
+        shell.start()  # the next start
+        qtbot.waitUntil(lambda: any(t == "Recovered after a crash" for t, _ in notes),
+                        timeout=SLOW)
+        text = next(x for t, x in notes if t == "Recovered after a crash")
+        assert "'work' is mounted again; 1 file(s) written before the stop" in text
+        qtbot.waitUntil(lambda: fakecloud.get_file(d.drive_id, "/unsaved.txt") is not None,
+                        timeout=SLOW)
+        assert fakecloud.get_file(d.drive_id, "/unsaved.txt") == (
+            b"written just before the crash\n")
+        qtbot.waitUntil(lambda: shell.tray.state in ("mounted", "uploading"), timeout=SLOW)
+        assert sorted(os.listdir(mnt)) == ["Documents", "Photos", "unsaved.txt"]
+    finally:
+        if crashed.p.poll() is None:
+            crashed.p.kill()
+        real_ctx.mounts.shutdown_now()
+        force_unmount(mnt)

@@ -1,0 +1,84 @@
+"""The app killed (SIGKILL) with uploads pending: the next start cleans up and uploads them.
+
+Real processes throughout: the CLI ``mount`` is killed like a crashed app; its rclone dies
+with it (its log pipe breaks) and leaves a stale FUSE mount and a file not yet uploaded in
+the VFS cache. The next ``mount`` must find that, detach the stale mount, mount on the same
+cache and get the file to the (emulated) OneDrive, and say what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+from dataclasses import replace
+from pathlib import Path
+
+from onedrive_gui.core.accounts import AccountService
+from onedrive_gui.core.paths import AppPaths
+from tests.e2e.cli_helpers import cli_env, force_unmount, is_mounted, run_cli, wait_for
+from tests.e2e.test_accounts_cli import Proc, cloud  # noqa: F401 - fixture
+
+
+def _stale(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == 107  # ENOTCONN: "Transport endpoint is not connected"
+    return False
+
+
+def test_killed_with_pending_upload_is_recovered_on_next_start(fakecloud, cloud, app_home,  # noqa: F811
+                                                                 tmp_path):
+    env = cli_env(fakecloud.env())
+    mnt = tmp_path / "mnt" / "work"
+    r = run_cli(["add", "work", "--client-id", cloud.client_id, "--mount-point", str(mnt)],
+                env=env, stdin=cloud.secret + "\n")
+    assert r.returncode == 0, r.stderr
+    service = AccountService(AppPaths.default())
+    account = service.account("work")
+    # Upload delay 60 s (Settings → Performance): the file is still pending when we kill
+    service.update_account(replace(account, options=replace(account.options,
+                                                            write_back="60s")))
+    sessions = AppPaths.default().sessions_dir
+
+    first = Proc(["mount", "work"], env)
+    second = None
+    try:
+        wait_for(lambda: "Mounted 'work'" in first.text() or first.p.poll() is not None, 60)
+        assert first.p.poll() is None, first.text()
+        data = os.urandom(200_000)
+        (mnt / "unsaved-work.bin").write_bytes(data)
+        record = sessions / f"{first.p.pid}.json"
+        assert stat.S_IMODE(record.stat().st_mode) == 0o600
+        rec = json.loads(record.read_text())
+        assert rec["mounts"] == {"work": str(mnt)} and isinstance(rec["rcd_pid"], int)
+        assert cloud.secret not in record.read_text()
+
+        first.p.send_signal(signal.SIGKILL)  # the app dies; nothing runs its clean-up
+        first.p.wait(10)
+        wait_for(lambda: _stale(mnt), 30)  # its rclone died too: a broken mount is left
+        assert fakecloud.get_file(cloud.drive_id, "/unsaved-work.bin") is None
+
+        second = Proc(["mount", "work"], env)
+        wait_for(lambda: "Mounted 'work'" in second.text() or second.p.poll() is not None, 60)
+        assert second.p.poll() is None, second.text()
+        text = second.text()
+        assert "The app had stopped unexpectedly while drives were mounted." in text
+        assert f"Broken mounts were removed from {mnt}." in text
+        assert ("'work' is mounted again; 1 file(s) written before the stop are being "
+                "uploaded now.") in text
+        # uploaded at once, not after the 60 s upload delay
+        wait_for(lambda: fakecloud.get_file(cloud.drive_id, "/unsaved-work.bin") == data, 30)
+        assert is_mounted(mnt) and (mnt / "unsaved-work.bin").read_bytes() == data
+        assert not record.exists()
+
+        second.p.send_signal(signal.SIGINT)
+        assert second.p.wait(60) == 0, second.text()
+        assert not list(sessions.glob("*.json"))  # a clean stop leaves no record
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.p.poll() is None:
+                proc.p.kill()
+        force_unmount(mnt)
