@@ -4,21 +4,28 @@
     python packaging/build.py --installer   # also the NSIS installer (needs makensis)
     python packaging/build.py --installer --payload DIR --no-freeze
                                             # installer only, from an existing Windows payload
+    python packaging/build.py --lock [--upgrade-package NAME ...]
+                                            # regenerate requirements-frozen.txt (pip-tools)
 
 PyInstaller does not cross-compile: the folder is for the OS this runs on. Sizes and times
-are printed at the end.
+are printed at the end. Before freezing, the environment must match the hash-pinned lock
+packaging/requirements-frozen.txt exactly (what is frozen is what was locked and tested).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 if "bundle_support" in sys.modules:
@@ -32,6 +39,155 @@ else:
 
 SPEC = bs.PACKAGING_DIR / "onedrive_gui.spec"
 NSI = bs.PACKAGING_DIR / "windows" / "installer.nsi"
+LOCK = bs.PACKAGING_DIR / "requirements-frozen.txt"
+LOCK_IN = bs.PACKAGING_DIR / "requirements-frozen.in"
+LOCK_PYTHON = (3, 11)  # the release's Python (.github/workflows/release.yml)
+LOCK_INSTALL = "python -m pip install --require-hashes -r packaging/requirements-frozen.txt"
+# the header pip-compile writes into the lock (after "by the following command:")
+LOCK_COMMAND = ("python packaging/build.py --lock [--upgrade-package NAME ...]\n"
+                "#    run by a CPython 3.11 with pip-tools 7.6 installed: see the top of\n"
+                "#    packaging/requirements-frozen.in. Install with:\n"
+                f"#    {LOCK_INSTALL}")
+
+
+# --- the lock ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pin:
+    name: str
+    version: str
+    marker: str | None  # PEP 508 environment marker, None = every platform
+    hashes: tuple[str, ...]  # "sha256:<hex>"
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Requirement-file lines with the backslash continuations joined, comments dropped."""
+    out: list[str] = []
+    buf = ""
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        if buf.strip():
+            out.append(buf.strip())
+        buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[^\s;]+)"
+                  r"\s*(?:;(?P<marker>.*))?$")
+
+
+def parse_lock(text: str) -> list[Pin]:
+    """The pins of a pip-compile lock. ValueError for a line that is not ``name==version``."""
+    pins: list[Pin] = []
+    for line in _logical_lines(text):
+        hashes = tuple(re.findall(r"--hash=(\S+)", line))
+        req = re.sub(r"--hash=\S+", "", line).strip()
+        if req.startswith("-"):
+            raise ValueError(f"unexpected option in the lock: {line!r}")
+        m = _PIN.match(req)
+        if m is None:
+            raise ValueError(f"not pinned with ==: {req!r}")
+        marker = (m.group("marker") or "").strip() or None
+        pins.append(Pin(m.group("name"), m.group("version"), marker, hashes))
+    return pins
+
+
+def _installed_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def lock_mismatches(text: str,
+                    installed: Callable[[str], str | None] = _installed_version) -> list[str]:
+    """One line per pin of the lock that applies here (its marker) and is not installed at
+    exactly the pinned version; empty when the environment matches the lock."""
+    try:
+        from packaging.markers import Marker
+        from packaging.version import InvalidVersion, Version
+    except ImportError:  # PyPI's packaging (PyInstaller needs it), not this folder
+        return ["packaging: not installed, needed to read the lock's markers"]
+
+    problems: list[str] = []
+    for pin in parse_lock(text):
+        if pin.marker is not None and not Marker(pin.marker).evaluate():
+            continue
+        have = installed(pin.name)
+        if have is None:
+            problems.append(f"{pin.name}: not installed, the lock pins {pin.version}")
+            continue
+        try:
+            same = Version(have) == Version(pin.version)
+        except InvalidVersion:
+            same = have == pin.version
+        if not same:
+            problems.append(f"{pin.name}: {have} installed, the lock pins {pin.version}")
+    return problems
+
+
+def verify_lock(text: str | None = None) -> None:
+    """SystemExit naming every mismatch if this environment is not the lock's."""
+    if text is None:
+        text = LOCK.read_text(encoding="utf-8")
+    problems = lock_mismatches(text)
+    if problems:
+        lines = "\n".join(f"  {p}" for p in problems)
+        raise SystemExit(
+            f"This environment does not match packaging/requirements-frozen.txt, the lock the "
+            f"release is frozen from:\n{lines}\nInstall the locked versions with:\n"
+            f"  {LOCK_INSTALL}"
+        )
+
+
+def compile_lock(pip_compile_args: list[str]) -> int:
+    """Regenerate the lock with pip-tools (installed in the Python running this).
+
+    pip-compile resolves for the running OS and drops the ``.in`` lines whose marker is false
+    here (the Windows-only and macOS-only packages on Linux). Those lines are resolved anyway
+    and written with their markers, so that one lock installs on every OS.
+    """
+    if sys.version_info[:2] != LOCK_PYTHON:
+        raise SystemExit(f"run --lock with Python {'.'.join(map(str, LOCK_PYTHON))}, the "
+                         f"release's (this is {sys.version.split()[0]})")
+    # this folder (sys.path[0] when run as a script) would shadow PyPI's "build", which
+    # pip-tools imports
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != bs.PACKAGING_DIR]
+    try:
+        from pip._internal.req.req_install import InstallRequirement
+        from piptools.scripts.compile import cli
+    except ImportError as exc:
+        raise SystemExit(
+            "pip-tools is not installed in this Python: python3.11 -m venv /tmp/piptools && "
+            "/tmp/piptools/bin/pip install pip-tools==7.6.2, then run "
+            "/tmp/piptools/bin/python packaging/build.py --lock"
+        ) from exc
+
+    match_markers = InstallRequirement.match_markers
+
+    def every_os(self: InstallRequirement, extras_requested: object = None) -> bool:
+        if isinstance(self.comes_from, str) and LOCK_IN.name in self.comes_from:
+            return True  # a line of requirements-frozen.in
+        return match_markers(self, extras_requested)  # type: ignore[arg-type]
+
+    InstallRequirement.match_markers = every_os  # type: ignore[method-assign]
+    os.environ["CUSTOM_COMPILE_COMMAND"] = LOCK_COMMAND
+    os.chdir(bs.ROOT)
+    args = ["--generate-hashes", "--allow-unsafe", "--strip-extras", "--no-emit-index-url",
+            "--no-emit-find-links", "--output-file", str(LOCK.relative_to(bs.ROOT)),
+            *pip_compile_args, str(LOCK_IN.relative_to(bs.ROOT))]
+    try:
+        cli.main(args=args, prog_name="pip-compile")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        InstallRequirement.match_markers = match_markers  # type: ignore[method-assign]
+    return 0
 
 
 def platform_tag() -> str:
@@ -112,7 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-installer", action="store_true", help="never build the installer")
     ap.add_argument("--payload", type=Path,
                     help="Windows payload folder for the installer (default: the frozen folder)")
+    ap.add_argument("--lock", nargs=argparse.REMAINDER, metavar="PIP_COMPILE_ARG",
+                    help="only regenerate packaging/requirements-frozen.txt with pip-tools; "
+                         "what follows goes to pip-compile (e.g. --upgrade-package NAME)")
     args = ap.parse_args(argv)
+    if args.lock is not None:
+        return compile_lock(args.lock)
 
     version = bs.app_version()
     dist: Path = args.dist.resolve()
@@ -121,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     app_dir = dist / bs.APP_NAME
     if not args.no_freeze:
+        verify_lock()
         t0 = time.monotonic()
         app_dir = freeze(dist, args.work.resolve())
         report.append(("frozen folder", app_dir, bs.dir_size(app_dir), time.monotonic() - t0))
