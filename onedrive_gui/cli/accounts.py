@@ -19,7 +19,33 @@ def _date(value: str) -> date:
         ) from None
 
 
+def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
+    """The --mount-point of *name* (or its default) checked now, as a full path: relative
+    paths are taken from the current folder."""
+    import os
+
+    from onedrive_gui.core.errors import MountError
+    from onedrive_gui.core.mountpoints import (
+        check_mount_point,
+        default_mount_point,
+        other_mount_points,
+    )
+
+    wanted = value if value is not None else default_mount_point(name)
+    try:
+        return check_mount_point(wanted, others=other_mount_points(settings.accounts,
+                                                                   exclude=name),
+                                 base=os.getcwd())
+    except MountError as err:
+        if value is not None:
+            raise
+        raise MountError(err.title, f"The default mount point cannot be used: {err.message}",
+                         "Choose a folder with --mount-point PATH.") from None
+
+
 def register(sub: Any) -> None:
+    from onedrive_gui.cli.authorize import port_arg, seconds_arg
+
     add = sub.add_parser("add", help="add a OneDrive account (sign in, pick a drive, save)")
     add.add_argument("name", help="account name, also the rclone remote name (A-Z, 0-9, _)")
     add.add_argument("--client-id", required=True, help="Application (client) ID of your app")
@@ -28,8 +54,10 @@ def register(sub: Any) -> None:
     add.add_argument("--secret-expires", type=_date, help="the secret's expiry date, YYYY-MM-DD")
     add.add_argument("--mount-point", help="where to mount (default: ~/OneDrive/<name> or Z:)")
     add.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
-    add.add_argument("--port", type=int, default=None, help="loopback port (default 53682)")
-    add.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser")
+    add.add_argument("--port", type=port_arg, default=None,
+                     help="loopback port (default 53682)")
+    add.add_argument("--timeout", type=seconds_arg, default=300.0,
+                     help="seconds to wait for the browser")
     add.set_defaults(func=cmd_add)
 
     ls = sub.add_parser("list", help="list accounts, drives, mount points and state")
@@ -42,8 +70,8 @@ def register(sub: Any) -> None:
     re = sub.add_parser("reauth", help="sign in again and replace the token in place")
     re.add_argument("name")
     re.add_argument("--no-browser", action="store_true")
-    re.add_argument("--port", type=int, default=None)
-    re.add_argument("--timeout", type=float, default=300.0)
+    re.add_argument("--port", type=port_arg, default=None)
+    re.add_argument("--timeout", type=seconds_arg, default=300.0)
     re.set_defaults(func=cmd_reauth)
 
     ss = sub.add_parser("set-secret", help="rotate the client secret (read from stdin)")
@@ -63,29 +91,56 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _drive_id_arg(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValidationError(
+            "Drive ID missing",
+            "--drive-id was given without a drive ID.",
+            "Leave --drive-id out to use the account's own drive; the other drives found are "
+            "listed then.",
+        )
+    return value.strip()
+
+
+def _expiry_arg(value: date | None) -> date | None:
+    from onedrive_gui.core.validation import validate_secret_expiry
+
+    return None if value is None else validate_secret_expiry(value)
+
+
 def cmd_add(args: argparse.Namespace) -> int:
-    from onedrive_gui.cli.authorize import interactive_sign_in, read_client_secret
-    from onedrive_gui.core.mountpoints import default_mount_point
-    from onedrive_gui.core.validation import validate_account_name, validate_client_id
+    from onedrive_gui.cli.authorize import (
+        check_sign_in_args,
+        interactive_sign_in,
+        read_client_secret,
+    )
+    from onedrive_gui.core.validation import validate_account_name
 
     service = _service()
     try:
+        # every argument is checked before the keyring, the secret and the browser
         name = validate_account_name(args.name, service.settings.names())
-        client_id = validate_client_id(args.client_id)
+        client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
+                                                              args.port, args.timeout)
+        drive_id = _drive_id_arg(args.drive_id)
+        secret_expires = _expiry_arg(args.secret_expires)
+        mount_point = _mount_point_arg(args.mount_point, name, service.settings)
         service.secrets.check()  # refuse before the user spends time in the browser
         secret = read_client_secret()
         token = interactive_sign_in(
-            client_id, secret, tenant=args.tenant, no_browser=args.no_browser,
-            port=args.port, timeout=args.timeout,
+            client_id, secret, tenant=tenant, no_browser=args.no_browser,
+            port=port, timeout=timeout,
         )
         _say("Looking up your drives...")
         user, drives = service.discover(token)
-        if args.drive_id:
-            matches = [d for d in drives if d.id == args.drive_id]
+        if drive_id:
+            matches = [d for d in drives if d.id == drive_id]
             if not matches:
                 raise ValidationError(
                     "Drive not found",
-                    f"{user.email} has no drive with ID '{args.drive_id}'.",
+                    f"{user.email} has no drive with ID '{drive_id}'.",
                     "Run the command without --drive-id to see the drives found.",
                 )
             drive = matches[0]
@@ -95,16 +150,15 @@ def cmd_add(args: argparse.Namespace) -> int:
                 for d in drives[1:]:
                     _say(f"  --drive-id {d.id}  {d.name} ({d.drive_type})")
             drive = drives[0]
-        mount_point = args.mount_point or default_mount_point(name)
         account = service.add_account(
             name,
             client_id=client_id,
             client_secret=secret,
-            tenant=args.tenant,
+            tenant=tenant,
             token=token,
             user=user,
             drive=drive,
-            secret_expires=args.secret_expires,
+            secret_expires=secret_expires,
             mount_point=mount_point,
         )
     finally:
@@ -164,11 +218,12 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_reauth(args: argparse.Namespace) -> int:
-    from onedrive_gui.cli.authorize import interactive_sign_in
+    from onedrive_gui.cli.authorize import check_sign_in_args, interactive_sign_in
 
     service = _service()
     try:
         account = service.account(args.name)
+        check_sign_in_args(account.client_id, account.tenant, args.port, args.timeout)
         secret = service.secrets.get_client_secret(account.name)
         token = interactive_sign_in(
             account.client_id, secret, tenant=account.tenant, no_browser=args.no_browser,
@@ -187,8 +242,9 @@ def cmd_set_secret(args: argparse.Namespace) -> int:
     service = _service()
     try:
         account = service.account(args.name)
+        expires = _expiry_arg(args.expires)  # before the secret is asked for
         secret = read_client_secret()
-        service.set_client_secret(account.name, secret, args.expires)
+        service.set_client_secret(account.name, secret, expires)
     finally:
         service.shutdown()
     when = f", expires {args.expires.isoformat()}" if args.expires else ""

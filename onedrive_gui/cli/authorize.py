@@ -22,6 +22,26 @@ DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (kept literal: argparse hel
 SECRET_PROMPT = "Client secret (the Value, not the Secret ID): "  # noqa: S105
 
 
+def port_arg(text: str) -> int:
+    """argparse type of --port: a whole number (its range is checked by the core)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a port number: use a number from 1024 to 65535"
+        ) from None
+
+
+def seconds_arg(text: str) -> float:
+    """argparse type of --timeout: a number of seconds (checked by the core)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a number of seconds: use e.g. --timeout 300"
+        ) from None
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "authorize",
@@ -35,10 +55,10 @@ def register(sub: Any) -> None:
                    help="common (default), consumers, organizations, or a tenant ID")
     p.add_argument("--no-browser", action="store_true",
                    help="print the sign-in link instead of opening a browser")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
+    p.add_argument("--port", type=port_arg, default=DEFAULT_PORT,
                    help=f"loopback port for the redirect (default {DEFAULT_PORT}; another free "
                    "one is used when it is busy)")
-    p.add_argument("--timeout", type=float, default=300.0,
+    p.add_argument("--timeout", type=seconds_arg, default=300.0,
                    help="seconds to wait for the browser (default 300)")
     p.set_defaults(func=cmd_authorize)
 
@@ -56,6 +76,7 @@ def read_client_secret() -> str:
     from onedrive_gui.core.logging_setup import register_secret
     from onedrive_gui.core.validation import (
         SECRET_ID_WARNING,
+        SECRET_TRIMMED_NOTE,
         clean_secret,
         secret_looks_like_secret_id,
     )
@@ -74,10 +95,25 @@ def read_client_secret() -> str:
     secret, trimmed = clean_secret(raw)
     register_secret(secret)
     if trimmed:
-        _say("Note: removed spaces/line breaks around the client secret.")
+        _say(SECRET_TRIMMED_NOTE)
     if secret_looks_like_secret_id(secret):
         _say(f"Warning: {SECRET_ID_WARNING}")
     return secret
+
+
+def check_sign_in_args(client_id: str, tenant: str, port: int | None,
+                       timeout: float) -> tuple[str, str, int, float]:
+    """The sign-in arguments checked (before any secret is asked for or browser opened)."""
+    from onedrive_gui.core.loopback import DEFAULT_PORT as LOOPBACK_PORT
+    from onedrive_gui.core.validation import (
+        validate_client_id,
+        validate_port,
+        validate_tenant,
+        validate_timeout,
+    )
+
+    return (validate_client_id(client_id), validate_tenant(tenant),
+            validate_port(LOOPBACK_PORT if port is None else port), validate_timeout(timeout))
 
 
 def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
@@ -85,20 +121,8 @@ def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
                         timeout: float = 300.0) -> TokenResult:
     """Sign in with status lines on stderr; the token (nothing printed on stdout)."""
     from onedrive_gui.core.browser import open_browser
-    from onedrive_gui.core.loopback import DEFAULT_PORT as LOOPBACK_PORT
     from onedrive_gui.core.oauth import SignIn
-    from onedrive_gui.core.validation import validate_client_id, validate_tenant
-
-    client_id = validate_client_id(client_id)
-    tenant = validate_tenant(tenant)
-    requested = LOOPBACK_PORT if port is None else port
-    if not 0 <= requested <= 65535:
-        raise ValidationError("Invalid port", f"{requested} is not a TCP port.",
-                              f"Use a number from 1024 to 65535, or leave the default "
-                              f"{LOOPBACK_PORT}.")
-    if not timeout > 0:
-        raise ValidationError("Invalid timeout", f"{timeout:g} is not a number of seconds.",
-                              "Give a positive number of seconds, e.g. --timeout 300.")
+    client_id, tenant, requested, timeout = check_sign_in_args(client_id, tenant, port, timeout)
     signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout)
     try:
         _say("Contacting Microsoft...")
@@ -126,13 +150,12 @@ def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
 
 
 def cmd_authorize(args: argparse.Namespace) -> int:
-    from onedrive_gui.core.validation import validate_client_id, validate_tenant
-
-    client_id = validate_client_id(args.client_id)  # before asking for the secret
-    tenant = validate_tenant(args.tenant)
+    # every argument is checked before the secret is asked for
+    client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
+                                                          args.port, args.timeout)
     secret = read_client_secret()
     token = interactive_sign_in(client_id, secret, tenant=tenant, no_browser=args.no_browser,
-                                port=args.port, timeout=args.timeout)
+                                port=port, timeout=timeout)
     sys.stdout.write(token.rclone_token_json() + "\n")
     sys.stdout.flush()
     return 0

@@ -50,6 +50,23 @@ def _ask_abandon(count: int) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
+    """Refuse an unusable mount point before rclone is started (relative paths are taken
+    from the current folder)."""
+    import os
+
+    from onedrive_gui.core.mountpoints import (
+        check_mount_point,
+        default_mount_point,
+        other_mount_points,
+    )
+
+    wanted = value if value is not None else (account.mount_point
+                                              or default_mount_point(account.name))
+    check_mount_point(wanted, base=os.getcwd(),
+                      others=other_mount_points(service.settings.accounts, exclude=account.name))
+
+
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
@@ -81,9 +98,18 @@ def run(args: argparse.Namespace) -> int:
     stop = _Stop()
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
-    manager = MountManager(service.engine.rcd, on_change=on_change, on_event=on_event)
+    manager = MountManager(service.engine.rcd, on_change=on_change, on_event=on_event,
+                           session=service.crash_record())
     try:
-        status = service.mount(manager, account.name, args.mount_point)
+        recovered = service.recover_after_crash(manager, only=account.name)
+        if recovered is not None:
+            _say(recovered[0])
+        if recovered is not None and account.name in recovered[1]:
+            status = manager.status(account.name)
+        else:
+            # checked after the clean-up above, which removes a mount left by a crash
+            _check_mount_point(service, account, args.mount_point)
+            status = service.mount(manager, account.name, args.mount_point)
         print(f"Mounted '{account.name}' on {status.mount_point}. Press Ctrl-C to unmount.",
               flush=True)
         while not stop.event.wait(0.5):

@@ -11,13 +11,17 @@ import ntpath
 import os
 import re
 import sys
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from onedrive_gui.core.errors import MountError
 
 MOUNTINFO = "/proc/self/mountinfo"
+NAME_MAX = 255  # bytes in one folder name (Linux, macOS)
+PATH_MAX = 4095  # bytes in a whole path (Linux)
 _LETTER = re.compile(r"^([A-Za-z])(?::[\\/]?)?$")
 _OCTAL = re.compile(rb"\\([0-7]{3})")
 
@@ -164,7 +168,9 @@ def _entry_for(path: str) -> MountEntry | None:
     return found
 
 
-def _posix_path(value: str) -> str:
+def _posix_path(value: str, base: str | None = None) -> str:
+    """The full, resolved path of *value* (``~`` expanded); relative to *base*, or refused
+    when *base* is None."""
     expanded = os.path.expanduser(value)
     if expanded.startswith("~"):
         raise MountError(
@@ -172,6 +178,14 @@ def _posix_path(value: str) -> str:
             f"'{value}' refers to a user whose home folder is unknown.",
             "Write the folder's full path.",
         )
+    if not os.path.isabs(expanded):
+        if base is None:
+            raise MountError(
+                "Not a full path",
+                f"'{value}' is a relative path; it is not clear which folder it means.",
+                "Write the folder's full path, such as ~/OneDrive/<account name>.",
+            )
+        expanded = os.path.join(base, expanded)
     return os.path.realpath(os.path.abspath(expanded))
 
 
@@ -182,7 +196,7 @@ def is_mount_point(path: str) -> bool:
         if letter is not None:
             return letter not in free_drive_letters()
         return os.path.exists(path)  # WinFsp creates the folder only while mounted
-    p = _posix_path(path)
+    p = _posix_path(path, os.getcwd())
     return _entry_for(p) is not None or os.path.ismount(p)
 
 
@@ -217,19 +231,112 @@ def _unmount_hint(path: str) -> str:
             "folder.")
 
 
-def prepare_mount_point(value: str) -> str:
-    """Check *value*, create the folder if needed (not on Windows); return the mount point."""
-    if not value.strip():
+def _check_text(value: str) -> str:
+    v = value.strip()
+    if not v:
         raise MountError("No mount point", "No folder or drive letter was given.",
                          "Choose where the drive should appear.")
+    if any(unicodedata.category(c) == "Cc" for c in v):
+        raise MountError(
+            "Not a usable folder name",
+            "The mount point contains a line break, tab or other control character.",
+            "Type the folder's path again without them, or use Choose….",
+        )
+    return v
+
+
+def _check_lengths(path: str) -> None:
+    raw = os.fsencode(path)
+    if len(raw) > PATH_MAX:
+        raise MountError("Path too long", f"The mount point has {len(raw)} bytes; at most "
+                         f"{PATH_MAX} are possible.", "Choose a shorter path.")
+    for part in raw.split(b"/"):
+        if len(part) > NAME_MAX:
+            shown = os.fsdecode(part)[:40] + "…"
+            raise MountError(
+                "Folder name too long",
+                f"The folder name '{shown}' has {len(part)} bytes; at most {NAME_MAX} are "
+                "possible.",
+                "Choose a shorter folder name.",
+            )
+
+
+def _others_check(path: str, others: Mapping[str, str | None], *, windows: bool) -> None:
+    """Refuse *path* when it is, contains or is inside another account's mount point."""
+    for name, other in others.items():
+        if not other:
+            continue
+        try:
+            if windows:
+                letter = normalize_drive_letter(other)
+                theirs = letter or ntpath.normpath(os.path.expanduser(other.strip()))
+            else:
+                theirs = _posix_path(other.strip())
+        except MountError:
+            continue  # not a usable path: it cannot collide with this one
+        if windows:
+            mine_cmp, theirs_cmp = ntpath.normcase(path), ntpath.normcase(theirs)
+            inside = ntpath.commonpath
+        else:
+            mine_cmp, theirs_cmp = path, theirs
+            inside = os.path.commonpath
+        if mine_cmp == theirs_cmp:
+            raise MountError(
+                "Mount point taken",
+                f"{path} is already the mount point of the account '{name}'.",
+                "Choose another folder for this account, such as ~/OneDrive/<account name>.",
+            )
+        try:
+            common = inside([mine_cmp, theirs_cmp])
+        except ValueError:
+            continue  # different drives
+        if common in (mine_cmp, theirs_cmp):
+            where = "is inside" if common == theirs_cmp else "contains"
+            raise MountError(
+                "Mount points overlap",
+                f"{path} {where} {theirs}, the mount point of the account '{name}'; one "
+                "drive would hide the other.",
+                "Choose a folder outside other accounts' mount points, such as "
+                "~/OneDrive/<account name>.",
+            )
+
+
+def _enclosing_rclone_mount(path: str) -> str | None:
+    """The rclone FUSE mount *path* lies inside (not on), if any."""
+    best: str | None = None
+    for e in mount_entries():
+        if (e.fstype == "fuse.rclone" and e.mount_point != path and _inside(path, e.mount_point)
+                and (best is None or len(e.mount_point) > len(best))):
+            best = e.mount_point
+    return best
+
+
+def check_mount_point(
+    value: str,
+    *,
+    others: Mapping[str, str | None] | None = None,
+    base: str | None = None,
+) -> str:
+    """Check where a drive is to appear, without changing anything; return it normalised.
+
+    *others* maps the other accounts' names to their mount points, which this one must not
+    equal, contain or lie inside. A relative path is resolved against *base* (the command
+    line passes the working directory) and refused when *base* is None (the desktop app has
+    no meaningful working directory). A missing folder is fine: it is created when mounting
+    (:func:`mount_point_note` says so).
+    """
+    v = _check_text(value)
     if sys.platform == "win32":
-        v = os.path.expanduser(value.strip())
+        v = os.path.expanduser(v)
         if normalize_drive_letter(v) is None and v != "*":
             _app_folder_check(os.path.abspath(v))
-        return windows_mount_point(v, free_letters=free_drive_letters(),
-                                   exists=os.path.exists)
-    path = _posix_path(value.strip())
+        path = windows_mount_point(v, free_letters=free_drive_letters(), exists=os.path.exists)
+        _others_check(path, others or {}, windows=True)
+        return path
+    path = _posix_path(v, base)
+    _check_lengths(path)
     _app_folder_check(path)
+    _others_check(path, others or {}, windows=False)
     entry = _entry_for(path)
     if entry is not None or os.path.ismount(path):
         what = ""
@@ -238,6 +345,13 @@ def prepare_mount_point(value: str) -> str:
                     if entry.fstype == "fuse.rclone" else f" ({entry.fstype})")
         raise MountError("Already a mount point",
                          f"Something is already mounted on {path}{what}.", _unmount_hint(path))
+    outer = _enclosing_rclone_mount(path)
+    if outer is not None:
+        raise MountError(
+            "Inside a mounted drive",
+            f"{path} is inside {outer}, where a cloud drive is mounted by rclone.",
+            "Choose a folder on this computer's own disk, such as ~/OneDrive/<account name>.",
+        )
     try:
         if os.path.lexists(path) and not os.path.isdir(path):
             raise MountError(
@@ -255,15 +369,63 @@ def prepare_mount_point(value: str) -> str:
                         "Choose an empty or new folder, such as ~/OneDrive/<account name>.",
                     )
             return path
+        parent = os.path.dirname(path)
+        while not os.path.lexists(parent):
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise MountError(
+                "Cannot create the folder",
+                f"{path} cannot be created: {parent} is a file, not a folder.",
+                "Choose a place where every part of the path is a folder.",
+            )
+    except OSError as exc:
+        raise _os_error(path, exc) from exc
+    return path
+
+
+def _os_error(path: str, exc: OSError) -> MountError:
+    if exc.errno == errno.ENOTCONN:
+        return MountError("Disconnected mount", f"{path} is a mount that lost its program.",
+                          _unmount_hint(path))
+    return MountError(
+        "Cannot create the folder",
+        f"{path} cannot be used: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename and exc.filename != path else "") + ".",
+        "Check that the folders on the way exist, are folders and are writable by you.",
+    )
+
+
+def other_mount_points(accounts: Iterable[Any], exclude: str | None = None
+                       ) -> dict[str, str | None]:
+    """Name -> mount point of each account (Account-like: ``name``, ``mount_point``) except
+    *exclude*; an account without one gets its default (not on Windows, where the default is
+    whichever drive letter is free at mount time)."""
+    out: dict[str, str | None] = {}
+    for a in accounts:
+        if exclude is not None and a.name.lower() == exclude.lower():
+            continue
+        mp = a.mount_point
+        if not mp and sys.platform != "win32":
+            mp = default_mount_point(a.name)
+        out[a.name] = mp
+    return out
+
+
+def mount_point_note(path: str) -> str:
+    """What the user should know about a checked mount point that is fine ('' if nothing)."""
+    if sys.platform == "win32" or os.path.isdir(path):
+        return ""
+    return f"{path} does not exist yet; it is created when the drive is mounted."
+
+
+def prepare_mount_point(value: str, *, others: Mapping[str, str | None] | None = None) -> str:
+    """Check *value* (relative to the working directory), create the folder if needed (not
+    on Windows); return the mount point."""
+    path = check_mount_point(value, others=others, base=os.getcwd())
+    if sys.platform == "win32" or os.path.isdir(path):
+        return path
+    try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        if exc.errno == errno.ENOTCONN:
-            raise MountError("Disconnected mount", f"{path} is a mount that lost its program.",
-                             _unmount_hint(path)) from exc
-        raise MountError(
-            "Cannot create the folder",
-            f"{path} cannot be used: {exc.strerror or exc}"
-            + (f" ({exc.filename})" if exc.filename and exc.filename != path else "") + ".",
-            "Check that the folders on the way exist, are folders and are writable by you.",
-        ) from exc
+        raise _os_error(path, exc) from exc
     return path

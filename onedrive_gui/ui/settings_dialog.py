@@ -59,6 +59,25 @@ def _mount_options_help(name: str) -> str:
     return MountOptions.help(name)
 
 
+def _default_mount_point_text(name: str) -> str:
+    from onedrive_gui.core.mountpoints import default_mount_point
+
+    try:
+        return f"default: {default_mount_point(name)}"
+    except AppError:
+        return "default: a free drive letter"
+
+
+def _same_path(a: str | None, b: str | None) -> bool:
+    import os
+
+    def norm(p: str | None) -> str:
+        p = (p or "").strip()
+        return os.path.normpath(os.path.expanduser(p)) if p else ""
+
+    return norm(a) == norm(b)
+
+
 class GeneralTab(QWidget):
     def __init__(self, dialog: SettingsDialog) -> None:
         super().__init__()
@@ -210,6 +229,7 @@ class AccountsTab(QWidget):
         self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}")
         self.refresh_status()
         self.mount_point.setText(a.mount_point or "")
+        self.mount_point.setPlaceholderText(_default_mount_point_text(a.name))
         self.auto_mount.setChecked(a.auto_mount)
         idx = self.cache_mode.findData(a.options.cache_mode)
         self.cache_mode.setCurrentIndex(max(idx, 0))
@@ -280,9 +300,9 @@ class PerformanceTab(QWidget):
         self.tpslimit.setDecimals(1)
         self.tpslimit.setSpecialValueText("unlimited")
         self.transfers = QSpinBox()
-        self.transfers.setRange(0, 64)
+        self.transfers.setRange(1, 64)
         self.checkers = QSpinBox()
-        self.checkers.setRange(0, 64)
+        self.checkers.setRange(1, 64)
         self.bwlimit = QLineEdit()
         self.bwlimit.setPlaceholderText("no limit")
         self.chunk_size = QLineEdit()
@@ -397,12 +417,42 @@ class SettingsDialog(QDialog):
         self.performance.commit()
         return self.general.store(self.draft)
 
+    def checked(self, new: Any) -> Any:
+        """*new* with every field checked by the core: mount options, changed mount points
+        (against the disk and the other accounts; stored as full paths) and the rclone path.
+        Raises AppError naming the account."""
+        from onedrive_gui.core.errors import MountError
+        from onedrive_gui.core.mountpoints import (
+            check_mount_point,
+            default_mount_point,
+            other_mount_points,
+        )
+        from onedrive_gui.core.validation import validate_rclone_path
+
+        for a in new.accounts:
+            a.options.validate()
+        old = self.ctx.accounts.settings
+        accounts = []
+        for a in new.accounts:
+            before = old.account(a.name).mount_point if a.name in old.names() else None
+            if _same_path(a.mount_point, before):
+                accounts.append(a)
+                continue
+            wanted = a.mount_point or default_mount_point(a.name)
+            try:
+                path = check_mount_point(
+                    wanted, others=other_mount_points(new.accounts, exclude=a.name))
+            except MountError as err:
+                raise MountError(err.title, f"Mount point of '{a.name}': {err.message}",
+                                 err.hint) from None
+            accounts.append(replace(a, mount_point=path if a.mount_point else None))
+        return replace(new, accounts=accounts,
+                       rclone_path=validate_rclone_path(new.rclone_path or ""))
+
     def apply(self, *, close: bool) -> None:
         self.error.clear()
-        new = self.collect()
         try:
-            for a in new.accounts:
-                a.options.validate()
+            new = self.checked(self.collect())
         except AppError as err:
             self.error.show_error(err)
             return
@@ -410,8 +460,13 @@ class SettingsDialog(QDialog):
         accounts, autostart = self.ctx.accounts, self.ctx.autostart
         login_changed = (autostart is not None
                          and bool(new.start_at_login) != bool(old.start_at_login))
+        rclone_changed = bool(new.rclone_path) and new.rclone_path != old.rclone_path
 
         def work() -> Any:
+            if rclone_changed:  # run it: is it rclone, and new enough?
+                from onedrive_gui.core.rclone.binary import locate_rclone
+
+                locate_rclone(new.rclone_path)
             if login_changed and autostart is not None:
                 if new.start_at_login:
                     autostart.enable()

@@ -11,11 +11,14 @@ import pytest
 
 from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.mountpoints import (
+    check_mount_point,
     default_mount_point,
     free_drive_letters,
     free_letters_from_mask,
     is_mount_point,
+    mount_point_note,
     normalize_drive_letter,
+    other_mount_points,
     parse_mountinfo,
     prepare_mount_point,
     rclone_fuse_mounts,
@@ -112,6 +115,101 @@ def test_unusable_values(value: str, title: str) -> None:
     assert err.value.title == title
 
 
+# --- checking without changing anything (wizard, settings dialog, CLI arguments) -----------
+
+
+@posix
+def test_check_creates_nothing_and_says_the_folder_will_be_created(tmp_path: Path) -> None:
+    target = tmp_path / "OneDrive" / "wörk 😀"  # any name the file system takes
+    assert check_mount_point(f"  {target}  ") == str(target)
+    assert not (tmp_path / "OneDrive").exists()
+    assert mount_point_note(str(target)) == (
+        f"{target} does not exist yet; it is created when the drive is mounted.")
+    target.mkdir(parents=True)
+    assert check_mount_point(str(target)) == str(target)
+    assert mount_point_note(str(target)) == ""
+
+
+@posix
+def test_relative_path_needs_a_base(tmp_path: Path) -> None:
+    with pytest.raises(MountError) as err:
+        check_mount_point("drives/work")
+    assert err.value.title == "Not a full path"
+    assert "full path" in err.value.hint
+    assert check_mount_point("drives/../work", base=str(tmp_path)) == str(tmp_path / "work")
+
+
+@posix
+def test_path_traversal_is_resolved_before_the_checks(tmp_path: Path) -> None:
+    (tmp_path / "Documents").mkdir()
+    (tmp_path / "Documents" / "cv.odt").write_text("x")
+    with pytest.raises(MountError) as err:
+        check_mount_point(str(tmp_path / "OneDrive" / ".." / "Documents"))
+    assert err.value.title == "Folder not empty"
+    assert str(tmp_path / "Documents") in err.value.message
+
+
+@posix
+@pytest.mark.parametrize(
+    ("tail", "title", "says"),
+    [("a\nb", "Not a usable folder name", "line break"),
+     ("a\tb", "Not a usable folder name", "control character"),
+     ("x" * 256, "Folder name too long", "256 bytes"),
+     ("ü" * 128, "Folder name too long", "256 bytes"),
+     ("/".join(["y" * 200] * 21), "Path too long", "at most 4095")],
+)
+def test_unusable_names(tmp_path: Path, tail: str, title: str, says: str) -> None:
+    with pytest.raises(MountError) as err:
+        check_mount_point(f"{tmp_path}/{tail}")
+    assert err.value.title == title
+    assert says in err.value.message
+    assert len(err.value.message) < 300
+
+
+@posix
+def test_a_file_on_the_way_is_refused_without_creating_anything(tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("x")
+    with pytest.raises(MountError) as err:
+        check_mount_point(str(f / "a" / "b"))
+    assert err.value.title == "Cannot create the folder"
+    assert f"{f} is a file" in err.value.message
+    assert f.read_text() == "x"
+
+
+@posix
+def test_another_accounts_mount_point_is_refused(tmp_path: Path) -> None:
+    others = {"work": str(tmp_path / "OneDrive" / "work"), "old": None}
+    for value, title, says in (
+        (tmp_path / "OneDrive" / "work", "Mount point taken", "of the account 'work'"),
+        (tmp_path / "OneDrive" / "x" / ".." / "work", "Mount point taken", "'work'"),
+        (tmp_path / "OneDrive" / "work" / "sub", "Mount points overlap", "is inside"),
+        (tmp_path / "OneDrive", "Mount points overlap", "contains"),
+    ):
+        with pytest.raises(MountError) as err:
+            check_mount_point(str(value), others=others)
+        assert err.value.title == title, value
+        assert says in err.value.message and err.value.hint
+    mine = tmp_path / "OneDrive" / "personal"
+    assert check_mount_point(str(mine), others=others) == str(mine)
+    assert prepare_mount_point(str(mine), others=others) == str(mine) and mine.is_dir()
+
+
+@posix
+def test_other_mount_points_fill_in_defaults(app_home: Path) -> None:
+    from onedrive_gui.core.settings import Account
+
+    accounts = [Account(name=n, client_id="c", drive_id="d", drive_type="personal",
+                        mount_point=mp)
+                for n, mp in (("work", "/srv/work"), ("home", None), ("Me", None))]
+    assert other_mount_points(accounts, exclude="me") == {
+        "work": "/srv/work", "home": str(app_home / "OneDrive" / "home")}
+    with pytest.raises(MountError) as err:
+        check_mount_point(str(app_home / "OneDrive" / "home"),
+                          others=other_mount_points(accounts, exclude="me"))
+    assert err.value.title == "Mount point taken"
+
+
 def test_mountinfo_lines_are_decoded() -> None:
     data = (
         b"22 27 0:21 / /proc rw,relatime - proc proc rw\n"
@@ -151,6 +249,10 @@ def test_rclone_mounts_are_found_and_refused(rc: RcClient, tmp_path: Path) -> No
             prepare_mount_point(str(mp))
         assert "rclone mount" in err.value.message
         assert f"fusermount3 -u '{mp}'" in err.value.hint
+        with pytest.raises(MountError) as err:  # a folder inside the mounted drive
+            check_mount_point(str(mp / "sub"))
+        assert err.value.title == "Inside a mounted drive"
+        assert str(mp) in err.value.message and "own disk" in err.value.hint
     finally:
         rc.unmount(str(mp))
     assert str(mp) not in rclone_fuse_mounts()

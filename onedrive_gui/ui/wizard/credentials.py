@@ -21,15 +21,18 @@ from PySide6.QtWidgets import (
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.validation import (
     SECRET_ID_WARNING,
+    SECRET_TRIMMED_NOTE,
     clean_secret,
     secret_looks_like_secret_id,
     validate_client_id,
+    validate_secret_expiry,
     validate_tenant,
 )
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
 ERROR_STYLE = "color: #c42b1c;"
 WARNING_STYLE = "color: #9d5d00;"
+INFO_STYLE = "color: palette(placeholder-text);"
 
 
 def add_months(d: date, months: int) -> date:
@@ -83,6 +86,7 @@ class CredentialsPage(QWizardPage):
         self.expires.setAccessibleName("Client secret expires on")
         default_expiry = add_months(date.today(), 24)
         self.expires.setDate(QDate(default_expiry.year, default_expiry.month, default_expiry.day))
+        self.expires_note = _note()
         expires_help = QLabel("The “Expires” date shown next to the secret. You get a reminder "
                               "30 days before.")
         expires_help.setWordWrap(True)
@@ -114,6 +118,7 @@ class CredentialsPage(QWizardPage):
         form.addRow("Client secret (Value):", secret_row)
         form.addRow("", self.secret_note)
         form.addRow("Secret expires on:", self.expires)
+        form.addRow("", self.expires_note)
         form.addRow("", expires_help)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -123,6 +128,7 @@ class CredentialsPage(QWizardPage):
 
         for edit in (self.client_id, self.secret, self.tenant):
             edit.textChanged.connect(self._changed)
+        self.expires.dateChanged.connect(self._changed)
         self._valid = False
 
     # -- display -------------------------------------------------------------------------
@@ -152,27 +158,40 @@ class CredentialsPage(QWizardPage):
         except ValidationError as err:
             valid = False
             # Say nothing while the field is still empty: the user has not typed yet.
-            self._say(self.client_id_note, err.message if raw_id.strip() else "")
+            self._say(self.client_id_note,
+                      f"{err.message} {err.hint}" if raw_id.strip() else "")
         raw_secret = self.secret.text()
         try:
-            value, _ = clean_secret(raw_secret)
+            value, trimmed = clean_secret(raw_secret)
             if secret_looks_like_secret_id(value):
                 self._say(self.secret_note, SECRET_ID_WARNING, WARNING_STYLE)
+            elif trimmed:
+                self._say(self.secret_note, SECRET_TRIMMED_NOTE, INFO_STYLE)
             else:
                 self._say(self.secret_note, "")
         except ValidationError as err:
             valid = False
-            self._say(self.secret_note, err.message if raw_secret else "")
+            self._say(self.secret_note, f"{err.message} {err.hint}" if raw_secret else "")
+        try:
+            validate_secret_expiry(self._expiry())
+            self._say(self.expires_note, "")
+        except ValidationError as err:
+            valid = False
+            self._say(self.expires_note, f"{err.message} {err.hint}")
         try:
             validate_tenant(self.tenant.text())
             self._say(self.tenant_note, "")
         except ValidationError as err:
             valid = False
-            self._say(self.tenant_note, err.message)
+            self._say(self.tenant_note, f"{err.message} {err.hint}")
             self.advanced.setChecked(True)
         if valid != self._valid:
             self._valid = valid
             self.completeChanged.emit()
+
+    def _expiry(self) -> date:
+        d = self.expires.date()
+        return date(d.year(), d.month(), d.day())
 
     def isComplete(self) -> bool:
         return self._valid
@@ -181,8 +200,7 @@ class CredentialsPage(QWizardPage):
         self.state.client_id = validate_client_id(self.client_id.text())
         self.state.client_secret = clean_secret(self.secret.text())[0]
         self.state.tenant = validate_tenant(self.tenant.text())
-        d = self.expires.date()
-        self.state.secret_expires = date(d.year(), d.month(), d.day())
+        self.state.secret_expires = validate_secret_expiry(self._expiry())
         return True
 
     def nextId(self) -> int:

@@ -83,6 +83,10 @@ class MountPage(QWizardPage):
         self.name_note.setWordWrap(True)
         self.name_note.setStyleSheet("color: #c42b1c;")
         self.name_note.hide()
+        self.mount_note = QLabel()
+        self.mount_note.setWordWrap(True)
+        self.mount_note.hide()
+        self._mount_error: AppError | None = None
 
         self.windows = sys.platform == "win32"
         self.drive_letter = QComboBox()
@@ -131,6 +135,7 @@ class MountPage(QWizardPage):
         form.addRow("Account name:", self.name)
         form.addRow("", self.name_note)
         form.addRow("Drive letter:" if self.windows else "Mount folder:", where)
+        form.addRow("", self.mount_note)
         form.addRow("Cache:", self.cache_mode)
         form.addRow("", self.cache_help)
         lay = QVBoxLayout(self)
@@ -143,7 +148,8 @@ class MountPage(QWizardPage):
         lay.addWidget(self.progress)
         lay.addWidget(self.error)
         self.name.textChanged.connect(self._name_changed)
-        self.mount_point.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.mount_point.textChanged.connect(self._mount_point_changed)
+        self.drive_letter.currentTextChanged.connect(self._mount_point_changed)
         self._cache_changed()
 
     @staticmethod
@@ -163,6 +169,7 @@ class MountPage(QWizardPage):
             self.drive_letter.clear()
             for letter in free_drive_letters():
                 self.drive_letter.addItem(str(letter))
+        self._name_changed(self.name.text())
         if self.ctx.autostart is not None:
             self.start_at_login.setChecked(self.ctx.autostart.is_enabled() or not existing)
         else:
@@ -186,7 +193,35 @@ class MountPage(QWizardPage):
             self.name_note.hide()
             if not self.windows and not self._mount_point_edited:
                 self.mount_point.setText(_default_mount_point(name))
+        self._mount_point_changed()
+
+    def _check_mount_point(self) -> str:
+        """The chosen mount point, checked against the disk and the other accounts."""
+        from onedrive_gui.core.mountpoints import check_mount_point, other_mount_points
+
+        return check_mount_point(self.chosen_mount_point(),
+                                 others=other_mount_points(self.ctx.accounts.settings.accounts))
+
+    def _mount_point_changed(self, *_args: Any) -> None:
+        from onedrive_gui.core.mountpoints import mount_point_note
+
+        try:
+            path = self._check_mount_point()
+        except AppError as err:
+            self._show_mount_error(err)
+        else:
+            self._mount_error = None
+            note = mount_point_note(path)
+            self.mount_note.setText(note)
+            self.mount_note.setStyleSheet("color: palette(placeholder-text);")
+            self.mount_note.setVisible(bool(note))
         self.completeChanged.emit()
+
+    def _show_mount_error(self, err: AppError) -> None:
+        self._mount_error = err
+        self.mount_note.setText(f"{err.message} {err.hint}")
+        self.mount_note.setStyleSheet("color: #c42b1c;")
+        self.mount_note.show()
 
     def _browse(self) -> None:
         start = str(Path(self.mount_point.text() or Path.home()).parent)
@@ -211,7 +246,7 @@ class MountPage(QWizardPage):
         if self.state.account is not None:
             return True
         return (self.name_note.isHidden() and bool(self.name.text().strip())
-                and bool(self.chosen_mount_point()))
+                and self._mount_error is None and bool(self.chosen_mount_point()))
 
     # -- commit ------------------------------------------------------------------------------
     def validatePage(self) -> bool:
@@ -227,7 +262,12 @@ class MountPage(QWizardPage):
 
         st = self.state
         name = self.name.text().strip()
-        mount_point = self.chosen_mount_point()
+        try:  # again: the disk may have changed since it was typed
+            mount_point = self._check_mount_point()
+        except AppError as err:
+            self._show_mount_error(err)
+            self.completeChanged.emit()
+            return
         auto_mount = self.auto_mount.isChecked()
         options = MountOptions(cache_mode=self.cache_mode.currentData())
         accounts, autostart = self.ctx.accounts, self.ctx.autostart
