@@ -85,6 +85,7 @@ OFFLINE_TEXT = (
     "OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
     "on this computer stay readable; changes are uploaded when the connection is back."
 )
+_IDLE_VFS_POLL = 5.0  # seconds between upload-queue checks of a mount where nothing moves
 _CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
 
 
@@ -309,6 +310,7 @@ class _Mount:
     probing: bool = False
     probe_result: tuple[float, str | None] | None = None  # (started, error text or None)
     cache_full_at: float = -1e9
+    vfs_polled: float = -1e9  # when rclone's vfs/stats for this mount was last read
 
 
 @dataclass(frozen=True)
@@ -802,7 +804,8 @@ class MountManager:
                 self._recover(rcd, live)
                 return
             try:
-                poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live])
+                poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live
+                                               if self._wants_vfs_stats(m)])
             except RcCallError as exc:
                 log.warning("polling rclone: %s", exc.message)
                 return
@@ -866,6 +869,14 @@ class MountManager:
         }
         return _Poll(mounts, core, vfs)
 
+    def _wants_vfs_stats(self, m: _Mount) -> bool:
+        """Ask rclone for *m*'s upload queue this tick? Every tick while anything moves,
+        else every _IDLE_VFS_POLL seconds (it is the most expensive part of a tick)."""
+        st = m.status
+        busy = (st.pending_uploads or st.transfers or st.errors
+                or st.state is not MountState.MOUNTED)
+        return bool(busy) or time.monotonic() - m.vfs_polled >= _IDLE_VFS_POLL
+
     def _read_signals(self) -> list[Signal]:
         tail = self._tail
         if tail is None:
@@ -896,17 +907,19 @@ class MountManager:
                     )
                     continue
                 m.rc_fs = poll.mounts[mp] or m.rc_fs
-                vfs = poll.vfs.get(m.rc_fs, {})
-                disk = vfs.get("diskCache") or {}
                 mine = [t for t in transferring if m.rc_fs in (t.get("dstFs"), t.get("srcFs"))]
                 uploading = len(_uploads_to(poll.core, m.rc_fs))
-                stats: dict[str, Any] = {
-                    "uploads_in_progress": max(_int(disk.get("uploadsInProgress")), uploading),
-                    "uploads_queued": _int(disk.get("uploadsQueued")),
-                    "transfers": len(mine),
-                    "speed": sum(_float(t.get("speed")) for t in mine),
-                    "errors": _int(disk.get("erroredFiles")),
-                }
+                stats: dict[str, Any] = {"transfers": len(mine),
+                                         "speed": sum(_float(t.get("speed")) for t in mine)}
+                if m.rc_fs in poll.vfs:
+                    m.vfs_polled = now
+                    disk = poll.vfs[m.rc_fs].get("diskCache") or {}
+                    stats["uploads_in_progress"] = max(_int(disk.get("uploadsInProgress")),
+                                                       uploading)
+                    stats["uploads_queued"] = _int(disk.get("uploadsQueued"))
+                    stats["errors"] = _int(disk.get("erroredFiles"))
+                else:  # idle, not asked this tick: the queue was empty at the last look
+                    stats["uploads_in_progress"] = uploading
                 remote = _remote_of(m.fs)
                 mine_signals = [s for s in signals if s.remote in (None, remote)]
                 self._note_cache_full(m, [s for s in mine_signals if s.kind == sig.CACHE_FULL],
