@@ -172,3 +172,17 @@ def test_fallback_window_when_no_tray(qtbot, fake_ctx):
         type(sh.window.status))[0].text()
     sh.window.menu.aboutToShow.emit()
     assert "Add account…" in sh.window.menu.action_texts()
+
+
+def test_the_tray_survives_hours_of_status_updates(qtbot, shell):
+    """PySide6 6.12.0 on Python 3.11 dropped a reference to None on each Qt call returning
+    nothing (setToolTip, setEnabled…): a tray running for hours died with "none_dealloc"."""
+    import sys
+
+    tray, controller = shell.tray, shell.controller
+    before = sys.getrefcount(None)
+    for i in range(500):  # a few minutes of live statistics
+        controller._apply_status(MountStatus("work", MountState.MOUNTED, "/m",
+                                             uploads_queued=i % 3, speed=float(i)))
+        tray.menu.rebuild()
+    assert sys.getrefcount(None) - before > -100  # was -4,000 with the broken binding
