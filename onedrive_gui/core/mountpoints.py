@@ -384,7 +384,7 @@ def check_mount_point(
 
 
 def _os_error(path: str, exc: OSError) -> MountError:
-    if exc.errno == errno.ENOTCONN:
+    if exc.errno in (errno.ENOTCONN, errno.ECONNABORTED):
         return MountError("Disconnected mount", f"{path} is a mount that lost its program.",
                           _unmount_hint(path))
     return MountError(

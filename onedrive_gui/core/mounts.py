@@ -253,7 +253,8 @@ def _is_stale(path: str) -> bool:
     try:
         os.stat(path)
     except OSError as exc:
-        return exc.errno == errno.ENOTCONN
+        # ENOTCONN once the kernel noticed; ECONNABORTED for a moment right after rclone died
+        return exc.errno in (errno.ENOTCONN, errno.ECONNABORTED)
     return False
 
 

@@ -11,9 +11,9 @@ from onedrive_gui.ui.wizard.state import DONE
 from tests.ui.test_wizard_fakecloud import SLOW, click, walk_to_mount
 
 
-def test_account_added_in_the_wizard_mounts_writes_and_unmounts(qtbot, real_ctx, fakecloud,
-                                                                tmp_path):
-    wiz = walk_to_mount(qtbot, real_ctx)
+def add_in_wizard(qtbot, ctx, tmp_path):  # type: ignore[no-untyped-def]
+    """Walk the wizard against the emulated cloud; -> (account name, its mount point)."""
+    wiz = walk_to_mount(qtbot, ctx)
     name = f"gui_{uuid.uuid4().hex[:6]}"
     mnt = tmp_path / "OneDrive" / name
     wiz.mount.name.setText(name)
@@ -23,6 +23,12 @@ def test_account_added_in_the_wizard_mounts_writes_and_unmounts(qtbot, real_ctx,
     qtbot.waitUntil(lambda: wiz.currentId() == DONE or wiz.mount.error.isVisible(),
                     timeout=SLOW)
     assert not wiz.mount.error.isVisible(), wiz.mount.error.text()
+    return name, mnt
+
+
+def test_account_added_in_the_wizard_mounts_writes_and_unmounts(qtbot, real_ctx, fakecloud,
+                                                                tmp_path):
+    name, mnt = add_in_wizard(qtbot, real_ctx, tmp_path)
 
     controller = real_ctx.mounts
     states: list[str] = []
@@ -54,14 +60,7 @@ def test_revoked_sign_in_is_fixed_from_the_tray_without_losing_the_mount(
     from onedrive_gui.ui.shell import DesktopShell
 
     fakecloud.access_token_lifetime = 8  # rclone has to renew the sign-in during the test
-    wiz = walk_to_mount(qtbot, real_ctx)
-    name = f"gui_{uuid.uuid4().hex[:6]}"
-    mnt = tmp_path / "OneDrive" / name
-    wiz.mount.name.setText(name)
-    wiz.mount.mount_point.setText(str(mnt))
-    wiz.mount.mount_now.setChecked(False)
-    click(qtbot, wiz, QWizard.WizardButton.CommitButton)
-    qtbot.waitUntil(lambda: wiz.currentId() == DONE, timeout=SLOW)
+    name, mnt = add_in_wizard(qtbot, real_ctx, tmp_path)
     accounts = real_ctx.accounts
     account = accounts.account(name)
     # Settings → Performance → Upload delay 12 s: the upload starts after the token expired
