@@ -39,6 +39,9 @@ _DURATION_NS = {
 _BW_TIME = re.compile(r"^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)-)?([01]?\d|2[0-3]):?([0-5]\d)$")
 
 
+_INT64_LIMIT = 2.0**63
+
+
 def parse_size(text: str, *, allow_off: bool = False) -> int:
     """Bytes in an rclone size ("10M", "10Mi", "10MiB", "512k", "1.5G"; bare = KiB).
 
@@ -57,7 +60,10 @@ def parse_size(text: str, *, allow_off: bool = False) -> int:
         multiplier = 1 if b else 1024  # rclone: "10b" is bytes, a bare number KiB
     else:
         multiplier = 1024 ** ("kmgtpe".index(unit.lower()) + 1)
-    return int(float(number) * multiplier)
+    value = float(number) * multiplier
+    if not value < _INT64_LIMIT:  # rclone keeps sizes in 64 bits (also catches inf)
+        raise ValueError(s)
+    return int(value)
 
 
 def parse_duration(text: str, *, allow_off: bool = False) -> float:
@@ -66,16 +72,19 @@ def parse_duration(text: str, *, allow_off: bool = False) -> float:
     if allow_off and s.lower() == "off":
         return math.inf
     if re.fullmatch(r"\d+(?:\.\d*)?", s):
-        return float(s)
-    if not s:
+        total = float(s)
+    elif not s:
         raise ValueError(s)
-    pos, total = 0, 0.0
-    while pos < len(s):
-        m = _DURATION_PART.match(s, pos)
-        if not m:
-            raise ValueError(s)
-        total += float(m.group(1)) * _DURATION_NS[m.group(2)] / 1e9
-        pos = m.end()
+    else:
+        pos, total = 0, 0.0
+        while pos < len(s):
+            m = _DURATION_PART.match(s, pos)
+            if not m:
+                raise ValueError(s)
+            total += float(m.group(1)) * _DURATION_NS[m.group(2)] / 1e9
+            pos = m.end()
+    if not total * 1e9 < _INT64_LIMIT:  # rclone keeps durations in 64-bit nanoseconds
+        raise ValueError(s)
     return total
 
 

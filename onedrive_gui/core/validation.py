@@ -274,3 +274,17 @@ def validate_rclone_path(value: str) -> str | None:
             "that comes with the app.",
         )
     return expanded
+
+
+def secret_feedback(raw: str) -> tuple[bool, str, str]:
+    """What to tell someone about a client secret as typed: (usable, note, kind), kind being
+    "error", "warning", "info" or "" (nothing to say; an empty field says nothing yet)."""
+    try:
+        value, trimmed = clean_secret(raw)
+    except ValidationError as err:
+        return False, (f"{err.message} {err.hint}" if raw else ""), "error"
+    if secret_looks_like_secret_id(value):
+        return True, SECRET_ID_WARNING, "warning"
+    if trimmed:
+        return True, SECRET_TRIMMED_NOTE, "info"
+    return True, "", ""

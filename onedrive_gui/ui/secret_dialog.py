@@ -18,16 +18,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from onedrive_gui.core.errors import AppError, ValidationError
-from onedrive_gui.core.validation import (
-    SECRET_ID_WARNING,
-    clean_secret,
-    secret_looks_like_secret_id,
-)
+from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.validation import clean_secret, secret_feedback
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
 from onedrive_gui.ui.tasks import TaskRunner
-from onedrive_gui.ui.wizard.credentials import WARNING_STYLE, add_months
+from onedrive_gui.ui.wizard.credentials import NOTE_STYLE, add_months
 
 
 class SecretDialog(QDialog):
@@ -48,7 +44,6 @@ class SecretDialog(QDialog):
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet(WARNING_STYLE)
         self.note.hide()
         self.expires = QDateEdit()
         self.expires.setCalendarPopup(True)
@@ -77,15 +72,12 @@ class SecretDialog(QDialog):
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
 
     def _changed(self) -> None:
-        try:
-            value, _ = clean_secret(self.secret.text())
-        except ValidationError:
-            self._save_button().setEnabled(False)
-            self.note.hide()
-            return
-        self._save_button().setEnabled(not self.runner.busy)
-        self.note.setText(SECRET_ID_WARNING)
-        self.note.setVisible(secret_looks_like_secret_id(value))
+        """The same notes as the wizard: trimmed, Secret ID pasted, unusable (and why)."""
+        usable, note, kind = secret_feedback(self.secret.text())
+        self._save_button().setEnabled(usable and not self.runner.busy)
+        self.note.setText(note)
+        self.note.setStyleSheet(NOTE_STYLE[kind])
+        self.note.setVisible(bool(note))
 
     def save(self) -> None:
         secret = clean_secret(self.secret.text())[0]

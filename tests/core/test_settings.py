@@ -111,6 +111,12 @@ def test_chunk_sizes_onedrive_refuses(chunk: str) -> None:
         ({"checkers": -2}, "Checkers"),
         ({"bwlimit": "fast"}, "Bandwidth limit"),
         ({"bwlimit": "25:00,1M"}, "Bandwidth limit"),
+        # more than rclone's 64-bit sizes and durations hold (was an OverflowError)
+        ({"cache_max_size": "9" * 300}, "Cache size"),
+        ({"cache_max_size": "9" * 400 + "G"}, "Cache size"),
+        ({"cache_max_age": "9" * 400}, "Cache max age"),
+        ({"dir_cache_time": "300y"}, "Folder cache time"),
+        ({"bwlimit": "9" * 400 + "M"}, "Bandwidth limit"),
     ],
 )
 def test_invalid_options_are_named_with_a_hint(change: dict[str, object], label: str) -> None:

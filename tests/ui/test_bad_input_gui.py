@@ -395,3 +395,37 @@ def test_bad_rclone_paths_are_refused_by_ok(qtbot, dialog, fake_ctx, tmp_path) -
     qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved))
     assert fake_ctx.accounts.settings.rclone_path is None
     assert os.path.exists(fake)
+
+
+# --- Settings → Accounts → New client secret… ---------------------------------------------
+
+
+@pytest.fixture
+def secret_dialog(qtbot, fake_ctx):
+    from onedrive_gui.ui.secret_dialog import SecretDialog
+
+    dlg = SecretDialog(fake_ctx, "work")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    return dlg
+
+
+@pytest.mark.parametrize(
+    ("pasted", "says"),
+    [("Xq8~s3cr3t\t9f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44", "the whole table row"),
+     ("Xq8*******************************", "hidden form the portal shows")],
+)
+def test_new_secret_dialog_says_why_it_cannot_save(qtbot, secret_dialog, pasted: str,
+                                                   says: str) -> None:
+    paste_into(secret_dialog.secret, pasted)
+    assert not secret_dialog._save_button().isEnabled()
+    assert secret_dialog.note.isVisible() and says in secret_dialog.note.text()
+    assert pasted[:6] not in secret_dialog.note.text()
+
+
+def test_new_secret_dialog_trims_and_says_so(qtbot, secret_dialog, fake_ctx) -> None:
+    paste_into(secret_dialog.secret, f"  {SECRET}\n")
+    assert secret_dialog.note.text() == SECRET_TRIMMED_NOTE
+    qtbot.mouseClick(secret_dialog._save_button(), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: fake_ctx.accounts.secrets_set != [])
+    assert fake_ctx.accounts.secrets_set[0][0] == "work"

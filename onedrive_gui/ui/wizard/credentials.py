@@ -20,10 +20,8 @@ from PySide6.QtWidgets import (
 
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.validation import (
-    SECRET_ID_WARNING,
-    SECRET_TRIMMED_NOTE,
     clean_secret,
-    secret_looks_like_secret_id,
+    secret_feedback,
     validate_client_id,
     validate_secret_expiry,
     validate_tenant,
@@ -33,6 +31,7 @@ from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 ERROR_STYLE = "color: #c42b1c;"
 WARNING_STYLE = "color: #9d5d00;"
 INFO_STYLE = "color: palette(placeholder-text);"
+NOTE_STYLE = {"error": ERROR_STYLE, "warning": WARNING_STYLE, "info": INFO_STYLE, "": ""}
 
 
 def add_months(d: date, months: int) -> date:
@@ -160,18 +159,9 @@ class CredentialsPage(QWizardPage):
             # Say nothing while the field is still empty: the user has not typed yet.
             self._say(self.client_id_note,
                       f"{err.message} {err.hint}" if raw_id.strip() else "")
-        raw_secret = self.secret.text()
-        try:
-            value, trimmed = clean_secret(raw_secret)
-            if secret_looks_like_secret_id(value):
-                self._say(self.secret_note, SECRET_ID_WARNING, WARNING_STYLE)
-            elif trimmed:
-                self._say(self.secret_note, SECRET_TRIMMED_NOTE, INFO_STYLE)
-            else:
-                self._say(self.secret_note, "")
-        except ValidationError as err:
-            valid = False
-            self._say(self.secret_note, f"{err.message} {err.hint}" if raw_secret else "")
+        usable, note, kind = secret_feedback(self.secret.text())
+        valid = valid and usable
+        self._say(self.secret_note, note, NOTE_STYLE[kind])
         try:
             validate_secret_expiry(self._expiry())
             self._say(self.expires_note, "")
