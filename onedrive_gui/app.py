@@ -21,9 +21,10 @@ def autostart_command() -> list[str]:
     return [sys.executable, "-m", "onedrive_gui"]
 
 
-class _LazyMountManager:
-    """The MountManager, built (with the rclone engine's imports) on first use, not at
-    start-up: the tray shows before anything is mounted."""
+class _Lazy:
+    """A service built on first use, not at start-up: the tray shows before anything is
+    mounted (the MountManager pulls in the rclone engine) and before the autostart entry is
+    looked at (the wizard and the settings dialog do)."""
 
     def __init__(self, build: Any) -> None:
         self._build = build
@@ -69,11 +70,14 @@ def build_context(paths: Any) -> Any:
             session=accounts.crash_record(),
         )
 
-    controller.manager = _LazyMountManager(build_manager)
-    from onedrive_gui.core.autostart import Autostart
+    controller.manager = _Lazy(build_manager)
+    def build_autostart() -> Any:
+        from onedrive_gui.core.autostart import Autostart
 
-    autostart = Autostart(autostart_command())
-    return AppContext(paths=paths, accounts=accounts, mounts=controller, autostart=autostart)
+        return Autostart(autostart_command())
+
+    return AppContext(paths=paths, accounts=accounts, mounts=controller,
+                      autostart=_Lazy(build_autostart))
 
 
 def run_gui(self_test: bool = False) -> int:
@@ -84,7 +88,6 @@ def run_gui(self_test: bool = False) -> int:
     from onedrive_gui.core.errors import AppError
     from onedrive_gui.core.paths import AppPaths
     from onedrive_gui.ui.icons import app_icon
-    from onedrive_gui.ui.messages import show_error
     from onedrive_gui.ui.shell import DesktopShell
     from onedrive_gui.ui.single_instance import SingleInstance
 
@@ -107,6 +110,8 @@ def run_gui(self_test: bool = False) -> int:
     try:
         ctx.accounts.settings  # noqa: B018 - load (and report a damaged file) before the tray
     except AppError as err:
+        from onedrive_gui.ui.messages import show_error
+
         show_error(None, err)
     shell = DesktopShell(ctx)
     instance.show_requested.connect(shell.show_main)

@@ -7,7 +7,6 @@ writes it, so the Windows and macOS formats are checked everywhere.
 from __future__ import annotations
 
 import os
-import plistlib
 import subprocess
 import sys
 from pathlib import Path
@@ -182,6 +181,8 @@ class Autostart:
             if sys.platform == "win32":
                 self._win_enable()
             elif sys.platform == "darwin":
+                import plistlib
+
                 _write_atomic(self.launch_agent_file, plistlib.dumps(
                     launch_agent_plist(self.launch_agent_label, self.command)))
             else:
@@ -221,6 +222,8 @@ class Autostart:
 
     # macOS -----------------------------------------------------------------------------
     def _mac_is_enabled(self) -> bool:
+        import plistlib
+
         try:
             with self.launch_agent_file.open("rb") as fh:
                 data = plistlib.load(fh)

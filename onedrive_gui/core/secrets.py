@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import secrets as _random
 import sys
 from typing import Any
 
@@ -240,6 +239,8 @@ class SecretStore:
         existing = self.get_config_password()
         if existing is not None:
             return existing
+        import secrets as _random  # (hmac/OpenSSL: only when a password is made)
+
         password = _random.token_urlsafe(32)
         self._set(CONFIG_PASSWORD_USER, password, "rclone config password")
         return password

@@ -7,7 +7,6 @@ the same way everywhere and the message says what to do. Mount points are checke
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
@@ -156,6 +155,8 @@ def validate_tenant(value: str) -> str:
         return _unbrace(v).lower()
     if _TENANT_DOMAIN.match(v):
         return v.lower()
+    import difflib  # only for a wrong tenant
+
     suggestion = _TENANT_WORDS.get(v.lower()) or next(
         iter(difflib.get_close_matches(v.lower(), KNOWN_TENANTS, n=1, cutoff=0.75)), None)
     hint = ("Leave it at 'common' unless your app is registered for one organization only."

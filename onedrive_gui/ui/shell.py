@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import plural, short_path
-from onedrive_gui.ui.messages import show_error
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+# Dialog classes (QMessageBox...) are imported where used: creating their Python types costs
+# start-up time, and the tray needs none of them to show.
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
@@ -208,6 +212,8 @@ class DesktopShell(QObject):
                                 on_done=lambda _r: self.mount(name))
 
     def ask_pending_unmount(self, name: str, count: int) -> str | None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle(f"Unmount {name}?")
@@ -223,6 +229,8 @@ class DesktopShell(QObject):
         return "wait" if clicked is wait else "force" if clicked is force else None
 
     def ask_pending_quit(self, count: int) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit OneDrive GUI?")
@@ -320,4 +328,6 @@ class DesktopShell(QObject):
             self.notify(r.title, r.text, level)
 
     def show_error(self, err: AppError) -> None:
+        from onedrive_gui.ui.messages import show_error
+
         show_error(None, err)
