@@ -70,6 +70,14 @@ class Recorder:
                     out.append(st.state)
         return out
 
+    def wait_states(self, name: str, expected: list[MountState], timeout: float = 10.0) -> None:
+        """The callbacks run on the monitor thread, a moment after the state changed."""
+        try:
+            wait_for(lambda: self.states(name) == expected, timeout, what=f"states {expected}")
+        except AssertionError:
+            assert self.states(name) == expected  # shows the difference
+            raise
+
     def saw(self, pred: Callable[[MountStatus], bool]) -> bool:
         with self.lock:
             return any(pred(st) for st in self.changes)

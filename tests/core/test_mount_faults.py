@@ -72,7 +72,7 @@ def test_revoked_sign_in_then_reauthorized_uploads_land(
     assert mgr.status("od").error is None
     assert mgr.wait_for_uploads("od", timeout=60)
     assert cloud.get_file(d.drive_id, "/report.txt") == b"written while the sign-in was revoked\n"
-    assert rig.recorder.states("od") == [S.MOUNTING, S.MOUNTED, S.SIGN_IN_NEEDED, S.MOUNTED]
+    rig.recorder.wait_states("od", [S.MOUNTING, S.MOUNTED, S.SIGN_IN_NEEDED, S.MOUNTED])
 
 
 def test_cloud_down_for_a_minute_then_back(
@@ -103,7 +103,7 @@ def test_cloud_down_for_a_minute_then_back(
     wait_for(lambda: mgr.status("od").state is S.MOUNTED, timeout=30, what="MOUNTED again")
     assert mgr.wait_for_uploads("od", timeout=30)  # without waiting out rclone's back-off
     assert cloud.get_file(d.drive_id, "/offline.bin") == data
-    assert rig.recorder.states("od") == [S.MOUNTING, S.MOUNTED, S.OFFLINE, S.MOUNTED]
+    rig.recorder.wait_states("od", [S.MOUNTING, S.MOUNTED, S.OFFLINE, S.MOUNTED])
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def test_mount_write_wait_and_unmount(rig: MountRig) -> None:
     assert mgr.status("acct").state is S.UNMOUNTED
     assert not is_mounted(mp)
     mgr.shutdown()
-    assert rig.recorder.states("acct") == [S.MOUNTING, S.MOUNTED, S.UNMOUNTING, S.UNMOUNTED]
+    rig.recorder.wait_states("acct", [S.MOUNTING, S.MOUNTED, S.UNMOUNTING, S.UNMOUNTED])
 
 
 def test_live_stats_reach_on_change(rig: MountRig) -> None:
@@ -152,8 +152,7 @@ def test_rcd_killed_is_restarted_and_remounted(rig: MountRig) -> None:
     assert mgr.wait_for_uploads("acct", timeout=60)
     wait_for(lambda: (rig.backing / "pending.txt").exists(), timeout=60, what="upload")
     assert (rig.backing / "pending.txt").read_text() == "written just before rclone died"
-    states = rig.recorder.states("acct")
-    assert states == [S.MOUNTING, S.MOUNTED, S.MOUNTING, S.MOUNTED]
+    rig.recorder.wait_states("acct", [S.MOUNTING, S.MOUNTED, S.MOUNTING, S.MOUNTED])
 
 
 def test_callback_errors_are_logged_and_monitor_goes_on(
@@ -282,7 +281,7 @@ def test_throttled_from_the_log_then_back_to_mounted(rig: MountRig) -> None:
     assert st.retry_after == 3.0
     wait_for(lambda: mgr.status("acct").state is S.MOUNTED, timeout=30, what="MOUNTED again")
     assert mgr.status("acct").retry_after is None
-    assert rig.recorder.states("acct") == [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED]
+    rig.recorder.wait_states("acct", [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED])
 
 
 def test_real_throttling_by_the_emulated_onedrive(
@@ -309,4 +308,4 @@ def test_real_throttling_by_the_emulated_onedrive(
     lister.join(timeout=60)
     assert not lister.is_alive() and listing == []
     wait_for(lambda: mgr.status("od").state is S.MOUNTED, timeout=30, what="MOUNTED again")
-    assert rig.recorder.states("od") == [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED]
+    rig.recorder.wait_states("od", [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED])
