@@ -36,10 +36,11 @@ def main() -> int:
     app.setWindowIcon(app_icon())
     tmp = Path(tempfile.mkdtemp())
     paths = AppPaths(tmp / "c", tmp / "d", tmp / "ca", tmp / "l")
-    mountpoints = type(sys)("onedrive_gui.core.mountpoints")
-    mountpoints.default_mount_point = lambda n: str(Path.home() / "OneDrive" / n)  # type: ignore[attr-defined]
-    mountpoints.free_drive_letters = lambda: ["Z:", "Y:"]  # type: ignore[attr-defined]
-    sys.modules.setdefault("onedrive_gui.core.mountpoints", mountpoints)
+    from onedrive_gui.core import mountpoints
+
+    # the screenshots show the usual ~/OneDrive/<name>, whatever HOME this runs with
+    mountpoints.default_mount_point = (  # type: ignore[assignment]
+        lambda n, platform=None: str(Path.home() / "OneDrive" / n))
     OUT.mkdir(parents=True, exist_ok=True)
 
     def settle(ms: int = 150) -> None:
@@ -122,6 +123,7 @@ def main() -> int:
     shot(menu, "tray-menu")
     menu.hide()
 
+
     ctx2 = AppContext(paths=paths, accounts=accounts, mounts=controller,
                       autostart=FakeAutostart())
     dlg = SettingsDialog(ctx2)
@@ -133,6 +135,20 @@ def main() -> int:
     dlg.performance.chunk_size.setText("1M")
     dlg.apply(close=False)
     shot(dlg, "settings-invalid")
+    dlg.hide()
+
+    # The same menu when Microsoft wants a new sign-in and when the cloud is unreachable.
+    from onedrive_gui.core.mounts import OFFLINE_TEXT
+
+    controller._apply_status(MountStatus(
+        "work", MountState.SIGN_IN_NEEDED, str(home / "OneDrive/work"), uploads_queued=1,
+        error="Sign-in needed: Microsoft no longer accepts this sign-in (AADSTS50173)"))
+    controller._apply_status(MountStatus("personal", MountState.OFFLINE,
+                                         str(home / "OneDrive/personal"), error=OFFLINE_TEXT))
+    menu.popup(QPoint(40, 40))
+    shot(menu, "tray-menu-trouble")
+    menu.hide()
+
     return 0
 
 
