@@ -155,6 +155,29 @@ def test_rcd_killed_is_restarted_and_remounted(rig: MountRig) -> None:
     rig.recorder.wait_states("acct", [S.MOUNTING, S.MOUNTED, S.MOUNTING, S.MOUNTED])
 
 
+def test_rcd_killed_in_the_middle_of_an_upload(rig: MountRig) -> None:
+    mgr = rig.manager(poll_interval=0.25)
+    mp = rig.mount_point()
+    mgr.mount("acct", "acct:", str(mp), {}, {**VFS, "WriteBack": 0})
+    first = mgr.rcd
+    assert first is not None and first.pid is not None
+    first.client.call("core/bwlimit", {"rate": "1M"})  # a slow line: 6 MiB take 6 s
+    data = os.urandom(6 * 2**20)
+    (mp / "video.bin").write_bytes(data)
+    wait_for(lambda: mgr.status("acct").uploads_in_progress == 1, what="the upload running")
+
+    os.kill(first.pid, signal.SIGKILL)
+
+    kind, text = wait_for(lambda: next(iter(rig.recorder.events), None), timeout=5,
+                          what="an event")
+    assert kind == "rcd-restarted" and "acct remounted" in text
+    assert mgr.wait_for_uploads("acct", timeout=60)  # uploaded again from the cache
+    wait_for(lambda: (rig.backing / "video.bin").exists()
+             and (rig.backing / "video.bin").stat().st_size == len(data), timeout=60,
+             what="the upload")
+    assert (rig.backing / "video.bin").read_bytes() == data
+
+
 def test_callback_errors_are_logged_and_monitor_goes_on(
     rig: MountRig, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -123,6 +123,19 @@ def test_offline_and_sign_in_needed_are_shown_and_offer_the_way_out(qtbot, shell
     assert opened == ["work", "work"]
 
 
+@pytest.mark.parametrize(("kind", "title", "level"), [
+    ("rcd-restarted", "rclone restarted", "warning"),
+    ("recovered", "Recovered after a crash", "warning"),
+    ("cache-full", "Cache disk full", "error"),
+])
+def test_what_happened_to_rclone_is_told(qtbot, shell, kind, title, level):
+    t = threading.Thread(target=shell.controller.on_event, args=(kind, "what happened"))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: bool(shell.notes))
+    assert shell.notes[-1] == (title, "what happened", level)
+
+
 def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
     controller = shell.controller
     feed(controller, MountStatus("work", MountState.MOUNTED, "/m", uploads_queued=4))
