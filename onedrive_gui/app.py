@@ -81,12 +81,17 @@ def build_context(paths: Any) -> Any:
 
 
 def run_gui(self_test: bool = False) -> int:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
+    # The core first: once PySide6 is loaded, every import goes through its import hook
+    # (shibokensupport checks each module for its feature flags), which makes them slower.
+    import onedrive_gui.core.accounts  # noqa: F401 - the settings model, loaded for the tray
     from onedrive_gui import APP_NAME
     from onedrive_gui.core.errors import AppError
     from onedrive_gui.core.paths import AppPaths
+
+    # isort: split
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
     from onedrive_gui.ui.icons import app_icon
     from onedrive_gui.ui.shell import DesktopShell
     from onedrive_gui.ui.single_instance import SingleInstance
