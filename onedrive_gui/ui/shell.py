@@ -33,6 +33,12 @@ _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploa
                 "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
 
 
+def _reason(error: str | None) -> str:
+    """Microsoft's reason from a SIGN_IN_NEEDED status, without the generic "Sign in again."
+    (the notification itself says how)."""
+    return (error or "").removeprefix("Sign-in needed: ").removesuffix(" Sign in again.")
+
+
 class DesktopShell(QObject):
     quitting = Signal()
 
@@ -302,7 +308,7 @@ class DesktopShell(QObject):
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
             self.notify(f"{name}: sign-in needed",
-                        f"{(status.error or '').removeprefix('Sign-in needed: ')} Click here "
+                        f"{_reason(status.error)} Click here "
                         f"or choose “Sign in to {name} again…” in the menu; the drive stays "
                         "mounted meanwhile.", "error",
                         on_click=lambda: self.reauthorize(name))
