@@ -80,6 +80,32 @@ def build_context(paths: Any) -> Any:
                       autostart=_Lazy(build_autostart))
 
 
+# A logout (or `kill`) sends SIGTERM; the session manager kills for good some time later
+# (systemd: 90 s by default). Quit as Quit does, without asking, waiting this long for uploads.
+SIGTERM_UPLOAD_WAIT = 30.0
+
+
+def _quit_on_sigterm(shell: Any) -> None:
+    """SIGTERM -> a clean quit: unmount after the uploads (at most SIGTERM_UPLOAD_WAIT s)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    if not hasattr(signal, "SIGTERM") or sys.platform == "win32":
+        return
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        log.info("SIGTERM: quitting after the uploads (at most %.0f s)", SIGTERM_UPLOAD_WAIT)
+        QTimer.singleShot(0, lambda: shell.quit(ask=False,
+                                                upload_timeout=SIGTERM_UPLOAD_WAIT))
+
+    signal.signal(signal.SIGTERM, on_term)
+    # Python runs signal handlers only when it gets control: wake it now and then.
+    wake = QTimer(shell)
+    wake.timeout.connect(lambda: None)
+    wake.start(500)
+
+
 def run_gui(self_test: bool = False) -> int:
     # The core first: once PySide6 is loaded, every import goes through its import hook
     # (shibokensupport checks each module for its feature flags), which makes them slower.
@@ -133,6 +159,7 @@ def run_gui(self_test: bool = False) -> int:
               f"tray {'available' if shell.tray is not None else 'not available'}")
         return 0
 
+    _quit_on_sigterm(shell)
     shell.start()
     try:
         return int(app.exec())

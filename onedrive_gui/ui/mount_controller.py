@@ -118,14 +118,16 @@ class MountController(QObject):
 
         self.runner.run(work, done, failed)
 
-    def shutdown(self, on_done: Callable[[Any], None]) -> None:
-        """Unmount everything after the uploads, stop rclone; then *on_done* (GUI thread)."""
+    def shutdown(self, on_done: Callable[[Any], None],
+                 upload_timeout: float | None = None) -> None:
+        """Unmount everything after the uploads (waiting at most *upload_timeout* s), stop
+        rclone; then *on_done* (GUI thread)."""
         manager, accounts = self.manager, self.accounts
 
         def work() -> None:
             try:
                 if manager is not None:
-                    manager.shutdown()
+                    manager.shutdown(upload_timeout)
             finally:
                 accounts.shutdown()
                 self.closed = True

@@ -248,11 +248,14 @@ class DesktopShell(QObject):
         box.exec()
         return box.clickedButton() is quit_btn
 
-    def quit(self) -> None:
+    def quit(self, *, ask: bool = True, upload_timeout: float | None = None) -> None:
+        """Quit after the uploads (asking first while some are pending, unless *ask* is
+        False); *upload_timeout*: stop waiting after that many seconds (what is left stays
+        in the cache and is uploaded at the next mount)."""
         if self._quitting:
             return
         pending = self.controller.pending_uploads() if self.controller is not None else 0
-        if pending and not self.ask_pending_quit(pending):
+        if pending and ask and not self.ask_pending_quit(pending):
             return
         self._quitting = True
         self.quitting.emit()
@@ -262,7 +265,7 @@ class DesktopShell(QObject):
         if self.controller is None:
             self._finish_quit(None)
         else:
-            self.controller.shutdown(self._finish_quit)
+            self.controller.shutdown(self._finish_quit, upload_timeout=upload_timeout)
 
     def _finish_quit(self, _result: Any) -> None:
         if self.tray is not None:

@@ -31,7 +31,7 @@ class FakeManager:
         self.calls.append(("wait", name))
         return True
 
-    def shutdown(self):
+    def shutdown(self, upload_timeout=None):
         self.shut = True
 
 
