@@ -352,6 +352,7 @@ class MountManager:
         on_event: Callable[[str, str], None] | None = None,
         poll_interval: float = 1.0,
         probe_interval: float = 10.0,
+        sign_in_probe_interval: float = 300.0,
         session: SessionRecord | None = None,
     ) -> None:
         self._factory = rcd_factory
@@ -361,6 +362,10 @@ class MountManager:
         # While a mount is offline or needs a new sign-in: how often to ask the cloud
         # (through rclone) whether it works again.
         self.probe_interval = probe_interval
+        # While Microsoft refuses the sign-in, each probe is a refused token request: ask
+        # rarely (a re-authorization in this app rechecks at once, see recheck()); this
+        # still notices one made elsewhere, e.g. `onedrive-gui reauth` in a terminal.
+        self.sign_in_probe_interval = sign_in_probe_interval
         # What is mounted, on disk, so that the next start can clean up after a crash.
         self._session = session
         self._lock = threading.RLock()  # state
@@ -927,14 +932,13 @@ class MountManager:
                                       now)
                 sign_in = [s for s in mine_signals if s.kind == sig.SIGN_IN]
                 probe, m.probe_result = m.probe_result, None
-                if probe is not None and probe[1] is not None:
-                    probe_signal = sig.classify(f"0000/00/00 00:00:00 ERROR : {probe[1]}")
-                    if probe_signal is not None and probe_signal.kind == sig.SIGN_IN:
-                        sign_in.append(probe_signal)
+                refused = _sign_in_signal(probe[1]) if probe is not None and probe[1] else None
+                if refused is not None:
+                    sign_in.append(refused)
                 if sign_in:
                     m.trouble_at = now
                     if m.status.state is not MountState.SIGN_IN_NEEDED:
-                        m.next_probe = now + self.probe_interval
+                        m.next_probe = now + self.sign_in_probe_interval
                     self._set(m, MountState.SIGN_IN_NEEDED, error=_sign_in_text(sign_in),
                               retry_after=None, **stats)
                     continue
@@ -1032,7 +1036,10 @@ class MountManager:
         with self._lock:
             m.probing = False
             m.probe_result = (started, error)
-            m.next_probe = time.monotonic() + self.probe_interval
+            signed_out = m.status.state is MountState.SIGN_IN_NEEDED or (
+                error is not None and _sign_in_signal(error) is not None)
+            m.next_probe = time.monotonic() + (
+                self.sign_in_probe_interval if signed_out else self.probe_interval)
 
     def _recover(self, dead: Rcd, live: list[_Mount]) -> None:
         """The rcd died: start a new one and remount what was mounted, same options."""
@@ -1079,6 +1086,12 @@ class MountManager:
 def _remote_of(fs: str) -> str:
     """The rclone remote name of an Fs string ("work:" or "work:folder" -> "work")."""
     return fs.split(":", 1)[0]
+
+
+def _sign_in_signal(error_text: str) -> Signal | None:
+    """The SIGN_IN signal in an rc error (a probe's), like in an rclone ERROR log line."""
+    found = sig.classify(f"0000/00/00 00:00:00 ERROR : {error_text}")
+    return found if found is not None and found.kind == sig.SIGN_IN else None
 
 
 def _sign_in_text(signals: list[Signal]) -> str:

@@ -59,8 +59,10 @@ def test_revoked_sign_in_then_reauthorized_uploads_land(
     assert st.error.startswith("Sign-in needed: Microsoft no longer accepts this sign-in")
     assert is_mounted(mp) and (mp / "report.txt").read_bytes().startswith(b"written while")
     assert cloud.get_file(d.drive_id, "/report.txt") is None
-    time.sleep(3)  # it stays there: probing does not make it flap
+    refused_before = len(cloud.requests_to("login.microsoftonline.com", "/token"))
+    time.sleep(4)  # it stays there, and the app does not hammer Microsoft with a dead token
     assert mgr.status("od").state is S.SIGN_IN_NEEDED
+    assert len(cloud.requests_to("login.microsoftonline.com", "/token")) - refused_before <= 1
 
     # Re-authorize: a new consent, its token written into the running rclone's config
     cloud.access_token_lifetime = 3600
