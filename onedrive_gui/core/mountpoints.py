@@ -7,6 +7,7 @@ letter (``X:``) or on a folder that must *not* exist yet but whose parent must.
 from __future__ import annotations
 
 import errno
+import logging
 import ntpath
 import os
 import re
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import MountError
+
+log = logging.getLogger(__name__)
 
 MOUNTINFO = "/proc/self/mountinfo"
 NAME_MAX = 255  # bytes in one folder name (Linux, macOS)
@@ -153,6 +156,57 @@ def mount_entries() -> list[MountEntry]:
             return parse_mountinfo(fh.read())
     except FileNotFoundError:
         return []
+
+
+def fuse_mount_points() -> dict[str, str]:
+    """FUSE mount points of this system -> file system type ({} without /proc)."""
+    return {e.mount_point: e.fstype for e in mount_entries() if e.fstype.startswith("fuse")}
+
+
+# A FUSE mount whose program is gone: ENOTCONN once the kernel noticed, ECONNABORTED for a
+# moment right after the program died.
+STALE_ERRNOS = (errno.ENOTCONN, errno.ECONNABORTED)
+
+
+def is_stale(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno in STALE_ERRNOS
+    return False
+
+
+def _lazy_unmount(path: str) -> None:
+    """Detach a FUSE mount whose rclone is gone ("Transport endpoint is not connected")."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("fusermount3") or shutil.which("fusermount")
+    if tool is None:
+        raise MountError(
+            "FUSE is not available",
+            f"The stale mount on {path} cannot be removed: fusermount3 is not installed.",
+            "Install FUSE 3 (e.g. 'sudo apt install fuse3'), then try again.",
+        )
+    done = subprocess.run(
+        [tool, "-u", "-z", path], capture_output=True, text=True, timeout=30, check=False
+    )
+    if done.returncode != 0:
+        raise MountError(
+            "Stale mount cannot be removed",
+            f"A mount left behind by a stopped rclone on {path} cannot be removed: "
+            f"{done.stderr.strip() or 'fusermount3 failed'}.",
+            f"Run 'fusermount3 -u -z {path}' yourself, then try again.",
+        )
+    log.info("removed the stale mount on %s", path)
+
+
+def detach_stale_mount(path: str) -> bool:
+    """Detach a FUSE mount on *path* whose program is gone; True when there was one."""
+    if sys.platform.startswith("linux") and path in fuse_mount_points() and is_stale(path):
+        _lazy_unmount(path)
+        return True
+    return False
 
 
 def rclone_fuse_mounts() -> list[str]:
@@ -384,7 +438,7 @@ def check_mount_point(
 
 
 def _os_error(path: str, exc: OSError) -> MountError:
-    if exc.errno in (errno.ENOTCONN, errno.ECONNABORTED):
+    if exc.errno in STALE_ERRNOS:
         return MountError("Disconnected mount", f"{path} is a mount that lost its program.",
                           _unmount_hint(path))
     return MountError(

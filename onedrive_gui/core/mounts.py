@@ -14,13 +14,9 @@ Every callback runs on the monitor thread, in the order the changes happened.
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import queue
-import re
 import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -31,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
+from onedrive_gui.core.mountpoints import detach_stale_mount
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd
@@ -41,7 +38,6 @@ log = logging.getLogger(__name__)
 
 WINFSP_URL = "https://winfsp.dev/rel/"
 _DEV_FUSE = Path("/dev/fuse")
-_MOUNTINFO = Path("/proc/self/mountinfo")
 _CALL_TIMEOUT = 10.0  # one poll round; the rcd answers in milliseconds when healthy
 _FAILED_POLLS_BEFORE_RESTART = 3
 # The kernel sends FUSE "release" (close) to rclone asynchronously: a file closed a moment
@@ -224,71 +220,6 @@ def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
     )
 
 
-# ---- mount table (Linux) ------------------------------------------------------------------
-
-
-def _unescape_mountinfo(field_text: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field_text)
-
-
-def fuse_mount_points() -> dict[str, str]:
-    """FUSE mount points of this system (Linux /proc/self/mountinfo) -> file system type."""
-    out: dict[str, str] = {}
-    try:
-        text = _MOUNTINFO.read_text()
-    except OSError:
-        return out
-    for line in text.splitlines():
-        left, sep, right = line.partition(" - ")
-        if not sep:
-            continue
-        fields = left.split()
-        fstype = right.split(" ", 1)[0]
-        if len(fields) >= 5 and fstype.startswith("fuse"):
-            out[_unescape_mountinfo(fields[4])] = fstype
-    return out
-
-
-def _is_stale(path: str) -> bool:
-    try:
-        os.stat(path)
-    except OSError as exc:
-        # ENOTCONN once the kernel noticed; ECONNABORTED for a moment right after rclone died
-        return exc.errno in (errno.ENOTCONN, errno.ECONNABORTED)
-    return False
-
-
-def _lazy_unmount(path: str) -> None:
-    """Detach a FUSE mount whose rclone is gone ("Transport endpoint is not connected")."""
-    tool = shutil.which("fusermount3") or shutil.which("fusermount")
-    if tool is None:
-        raise MountError(
-            "FUSE is not available",
-            f"The stale mount on {path} cannot be removed: fusermount3 is not installed.",
-            "Install FUSE 3 (e.g. 'sudo apt install fuse3'), then try again.",
-        )
-    done = subprocess.run(
-        [tool, "-u", "-z", path], capture_output=True, text=True, timeout=30, check=False
-    )
-    if done.returncode != 0:
-        raise MountError(
-            "Stale mount cannot be removed",
-            f"A mount left behind by a stopped rclone on {path} cannot be removed: "
-            f"{done.stderr.strip() or 'fusermount3 failed'}.",
-            f"Run 'fusermount3 -u -z {path}' yourself, then try again.",
-        )
-    log.info("removed the stale mount on %s", path)
-
-
-def clean_stale_mount(path: str) -> bool:
-    """Detach a FUSE mount on *path* whose rclone is gone; True when there was one."""
-    if sys.platform.startswith("linux") and path in fuse_mount_points() and _is_stale(path):
-        _lazy_unmount(path)
-        return True
-    return False
-
-
-_clean_stale = clean_stale_mount
 
 
 # ---- the manager ---------------------------------------------------------------------------
@@ -460,7 +391,7 @@ class MountManager:
             mounted = client is not None and self._listed(client, m)
             if st.state is MountState.ERROR and not mounted:
                 if m.status.mount_point:
-                    _clean_stale(m.status.mount_point)
+                    detach_stale_mount(m.status.mount_point)
                 with self._lock:
                     self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
                 return
@@ -493,7 +424,7 @@ class MountManager:
                         "Close the files and folders opened from the drive (terminals, "
                         "file managers), then try again.",
                     ) from None
-                _clean_stale(mp)
+                detach_stale_mount(mp)
             except AppError:
                 with self._lock:
                     self._set(m, previous)
@@ -706,7 +637,7 @@ class MountManager:
             log.warning("cleaning up the stopped rclone: %s", exc)
 
     def _mount_one(self, client: RcClient, m: _Mount) -> None:
-        _clean_stale(m.requested)
+        detach_stale_mount(m.requested)
         try:
             used = client.mount(
                 m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt,
@@ -1089,8 +1020,8 @@ def _remote_of(fs: str) -> str:
 
 
 def _sign_in_signal(error_text: str) -> Signal | None:
-    """The SIGN_IN signal in an rc error (a probe's), like in an rclone ERROR log line."""
-    found = sig.classify(f"0000/00/00 00:00:00 ERROR : {error_text}")
+    """The SIGN_IN signal in an rc error (a probe's), if Microsoft refused the sign-in."""
+    found = sig.classify_error(error_text)
     return found if found is not None and found.kind == sig.SIGN_IN else None
 
 

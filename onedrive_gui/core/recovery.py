@@ -215,7 +215,7 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path) -> Leftovers | None:
     Records of running app processes (another instance, a ``mount`` in a terminal) and of
     this process are left alone.
     """
-    from onedrive_gui.core.mounts import clean_stale_mount
+    from onedrive_gui.core.mountpoints import detach_stale_mount
 
     if not sessions_dir.is_dir():
         return None
@@ -239,7 +239,7 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path) -> Leftovers | None:
             for name, mp in (data.get("mounts") or {}).items():
                 if not isinstance(name, str) or not isinstance(mp, str):
                     continue
-                if clean_stale_mount(mp):
+                if detach_stale_mount(mp):
                     detached.append(mp)
                 mounts[name] = LeftMount(name, mp, dirty_files(cache_dir, name))
         path.unlink(missing_ok=True)

@@ -89,7 +89,7 @@ class MountController(QObject):
 
     def recheck(self, name: str) -> None:
         """Ask the cloud at once whether *name* works again (after a new sign-in)."""
-        if self.manager is not None and hasattr(self.manager, "recheck"):
+        if self.manager is not None:
             self.manager.recheck(name)
 
     def auto_mount(self) -> None:
@@ -99,8 +99,7 @@ class MountController(QObject):
         accounts, manager = self.accounts, self.manager
 
         def work() -> Any:
-            recover = getattr(accounts, "recover_after_crash", None)
-            return recover(manager) if recover is not None else None
+            return accounts.recover_after_crash(manager)
 
         def done(result: Any) -> None:
             remounted: list[str] = []

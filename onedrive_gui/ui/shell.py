@@ -285,10 +285,7 @@ class DesktopShell(QObject):
         if now - self._last_notes.get(key, -1e9) < 30:
             return
         self._last_notes[key] = now
-        if on_click is None:
-            self.surface.notify(title, text, level)
-        else:
-            self.surface.notify(title, text, level, on_click=on_click)
+        self.surface.notify(title, text, level, on_click=on_click)
 
     def _mount_event(self, kind: str, text: str) -> None:
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))

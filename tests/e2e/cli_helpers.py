@@ -71,3 +71,30 @@ def files_under(*roots: Path) -> list[Path]:
         if root.exists():
             out.extend(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
     return out
+
+
+def add_account(env: Mapping[str, str], cloud: object, name: str, mount_point: Path, *,
+                write_back: str | None = None, auto_mount: bool | None = None,
+                service: object | None = None) -> None:
+    """``onedrive-gui add NAME`` as a user runs it (the emulated browser approves), then the
+    changes a user would make in Settings: the upload delay and mount-at-start.
+
+    *cloud*: the emulated cloud's Defaults (client ID and secret); *service*: the
+    AccountService to change the settings through (a fresh one by default)."""
+    from dataclasses import replace
+
+    r = run_cli(["add", name, "--client-id", cloud.client_id,  # type: ignore[attr-defined]
+                 "--mount-point", str(mount_point)],
+                env=env, stdin=cloud.secret + "\n")  # type: ignore[attr-defined]
+    assert r.returncode == 0, r.stderr
+    if write_back is None and auto_mount is None:
+        return
+    if service is None:
+        from onedrive_gui.core.accounts import AccountService
+        from onedrive_gui.core.paths import AppPaths
+
+        service = AccountService(AppPaths.default())
+    a = service.account(name)  # type: ignore[attr-defined]
+    options = a.options if write_back is None else replace(a.options, write_back=write_back)
+    service.update_account(replace(  # type: ignore[attr-defined]
+        a, options=options, auto_mount=a.auto_mount if auto_mount is None else auto_mount))

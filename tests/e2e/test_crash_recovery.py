@@ -12,12 +12,10 @@ import json
 import os
 import signal
 import stat
-from dataclasses import replace
 from pathlib import Path
 
-from onedrive_gui.core.accounts import AccountService
 from onedrive_gui.core.paths import AppPaths
-from tests.e2e.cli_helpers import cli_env, force_unmount, is_mounted, run_cli, wait_for
+from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, is_mounted, wait_for
 from tests.e2e.test_accounts_cli import Proc, cloud  # noqa: F401 - fixture
 
 
@@ -33,14 +31,8 @@ def test_killed_with_pending_upload_is_recovered_on_next_start(fakecloud, cloud,
                                                                  tmp_path):
     env = cli_env(fakecloud.env())
     mnt = tmp_path / "mnt" / "work"
-    r = run_cli(["add", "work", "--client-id", cloud.client_id, "--mount-point", str(mnt)],
-                env=env, stdin=cloud.secret + "\n")
-    assert r.returncode == 0, r.stderr
-    service = AccountService(AppPaths.default())
-    account = service.account("work")
     # Upload delay 60 s (Settings → Performance): the file is still pending when we kill
-    service.update_account(replace(account, options=replace(account.options,
-                                                            write_back="60s")))
+    add_account(env, cloud, "work", mnt, write_back="60s")
     sessions = AppPaths.default().sessions_dir
 
     first = Proc(["mount", "work"], env)

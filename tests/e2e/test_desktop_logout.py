@@ -7,25 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
-from onedrive_gui.core.accounts import AccountService
 from onedrive_gui.core.paths import AppPaths
-from tests.e2e.cli_helpers import cli_env, force_unmount, is_mounted, run_cli, wait_for
+from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, is_mounted, wait_for
 
 
 def test_sigterm_quits_cleanly_after_the_uploads(fakecloud, app_home, tmp_path):
     d = fakecloud.setup_default()
     env = cli_env({**fakecloud.env(), "QT_QPA_PLATFORM": "offscreen"})
     mnt = tmp_path / "OneDrive" / "work"
-    r = run_cli(["add", "work", "--client-id", d.client_id, "--mount-point", str(mnt)],
-                env=env, stdin=d.secret + "\n")
-    assert r.returncode == 0, r.stderr
-    service = AccountService(AppPaths.default())
-    a = service.account("work")
-    service.update_account(replace(a, auto_mount=True,
-                                   options=replace(a.options, write_back="3s")))
+    add_account(env, d, "work", mnt, write_back="3s", auto_mount=True)
     sessions = AppPaths.default().sessions_dir
     app = subprocess.Popen([sys.executable, "-m", "onedrive_gui"], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

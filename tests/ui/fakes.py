@@ -157,6 +157,9 @@ class FakeAccountService:
     def reauthorize(self, name: str, token: Any) -> None:
         self.reauthorized.append(name)
 
+    def recover_after_crash(self, manager: Any, only: str | None = None) -> None:
+        return None  # no app crashed before these tests
+
     def shutdown(self) -> None:
         pass
 

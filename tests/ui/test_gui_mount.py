@@ -114,21 +114,15 @@ def test_after_a_crash_the_app_cleans_up_remounts_and_says_so(qtbot, real_ctx, f
                                                                tmp_path):
     import os
     import signal
-    from dataclasses import replace
 
     from onedrive_gui.ui.shell import DesktopShell
-    from tests.e2e.cli_helpers import cli_env, force_unmount, run_cli, wait_for
+    from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, wait_for
     from tests.e2e.test_accounts_cli import Proc
 
     d = real_ctx.defaults
     mnt = tmp_path / "OneDrive" / "work"
     env = cli_env()
-    r = run_cli(["add", "work", "--client-id", d.client_id, "--mount-point", str(mnt)],
-                env=env, stdin=d.secret + "\n")
-    assert r.returncode == 0, r.stderr
-    accounts = real_ctx.accounts
-    a = accounts.account("work")
-    accounts.update_account(replace(a, options=replace(a.options, write_back="60s")))
+    add_account(env, d, "work", mnt, write_back="60s", service=real_ctx.accounts)
     crashed = Proc(["mount", "work"], env)  # an earlier run of the app...
     try:
         wait_for(lambda: "Mounted 'work'" in crashed.text() or crashed.p.poll() is not None, 60)

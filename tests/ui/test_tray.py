@@ -34,6 +34,9 @@ class FakeManager:
     def shutdown(self, upload_timeout=None):
         self.shut = True
 
+    def recheck(self, name=None):
+        self.calls.append(("recheck", name or ""))
+
 
 @pytest.fixture
 def shell(qtbot, fake_ctx, tmp_path: Path):

@@ -84,17 +84,22 @@ def classify(line: str) -> Signal | None:
         detail = m.group(3).replace("\\r", "\r").replace("\\n", "\n").replace('\\"', '"')
         return Signal(SIGN_IN, remote=m.group(1), error=m.group(2), detail=detail)
     level_m = _LEVEL_RE.match(line)
-    level = level_m.group(1) if level_m else ""
-    if level not in ("ERROR", "NOTICE", "CRITICAL"):
+    if level_m is None or level_m.group(1) not in ("ERROR", "NOTICE", "CRITICAL"):
         return None
-    low = line.lower()
+    return classify_error(line)
+
+
+def classify_error(text: str) -> Signal | None:
+    """The :class:`Signal` in an error rclone reports (an ERROR log line, or the error text
+    of an rc call): sign-in refused, cloud unreachable, cache disk full."""
+    low = text.lower()
     if _NO_SPACE in low:
-        pm = _CACHE_PATH_RE.search(line)
+        pm = _CACHE_PATH_RE.search(text)
         return Signal(CACHE_FULL, remote=pm.group(1) if pm else None,
                       detail=pm.group(2) if pm else None)
-    t = _TOKEN_FAIL_RE.search(line)
+    t = _TOKEN_FAIL_RE.search(text)
     if t:
-        r = _RECONNECT_RE.search(line)
+        r = _RECONNECT_RE.search(text)
         return Signal(SIGN_IN, remote=r.group(1) if r else None,
                       error=t.group(2) or t.group(1))
     if any(mark in low for mark in _NETWORK_MARKS):
