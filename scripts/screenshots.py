@@ -149,6 +149,33 @@ def main() -> int:
     shot(menu, "tray-menu-trouble")
     menu.hide()
 
+    # The log view ("View log"): both logs, errors and warnings, and a search.
+    from onedrive_gui.ui.log_window import LogWindow
+
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    (paths.log_dir / "onedrive-gui.log").write_text(
+        "2026-11-30 09:00:01,100 INFO onedrive_gui.core.mounts: work: mounted on "
+        f"{home}/OneDrive/work\n"
+        "2026-11-30 09:12:40,210 WARNING onedrive_gui.core.mounts: work: the cloud asked to "
+        "wait 2 s (throttled)\n"
+        "2026-11-30 09:12:45,020 INFO onedrive_gui.core.mounts: work: mounted (throttling over)\n"
+        "2026-11-30 09:30:02,500 WARNING onedrive_gui.core.mounts: personal: offline — "
+        "changes upload when OneDrive is reachable again\n", encoding="utf-8")
+    (paths.log_dir / "rclone.log").write_text(
+        "2026/11/30 09:00:01 INFO  : work: vfs cache: cleaned: objects 12 (was 12) in use 0\n"
+        "2026/11/30 09:12:40 DEBUG : pacer: low level retry 1/10 (error Too many requests."
+        " Trying again in 2 seconds.)\n"
+        "2026/11/30 09:20:11 ERROR : Budget 2026.xlsx: Failed to copy: quota exceeded\n"
+        "2026/11/30 09:30:02 ERROR : personal: vfs cache: failed to upload try #1, will retry "
+        "in 10s: couldn't connect\n", encoding="utf-8")
+    logs = LogWindow(ctx)
+    logs.resize(860, 360)
+    logs.level.setCurrentIndex(3)
+    logs.show()
+    wait(lambda: bool(logs.lines))
+    shot(logs, "log-view")
+    logs.close()
+
     return 0
 
 

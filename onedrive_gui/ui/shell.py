@@ -7,8 +7,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
@@ -74,6 +73,7 @@ class DesktopShell(QObject):
             self.controller.changed.connect(self._status_changed)
         self.wizard: Any = None
         self.settings_dialog: Any = None
+        self.log_window: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
         self._last_notes: dict[tuple[str, str], float] = {}
         self._last_state: dict[str, str] = {}
@@ -182,9 +182,12 @@ class DesktopShell(QObject):
         self.surface.refresh()
 
     def view_log(self) -> None:
-        log_file = self.ctx.paths.app_log
-        target = log_file if log_file.exists() else self.ctx.paths.log_dir
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        """The log view: the app's and rclone's logs, filter, search, Copy diagnostics."""
+        if self.log_window is None:
+            from onedrive_gui.ui.log_window import LogWindow
+
+            self.log_window = LogWindow(self.ctx)
+        self._raise(self.log_window)
 
     # -- mounts ----------------------------------------------------------------------------------
     def mount(self, name: str) -> None:

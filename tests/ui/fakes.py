@@ -160,6 +160,13 @@ class FakeAccountService:
     def recover_after_crash(self, manager: Any, only: str | None = None) -> None:
         return None  # no app crashed before these tests
 
+    @property
+    def engine(self) -> Any:
+        """As AccountService.engine, for what the windows read of it: the real rclone."""
+        from onedrive_gui.core.rclone.binary import locate_rclone
+
+        return types.SimpleNamespace(binary=locate_rclone(None))
+
     def shutdown(self) -> None:
         pass
 
