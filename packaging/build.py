@@ -203,9 +203,11 @@ def freeze(dist: Path, work: Path) -> Path:
            "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(work)]
     subprocess.run(cmd, check=True, cwd=bs.ROOT)
     app_dir = dist / bs.APP_NAME
-    exe = app_dir / (f"{bs.APP_NAME}.exe" if sys.platform == "win32" else bs.APP_NAME)
-    if not exe.is_file():
-        raise SystemExit(f"PyInstaller finished but {exe} is missing")
+    suffix = ".exe" if sys.platform == "win32" else ""
+    for name in (bs.APP_NAME, bs.CLI_NAME):
+        exe = app_dir / f"{name}{suffix}"
+        if not exe.is_file():
+            raise SystemExit(f"PyInstaller finished but {exe} is missing")
     return app_dir
 
 
