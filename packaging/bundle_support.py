@@ -38,6 +38,17 @@ def app_version() -> str:
     return m.group(1)
 
 
+# WinFsp (rclone's mount on Windows needs it), bundled unmodified in the installer, which
+# offers to run it when WinFsp is missing. Its licence (GPLv3 with a FLOSS exception,
+# License.txt of the WinFsp repository) allows a FLOSS app to redistribute the unmodified
+# installer, with the notice below and a link to the repository in its user interface and
+# user-facing documentation. The workflows download it and build.py checks this hash.
+WINFSP_VERSION = "2.1.25156"
+WINFSP_URL = "https://github.com/winfsp/winfsp/releases/download/v2.1/winfsp-2.1.25156.msi"
+WINFSP_SHA256 = "073a70e00f77423e34bed98b86e600def93393ba5822204fac57a29324db9f7a"
+WINFSP_NOTICE = "WinFsp - Windows File System Proxy, Copyright (C) Bill Zissimopoulos"
+WINFSP_REPO = "https://github.com/winfsp/winfsp"
+
 # Modules the frozen app leaves out on every OS: not used by the app.
 COMMON_EXCLUDES = (
     "tkinter", "_tkinter", "turtle", "pydoc_data", "lib2to3", "idlelib", "ensurepip",
