@@ -37,7 +37,8 @@ def test_keyring_round_trip_on_the_secret_service(store: SecretStore) -> None:
     check = check_keyring(store)
     assert check.ok, check.detail
     assert check.name == "keyring"
-    assert "SecretService" in check.detail and store.service in check.detail
+    backend = "WinVaultKeyring" if sys.platform == "win32" else "SecretService"
+    assert backend in check.detail and store.service in check.detail
     assert check.line().startswith("self-test: keyring ok: ")
 
 
@@ -73,6 +74,8 @@ def _self_test(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     child = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
                  XDG_DATA_HOME=str(home / ".local/share"), XDG_CACHE_HOME=str(home / ".cache"),
                  XDG_STATE_HOME=str(home / ".local/state"), PYTHONPATH=str(REPO),
+                 WIN_PD_OVERRIDE_APPDATA=str(home / "AppData" / "Roaming"),
+                 WIN_PD_OVERRIDE_LOCAL_APPDATA=str(home / "AppData" / "Local"),
                  QT_QPA_PLATFORM="offscreen", **env)
     return subprocess.run([sys.executable, "-m", "onedrive_gui", "--self-test"], env=child,
                           capture_output=True, text=True, timeout=120, check=False, cwd=REPO)
