@@ -89,6 +89,7 @@ VIAddVersionKey "LegalCopyright" "MIT licence"
 !include "WinMessages.nsh"
 
 ${StrLoc}
+${StrRep}
 ${UnStrLoc}
 ${UnStrRep}
 
@@ -173,15 +174,15 @@ Function ${un}CloseApp
   ${EndIf}
   ; what quit left running (a console `onedrive-gui-cli mount`, or quit failed): a few
   ; seconds to go, then forced
-  StrCpy $2 0
+  StrCpy $R8 0
   ${Do}
     Call ${un}AnyRunning
     ${If} $0 == 0
-    ${OrIf} $2 >= 10
+    ${OrIf} $R8 >= 10
       ${Break}
     ${EndIf}
     Sleep 500
-    IntOp $2 $2 + 1
+    IntOp $R8 $R8 + 1
   ${Loop}
   ${If} $0 == 1
     DetailPrint "Ending ${APPNAME} by force."
@@ -383,7 +384,7 @@ Function AddToPath
   Call PathChanged
 FunctionEnd
 
-!macro REMOVE_FROM_PATH un
+!macro REMOVE_FROM_PATH un sf
 Function ${un}RemoveFromPath
   Call ${un}PathHasInstDir
   ${If} $0 == 0
@@ -394,7 +395,7 @@ Function ${un}RemoveFromPath
     DetailPrint "Your PATH is too long to remove $INSTDIR safely: remove it yourself."
     Return
   ${EndIf}
-  ${UnStrRep} $1 ";$1;" ";$INSTDIR;" ";"
+  ${${sf}StrRep} $1 ";$1;" ";$INSTDIR;" ";"
   ; drop the separators added around it
   StrCpy $1 $1 "" 1
   StrCpy $1 $1 -1
@@ -406,7 +407,8 @@ Function ${un}RemoveFromPath
   Call ${un}PathChanged
 FunctionEnd
 !macroend
-!insertmacro REMOVE_FROM_PATH "un."
+!insertmacro REMOVE_FROM_PATH "" ""
+!insertmacro REMOVE_FROM_PATH "un." "Un"
 
 ; ---------------------------------------------------------------------------------------------
 Section "-${APPNAME}" SecCore
@@ -487,63 +489,9 @@ Section "-Apply unchecked options"
     DeleteRegValue HKCU "${APPROVED_KEY}" "${RUN_VALUE}"
   ${EndIf}
   ${IfNot} ${SectionIsSelected} ${SecPath}
-    Call PathHasInstDir
-    ${If} $0 == 1
-      ; the uninstaller's function is not callable here: the same steps, inline
-      Call PathTooLong
-      ${If} $0 == 0
-        ReadRegStr $1 HKCU "${ENV_KEY}" "Path"
-        Push ";$1;"
-        Push ";$INSTDIR;"
-        Push ";"
-        Call StrReplaceOnce
-        Pop $1
-        StrCpy $1 $1 "" 1
-        StrCpy $1 $1 -1
-        ${If} $1 == ""
-          DeleteRegValue HKCU "${ENV_KEY}" "Path"
-        ${Else}
-          WriteRegExpandStr HKCU "${ENV_KEY}" "Path" $1
-        ${EndIf}
-        Call PathChanged
-      ${EndIf}
-    ${EndIf}
+    Call RemoveFromPath
   ${EndIf}
 SectionEnd
-
-Function StrReplaceOnce
-  ; stack in: haystack, needle, replacement (pushed in that order); out: the result
-  Exch $R2 ; replacement
-  Exch
-  Exch $R1 ; needle
-  Exch 2
-  Exch $R0 ; haystack
-  Push $R3
-  Push $R4
-  Push $R5
-  StrLen $R3 $R1
-  StrCpy $R4 0
-  ${Do}
-    StrCpy $R5 $R0 $R3 $R4
-    ${If} $R5 == ""
-      ${Break}
-    ${EndIf}
-    ${If} $R5 == $R1
-      StrCpy $R5 $R0 $R4
-      IntOp $R4 $R4 + $R3
-      StrCpy $R0 $R0 "" $R4
-      StrCpy $R0 "$R5$R2$R0"
-      ${Break}
-    ${EndIf}
-    IntOp $R4 $R4 + 1
-  ${Loop}
-  Pop $R5
-  Pop $R4
-  Pop $R3
-  Pop $R1
-  Pop $R2
-  Exch $R0
-FunctionEnd
 
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
   !insertmacro MUI_DESCRIPTION_TEXT ${SecDesktop} "Put a ${APPNAME} shortcut on the desktop."

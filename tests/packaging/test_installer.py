@@ -115,8 +115,15 @@ def test_silent_install_with_options_then_uninstall_keeps_settings(
     assert int(values["EstimatedSize"], 16) > 0
     run = wine.reg_values(RUN) or {}
     assert run.get(RUN_VALUE) == f'"{win_dir}\\onedrive-gui.exe"'
-    assert (wine.reg_values(ENV) or {}).get("Path") == \
-        rf"C:\Tools;%USERPROFILE%\bin;{win_dir}"
+    on_path = rf"C:\Tools;%USERPROFILE%\bin;{win_dir}"
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
+    # an upgrade keeps the choice (once on PATH); unticking it takes the folder off again
+    timed("upgrade", wine.run, str(installer), "/S")
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
+    timed("upgrade", wine.run, str(installer), "/S", "/PATH=0")
+    assert (wine.reg_values(ENV) or {}).get("Path") == r"C:\Tools;%USERPROFILE%\bin"
+    timed("upgrade", wine.run, str(installer), "/S", "/PATH=1")
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
 
     # the app's settings (what platformdirs gives it on Windows) survive a silent uninstall
     settings = _settings_dir(wine)
