@@ -58,11 +58,44 @@ WINDOWS_SKIPS = {
             "uninstalls the real one",
 }
 
+_PROC = "reads the process's command line / environment from /proc"
+_FUSE_SIGNALS = ("checks the FUSE mount in /proc/self/mountinfo and stops processes with POSIX "
+                 "signals (SIGINT/SIGKILL)")
+# Tests (a module, or module::test) that use Linux facilities directly, and why.
+WINDOWS_SKIP_TESTS = {
+    "tests/e2e/test_security.py": "inspects processes through /proc (environment, command "
+                                  "lines, memory maps, sockets)",
+    "tests/e2e/test_crash_recovery.py": _FUSE_SIGNALS,
+    "tests/e2e/test_throttling_cli.py": _FUSE_SIGNALS,
+    "tests/e2e/test_desktop_logout.py": "a Linux logout sends SIGTERM; Windows ends a session "
+                                        "through Qt's commitDataRequest instead",
+    "tests/ui/test_gui_mount.py": _FUSE_SIGNALS,
+    "tests/e2e/test_accounts_cli.py::test_add_mount_write_unmount_rotate_reauth_remove":
+        _FUSE_SIGNALS,
+    "tests/e2e/test_authorize.py::test_ctrl_c_cancels_and_releases_the_port":
+        "sends SIGINT and reads /proc/<pid>/cmdline",
+    "tests/e2e/test_bad_input_cli.py::test_add_mount_points": "uses Linux mount points (/proc)",
+    "tests/core/test_rclone_process.py::test_no_secret_in_argv_and_environ_private": _PROC,
+    "tests/core/test_rclone_remotes.py::test_secrets_never_in_rcd_argv": _PROC,
+    "tests/core/test_secrets.py::test_client_secret_round_trip":
+        "asserts the Secret Service backend (Windows: Credential Manager, checked by "
+        "tests/core/test_selftest.py)",
+    "tests/core/test_secrets.py::test_unreachable_secret_service_is_refused":
+        "the Secret Service over D-Bus is Linux's keyring",
+}
+
+
+def _windows_skip_reason(item: pytest.Item) -> str | None:
+    for fixture, why in WINDOWS_SKIPS.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            return why
+    node = item.nodeid.split("[", 1)[0]
+    return WINDOWS_SKIP_TESTS.get(node) or WINDOWS_SKIP_TESTS.get(node.split("::", 1)[0])
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        for fixture, why in WINDOWS_SKIPS.items():
-            if fixture in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.skipif(sys.platform == "win32",
-                                                   reason=f"not on Windows: {why}"))
-                break
+        why = _windows_skip_reason(item)
+        if why is not None:
+            item.add_marker(pytest.mark.skipif(sys.platform == "win32",
+                                               reason=f"not on Windows: {why}"))

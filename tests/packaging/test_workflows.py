@@ -106,3 +106,39 @@ def test_windows_ci_runs_on_every_push_on_windows_2022() -> None:
                  "quit --timeout 60"):
         assert step in text, step
     assert re.search(r'\\onedrive-gui-cli\.exe"? --self-test\n', text)
+
+
+def test_windows_skip_list_names_real_tests() -> None:
+    """tests/conftest.py skips these on Windows, with a reason; a renamed test must not leave a
+    stale entry (nor skip anything on Linux: the marker is skipif win32)."""
+    from tests.conftest import WINDOWS_SKIP_TESTS, WINDOWS_SKIPS
+
+    for node, why in WINDOWS_SKIP_TESTS.items():
+        path, _, name = node.partition("::")
+        assert (REPO / path).is_file(), node
+        if name:
+            assert f"def {name}(" in (REPO / path).read_text(encoding="utf-8"), node
+        assert why
+    fixtures = {"fuse": "tests/core/conftest.py", "frozen_app": "tests/packaging/conftest.py",
+                "makensis": "tests/packaging/conftest.py", "wine": "tests/packaging/conftest.py"}
+    assert set(WINDOWS_SKIPS) == set(fixtures)
+    for name, where in fixtures.items():
+        assert f"def {name}(" in (REPO / where).read_text(encoding="utf-8"), name
+
+
+def test_windows_skip_reasons() -> None:
+    from types import SimpleNamespace
+
+    from tests.conftest import _windows_skip_reason
+
+    def item(nodeid: str, *fixtures: str) -> SimpleNamespace:
+        return SimpleNamespace(nodeid=nodeid, fixturenames=list(fixtures))
+
+    assert "FUSE" in (_windows_skip_reason(item("tests/core/test_mounts.py::test_x[a]", "fuse"))
+                      or "")
+    assert "/proc" in (_windows_skip_reason(item("tests/e2e/test_security.py::test_y[1-2]"))
+                       or "")
+    assert _windows_skip_reason(item(
+        "tests/e2e/test_bad_input_cli.py::test_add_mount_points[x]")) is not None
+    assert _windows_skip_reason(item("tests/e2e/test_bad_input_cli.py::test_add_names")) is None
+    assert _windows_skip_reason(item("tests/core/test_selftest.py::test_z", "tmp_path")) is None
