@@ -217,3 +217,12 @@ def test_the_bundled_winfsp_installer_must_be_the_pinned_release(tmp_path: Path)
         build.check_winfsp_msi(wrong)
     with pytest.raises(SystemExit, match="does not exist"):
         build.check_winfsp_msi(tmp_path / "missing.msi")
+
+
+def test_the_about_link_is_the_repository_the_workflow_builds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "someone/onedrive-gui")
+    assert build.about_url() == "https://github.example/someone/onedrive-gui"
+    monkeypatch.delenv("GITHUB_REPOSITORY")
+    assert build.about_url() is None  # outside a workflow: no link rather than a wrong one
