@@ -105,7 +105,7 @@ Var Session
 !define MUI_ABORTWARNING
 !define MUI_COMPONENTSPAGE_SMALLDESC
 
-!define MUI_WELCOMEPAGE_TEXT "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup closes it first."
+!define MUI_WELCOMEPAGE_TEXT "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup asks it to quit first (files still uploading are finished)."
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_COMPONENTS
 !insertmacro MUI_PAGE_DIRECTORY
