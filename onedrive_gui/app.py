@@ -115,7 +115,6 @@ def run_gui(self_test: bool = False) -> int:
     from onedrive_gui.core.paths import AppPaths
 
     # isort: split
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from onedrive_gui.ui.icons import app_icon
@@ -148,16 +147,7 @@ def run_gui(self_test: bool = False) -> int:
     instance.show_requested.connect(shell.show_main)
 
     if self_test:
-        if shell.tray is not None:
-            shell.tray.show()
-        QTimer.singleShot(0, app.quit)
-        app.exec()
-        if shell.tray is not None:
-            shell.tray.hide()
-        ctx.mounts.shutdown_now()
-        print(f"self-test ok: {len(ctx.accounts.settings.accounts)} account(s), "
-              f"tray {'available' if shell.tray is not None else 'not available'}")
-        return 0
+        return _run_self_test(app, ctx, shell)
 
     _quit_on_sigterm(shell)
     shell.start()
@@ -167,3 +157,32 @@ def run_gui(self_test: bool = False) -> int:
         # Normally Quit already unmounted (after the uploads); a session logout may not have.
         ctx.mounts.shutdown_now()
         instance.release()
+
+
+def _run_self_test(app: Any, ctx: Any, shell: Any) -> int:
+    """``--self-test``: the GUI stack starts and stops, and what a first run needs is there
+    (core/selftest.py: keyring round-trip, rclone; here: the Qt platform). 0 when all passed,
+    1 naming what is missing."""
+    from PySide6.QtCore import QTimer
+
+    from onedrive_gui.core.selftest import Check, core_checks, missing
+
+    if shell.tray is not None:
+        shell.tray.show()
+    QTimer.singleShot(0, app.quit)
+    app.exec()
+    if shell.tray is not None:
+        shell.tray.hide()
+    ctx.mounts.shutdown_now()
+    settings = ctx.accounts.settings
+    checks = [*core_checks(ctx.accounts.secrets, settings.rclone_path),
+              Check("Qt platform", bool(app.platformName()), app.platformName() or "none")]
+    for check in checks:
+        print(check.line(), file=sys.stdout if check.ok else sys.stderr)
+    failed = missing(checks)
+    if failed:
+        print(f"self-test failed: {', '.join(failed)} not usable", file=sys.stderr)
+        return 1
+    print(f"self-test ok: {len(settings.accounts)} account(s), "
+          f"tray {'available' if shell.tray is not None else 'not available'}")
+    return 0
