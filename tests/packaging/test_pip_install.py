@@ -61,4 +61,7 @@ def test_plain_install_runs_the_desktop_self_test(fresh_install: Path,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test ok" in proc.stdout
+    assert f"self-test: rclone ok: rclone v1.75.2 ({fresh_install / 'bin' / 'rclone'})" in (
+        proc.stdout)
+    assert "self-test: keyring ok" in proc.stdout
     assert "ModuleNotFoundError" not in proc.stderr
