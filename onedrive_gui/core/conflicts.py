@@ -55,8 +55,7 @@ DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name non
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _CALL_TIMEOUT = 120.0  # a stat or copy through rclone's pacer (retries included)
 _MAX_BACKOFF = 120.0
-_TITLE_MAX = 63  # Windows notification limits (NOTIFYICONDATA szInfoTitle / szInfo)
-_BODY_MAX = 255
+_BODY_MAX = 255  # Windows' notification limit (NOTIFYICONDATA szInfo)
 _GO_TIME_RE = re.compile(
     r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})(?: \S+)?$")
 
@@ -172,20 +171,25 @@ class Conflict:
     def conflict_name(self) -> str:
         return posixpath.basename(self.conflict_path)
 
-    def title(self) -> str:
-        return _fit(f"{self.account}: file changed in two places", _TITLE_MAX)
-
     def text(self) -> str:
         """The notification body (≤ 255 characters, Windows' limit), naming both files."""
-        name = _fit(self.name, 60)
-        other = _fit(self.conflict_name, 90)
-        return _fit(f"“{name}” was also changed in the cloud before your edit was uploaded. "
-                    f"Both are kept: yours as “{name}”, the cloud's as “{other}”. "
-                    "Click to open the folder.", _BODY_MAX)
+        name = _fit_middle(self.name, 34)
+        other = _fit_middle(self.conflict_name, 64)
+        return _fit(f"{_fit(self.account, 16)}: “{name}” changed in the cloud while your edit "
+                    f"waited to upload. Both are kept: yours under its name, the cloud's as "
+                    f"“{other}”. Click to open the folder.", _BODY_MAX)
 
 
 def _fit(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _fit_middle(name: str, limit: int) -> str:
+    """*name* shortened in the middle (its end tells a conflict copy and the type)."""
+    if len(name) <= limit:
+        return name
+    tail = min(len(name) // 2, limit * 3 // 4)
+    return name[:limit - 1 - tail] + "…" + name[-tail:]
 
 
 class ConflictLog:
