@@ -317,8 +317,12 @@ class ConflictGuard:
                     held.checking = True
                     held.force = False
                     due.append(ident)
-            for gone in set(self._held) - present:
-                del self._held[gone]
+            finished = [self._held.pop(gone).name for gone in set(self._held) - present]
+        for name in finished:  # uploaded (or dropped): the version the next edit is based on
+            fp = self._fingerprint(name)
+            if fp:
+                with self._lock:
+                    self._scan.known[name] = fp
         for ident in due:
             self._start_worker()
             self._work.put(ident)
