@@ -280,7 +280,8 @@ def test_conflict_names_and_texts_fit() -> None:
         f"notes (conflict from the cloud, {local} 2).txt")
     assert conflict_name(".bashrc", when, lambda n: False).startswith(".bashrc (conflict")
     long = "x" * 300 + ".txt"
-    c = Conflict("a" * 80, "Documents/" + long, "Documents/" + long, None, 0.0)
+    c = Conflict("a" * 80, "Documents/" + long,
+                 "Documents/" + conflict_name(long, when, lambda n: False), None, 0.0)
     text = c.text()  # Windows shows at most 255 characters: the essentials survive
     assert len(text) <= 255 and text.endswith("Click to open the folder.")
     assert ".txt”" in text and f"(conflict from the cloud, {local}).txt”" in text
