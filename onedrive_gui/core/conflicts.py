@@ -264,6 +264,7 @@ class ConflictGuard:
         self._scan = _Scan()
         self._disabled = False
         self._closed = False
+        self._kick: str | None = None  # "all" / "retried": release those at the next tick
 
     # ---- monitor side ----------------------------------------------------------------
 
@@ -289,6 +290,7 @@ class ConflictGuard:
         now = time.monotonic()
         due: list[int] = []
         with self._lock:
+            kick, self._kick = self._kick, None
             present: set[int] = set()
             for raw in items or []:
                 if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
@@ -303,6 +305,8 @@ class ConflictGuard:
                 if raw.get("uploading") or expiry <= _HELD_ABOVE or held.checking:
                     continue
                 tries = int(raw.get("tries") or 0)
+                if kick == "all" or (kick == "retried" and tries):
+                    held.force = True
                 if tries != held.tries:  # an upload failed: retry after a back-off
                     held.tries = tries
                     held.due_at = now + min(max(self.write_back, 2.0) * 2 ** (tries - 1),
@@ -332,10 +336,8 @@ class ConflictGuard:
         before (*only_retried*: the cloud works again), or all (the user asked to upload what
         a crash left behind). Takes effect at the next :meth:`tick`."""
         with self._lock:
-            for held in self._held.values():
-                if held.tries or not only_retried:
-                    held.force = True
-                    held.due_at = 0.0
+            # "all" wins over "only retried" until the next tick applies it
+            self._kick = "all" if not only_retried or self._kick == "all" else "retried"
 
     def close(self) -> None:
         self._closed = True
@@ -377,7 +379,9 @@ class ConflictGuard:
         """Remember the last non-empty fingerprint of every cached file (local disk only)."""
         root = self._meta_root
         now = time.monotonic()
-        if root is None or now - self._scan.at < self.scan_interval:
+        # a stat per cached file: big caches are looked at less often (2,000 files a second)
+        interval = max(self.scan_interval, len(self._scan.seen) / 2000)
+        if root is None or now - self._scan.at < interval:
             return
         self._scan.at = now
         seen: dict[str, int] = {}

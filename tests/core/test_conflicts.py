@@ -187,7 +187,8 @@ def test_race_50_runs_no_edit_lost(
     upload is due; write-back delays 0–5 s. Each run uses its own file; one manager, one
     mount per delay. No run may lose either edit."""
     rig, cloud, d = cloud_rig
-    rng = random.Random(int(os.environ.get("RACE_SEED", "0")) or time.time_ns())
+    seed = int(os.environ.get("RACE_SEED", "0")) or time.time_ns()
+    rng = random.Random(seed)
     delays = (0.0, 1.0, 2.0, 3.5, 5.0)
     runs = [(i, rng.choice(delays)) for i in range(50)]
     for i, delay in runs:
@@ -250,7 +251,7 @@ def test_race_50_runs_no_edit_lost(
                   if p.rsplit("/", 1)[1].startswith(f"f{i} (conflict")]
         if final != local or not (cloud_edit in copies or cloud_edit in (final or b"")):
             lost.append((i, delay, when, final, copies))
-    assert not lost, lost
+    assert not lost, (f"RACE_SEED={seed}", lost)
 
 
 # ---- the pieces, without rclone ----------------------------------------------------------
