@@ -26,7 +26,8 @@ changes while the upload itself is in flight (between its check and the end of t
 or when an app replaces a file by renaming an already uploaded one over it (a server-side
 move, not an upload).
 
-Qt-free; every method but :meth:`ConflictGuard.tick`'s callers' is thread-safe.
+Qt-free. :meth:`ConflictGuard.tick` is called from one thread (the mount monitor); the
+other methods are thread-safe.
 """
 
 from __future__ import annotations
