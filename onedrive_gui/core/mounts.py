@@ -26,6 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.mountpoints import detach_stale_mount
 from onedrive_gui.core.rclone import log_signals as sig
@@ -310,6 +311,9 @@ class MountManager:
         self._closed = False
         self._use_batch = True
         self._failed_polls = 0
+        # conflicts (issue 15): one upload guard per mount; the conflicts of this run
+        self.conflicts = ConflictLog()
+        self._guards: dict[str, ConflictGuard] = {}
 
     # ---- public API --------------------------------------------------------------------
 
@@ -431,6 +435,9 @@ class MountManager:
                 raise
             with self._lock:
                 self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+            old = self._guards.pop(name, None)  # conflicts (issue 15)
+            if old is not None:
+                old.close()
 
     def recheck(self, name: str | None = None) -> None:
         """Ask the cloud now (not at the next probe) whether *name* (or every mount) that is
@@ -638,9 +645,10 @@ class MountManager:
 
     def _mount_one(self, client: RcClient, m: _Mount) -> None:
         detach_stale_mount(m.requested)
+        vfs_opt, write_back = hold_uploads(m.vfs_opt)  # conflicts: the guard releases uploads
         try:
             used = client.mount(
-                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt,
+                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt,
                 config=m.config, timeout=120,
             )
         except RcCallError as exc:
@@ -649,9 +657,20 @@ class MountManager:
         for info in client.list_mounts():
             if _norm(info.mount_point) == _norm(used):
                 m.rc_fs = info.fs
+        self._new_guard(client, m, write_back, used)  # conflicts (issue 15)
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)
+
+    def _new_guard(self, client: RcClient, m: _Mount, write_back: float, used: str) -> None:
+        """conflicts (issue 15): the upload guard of a (re)mounted *m*."""
+        old = self._guards.pop(m.name, None)
+        if old is not None:
+            old.close()
+        self._guards[m.name] = ConflictGuard(
+            client, m.rc_fs or m.fs, account=m.name, write_back=write_back,
+            mount_point=used, conflicts=self.conflicts,
+            on_conflict=lambda c: self._event("conflict", c.text()))
 
     def _listed(self, client: RcClient, m: _Mount) -> bool:
         mp = m.status.mount_point or m.requested
@@ -755,6 +774,10 @@ class MountManager:
             self._failed_polls = 0
             signals = self._read_signals()
             self._apply(live, poll, signals)
+            for m in live:  # conflicts (issue 15): check queued uploads, release due ones
+                guard = self._guards.get(m.name)
+                if guard is not None and m.status.state in _LIVE:
+                    guard.tick()
             self._start_probes(rcd.client)
 
     def _poll(self, client: RcClient, fss: Iterable[str]) -> _Poll:
@@ -917,10 +940,13 @@ class MountManager:
             "that disk, then copy the file again.",
         )
 
-    @staticmethod
-    def _kick_uploads(client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
+    def _kick_uploads(self, client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
         """The cloud works again: upload what failed now, not after rclone's back-off (which
         grows to minutes)."""
+        guard = self._guards.get(m.name)  # conflicts (issue 15): check first, then release
+        if guard is not None:
+            guard.kick(only_retried=only_retried)
+            return
         fs = m.rc_fs or m.fs
         try:
             queue_ = client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []

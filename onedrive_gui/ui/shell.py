@@ -25,11 +25,12 @@ REMINDER_INTERVAL_MS = 6 * 3600 * 1000
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error"}
+                "rcd-stop-failed": "error", "conflict": "warning"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
                 "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
-                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
+                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
+                "conflict": "Changed in two places: both kept"}
 
 
 def _reason(error: str | None) -> str:
@@ -291,7 +292,20 @@ class DesktopShell(QObject):
         self.surface.notify(title, text, level, on_click=on_click)
 
     def _mount_event(self, kind: str, text: str) -> None:
-        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))
+        on_click = self._open_conflict_folder(text) if kind == "conflict" else None
+        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
+                    on_click=on_click)
+
+    def _open_conflict_folder(self, text: str) -> Any:
+        """"Open both": opens the folder holding the two files the notification names
+        (issue 15; the manager keeps this run's conflicts)."""
+        manager = getattr(self.controller, "manager", None)
+        log_ = getattr(manager, "conflicts", None)
+        found = [c for c in log_.items() if c.text() == text] if log_ is not None else []
+        folder = found[-1].local_folder if found else None
+        if not folder:
+            return None
+        return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
         title = f"{name}: {err.title}" if name else err.title

@@ -189,6 +189,8 @@ class FakeCloud:
                                     quota_total=quota_total, default=default).id
 
     def put_file(self, drive_id: str, path: str, data: bytes) -> None:
+        """Create or replace a file as another device would (browser, phone): a replaced
+        file gets new content, eTag, cTag, QuickXorHash and modification times."""
         self.state.put_file(drive_id, path, data)
 
     def make_folder(self, drive_id: str, path: str) -> None:

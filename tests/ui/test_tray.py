@@ -6,8 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 
 from onedrive_gui.core import mounts
+from onedrive_gui.core.conflicts import Conflict, ConflictLog
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.shell import DesktopShell
 from tests.ui.fakes import FakeAccount
@@ -202,3 +205,39 @@ def test_the_tray_survives_hours_of_status_updates(qtbot, shell):
                                              uploads_queued=i % 3, speed=float(i)))
         tray.menu.rebuild()
     assert sys.getrefcount(None) - before > -100  # was -4,000 with the broken binding
+
+
+class _UrlRecorder(QObject):
+    """Takes file:// URLs through Qt's own hook (QDesktopServices.setUrlHandler)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toLocalFile())
+
+
+def test_conflict_notice_names_both_files_and_opens_their_folder(qtbot, shell, tmp_path):
+    folder = tmp_path / "OneDrive" / "work" / "Documents"
+    conflict = Conflict("work", "Documents/notes.txt",
+                        "Documents/notes (conflict from the cloud, 2026-11-30 14.05).txt",
+                        str(folder), 0.0)
+    shell.controller.manager.conflicts = ConflictLog()
+    shell.controller.manager.conflicts.add(conflict)
+    t = threading.Thread(target=shell.controller.on_event, args=("conflict", conflict.text()))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: bool(shell.notes))
+    title, text, level, on_click = shell.notes[-1]
+    assert len(title) <= 63 and "both kept" in title and level == "warning"
+    assert "“notes.txt”" in text and "“notes (conflict from the cloud, 2026-11-30 14.05).txt”" \
+        in text and len(text) <= 255
+    recorder = _UrlRecorder()
+    QDesktopServices.setUrlHandler("file", recorder, "open")
+    try:
+        on_click()  # "Open both"
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert recorder.urls == [str(folder)]
