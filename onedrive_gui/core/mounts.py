@@ -823,7 +823,9 @@ class MountManager:
         except OSError as exc:
             log.warning("reading the rclone log: %s", exc)
             return []
-        return [s for s in map(sig.classify, lines) if s is not None]
+        # A failed cache write counts as "cache full" by the disk's free space, not by
+        # rclone's (translated) error text.
+        return sig.classify_lines(lines)
 
     def _apply(self, live: list[_Mount], poll: _Poll, signals: list[Signal]) -> None:
         now = time.monotonic()
