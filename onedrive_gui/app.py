@@ -31,10 +31,10 @@ def start_logging(verbosity: int = 0) -> None:
 
 
 def autostart_command() -> list[str]:
-    """How the OS starts the app at login."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "onedrive_gui"]
+    """How the OS starts the app at login (pythonw.exe on Windows from a pip install)."""
+    from onedrive_gui.core.autostart import app_command
+
+    return app_command()
 
 
 class _Lazy:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
-from onedrive_gui.core.mountpoints import detach_stale_mount
+from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd
@@ -191,7 +191,7 @@ def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
         return MountError(
             "Mount folder in use",
             f"'{name}' cannot be mounted on {mount_point}: something is already mounted there.",
-            f"Unmount it first (e.g. 'fusermount3 -u {mount_point}') or choose another folder.",
+            unmount_hint(mount_point),  # no fusermount3 hint on Windows
         )
     if "overlap" in low:
         return MountError(
