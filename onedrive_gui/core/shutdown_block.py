@@ -75,11 +75,13 @@ class ShutdownBlock:
         reason = block_reason(pending)
         if reason == self.reason and hwnd == self._hwnd:
             return True
-        if self._hwnd is not None and hwnd != self._hwnd:
+        if self._hwnd is not None:
+            # Microsoft's docs do not say that a second Create replaces the text: remove the
+            # old reason first (no window message can come in between on this thread).
             self.clear()
         if not self._api().ShutdownBlockReasonCreate(hwnd, reason):
             log.warning("ShutdownBlockReasonCreate failed (error %d)", _last_error())
-            return self.reason is not None
+            return False
         self.reason, self._hwnd = reason, hwnd
         return True
 

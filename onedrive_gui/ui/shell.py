@@ -279,6 +279,8 @@ class DesktopShell(QObject):
     def quit_now(self) -> None:
         """Unmount and stop rclone before returning (the session is ending and the process
         may be ended right after; nothing is pending, so this takes a moment only)."""
+        if self._quitting:
+            return  # a quit is already under way (it is bounded)
         log.info("quitting now (the session ends)")
         self._quitting = True
         self.quitting.emit()

@@ -35,6 +35,7 @@ def test_windows_registers_updates_and_removes_the_reason() -> None:
     assert block.update(0x1234, 2)
     assert not block.update(0x1234, 0)
     assert user32.calls == [("create", 0x1234, "Uploading 3 files to OneDrive"),
+                            ("destroy", 0x1234),
                             ("create", 0x1234, "Uploading 2 files to OneDrive"),
                             ("destroy", 0x1234)]
     assert block.reason is None
