@@ -244,8 +244,10 @@ class DesktopShell(QObject):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit OneDrive GUI?")
         box.setText(f"{plural(count, 'file')} still to be uploaded.")
-        box.setInformativeText("The app finishes the uploads, unmounts your drives and then "
-                               "quits. This can take a while on a slow connection.")
+        box.setInformativeText(
+            "The app finishes the uploads, unmounts your drives and then quits. It waits at "
+            f"most {QUIT_UPLOAD_LIMIT / 60:.0f} minutes; what is not uploaded by then stays "
+            "in the cache and is uploaded the next time you mount.")
         quit_btn = box.addButton("Quit after uploads", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()

@@ -181,3 +181,14 @@ def test_microsofts_reason_reaches_the_log_file_at_info() -> None:
     assert keep_log_line(FATAL, "INFO", previous_kept=False)
     assert not keep_log_line('2026/11/26 23:35:08 DEBUG : rc: "config/update": with '
                              "parameters map[token:...]", "INFO", previous_kept=True)
+
+
+@pytest.mark.parametrize("line", [
+    # rclone's own words around "lookup" or a cache path are not a network failure ...
+    "2026/11/30 09:12:01 ERROR : a.txt: failed to lookup item in directory listing",
+    # ... and a cache-file error on a disk with room is left to rclone's log.
+    "2026/11/30 09:12:01 ERROR : IO error: open /home/u/.cache/onedrive-gui/rclone/vfs/od/"
+    "a.txt: permission denied",
+])
+def test_lookalikes_say_nothing(line: str) -> None:
+    assert sig.classify_lines([line], usage=_usage(free=50 << 30)) == []

@@ -75,7 +75,7 @@ _CACHE_OP_RE = re.compile(
 # gateway's HTTP status (Go's fixed texts, the same in every language).
 _NETWORK_RE = re.compile(
     r"\b(?:dial|read|write|proxyconnect) (?:tcp|tcp4|tcp6|udp)\b"
-    r"|\blookup \S+"
+    r"|\blookup [\w.-]+(?: on \S+)?: "
     r"|\b(?:wsarecv|wsasend|wsarecvfrom|wsasendto|connectex|getaddrinfow)\b"
     r"|\bi/o timeout\b|TLS handshake timeout|Client\.Timeout exceeded"
     r"|context deadline exceeded|\bunexpected EOF\b|server misbehaving|\bno such host\b"
