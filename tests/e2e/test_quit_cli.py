@@ -50,3 +50,12 @@ def test_quit_command_quits_the_running_app_after_its_upload(fakecloud, app_home
     again = run_cli(["quit"], env=env, timeout=60)
     assert again.returncode == 0, again.stderr
     assert "not running" in again.stdout
+
+
+def test_quit_refuses_a_bad_timeout_before_asking_anything(app_home):
+    env = cli_env()
+    for bad, said in (("-1", "Invalid timeout"), ("nan", "Invalid timeout"),
+                      ("soon", "'soon' is not a number of seconds")):
+        r = run_cli(["quit", "--timeout", bad], env=env, timeout=60)
+        assert r.returncode == 2, (bad, r.stdout, r.stderr)
+        assert said in r.stderr, r.stderr
