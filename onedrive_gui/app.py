@@ -134,10 +134,22 @@ def _quit_on_request(shell: Any, instance: Any, req: Any) -> None:
     instance.reply_quit(QuitReply(req.token, True, pending=max(pending, 0)))
 
 
+def _watch_session_end(app: Any, shell: Any) -> None:
+    """Log off / shut down: the bounded quit (ui/session_end.py)."""
+    from onedrive_gui.ui.session_end import SessionGuard
+
+    guard = SessionGuard(shell, SESSION_END_UPLOAD_WAIT)
+    app.commitDataRequest.connect(guard.commit_data)
+    app.aboutToQuit.connect(guard.clear)
+    shell.session_guard = guard
+
+
 def run_gui(self_test: bool = False) -> int:
     # The core first: once PySide6 is loaded, every import goes through its import hook
     # (shibokensupport checks each module for its feature flags), which makes them slower.
-    import onedrive_gui.core.accounts  # noqa: F401 - the settings model, loaded for the tray
+    # The settings model (loaded for the tray) and the single instance's request channel:
+    import onedrive_gui.core.accounts
+    import onedrive_gui.core.instance  # noqa: F401
     from onedrive_gui import APP_NAME, __version__
     from onedrive_gui.core.errors import AppError
     from onedrive_gui.core.paths import AppPaths
@@ -189,13 +201,10 @@ def run_gui(self_test: bool = False) -> int:
         return 0
 
     _quit_on_sigterm(shell)
-    from onedrive_gui.ui.session_end import SessionGuard
-
-    guard = SessionGuard(shell, SESSION_END_UPLOAD_WAIT)
-    app.commitDataRequest.connect(guard.commit_data)
-    app.aboutToQuit.connect(guard.clear)
     log.info("OneDrive GUI %s started (pid %d)", __version__, os.getpid())
     shell.start()
+    # Right after the tray shows (the first turn of the event loop), not before it.
+    QTimer.singleShot(0, lambda: _watch_session_end(app, shell))
     code = 1
     try:
         code = int(app.exec())

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import AppError
+
+# The desktop app imports this module before its tray shows: what only the asker or an
+# answer needs (secrets, the atomic writer and its tempfile) is imported where used, and the
+# records are NamedTuples (cheaper to define than dataclasses).
 
 LOCK_FILE = "instance.lock"
 SHOW_REQUEST = "show-request"
@@ -37,14 +39,12 @@ class QuitError(AppError):
     """The running app did not quit (no answer, refused, or still running at the deadline)."""
 
 
-@dataclass(frozen=True)
-class QuitRequest:
+class QuitRequest(NamedTuple):
     token: str
     timeout: float  # seconds to wait for uploads
 
 
-@dataclass(frozen=True)
-class QuitReply:
+class QuitReply(NamedTuple):
     token: str
     accepted: bool
     reason: str = ""  # why it was refused
@@ -73,6 +73,10 @@ def request_show(lock_dir: Path) -> None:
 
 
 def write_quit_request(lock_dir: Path, timeout: float) -> QuitRequest:
+    import secrets
+
+    from onedrive_gui.core.atomic import write_atomic
+
     req = QuitRequest(secrets.token_hex(8), float(timeout))
     (lock_dir / QUIT_REPLY).unlink(missing_ok=True)
     write_atomic(lock_dir / QUIT_REQUEST,
@@ -95,6 +99,8 @@ def parse_quit_request(data: bytes) -> QuitRequest | str:
 
 
 def write_quit_reply(lock_dir: Path, reply: QuitReply) -> None:
+    from onedrive_gui.core.atomic import write_atomic
+
     write_atomic(lock_dir / QUIT_REPLY, json.dumps(
         {"token": reply.token, "accepted": reply.accepted, "reason": reply.reason,
          "pending": reply.pending}).encode())
@@ -112,8 +118,7 @@ def read_quit_reply(lock_dir: Path, token: str) -> QuitReply | None:
                      int(obj.get("pending") or 0))
 
 
-@dataclass(frozen=True)
-class QuitOutcome:
+class QuitOutcome(NamedTuple):
     pid: int | None  # None: no app was running
     pending: int = 0  # uploads pending when the app accepted
 
