@@ -31,7 +31,8 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
         other_mount_points,
     )
 
-    wanted = value if value is not None else default_mount_point(name)
+    wanted = value if value is not None else default_mount_point(
+        name, [a.mount_point for a in settings.accounts if a.name.lower() != name.lower()])
     try:
         return check_mount_point(wanted, others=other_mount_points(settings.accounts,
                                                                    exclude=name),
@@ -52,7 +53,9 @@ def register(sub: Any) -> None:
     add.add_argument("--tenant", default="common", help="common, consumers, organizations or an ID")
     add.add_argument("--drive-id", help="drive to use (default: the account's own drive)")
     add.add_argument("--secret-expires", type=_date, help="the secret's expiry date, YYYY-MM-DD")
-    add.add_argument("--mount-point", help="where to mount (default: ~/OneDrive/<name> or Z:)")
+    add.add_argument("--mount-point", help="where to mount (default: " + (
+        "the first free drive letter from Z: down" if sys.platform == "win32"
+        else "~/OneDrive/<name>") + ")")
     add.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
     add.add_argument("--port", type=port_arg, default=None,
                      help="loopback port (default 53682)")

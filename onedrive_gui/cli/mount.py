@@ -61,8 +61,9 @@ def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
         other_mount_points,
     )
 
-    wanted = value if value is not None else (account.mount_point
-                                              or default_mount_point(account.name))
+    wanted = value if value is not None else (account.mount_point or default_mount_point(
+        account.name, [a.mount_point for a in service.settings.accounts
+                       if a.name != account.name]))
     check_mount_point(wanted, base=os.getcwd(),
                       others=other_mount_points(service.settings.accounts, exclude=account.name))
 

@@ -264,7 +264,9 @@ class AccountService:
         with self._lock:
             account = self.account(name)
             self._require_config()
-            wanted = mount_point or account.mount_point or default_mount_point(account.name)
+            wanted = mount_point or account.mount_point or default_mount_point(
+                account.name, [a.mount_point for a in self.settings.accounts
+                               if a.name != account.name])
             prepared = str(prepare_mount_point(wanted))
             if prepared != account.mount_point:
                 account = replace(account, mount_point=prepared)

@@ -117,6 +117,9 @@ class GraphClient:
         if self._session is None:
             import requests
 
+            from onedrive_gui.core.tls import use_os_trust_store
+
+            use_os_trust_store()
             s = requests.Session()
             s.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
             self._session = s

@@ -28,7 +28,7 @@ from typing import Any
 
 from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
-from onedrive_gui.core.mountpoints import detach_stale_mount
+from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd
@@ -192,7 +192,7 @@ def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
         return MountError(
             "Mount folder in use",
             f"'{name}' cannot be mounted on {mount_point}: something is already mounted there.",
-            f"Unmount it first (e.g. 'fusermount3 -u {mount_point}') or choose another folder.",
+            unmount_hint(mount_point),  # no fusermount3 hint on Windows
         )
     if "overlap" in low:
         return MountError(
@@ -846,7 +846,9 @@ class MountManager:
         except OSError as exc:
             log.warning("reading the rclone log: %s", exc)
             return []
-        return [s for s in map(sig.classify, lines) if s is not None]
+        # A failed cache write counts as "cache full" by the disk's free space, not by
+        # rclone's (translated) error text.
+        return sig.classify_lines(lines)
 
     def _apply(self, live: list[_Mount], poll: _Poll, signals: list[Signal]) -> None:
         now = time.monotonic()

@@ -74,6 +74,9 @@ def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonl
     """Turn requests' connection failures into NetworkError (no URL, no secret in the text)."""
     import requests
 
+    from onedrive_gui.core.tls import use_os_trust_store
+
+    use_os_trust_store()
     try:
         yield
     except requests.exceptions.SSLError as exc:
@@ -81,9 +84,9 @@ def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonl
         raise NetworkError(
             "Secure connection failed",
             f"The app reached {what}, but could not verify its certificate.",
-            "If your network uses an inspecting proxy, point REQUESTS_CA_BUNDLE (or "
-            "SSL_CERT_FILE) at its CA certificate; otherwise check your connection/proxy and "
-            "the computer's date and time.",
+            "If your network inspects TLS, its CA certificate must be in this computer's "
+            "certificate store (ask your IT), or point REQUESTS_CA_BUNDLE at it; otherwise "
+            "check your connection/proxy and the computer's date and time.",
         ) from exc
     except requests.exceptions.ProxyError as exc:
         log.debug("proxy failure: %s", type(exc).__name__)

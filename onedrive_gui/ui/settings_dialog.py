@@ -59,11 +59,11 @@ def _mount_options_help(name: str) -> str:
     return MountOptions.help(name)
 
 
-def _default_mount_point_text(name: str) -> str:
+def _default_mount_point_text(name: str, others: list[str | None] | None = None) -> str:
     from onedrive_gui.core.mountpoints import default_mount_point
 
     try:
-        return f"default: {default_mount_point(name)}"
+        return f"default: {default_mount_point(name, others or [])}"
     except AppError:
         return "default: a free drive letter"
 
@@ -229,7 +229,8 @@ class AccountsTab(QWidget):
         self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}")
         self.refresh_status()
         self.mount_point.setText(a.mount_point or "")
-        self.mount_point.setPlaceholderText(_default_mount_point_text(a.name))
+        self.mount_point.setPlaceholderText(_default_mount_point_text(
+            a.name, [o.mount_point for o in self.dialog.draft.accounts if o.name != a.name]))
         self.auto_mount.setChecked(a.auto_mount)
         idx = self.cache_mode.findData(a.options.cache_mode)
         self.cache_mode.setCurrentIndex(max(idx, 0))
@@ -438,7 +439,8 @@ class SettingsDialog(QDialog):
             if _same_path(a.mount_point, before):
                 accounts.append(a)
                 continue
-            wanted = a.mount_point or default_mount_point(a.name)
+            wanted = a.mount_point or default_mount_point(
+                a.name, [o.mount_point for o in new.accounts if o.name != a.name])
             try:
                 path = check_mount_point(
                     wanted, others=other_mount_points(new.accounts, exclude=a.name))

@@ -7,7 +7,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
+# Quit never waits for uploads without a limit: what is left after this stays in the cache
+# and is uploaded at the next mount.
+QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
@@ -245,22 +249,29 @@ class DesktopShell(QObject):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit OneDrive GUI?")
         box.setText(f"{plural(count, 'file')} still to be uploaded.")
-        box.setInformativeText("The app finishes the uploads, unmounts your drives and then "
-                               "quits. This can take a while on a slow connection.")
+        box.setInformativeText(
+            "The app finishes the uploads, unmounts your drives and then quits. It waits at "
+            f"most {QUIT_UPLOAD_LIMIT / 60:.0f} minutes; what is not uploaded by then stays "
+            "in the cache and is uploaded the next time you mount.")
         quit_btn = box.addButton("Quit after uploads", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is quit_btn
 
-    def quit(self, *, ask: bool = True, upload_timeout: float | None = None) -> None:
+    def quit(self, *, ask: bool = True, upload_timeout: float | None = None,
+             why: str = "Quit") -> int:
         """Quit after the uploads (asking first while some are pending, unless *ask* is
-        False); *upload_timeout*: stop waiting after that many seconds (what is left stays
-        in the cache and is uploaded at the next mount)."""
-        if self._quitting:
-            return
+        False), waiting at most *upload_timeout* s for them (QUIT_UPLOAD_LIMIT by default;
+        what is left stays in the cache and is uploaded at the next mount). *why* goes to
+        the log. Returns the uploads pending when the quit began (-1: the user said no)."""
         pending = self.controller.pending_uploads() if self.controller is not None else 0
+        if self._quitting:
+            return pending
         if pending and ask and not self.ask_pending_quit(pending):
-            return
+            return -1
+        wait = QUIT_UPLOAD_LIMIT if upload_timeout is None else upload_timeout
+        log.info("quitting (%s): %s pending, waiting at most %.0f s for them", why,
+                 plural(pending, "upload"), wait)
         self._quitting = True
         self.quitting.emit()
         if pending:
@@ -269,9 +280,23 @@ class DesktopShell(QObject):
         if self.controller is None:
             self._finish_quit(None)
         else:
-            self.controller.shutdown(self._finish_quit, upload_timeout=upload_timeout)
+            self.controller.shutdown(self._finish_quit, upload_timeout=wait)
+        return pending
+
+    def quit_now(self) -> None:
+        """Unmount and stop rclone before returning (the session is ending and the process
+        may be ended right after; nothing is pending, so this takes a moment only)."""
+        if self._quitting:
+            return  # a quit is already under way (it is bounded)
+        log.info("quitting now (the session ends)")
+        self._quitting = True
+        self.quitting.emit()
+        if self.controller is not None:
+            self.controller.shutdown_now()
+        self._finish_quit(None)
 
     def _finish_quit(self, _result: Any) -> None:
+        log.info("drives unmounted and rclone stopped; the app quits")
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:

@@ -13,6 +13,7 @@ from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.mountpoints import (
     check_mount_point,
     default_mount_point,
+    example_mount_point,
     free_drive_letters,
     free_letters_from_mask,
     is_mount_point,
@@ -22,6 +23,7 @@ from onedrive_gui.core.mountpoints import (
     parse_mountinfo,
     prepare_mount_point,
     rclone_fuse_mounts,
+    unmount_hint,
     windows_mount_point,
 )
 from onedrive_gui.core.paths import AppPaths
@@ -315,3 +317,53 @@ def test_windows_folders_must_be_new_inside_an_existing_folder() -> None:
             _win(value)
         assert err.value.title == title, value
         assert err.value.hint
+
+
+# --- Windows defaults and wording (the platform is a parameter) ----------------------------
+
+# GetLogicalDrives(): A, C, D in use (bit n = letter A+n).
+MASK_ACD = 0b1101
+
+
+def test_windows_default_is_a_free_drive_letter_no_other_account_uses() -> None:
+    assert default_mount_point("work", platform="win32", mask=MASK_ACD) == "Z:"
+    # 'home' has Z: (not mounted now, so Windows reports it free): the next one down.
+    assert default_mount_point("work", ["Z:", None, "y:\\"], platform="win32",
+                               mask=MASK_ACD) == "X:"
+    letters = free_drive_letters(["Z:", "C:\\Users\\ana\\Cloud"], platform="win32",
+                                 mask=MASK_ACD)
+    assert letters[0] == "Y:" and "Z:" not in letters
+    assert "C:" not in letters and "D:" not in letters
+    assert free_drive_letters(["Z:"], platform="linux", mask=0) == []
+
+
+def test_windows_default_when_every_letter_is_taken() -> None:
+    all_used = (1 << 26) - 1
+    with pytest.raises(MountError, match="All drive letters"):
+        default_mount_point("work", platform="win32", mask=all_used)
+    with pytest.raises(MountError):
+        default_mount_point("work", [f"{chr(c)}:" for c in range(ord("E"), ord("Z") + 1)],
+                            platform="win32", mask=MASK_ACD)
+
+
+def test_windows_check_refuses_a_letter_another_account_has() -> None:
+    with pytest.raises(MountError) as err:
+        check_mount_point("z", others={"home": "Z:"}, platform="win32", mask=MASK_ACD)
+    assert err.value.title == "Mount point taken"
+    assert "~/OneDrive" not in err.value.hint and "Z:" in err.value.hint
+    assert check_mount_point("y:", others={"home": "Z:"}, platform="win32",
+                             mask=MASK_ACD) == "Y:"
+
+
+def test_windows_hints_name_no_linux_tools_and_not_microsofts_onedrive_folder() -> None:
+    hint = unmount_hint("Z:", platform="win32")
+    assert "fusermount" not in hint and "umount" not in hint and "Task Manager" in hint
+    assert "fusermount3 -u '/home/a/OneDrive'" in unmount_hint("/home/a/OneDrive",
+                                                               platform="linux")
+    example = example_mount_point(windows=True)
+    assert "Z:" in example and "~" not in example and "\\OneDrive" not in example
+    with pytest.raises(MountError) as err:
+        windows_mount_point("OneDrive", free_letters=["Z:"], exists=lambda p: False)
+    # Microsoft's own client owns C:\Users\you\OneDrive: warned against, not suggested.
+    assert "such as C:\\Users\\you\\Cloud-work" in err.value.hint
+    assert "not C:\\Users\\you\\OneDrive" in err.value.hint

@@ -197,6 +197,6 @@ def core_module_or_fake(monkeypatch: Any, name: str, tmp_path: Path) -> None:
     mod = types.ModuleType(full)
     if name == "mountpoints":
         mod.default_mount_point = lambda n: str(tmp_path / "OneDrive" / n)  # type: ignore[attr-defined]
-        mod.free_drive_letters = lambda: ["Z:", "Y:"]  # type: ignore[attr-defined]
+        mod.free_drive_letters = lambda taken=(): ["Z:", "Y:"]  # type: ignore[attr-defined]
         mod.prepare_mount_point = lambda p: str(p)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, full, mod)
