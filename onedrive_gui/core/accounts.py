@@ -296,7 +296,13 @@ class AccountService:
         """
         from onedrive_gui.core.recovery import recover_leftovers
 
-        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir)
+        try:  # lets a left-over rclone be asked to quit over rc (it unmounts cleanly)
+            config_password = self.secrets.get_config_password()
+        except AppError as exc:
+            log.warning("no config password for stopping a left-over rclone: %s", exc.title)
+            config_password = None
+        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir,
+                                 config_password=config_password)
         if left is None:
             return None
         names = self.settings.names()
