@@ -131,22 +131,6 @@ class Leftovers:
                              "mount it to upload them.")
         return " ".join(parts)
 
-    def summary(self, remounted: list[str], failed: list[str]) -> str:
-        """A short form for a notification (Windows shows at most 255 characters); the
-        full text is :meth:`describe`."""
-        pending = sum(m.pending for m in self.mounts if m.name in remounted)
-        parts = []
-        if remounted:
-            parts.append(f"Mounted again: {', '.join(remounted)}"
-                         + (f"; {pending} file(s) left unsent are uploading now." if pending
-                            else "."))
-        if failed or self.problems or any(
-                m.pending and m.name not in remounted for m in self.mounts):
-            parts.append("Some drives need attention: see the log (View log).")
-        if not parts:
-            parts.append("Nothing was left to upload.")
-        return " ".join(parts)
-
 
 # --- rclone's VFS cache ----------------------------------------------------------------------
 

@@ -4,16 +4,24 @@ notifications, reminders, quit after uploads."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.format import plural, short_path
+from onedrive_gui.ui.format import (
+    NOTIFY_BODY_MAX,
+    NOTIFY_TITLE_MAX,
+    clip,
+    plural,
+    short_path,
+    text_len,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -33,10 +41,27 @@ _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploa
                 "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
 
 
+_AADSTS = re.compile(r"AADSTS\d+")
+DETAILS_SUFFIX = " Click for details."
+
+
 def _reason(error: str | None) -> str:
     """Microsoft's reason from a SIGN_IN_NEEDED status, without the generic "Sign in again."
     (the notification itself says how)."""
     return (error or "").removeprefix("Sign-in needed: ").removesuffix(" Sign in again.")
+
+
+def sign_in_notice(name: str, error: str | None) -> str:
+    """The sign-in-needed notification: as much of Microsoft's reason as fits beside what to
+    do, its AADSTS code kept (the whole reason is on the account's line in the menu)."""
+    rest = f" Click here or choose “Sign in to {name} again…”; the drive stays mounted."
+    reason = _reason(error) or "Microsoft asks for a new sign-in."
+    budget = NOTIFY_BODY_MAX - text_len(rest)
+    shown = clip(reason, budget)
+    code = _AADSTS.search(reason)
+    if code and code.group(0) not in shown:
+        shown = clip(reason, budget - text_len(code.group(0)) - 3) + f" ({code.group(0)})"
+    return shown + rest
 
 
 class DesktopShell(QObject):
@@ -75,6 +100,7 @@ class DesktopShell(QObject):
         self.wizard: Any = None
         self.settings_dialog: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
+        self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
         self._last_state: dict[str, str] = {}
         self._reminder_timer = QTimer(self)
@@ -276,7 +302,10 @@ class DesktopShell(QObject):
 
     # -- notifications ------------------------------------------------------------------------
     def notify(self, title: str, text: str, level: str = "info",
-               on_click: Any = None) -> None:
+               on_click: Any = None, on_details: Any = None) -> None:
+        """A notification within what Windows shows (title 63, text 255 characters); a
+        longer text is cut and, unless the notification has its own click action, a click
+        shows all of it (*on_details*, by default a box with the whole text)."""
         log.info("notification: %s — %s", title, text)
         if not getattr(self.ctx.accounts.settings, "notifications", True):
             return
@@ -285,14 +314,37 @@ class DesktopShell(QObject):
         if now - self._last_notes.get(key, -1e9) < 30:
             return
         self._last_notes[key] = now
-        self.surface.notify(title, text, level, on_click=on_click)
+        shown_title, shown = clip(title, NOTIFY_TITLE_MAX), text
+        if text_len(text) > NOTIFY_BODY_MAX:
+            if on_click is None:
+                shown = clip(text, NOTIFY_BODY_MAX - text_len(DETAILS_SUFFIX)) + DETAILS_SUFFIX
+                on_click = on_details or (lambda: self.show_details(title, text, level))
+            else:
+                shown = clip(text, NOTIFY_BODY_MAX)
+        self.surface.notify(shown_title, shown, level, on_click=on_click)
+
+    def show_details(self, title: str, text: str, level: str = "info") -> None:
+        """The whole text of a notification that was too long to show."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox()
+        box.setIcon(QMessageBox.Icon.Warning if level in ("warning", "error")
+                    else QMessageBox.Icon.Information)
+        box.setWindowTitle(title)
+        box.setText(text)
+        box.setTextInteractionFlags(box.textInteractionFlags()
+                                    | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_box = box
+        box.show()
+        self._raise(box)
 
     def _mount_event(self, kind: str, text: str) -> None:
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
         title = f"{name}: {err.title}" if name else err.title
-        self.notify(title, f"{err.message} {err.hint}".strip(), "error")
+        text = f"{err.message} {err.hint}".strip()
+        self.notify(title, text, "error", on_details=lambda: self.show_error(err))
         self.surface.refresh()
 
     def _status_changed(self, status: Any) -> None:
@@ -307,10 +359,7 @@ class DesktopShell(QObject):
                         "Performance.", "warning")
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
-            self.notify(f"{name}: sign-in needed",
-                        f"{_reason(status.error)} Click here "
-                        f"or choose “Sign in to {name} again…” in the menu; the drive stays "
-                        "mounted meanwhile.", "error",
+            self.notify(f"{name}: sign-in needed", sign_in_notice(name, status.error), "error",
                         on_click=lambda: self.reauthorize(name))
         elif new == "OFFLINE" and old != "OFFLINE":
             self.notify(f"{status.name}: OneDrive unreachable",

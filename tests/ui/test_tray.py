@@ -176,7 +176,7 @@ def test_reminder_for_expiring_secret(qtbot, shell):
     a = shell.ctx.accounts.settings.accounts[0]
     a.secret_expires = date.today() + timedelta(days=10)
     shell.check_reminders()
-    assert shell.notes[-1][0] == "work: client secret expires in 10 days"
+    assert shell.notes[-1][0] == "work: secret expires in 10 days"
 
 
 def test_fallback_window_when_no_tray(qtbot, fake_ctx):
