@@ -108,13 +108,9 @@ class Leftovers:
     stopped_how: dict[int, str] = field(default_factory=dict)
 
     def describe(self, remounted: list[str], failed: list[str]) -> str:
-        """One paragraph for the user."""
+        """One paragraph for the user: what happened to each drive first (a notification
+        shows the first 255 characters), then what was cleaned up."""
         parts = ["The app had stopped unexpectedly while drives were mounted."]
-        if self.stopped_rclone:
-            parts.append("The rclone it left running was stopped.")
-        if self.detached:
-            parts.append(f"Broken mounts were removed from {', '.join(self.detached)}.")
-        parts.extend(self.problems)
         pending = {m.name: m.pending for m in self.mounts}
         for name in remounted:
             n = pending.get(name, 0)
@@ -129,6 +125,11 @@ class Leftovers:
                     t.startswith(f"'{m.name}' ") for t in failed):
                 parts.append(f"'{m.name}' has {m.pending} file(s) waiting in the cache; "
                              "mount it to upload them.")
+        if self.stopped_rclone:
+            parts.append("The rclone it left running was stopped.")
+        if self.detached:
+            parts.append(f"Broken mounts were removed from {', '.join(self.detached)}.")
+        parts.extend(self.problems)
         return " ".join(parts)
 
 

@@ -114,6 +114,7 @@ class DesktopShell(QObject):
             self.window.show()
         else:
             self.tray.show()
+        self.warn_if_elevated()
         if not self.ctx.accounts.settings.accounts:
             self.add_account()
             return
@@ -121,6 +122,14 @@ class DesktopShell(QObject):
             self.controller.auto_mount()
         self.check_reminders()
         self._reminder_timer.start()
+
+    def warn_if_elevated(self, **probe: Any) -> None:
+        """Windows: drives mounted by an elevated app are invisible to normal programs."""
+        from onedrive_gui.core.elevation import elevation_warning
+
+        warning = elevation_warning(**probe)
+        if warning is not None:
+            self.notify(*warning, level="warning")
 
     def show_main(self) -> None:
         """A second launch asked us to show ourselves."""

@@ -79,12 +79,12 @@ def test_what_the_user_is_told() -> None:
     left = Leftovers([LeftMount("home", "/m/home", 0), LeftMount("work", "/m/work", 3)],
                      [4242], ["/m/work"])
     assert left.describe(["work"], []) == (
-        "The app had stopped unexpectedly while drives were mounted. The rclone it left "
-        "running was stopped. Broken mounts were removed from /m/work. 'work' is mounted "
-        "again; 3 file(s) written before the stop are being uploaded now.")
+        "The app had stopped unexpectedly while drives were mounted. 'work' is mounted "
+        "again; 3 file(s) written before the stop are being uploaded now. The rclone it left "
+        "running was stopped. Broken mounts were removed from /m/work.")
     text = left.describe([], ["'work' (Folder missing)"])
-    assert text.endswith("Could not mount 'work' (Folder missing); its pending files stay in "
-                         "the cache and are uploaded the next time you mount it.")
+    assert ("Could not mount 'work' (Folder missing); its pending files stay in the cache "
+            "and are uploaded the next time you mount it. The rclone") in text
 
 
 def test_rclone_left_running_by_a_crashed_app_is_stopped_and_uploads_resume(

@@ -295,3 +295,14 @@ def test_a_click_on_the_icon_is_not_taken_for_a_click_on_the_notification(
     assert opened == []
     _click_message(qtbot, shell)  # a real click on the notification, later
     assert opened == [NAME]
+
+
+def test_an_elevated_start_is_warned_about(qtbot, shell) -> None:
+    from tests.core.test_elevation import RecordedShell32
+
+    shell.warn_if_elevated(platform="linux", shell32=RecordedShell32(1))
+    assert shell.shown.messages == []
+    shell.warn_if_elevated(platform="win32", shell32=RecordedShell32(1))
+    title, body = shell.shown.last()
+    _fits(title, body)
+    assert title == "Running as administrator" and "not visible in File Explorer" in body
