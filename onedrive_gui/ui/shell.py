@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -103,6 +104,9 @@ class DesktopShell(QObject):
         self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
         self._last_state: dict[str, str] = {}
+        # Windows only: unmounting asks about open files (rclone's cmount does not wait).
+        self.platform = sys.platform
+        self.file_lister: Any = None  # the Restart Manager (core.open_files) by default
         self._reminder_timer = QTimer(self)
         self._reminder_timer.setInterval(REMINDER_INTERVAL_MS)
         self._reminder_timer.timeout.connect(self.check_reminders)
@@ -229,6 +233,37 @@ class DesktopShell(QObject):
             f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}."))
 
     def unmount(self, name: str) -> None:
+        if self.controller is None:
+            return
+        status = self.controller.status(name)
+        mount_point = getattr(status, "mount_point", None) if status is not None else None
+        if self.platform == "win32" and mount_point and self.controller.is_mounted(name):
+            # WinFsp unmounts even while files are open: ask first, naming who holds them.
+            from onedrive_gui.core.open_files import cached_files, file_holders
+
+            cache_dir, platform, lister = (self.ctx.paths.rclone_cache_dir, self.platform,
+                                           self.file_lister)
+
+            def work() -> Any:
+                return file_holders(cached_files(cache_dir, name, mount_point),
+                                    platform=platform, lister=lister)
+
+            def done(holders: Any) -> None:
+                if self.ask_open_files(name, mount_point, holders):
+                    self._unmount_asked(name)
+
+            self.controller.runner.run(work, done, lambda _err: done(None))
+            return
+        self._unmount_asked(name)
+
+    def ask_open_files(self, name: str, mount_point: str, holders: Any) -> bool:
+        from onedrive_gui.core.open_files import unmount_question
+        from onedrive_gui.ui.messages import confirm
+
+        question, details = unmount_question(mount_point, holders)
+        return confirm(None, f"Unmount {name}?", f"{question}\n\n{details}", "Unmount")
+
+    def _unmount_asked(self, name: str) -> None:
         if self.controller is None:
             return
         pending = self.controller.pending_uploads(name)

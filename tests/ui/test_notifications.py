@@ -306,3 +306,38 @@ def test_an_elevated_start_is_warned_about(qtbot, shell) -> None:
     title, body = shell.shown.last()
     _fits(title, body)
     assert title == "Running as administrator" and "not visible in File Explorer" in body
+
+
+# --- unmount on Windows asks about open files ---------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", ["win32", "linux"])
+def test_unmount_asks_about_open_files_on_windows(qtbot, shell, platform, tmp_path) -> None:
+    from tests.core.test_open_files import RecordedRestartManager
+
+    cached = shell.ctx.paths.rclone_cache_dir / "vfs" / NAME / "Offer.docx"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("x")
+    shell.platform = platform
+    shell.file_lister = RecordedRestartManager([(4242, "Microsoft Word")])
+    asked: list[tuple[str, str, Any]] = []
+    answers = [False, True]
+    shell.ask_open_files = lambda n, mp, holders: asked.append((n, mp, holders)) or answers.pop(0)
+    feed(shell.controller, MountStatus(NAME, MountState.MOUNTED, "Z:"))
+    qtbot.waitUntil(lambda: shell.controller.is_mounted(NAME))
+    manager = shell.controller.manager
+    shell.tray.menu.aboutToShow.emit()
+    shell.tray.menu.action(f"Unmount {NAME}").trigger()
+    if platform != "win32":  # FUSE refuses to unmount a busy drive by itself
+        qtbot.waitUntil(lambda: ("unmount", NAME, "False") in manager.calls)
+        assert asked == []
+        return
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    name, mp, holders = asked[0]
+    assert (name, mp) == (NAME, "Z:")
+    assert [(h.pid, h.app) for h in holders] == [(4242, "Microsoft Word")]
+    assert shell.file_lister.asked == [["Z:\\Offer.docx"]]
+    qtbot.wait(200)
+    assert manager.calls == []  # declined: still mounted
+    shell.tray.menu.action(f"Unmount {NAME}").trigger()
+    qtbot.waitUntil(lambda: ("unmount", NAME, "False") in manager.calls)

@@ -145,6 +145,7 @@ def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
     qtbot.waitUntil(lambda: controller.pending_uploads("work") == 4)
     asked: list[int] = []
     shell.ask_pending_unmount = lambda name, count: asked.append(count) or "wait"
+    shell.ask_open_files = lambda *_a: True  # Windows asks this first (test_notifications)
     shell.tray.menu.aboutToShow.emit()
     shell.tray.menu.action("Unmount work").trigger()
     assert asked == [4]
