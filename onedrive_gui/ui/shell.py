@@ -93,7 +93,7 @@ class DesktopShell(QObject):
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
-        menu.quit_requested.connect(self.quit)
+        menu.quit_requested.connect(self.quit_from_menu)
         if self.controller is not None:
             self.controller.mount_event.connect(self._mount_event)
             self.controller.failed.connect(self._mount_failed)
@@ -256,11 +256,45 @@ class DesktopShell(QObject):
             return
         self._unmount_asked(name)
 
+    def quit_from_menu(self) -> None:
+        """Quit; on Windows first ask to close the files open from the mounted drives (they
+        are unmounted at once, open files or not)."""
+        if self.controller is None or self.platform != "win32":
+            self.quit()
+            return
+        mounted: list[tuple[str, str]] = []
+        for n in self.ctx.accounts.settings.names():
+            mp = getattr(self.controller.status(n), "mount_point", None)
+            if mp and self.controller.is_mounted(n):
+                mounted.append((n, str(mp)))
+        if not mounted:
+            self.quit()
+            return
+        from onedrive_gui.core.open_files import cached_files, file_holders
+
+        cache_dir, platform, lister = (self.ctx.paths.rclone_cache_dir, self.platform,
+                                       self.file_lister)
+
+        def work() -> Any:
+            paths = [p for n, mp in mounted for p in cached_files(cache_dir, n, mp)]
+            return file_holders(paths, platform=platform, lister=lister)
+
+        def done(holders: Any) -> None:
+            where = ", ".join(mp.rstrip("\\/") if len(mp.rstrip("\\/")) == 2 else mp
+                              for _n, mp in mounted)
+            if self.ask_open_files("", where, holders):
+                self.quit()
+
+        self.controller.runner.run(work, done, lambda _err: done(None))
+
     def ask_open_files(self, name: str, mount_point: str, holders: Any) -> bool:
+        """Ask before unmounting *name* (quitting when empty) with files maybe open."""
         from onedrive_gui.core.open_files import unmount_question
         from onedrive_gui.ui.messages import confirm
 
         question, details = unmount_question(mount_point, holders)
+        if not name:
+            return confirm(None, "Quit OneDrive GUI?", f"{question}\n\n{details}", "Quit")
         return confirm(None, f"Unmount {name}?", f"{question}\n\n{details}", "Unmount")
 
     def _unmount_asked(self, name: str) -> None:

@@ -341,3 +341,34 @@ def test_unmount_asks_about_open_files_on_windows(qtbot, shell, platform, tmp_pa
     assert manager.calls == []  # declined: still mounted
     shell.tray.menu.action(f"Unmount {NAME}").trigger()
     qtbot.waitUntil(lambda: ("unmount", NAME, "False") in manager.calls)
+
+
+@pytest.mark.parametrize("platform", ["win32", "linux"])
+def test_quit_asks_about_open_files_on_windows(qtbot, shell, platform) -> None:
+    from tests.core.test_open_files import RecordedRestartManager
+
+    for name in (NAME, OTHER):
+        cached = shell.ctx.paths.rclone_cache_dir / "vfs" / name / "Offer.docx"
+        cached.parent.mkdir(parents=True)
+        cached.write_text("x")
+    shell.platform = platform
+    shell.file_lister = RecordedRestartManager([(4242, "Microsoft Word")])
+    asked: list[tuple[str, str, Any]] = []
+    answers = [False, True]
+    shell.ask_open_files = lambda n, mp, holders: asked.append((n, mp, holders)) or answers.pop(0)
+    quits: list[bool] = []
+    shell.quit = lambda **_kw: quits.append(True)
+    feed(shell.controller, MountStatus(NAME, MountState.MOUNTED, "Z:"))
+    feed(shell.controller, MountStatus(OTHER, MountState.MOUNTED, "Y:\\"))
+    qtbot.waitUntil(lambda: shell.controller.is_mounted(OTHER))
+    shell.tray.menu.action("Quit").trigger()
+    if platform != "win32":
+        assert quits == [True] and asked == []
+        return
+    qtbot.waitUntil(lambda: len(asked) == 1)
+    assert asked[0][:2] == ("", "Z:, Y:")
+    assert sorted(shell.file_lister.asked[0]) == ["Y:\\Offer.docx", "Z:\\Offer.docx"]
+    qtbot.wait(200)
+    assert quits == []  # declined
+    shell.tray.menu.action("Quit").trigger()
+    qtbot.waitUntil(lambda: quits == [True])

@@ -46,6 +46,8 @@ def shell(qtbot, fake_ctx, tmp_path: Path):
     controller.manager = FakeManager()
     fake_ctx.mounts = controller
     sh = DesktopShell(fake_ctx, tray_available=True)
+    # Windows asks about open files before Unmount / Quit: tested in test_notifications.py
+    sh.platform = "linux"
     sh.notes = []
     sh.surface.notify = lambda title, text, level="info", on_click=None: sh.notes.append(
         (title, text, level, on_click) if on_click else (title, text, level))
@@ -145,7 +147,6 @@ def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
     qtbot.waitUntil(lambda: controller.pending_uploads("work") == 4)
     asked: list[int] = []
     shell.ask_pending_unmount = lambda name, count: asked.append(count) or "wait"
-    shell.ask_open_files = lambda *_a: True  # Windows asks this first (test_notifications)
     shell.tray.menu.aboutToShow.emit()
     shell.tray.menu.action("Unmount work").trigger()
     assert asked == [4]
