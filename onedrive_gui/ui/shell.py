@@ -239,39 +239,32 @@ class DesktopShell(QObject):
         mount_point = getattr(status, "mount_point", None) if status is not None else None
         if self.platform == "win32" and mount_point and self.controller.is_mounted(name):
             # WinFsp unmounts even while files are open: ask first, naming who holds them.
-            from onedrive_gui.core.open_files import cached_files, file_holders
-
-            cache_dir, platform, lister = (self.ctx.paths.rclone_cache_dir, self.platform,
-                                           self.file_lister)
-
-            def work() -> Any:
-                return file_holders(cached_files(cache_dir, name, mount_point),
-                                    platform=platform, lister=lister)
-
-            def done(holders: Any) -> None:
-                if self.ask_open_files(name, mount_point, holders):
-                    self._unmount_asked(name)
-
-            self.controller.runner.run(work, done, lambda _err: done(None))
+            self._ask_about_open_files([(name, str(mount_point))], name,
+                                       lambda: self._unmount_asked(name))
             return
         self._unmount_asked(name)
 
     def quit_from_menu(self) -> None:
         """Quit; on Windows first ask to close the files open from the mounted drives (they
         are unmounted at once, open files or not)."""
-        if self.controller is None or self.platform != "win32":
-            self.quit()
-            return
         mounted: list[tuple[str, str]] = []
-        for n in self.ctx.accounts.settings.names():
-            mp = getattr(self.controller.status(n), "mount_point", None)
-            if mp and self.controller.is_mounted(n):
-                mounted.append((n, str(mp)))
+        if self.controller is not None and self.platform == "win32":
+            for n in self.ctx.accounts.settings.names():
+                mp = getattr(self.controller.status(n), "mount_point", None)
+                if mp and self.controller.is_mounted(n):
+                    mounted.append((n, str(mp)))
         if not mounted:
             self.quit()
             return
+        self._ask_about_open_files(mounted, "", self.quit)
+
+    def _ask_about_open_files(self, mounted: list[tuple[str, str]], name: str,
+                              then: Any) -> None:
+        """Find (in a worker) the programs holding the drives' files, ask, then *then*."""
         from onedrive_gui.core.open_files import cached_files, file_holders
 
+        if self.controller is None:
+            return
         cache_dir, platform, lister = (self.ctx.paths.rclone_cache_dir, self.platform,
                                        self.file_lister)
 
@@ -282,10 +275,14 @@ class DesktopShell(QObject):
         def done(holders: Any) -> None:
             where = ", ".join(mp.rstrip("\\/") if len(mp.rstrip("\\/")) == 2 else mp
                               for _n, mp in mounted)
-            if self.ask_open_files("", where, holders):
-                self.quit()
+            if self.ask_open_files(name, where, holders):
+                then()
 
-        self.controller.runner.run(work, done, lambda _err: done(None))
+        def failed(err: AppError) -> None:  # the question is asked all the same
+            log.warning("cannot tell which programs have files open: %s", err.message)
+            done(None)
+
+        self.controller.runner.run(work, done, failed)
 
     def ask_open_files(self, name: str, mount_point: str, holders: Any) -> bool:
         """Ask before unmounting *name* (quitting when empty) with files maybe open."""
