@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -469,13 +470,15 @@ def _str(data: dict[str, Any], key: str) -> str | None:
 
 
 def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
-                      config_password: str | None = None) -> Leftovers | None:
+                      config_password: str | Callable[[], str | None] | None = None
+                      ) -> Leftovers | None:
     """Clean up after app processes that died with mounts; None when there was none.
 
     Records of running app processes (another instance, a ``mount`` in a terminal) and of
     this process are left alone; a record whose pid now belongs to another process (other
-    start time or executable) is a crash. *config_password* lets a left-over rclone be
-    asked to quit over rc. A record is removed once looked at, whatever went wrong.
+    start time or executable) is a crash. *config_password* (or a function giving it, called
+    only when a left-over rclone is found: it reads the keyring) lets that rclone be asked
+    to quit over rc. A record is removed once looked at, whatever went wrong.
     """
     from onedrive_gui.core.mountpoints import detach_stale_mount
 
@@ -502,9 +505,12 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
                         rcd_pid, data.get("rcd_started"), None) and _same_program(
                         process_image(rcd_pid), _str(data, "rclone")):
                     log.warning("stopping the rclone (pid %d) left by a crashed app", rcd_pid)
+                    rc_url, rc_user = _str(data, "rc_url"), _str(data, "rc_user")
+                    password = (config_password() if callable(config_password) and rc_url
+                                and rc_user else config_password)
                     how[rcd_pid] = stop_orphan(
-                        rcd_pid, rc_url=_str(data, "rc_url"), rc_user=_str(data, "rc_user"),
-                        config_password=config_password)
+                        rcd_pid, rc_url=rc_url, rc_user=rc_user,
+                        config_password=password if isinstance(password, str) else None)
                     stopped.append(rcd_pid)
                 for name, mp in (data.get("mounts") or {}).items():
                     if not isinstance(name, str) or not isinstance(mp, str):

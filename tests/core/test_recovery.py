@@ -277,7 +277,10 @@ def test_left_over_rclone_is_asked_to_quit_over_rc(rig: MountRig) -> None:
     record = json.loads(next(sessions.iterdir()).read_text())
     assert record["rc_url"] == orphan.url and password not in json.dumps(record)
 
-    left = recover_leftovers(sessions, rig.tmp / "cache", config_password=password)
+    asked: list[str] = []  # the keyring is read only when a left-over rclone is found
+    left = recover_leftovers(sessions, rig.tmp / "cache",
+                             config_password=lambda: asked.append("keyring") or password)
+    assert asked == ["keyring"]
     assert left is not None and left.stopped_how == {orphan.pid: "rc"}
     assert not pid_alive(orphan.pid) and not is_mounted(mp) and left.detached == []
 
