@@ -389,6 +389,9 @@ class DesktopShell(QObject):
         if now - self._last_notes.get(key, -1e9) < 30:
             return
         self._last_notes[key] = now
+        if self.tray is None:  # the stand-in window shows any length, and takes no clicks
+            self.surface.notify(title, text, level, on_click=on_click)
+            return
         shown_title, shown = clip(title, NOTIFY_TITLE_MAX), text
         if text_len(text) > NOTIFY_BODY_MAX:
             if on_click is None:

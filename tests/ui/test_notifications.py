@@ -372,3 +372,12 @@ def test_quit_asks_about_open_files_on_windows(qtbot, shell, platform) -> None:
     assert quits == []  # declined
     shell.tray.menu.action("Quit").trigger()
     qtbot.waitUntil(lambda: quits == [True])
+
+
+def test_the_stand_in_window_shows_notifications_whole(qtbot, fake_ctx) -> None:
+    """Without a system tray there is no length limit (and no click): nothing is cut."""
+    sh = DesktopShell(fake_ctx, tray_available=False)
+    qtbot.addWidget(sh.window)
+    text = f"'{LONG_FILE}' could not be written: the disk holding the app's cache is full. " * 3
+    sh.notify("Cache disk full", text, "error")
+    assert sh.window.notifications.toPlainText() == f"Cache disk full: {text}"
