@@ -181,9 +181,22 @@ def dirty_files(cache_dir: Path, remote: str, *, windows: bool | None = None) ->
 
 
 def _kernel32() -> Any:
+    """kernel32 with the prototypes used here (a HANDLE is pointer-sized on 64-bit Windows;
+    ctypes' default int result would cut it)."""
     import ctypes
+    from ctypes import wintypes
 
-    return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    k: Any = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    k.OpenProcess.restype = wintypes.HANDLE
+    k.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+    k.CloseHandle.argtypes = [wintypes.HANDLE]
+    k.GetExitCodeProcess.argtypes = [wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD)]
+    k.GetProcessTimes.argtypes = [wintypes.HANDLE, *[ctypes.POINTER(wintypes.FILETIME)] * 4]
+    k.QueryFullProcessImageNameW.argtypes = [wintypes.HANDLE, wintypes.DWORD, wintypes.LPWSTR,
+                                             ctypes.POINTER(wintypes.DWORD)]
+    k.AttachConsole.argtypes = [wintypes.DWORD]
+    k.GenerateConsoleCtrlEvent.argtypes = [wintypes.DWORD, wintypes.DWORD]
+    return k
 
 
 def pid_alive(pid: int) -> bool:
@@ -191,12 +204,13 @@ def pid_alive(pid: int) -> bool:
         return False
     if sys.platform == "win32":
         import ctypes
+        from ctypes import wintypes
 
         kernel32 = _kernel32()
         handle = kernel32.OpenProcess(_QUERY_LIMITED_INFORMATION, False, pid)
         if not handle:
             return False
-        code = ctypes.c_ulong()
+        code = wintypes.DWORD()
         try:
             ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
         finally:
