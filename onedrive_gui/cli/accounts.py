@@ -28,13 +28,14 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
     from onedrive_gui.core.mountpoints import (
         check_mount_point,
         default_mount_point,
+        onedrive_sync_note,
         other_mount_points,
     )
 
     wanted = value if value is not None else default_mount_point(
         name, [a.mount_point for a in settings.accounts if a.name.lower() != name.lower()])
     try:
-        return check_mount_point(wanted, others=other_mount_points(settings.accounts,
+        path = check_mount_point(wanted, others=other_mount_points(settings.accounts,
                                                                    exclude=name),
                                  base=os.getcwd())
     except MountError as err:
@@ -42,6 +43,10 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
             raise
         raise MountError(err.title, f"The default mount point cannot be used: {err.message}",
                          "Choose a folder with --mount-point PATH.") from None
+    note = onedrive_sync_note(path)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    return path
 
 
 def register(sub: Any) -> None:

@@ -298,7 +298,17 @@ class AccountService:
         """
         from onedrive_gui.core.recovery import recover_leftovers
 
-        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir)
+        def config_password() -> str | None:
+            """Lets a left-over rclone be asked to quit over rc (it unmounts cleanly)."""
+            try:
+                return self.secrets.get_config_password()
+            except AppError as exc:
+                log.warning("no config password for stopping a left-over rclone: %s",
+                            exc.title)
+                return None
+
+        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir,
+                                 config_password=config_password)
         if left is None:
             return None
         names = self.settings.names()

@@ -506,9 +506,101 @@ def other_mount_points(accounts: Iterable[Any], exclude: str | None = None, *,
 
 def mount_point_note(path: str, *, platform: str | None = None) -> str:
     """What the user should know about a checked mount point that is fine ('' if nothing)."""
+    synced = onedrive_sync_note(path)
+    if synced:
+        return synced
     if (platform or sys.platform) == "win32" or os.path.isdir(path):
         return ""
     return f"{path} does not exist yet; it is created when the drive is mounted."
+
+
+# --- folders Microsoft's OneDrive app syncs (Windows) --------------------------------------
+# The OneDrive app sets %OneDrive% (the default account), %OneDriveCommercial% (work or
+# school) and %OneDriveConsumer% (personal) to its sync roots, and records each account's
+# root as UserFolder under HKCU\Software\Microsoft\OneDrive\Accounts\<account>. Known Folder
+# Move redirects Desktop, Documents and Pictures into such a root, so they are inside it. A
+# drive mounted in there would be synced back to the cloud by that app (or fought over).
+
+ONEDRIVE_ENV = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
+_ONEDRIVE_ACCOUNTS_KEY = r"Software\Microsoft\OneDrive\Accounts"
+
+
+def _registry_sync_roots() -> list[str]:
+    """UserFolder of each account of Microsoft's OneDrive app (Windows registry)."""
+    roots: list[str] = []
+    if sys.platform != "win32":
+        return roots
+    import winreg
+
+    try:
+        key = winreg.OpenKey(winreg.HKEY_CURRENT_USER, _ONEDRIVE_ACCOUNTS_KEY)
+    except OSError:
+        return roots  # the OneDrive app was never set up for this user
+    with key:
+        index = 0
+        while True:
+            try:
+                name = winreg.EnumKey(key, index)
+            except OSError:
+                break
+            index += 1
+            try:
+                with winreg.OpenKey(key, name) as account:
+                    value, _kind = winreg.QueryValueEx(account, "UserFolder")
+            except OSError:
+                continue
+            if isinstance(value, str) and value:
+                roots.append(value)
+    return roots
+
+
+def onedrive_sync_roots(*, platform: str = sys.platform,
+                        environ: Mapping[str, str] | None = None,
+                        registry: Callable[[], list[str]] | None = None) -> list[str]:
+    """The folders Microsoft's OneDrive app syncs for this user ([] outside Windows)."""
+    if platform != "win32":
+        return []
+    env = os.environ if environ is None else environ
+    found = [env[v] for v in ONEDRIVE_ENV if env.get(v)]
+    try:
+        found += (registry or _registry_sync_roots)()
+    except OSError as exc:
+        log.info("cannot read the OneDrive app's folders from the registry: %s", exc)
+    roots: list[str] = []
+    for root in found:
+        norm = ntpath.normpath(root.strip())
+        if ntpath.isabs(norm) and ntpath.normcase(norm) not in map(ntpath.normcase, roots):
+            roots.append(norm)
+    return roots
+
+
+def onedrive_synced_root(path: str, roots: Iterable[str]) -> str | None:
+    """The sync root of Microsoft's OneDrive app that Windows path *path* is in (or is)."""
+    mine = ntpath.normcase(ntpath.normpath(path))
+    for root in roots:
+        theirs = ntpath.normcase(ntpath.normpath(root))
+        try:
+            if ntpath.commonpath([mine, theirs]) == theirs:
+                return root
+        except ValueError:
+            continue  # another drive
+    return None
+
+
+def onedrive_sync_note(path: str, *, platform: str = sys.platform,
+                       environ: Mapping[str, str] | None = None,
+                       registry: Callable[[], list[str]] | None = None) -> str:
+    """A warning when *path* lies in a folder Microsoft's OneDrive app syncs; else ''."""
+    if platform != "win32" or normalize_drive_letter(path) is not None:
+        return ""
+    root = onedrive_synced_root(path, onedrive_sync_roots(
+        platform=platform, environ=environ, registry=registry))
+    if root is None:
+        return ""
+    return (f"Warning: {path} is inside {root}, which Microsoft's OneDrive app keeps in sync "
+            "(Desktop and Documents may be redirected there). It would upload the whole "
+            "mounted drive a second time or fight over its files. Choose a drive letter or "
+            "a folder outside it.")
 
 
 def prepare_mount_point(value: str, *, others: Mapping[str, str | None] | None = None) -> str:

@@ -601,11 +601,14 @@ class MountManager:
         if self._session is None:
             return
         rcd = self._rcd
+        started = rcd is not None and rcd.url is not None
         self._session.write(
             rcd.pid if rcd is not None else None,
             str(rcd.binary.path) if rcd is not None else None,
             {m.name: m.status.mount_point or m.requested for m in self._mounts.values()
              if m.status.state in (MountState.MOUNTING, MountState.UNMOUNTING, *_LIVE)},
+            rc_url=rcd.url if rcd is not None and started else None,
+            rc_user=rcd.client.user if rcd is not None and started else None,
         )
 
     def _event(self, kind: str, text: str) -> None:

@@ -165,6 +165,11 @@ class AccountsTab(QWidget):
         self.status = QLabel()
         self.mount_point = QLineEdit()
         self.mount_point.setAccessibleName("Mount point")
+        self.mount_note = QLabel()  # Windows: inside a folder OneDrive's own app syncs
+        self.mount_note.setWordWrap(True)
+        self.mount_note.setStyleSheet("color: #9d5d00;")
+        self.mount_note.hide()
+        self.mount_point.textChanged.connect(self._mount_point_typed)
         self.auto_mount = QCheckBox("Mount automatically when the app starts")
         self.cache_mode = QComboBox()
         for key, label, help_text in CACHE_PRESETS:
@@ -190,6 +195,7 @@ class AccountsTab(QWidget):
         form.addRow(self.info)
         form.addRow(self.status)
         form.addRow("Mount point:", self.mount_point)
+        form.addRow(self.mount_note)
         form.addRow(self.auto_mount)
         form.addRow("Cache:", self.cache_mode)
         form.addRow("Cache max size:", self.cache_max_size)
@@ -239,6 +245,13 @@ class AccountsTab(QWidget):
         self.secret_expiry.setText(a.secret_expires.isoformat() if a.secret_expires
                                    else "not recorded")
 
+
+    def _mount_point_typed(self, text: str) -> None:
+        from onedrive_gui.core.mountpoints import onedrive_sync_note
+
+        note = onedrive_sync_note(text.strip()) if text.strip() else ""
+        self.mount_note.setText(note)
+        self.mount_note.setVisible(bool(note))
     def refresh_status(self) -> None:
         if self._current:
             mounts = self.dialog.ctx.mounts

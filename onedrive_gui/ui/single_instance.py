@@ -5,12 +5,19 @@ with 0; the first one watches the folder (QFileSystemWatcher) and shows itself. 
 folder carries ``onedrive-gui quit``'s request (the files and their format are in
 ``core/instance.py``, which the command line uses without Qt). QtCore only: no local
 server, so nothing of QtNetwork is loaded before the tray shows.
+
+On Windows only the foreground process may bring a window to the front — the second launch
+is that process (the user just started it), so it hands the right to the first instance
+(its pid is in the lock file) with AllowSetForegroundWindow before asking it to show;
+otherwise the first one's window would only flash in the taskbar.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QFileSystemWatcher, QLockFile, QObject, Signal
 
@@ -19,6 +26,20 @@ from onedrive_gui.core import instance as channel
 log = logging.getLogger(__name__)
 
 REQUEST_FILE = channel.SHOW_REQUEST
+
+
+def allow_foreground(pid: int, *, platform: str = sys.platform, user32: Any = None) -> bool:
+    """Let process *pid* bring its window to the front (Windows; elsewhere nothing to do)."""
+    if platform != "win32" or pid <= 0:
+        return False
+    if user32 is None:
+        import ctypes
+
+        user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
+    ok = bool(user32.AllowSetForegroundWindow(pid))
+    if not ok:
+        log.info("AllowSetForegroundWindow(%d) was refused", pid)
+    return ok
 
 
 class SingleInstance(QObject):
@@ -43,11 +64,20 @@ class SingleInstance(QObject):
             watcher.directoryChanged.connect(self._changed)
             self._watcher = watcher
             return True
+        pid = self.first_pid()
+        if pid is not None:
+            allow_foreground(pid)
         try:
             channel.request_show(self.lock_dir)
         except OSError as exc:
             log.warning("could not ask the running instance to show itself: %s", exc)
         return False
+
+    def first_pid(self) -> int | None:
+        """The pid of the instance holding the lock (from the lock file), if known."""
+        info = self._lock.getLockInfo()
+        pid = info[0] if isinstance(info, tuple) and info else None
+        return pid if isinstance(pid, int) and pid > 0 else None
 
     def _changed(self, _path: str) -> None:
         if self._request.exists():

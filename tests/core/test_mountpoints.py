@@ -367,3 +367,61 @@ def test_windows_hints_name_no_linux_tools_and_not_microsofts_onedrive_folder() 
     # Microsoft's own client owns C:\Users\you\OneDrive: warned against, not suggested.
     assert "such as C:\\Users\\you\\Cloud-work" in err.value.hint
     assert "not C:\\Users\\you\\OneDrive" in err.value.hint
+# --- folders Microsoft's OneDrive app syncs (Windows) ----------------------------------------
+
+_ONEDRIVE_ENV = {"OneDrive": "C:\\Users\\Álvaro\\OneDrive - Contoso",
+                 "OneDriveCommercial": "C:\\Users\\Álvaro\\OneDrive - Contoso",
+                 "OneDriveConsumer": "C:\\Users\\Álvaro\\OneDrive",
+                 "USERPROFILE": "C:\\Users\\Álvaro"}
+
+
+def test_onedrive_sync_roots_come_from_the_environment_and_the_registry() -> None:
+    from onedrive_gui.core.mountpoints import onedrive_sync_roots
+
+    roots = onedrive_sync_roots(platform="win32", environ=_ONEDRIVE_ENV,
+                                registry=lambda: ["c:\\users\\álvaro\\onedrive - contoso",
+                                                  "D:\\OneDrive - Fabrikam", ""])
+    assert roots == ["C:\\Users\\Álvaro\\OneDrive - Contoso", "C:\\Users\\Álvaro\\OneDrive",
+                     "D:\\OneDrive - Fabrikam"]
+    assert onedrive_sync_roots(platform="win32", environ={}, registry=list) == []
+    assert onedrive_sync_roots(platform="linux", environ=_ONEDRIVE_ENV, registry=list) == []
+
+
+@pytest.mark.parametrize(("path", "synced"), [
+    ("C:\\Users\\Álvaro\\OneDrive\\Drives\\work", True),
+    ("c:\\users\\ÁLVARO\\onedrive", True),  # the root itself, any case
+    # Documents moved into OneDrive by Known Folder Move
+    ("C:\\Users\\Álvaro\\OneDrive - Contoso\\Documents\\work", True),
+    ("C:\\Users\\Álvaro\\OneDrive2\\work", False),  # a neighbour, not inside
+    ("C:\\Users\\Álvaro\\Cloud\\work", False),
+    ("E:\\OneDrive\\work", False),  # another drive
+    ("Z:", False),  # a drive letter is never synced
+])
+def test_a_mount_point_in_a_onedrive_synced_folder_is_warned_about(path: str,
+                                                                     synced: bool) -> None:
+    from onedrive_gui.core.mountpoints import onedrive_sync_note
+
+    note = onedrive_sync_note(path, platform="win32", environ=_ONEDRIVE_ENV, registry=list)
+    assert bool(note) == synced
+    if synced:
+        assert note.startswith(f"Warning: {path} is inside C:\\Users\\Álvaro\\OneDrive")
+        assert "Choose a drive letter or a folder outside it" in note
+    assert onedrive_sync_note(path, platform="linux", environ=_ONEDRIVE_ENV,
+                              registry=list) == ""
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the Windows registry exists on Windows only")
+def test_the_onedrive_app_folders_are_read_from_the_registry_as_the_app_writes_them() -> None:
+    """Microsoft's OneDrive app keeps each account's folder as UserFolder under
+    HKCU\\Software\\Microsoft\\OneDrive\\Accounts\\<account>; read with winreg."""
+    import winreg
+
+    from onedrive_gui.core.mountpoints import _registry_sync_roots
+
+    key = r"Software\Microsoft\OneDrive\Accounts\OnedriveGuiTest"
+    with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as k:
+        winreg.SetValueEx(k, "UserFolder", 0, winreg.REG_SZ, "C:\\Users\\ci\\OneDrive - Test")
+    try:
+        assert "C:\\Users\\ci\\OneDrive - Test" in _registry_sync_roots()
+    finally:
+        winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)

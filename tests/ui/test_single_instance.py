@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from onedrive_gui.core import instance as channel
-from onedrive_gui.ui.single_instance import SingleInstance
+from onedrive_gui.ui.single_instance import SingleInstance, allow_foreground
 
 
 def test_second_instance_forwards_show(qtbot, tmp_path):
@@ -23,6 +23,36 @@ def test_second_instance_forwards_show(qtbot, tmp_path):
     third = SingleInstance(tmp_path)
     assert third.acquire()
     third.release()
+
+
+class RecordedUser32:
+    """Stands in for user32.dll: records the calls Windows would get."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def AllowSetForegroundWindow(self, pid: int) -> int:
+        self.calls.append(pid)
+        return 1
+
+
+def test_second_instance_knows_the_first_ones_pid(qtbot, tmp_path):
+    first = SingleInstance(tmp_path)
+    assert first.acquire()
+    second = SingleInstance(tmp_path)
+    assert second.first_pid() == os.getpid()  # read from the lock file
+    first.release()
+
+
+@pytest.mark.parametrize(("platform", "expected"), [("win32", [4242]), ("linux", []),
+                                                    ("darwin", [])])
+def test_the_first_instance_may_come_to_the_front(platform, expected):
+    """Windows lets only the foreground process (the second launch) bring a window forward;
+    it passes that right to the first instance before asking it to show."""
+    user32 = RecordedUser32()
+    assert allow_foreground(4242, platform=platform, user32=user32) == bool(expected)
+    assert user32.calls == expected
+    assert not allow_foreground(0, platform="win32", user32=user32)
 
 
 def test_second_launch_of_the_app_exits_0(qtbot, tmp_path, app_home):

@@ -63,6 +63,21 @@ def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
     return any(mark in line for mark in KEEP_MARKS)
 
 
+def rc_password(config_password: str, user: str) -> str:
+    """The rc password of an rcd started with *config_password* and rc *user*.
+
+    Derived rather than random so that, after a crash, the next start can ask a left-over
+    rclone to quit (rc ``core/quit``, which unmounts cleanly) knowing only its rc address
+    and user name from the crash record — the password itself is never written anywhere.
+    Whoever knows the config password can read the whole config anyway.
+    """
+    import hashlib
+    import hmac
+
+    return hmac.new(config_password.encode(), b"onedrive-gui rc\0" + user.encode(),
+                    hashlib.sha256).hexdigest()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -194,7 +209,8 @@ class Rcd:
 
     def _start_once(self, port: int, timeout: float) -> RcClient:
         user = "onedrive-gui-" + secrets.token_hex(4)
-        password = secrets.token_urlsafe(32)
+        password = (rc_password(self._config_password, user) if self._config_password
+                    else secrets.token_urlsafe(32))
         register_secret(password)
         extra = {"RCLONE_RC_USER": user, "RCLONE_RC_PASS": password}
         if self._config_password is not None:

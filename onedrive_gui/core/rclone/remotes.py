@@ -98,7 +98,8 @@ def _run(
             cmd,
             input=stdin if stdin is not None else "",
             capture_output=True,
-            text=True,
+            encoding="utf-8",  # rclone writes UTF-8; text=True would use the ANSI code page
+            errors="replace",
             env=env,
             timeout=CONFIG_TIMEOUT,
             check=False,

@@ -222,7 +222,8 @@ class MountPage(QWizardPage):
             self._mount_error = None
             note = mount_point_note(path, platform=self.platform)
             self.mount_note.setText(note)
-            self.mount_note.setStyleSheet("color: palette(placeholder-text);")
+            self.mount_note.setStyleSheet("color: #9d5d00;" if note.startswith("Warning:")
+                                          else "color: palette(placeholder-text);")
             self.mount_note.setVisible(bool(note))
         self.completeChanged.emit()
 
