@@ -13,6 +13,7 @@ import pytest
 
 from onedrive_gui.core import mounts
 from onedrive_gui.core.aad_errors import auth_error
+from onedrive_gui.core.conflicts import Conflict
 from onedrive_gui.core.errors import MountError, RcloneError
 from onedrive_gui.core.recovery import LeftMount, Leftovers
 from onedrive_gui.ui.format import (
@@ -164,6 +165,10 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
             "Close the programs using files on the drive, then try again.").user_text()),
         ("monitor-error", "Mount check failed",
          "Checking the mounts failed unexpectedly: " + "KeyError('transferring') " * 12),
+        ("conflict", "Changed in two places: both kept", Conflict(
+            NAME, f"Documents/Board/{LONG_FILE}",
+            f"Documents/Board/{LONG_FILE[:-5]} (conflict from the cloud, 2026-11-30 14.05).xlsx",
+            f"{LONG_MP}/Documents/Board", 0.0).text()),
         ("rcd-stop-failed", "rclone did not stop", RcloneError(
             "rclone did not stop", "rclone did not quit within 10 s and was killed; "
             f"{LONG_MP} may need unmounting by hand.", "Restart the computer if the drive "
@@ -171,6 +176,10 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
     ]:
         event(shell, kind, text)
         _t, body = expect(title)
+        if kind == "conflict":  # names both files, whole; a click opens their folder
+            assert "(conflict from the cloud, 2026-11-30 14.05).xlsx" in body
+            assert body.startswith(NAME[:15]) and body == text
+            continue
         if text_len(text) > NOTIFY_BODY_MAX:  # cut: a click shows the whole text
             assert body.endswith("Click for details.")
             shell.tray._run_message_action()
@@ -205,7 +214,8 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
 
     # the README's list of notifications, each seen above
     for kind in (" mounted", "Folder not", "slowed down", "unreachable", "back online",
-                 "sign-in needed", "Cache disk full", "rclone restarted", "Recovered"):
+                 "sign-in needed", "Cache disk full", "rclone restarted", "Recovered",
+                 "Changed in two places"):
         assert any(kind in t for t in titles), kind
 
 
