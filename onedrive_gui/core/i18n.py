@@ -33,7 +33,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translation.ngettext(singular, plural, n)
 
 
-def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
+def N_(message: str) -> str:
     """Marks *message* for the catalogue without translating it (translate where shown)."""
     return message
 
