@@ -110,22 +110,30 @@ class AccountService:
         *,
         port: int = DEFAULT_PORT,
         timeout: float = 300.0,
+        cloud: str = "global",
+        extra_scopes: tuple[str, ...] = (),
     ) -> SignIn:
         """A new interactive sign-in (not started): call start(), open the URL, wait()."""
+        from onedrive_gui.core.clouds import cloud as cloud_named
+        from onedrive_gui.core.clouds import validate_tenant_for_cloud
         from onedrive_gui.core.oauth import SignIn
 
+        c = cloud_named(cloud)
         return SignIn(
             validate_client_id(client_id),
             clean_secret(client_secret)[0],
-            tenant=validate_tenant(tenant),
+            tenant=validate_tenant_for_cloud(validate_tenant(tenant), c),
             port=port,
             timeout=timeout,
+            cloud=c.key,
+            extra_scopes=extra_scopes,
         )
 
-    def discover(self, token: TokenResult) -> tuple[UserInfo, list[DriveInfo]]:
+    def discover(self, token: TokenResult, cloud: str = "global"
+                 ) -> tuple[UserInfo, list[DriveInfo]]:
         from onedrive_gui.core.graph import GraphClient
 
-        graph = GraphClient(token.access_token)
+        graph = GraphClient(token.access_token, cloud=cloud)
         return graph.me(), graph.drives()
 
     # accounts -------------------------------------------------------------------
@@ -143,10 +151,14 @@ class AccountService:
         mount_point: str | None,
         auto_mount: bool = False,
         options: MountOptions | None = None,
+        cloud: str = "global",
     ) -> Account:
         """Keyring secret + encrypted rclone remote + settings entry, or nothing at all."""
+        from onedrive_gui.core.clouds import cloud as cloud_named
+
         with self._lock:
             settings = self.settings
+            region = cloud_named(cloud).rclone_region
             name = validate_account_name(name, settings.names())
             client_id = validate_client_id(client_id)
             secret = clean_secret(client_secret)[0]
@@ -165,6 +177,7 @@ class AccountService:
                 name=name,
                 client_id=client_id,
                 tenant=tenant,
+                cloud=region,
                 display_name=user.display_name,
                 username=user.email,
                 drive_id=drive.id,
@@ -190,6 +203,7 @@ class AccountService:
                     drive_id=drive.id,
                     drive_type=drive.drive_type,
                     tenant=tenant,
+                    region=region,
                 )
                 done.append(lambda: _remotes().delete_remote(self.engine.client(), name))
                 new = replace(settings, accounts=[*settings.accounts, account])
