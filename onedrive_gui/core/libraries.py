@@ -9,6 +9,7 @@ drive: the remote gets its ``drive_id`` and the ``drive_type`` Graph reports
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from onedrive_gui.core.errors import GraphError, ValidationError
@@ -87,3 +88,47 @@ def pick(libraries: list[Library], name: str | None, query: str) -> Library:
         f"'{query}' matches: {choices}.",
         "Name the library with --library NAME, or use --drive-id with one of the IDs.",
     )
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a look for libraries found, and the optional permissions that were missing."""
+
+    libraries: list[Library]
+    missing: list[str]  # scopes (Sites.Read.All, Team.ReadBasic.All) the sign-in lacks
+
+
+def find_libraries(graph: GraphClient, search: str | None = None) -> Found:
+    """Libraries of the sites found by *search* (if given), the followed sites and the user's
+    Teams, without duplicates; a missing optional permission is reported, not raised."""
+    from onedrive_gui.core.graph import PermissionMissing
+
+    out: list[Library] = []
+    missing: list[str] = []
+    seen: set[str] = set()
+    query = (search or "").strip()
+
+    def searched() -> list[Library]:
+        return site_libraries(graph, query)
+
+    def followed() -> list[Library]:
+        return followed_libraries(graph)
+
+    def teams() -> list[Library]:
+        return team_libraries(graph)
+
+    steps: list[Callable[[], list[Library]]] = [followed, teams]
+    if query:
+        steps.insert(0, searched)
+    for step in steps:
+        try:
+            found = step()
+        except PermissionMissing as exc:
+            if exc.scope not in missing:
+                missing.append(exc.scope)
+            continue
+        for lib in found:
+            if lib.drive.id not in seen:
+                seen.add(lib.drive.id)
+                out.append(lib)
+    return Found(out, missing)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWizardPage
 
-from onedrive_gui.ui.wizard.state import WizardState
+from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 TRAY_HELP = (
     "<p>The app keeps running in the <b>notification area</b> (system tray). Its icon shows "
@@ -26,10 +26,29 @@ class DonePage(QWizardPage):
         self.summary.setWordWrap(True)
         tray = QLabel(TRAY_HELP)
         tray.setWordWrap(True)
+        self.another = QPushButton("Add another drive or library from this sign-in…")
+        self.another.setToolTip("Pick another drive, SharePoint site or Teams library of the "
+                                "same account; it becomes an account of its own, without "
+                                "signing in again.")
+        self.another.clicked.connect(self.add_another)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addWidget(tray)
+        lay.addWidget(self.another)
         lay.addStretch(1)
+
+    def add_another(self) -> None:
+        """Back to the drive page with the same sign-in (its token and credentials)."""
+        wiz = self.wizard()
+        if wiz is None or self.state.token is None:
+            return
+        self.state.account = None
+        self.state.keep_sign_in = True
+        try:
+            wiz.setStartId(DRIVE)
+            wiz.restart()
+        finally:
+            self.state.keep_sign_in = False
 
     def initializePage(self) -> None:
         a = self.state.account

@@ -156,11 +156,13 @@ class SignInPage(QWizardPage):
         self._set_waiting_widgets(True)
         client_id, secret, tenant = (
             self.state.client_id, self.state.client_secret, self.state.tenant)
+        cloud, extra = self.state.cloud, self.state.extra_scopes
         accounts = self.ctx.accounts
         open_browser = self.ctx.open_browser
 
         def work() -> Any:
-            signin = accounts.sign_in(client_id, secret, tenant)
+            signin = accounts.sign_in(client_id, secret, tenant, cloud=cloud,
+                                      extra_scopes=extra)
             attempt.signin = signin
             try:
                 attempt.check()
@@ -239,9 +241,11 @@ class SignInPage(QWizardPage):
         return self.state.token is not None
 
     def cleanupPage(self) -> None:
-        """Back: a later sign-in must use the corrected values."""
+        """Back: a later sign-in must use the corrected values (but "add another drive from
+        this sign-in" restarts the wizard at the drive page keeping it)."""
         self.cancel()
-        self.state.token = None
+        if not self.state.keep_sign_in:
+            self.state.token = None
 
     @property
     def busy(self) -> bool:
