@@ -216,3 +216,25 @@ def test_national_cloud_in_the_wizard(qtbot, app_home, ui_core, fakecloud, monke
         assert fakecloud.hosts_reached() <= set(CLOUDS[cloud_key])
     finally:
         ctx.mounts.shutdown_now()
+
+
+def test_admin_approval_required_shows_the_admin_consent_link(qtbot, work_ctx, fakecloud):
+    """A tenant where only administrators may consent (AADSTS90094): the sign-in page gives
+    the organization's admin-consent link to send to an administrator."""
+    fakecloud.state.apps[work_ctx.defaults.client_id.lower()].admin_consent_only = True
+    wiz = AddAccountWizard(work_ctx)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.welcome.have_app.setChecked(True)
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)
+    wiz.credentials.client_id.setText(work_ctx.defaults.client_id)
+    wiz.credentials.secret.setText(work_ctx.defaults.secret)
+    wiz.credentials.tenant.setText("organizations")
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)
+    qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.error.isVisible(), timeout=SLOW)
+    assert "Administrator approval required" in wiz.signin.error.text()
+    assert wiz.signin.admin_link.isVisible()
+    assert wiz.signin.admin_link.value == (
+        "https://login.microsoftonline.com/organizations/adminconsent?client_id="
+        + work_ctx.defaults.client_id)
