@@ -25,6 +25,7 @@ from .state import CLOUDS, App, CloudState, Group, RequestRecord, Site, Throttle
 HOSTS = {login.HOST, graph.HOST, graph.DOWNLOAD_HOST, graph.UPLOAD_HOST,
          *(h for hosts in CLOUDS.values() for h in hosts)}
 BROWSER_SCRIPT = Path(__file__).with_name("browser.py")
+AZ_SCRIPT = Path(__file__).with_name("az.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,6 +231,32 @@ class FakeCloud:
         drive_id = self.add_drive(d.user_upn, drive_type="business")
         self.put_file(drive_id, "/Documents/work.txt", b"work file\n")
         return Defaults(d.client_id, d.secret, d.user_upn, d.display_name, drive_id)
+
+    def cloud_shell_env(self, admin_upn: str) -> dict[str, str]:
+        """Environment of a Cloud Shell session signed in as *admin_upn*: ``az`` (the stand-in
+        in az.py) on PATH, reaching this cloud through the proxy with that user's token."""
+        import secrets as _secrets
+
+        from .state import AccessToken
+
+        user = self.state.user(admin_upn)
+        if user is None:
+            raise KeyError(admin_upn)
+        token = "EwAz" + _secrets.token_urlsafe(60)
+        with self.state.lock:
+            self.state.access_tokens[token] = AccessToken(
+                token, user.upn, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",  # Azure CLI's app
+                ["Application.ReadWrite.All", "Directory.AccessAsUser.All"],
+                time.time() + 3600, user.cloud)
+        bindir = self.workdir / "cloudshell-bin"
+        bindir.mkdir(exist_ok=True)
+        az = bindir / "az"
+        az.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{AZ_SCRIPT}" "$@"\n')
+        az.chmod(0o755)
+        env = self.subprocess_env()
+        env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+        env["FAKE_AZ_TOKEN"] = token
+        return env
 
     def hosts_reached(self) -> set[str]:
         """Every host a request reached (through the proxy) so far."""

@@ -4,10 +4,13 @@ own Graph host)."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 import secrets
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -174,6 +177,8 @@ class GraphService:
                 return json_response(200, {
                     "@odata.context": f"{self.graph}/$metadata#drives",
                     "value": [self.drive_json(self.state.drives[d]) for d in user.drives]})
+            if rest.startswith("/applications"):
+                return self.applications(req, user, tok, rest)
             sp = self.sharepoint(req, user, tok, rest)
             if sp is not None:
                 return sp
@@ -274,6 +279,129 @@ class GraphService:
                             "reference-property objects are not present.")
             return json_response(200, self.drive_json(self.state.drives[group.drive_id]))
         return None
+
+    # ------------------------------------------------------------------ app registrations
+    def applications(self, req: Request, user: User, tok: AccessToken, rest: str) -> Response:
+        """POST /applications and POST /applications/{id}/addPassword, checking bodies as
+        Graph does (what `az rest` sends from the Cloud Shell command)."""
+        if user.personal or not ({"Application.ReadWrite.All", "Directory.AccessAsUser.All"}
+                                 & set(tok.scopes)):
+            return gerr(403, "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.")
+        path = rest.rstrip("/")
+        if path == "/applications" and req.method == "POST":
+            return self.create_application(req, user)
+        m = re.fullmatch(r"/applications/([^/]+)/addPassword", path)
+        if m and req.method == "POST":
+            return self.add_password(req, m.group(1))
+        return self.not_implemented(req)
+
+    def create_application(self, req: Request, user: User) -> Response:
+        from .state import AUDIENCES, App
+
+        def bad(message: str) -> Response:
+            return gerr(400, "Request_BadRequest", message)
+
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return bad("Unable to read JSON request payload. Please ensure Content-Type "
+                       "header is set and payload is of valid JSON format.")
+        if not isinstance(body, dict):
+            return bad("Unable to read JSON request payload.")
+        known = {"displayName", "signInAudience", "api", "web", "requiredResourceAccess",
+                 "description", "notes", "tags"}
+        for key in body:
+            if key not in known:
+                return bad(f"Invalid property '{key}'.")
+        name = body.get("displayName")
+        if not isinstance(name, str) or not name.strip():
+            return bad("Property 'displayName' is required.")
+        audience = body.get("signInAudience", "AzureADMyOrg")
+        personal = audience in ("AzureADandPersonalMicrosoftAccount",
+                                "PersonalMicrosoftAccount")
+        if audience not in AUDIENCES or (personal and self.cloud != "global"):
+            return bad("Invalid value specified for property 'signInAudience' of resource "
+                       "'Application'.")
+        api = body.get("api") or {}
+        version = api.get("requestedAccessTokenVersion") if isinstance(api, dict) else None
+        if personal and version != 2:
+            return bad("Property api.requestedAccessTokenVersion is invalid.")
+        web = body.get("web") or {}
+        uris = web.get("redirectUris", []) if isinstance(web, dict) else None
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            return bad("Invalid value specified for property 'web.redirectUris' of resource "
+                       "'Application'.")
+        for uri in uris:
+            if not (uri.startswith("https://") or uri.startswith("http://localhost")):
+                return bad("Invalid value specified for property 'web.redirectUris' of "
+                           "resource 'Application'.")
+        rra = body.get("requiredResourceAccess", [])
+        guid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        if not isinstance(rra, list):
+            return bad("Invalid value specified for property 'requiredResourceAccess'.")
+        for res in rra:
+            ok = isinstance(res, dict) and guid.match(str(res.get("resourceAppId", ""))) \
+                and isinstance(res.get("resourceAccess"), list)
+            if ok:
+                for ra in res["resourceAccess"]:
+                    ok = ok and isinstance(ra, dict) and bool(guid.match(str(ra.get("id", "")))) \
+                        and ra.get("type") in ("Scope", "Role")
+            if not ok:
+                return bad("Invalid value specified for property 'requiredResourceAccess' of "
+                           "resource 'Application'.")
+        object_id, app_id = str(uuid.uuid4()), str(uuid.uuid4())
+        app = App(app_id, "", redirect_platform="web", redirect_uris=tuple(uris),
+                  audience=str(audience), home_tenant=user.tenant_id, display_name=name,
+                  cloud=self.cloud)
+        self.state.add_app(app)
+        created = {"id": object_id, "appId": app_id, "displayName": name,
+                   "signInAudience": audience, "api": {"requestedAccessTokenVersion": version},
+                   "web": {"redirectUris": uris}, "requiredResourceAccess": rra,
+                   "passwordCredentials": [], "createdDateTime": now_iso(ms=False),
+                   "publisherDomain": user.upn.split("@")[-1]}
+        self.state.applications[object_id] = created
+        return json_response(201, {"@odata.context": f"{self.graph}/$metadata#applications/"
+                                   "$entity", **created})
+
+    def add_password(self, req: Request, object_id: str) -> Response:
+        created = self.state.applications.get(object_id)
+        if created is None:
+            return gerr(404, "Request_ResourceNotFound",
+                        f"Resource '{object_id}' does not exist or one of its queried "
+                        "reference-property objects are not present.")
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return gerr(400, "Request_BadRequest", "Unable to read JSON request payload.")
+        cred = body.get("passwordCredential") if isinstance(body, dict) else None
+        cred = cred if isinstance(cred, dict) else {}
+        now = time.time()
+        end_text = cred.get("endDateTime")
+        if end_text:
+            try:
+                end = datetime.fromisoformat(str(end_text).replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                return gerr(400, "Request_BadRequest",
+                            "Invalid value specified for property 'endDateTime'.")
+        else:
+            end = now + 2 * 365 * 86400
+        limit = self.state.secret_max_days
+        if limit is not None and end - now > limit * 86400 + 60:
+            return gerr(400, "Request_BadRequest", "Credential lifetime exceeds the max value "
+                        "allowed as per assigned policy.")
+        secret = secrets.token_urlsafe(30).replace("-", "~")[:40]
+        app = self.state.app(str(created["appId"]))
+        assert app is not None
+        app.secret = secret
+        key_id = str(uuid.uuid4())
+        cred_out = {"customKeyIdentifier": None, "displayName": cred.get("displayName"),
+                    "endDateTime": datetime.fromtimestamp(end, UTC).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"),
+                    "hint": secret[:3], "keyId": key_id, "secretText": secret,
+                    "startDateTime": now_iso(now, ms=False)}
+        return json_response(200, {"@odata.context": f"{self.graph}/$metadata#microsoft.graph."
+                                   "passwordCredential", **cred_out})
 
     def not_implemented(self, req: Request) -> Response:
         return gerr(501, "notSupported",

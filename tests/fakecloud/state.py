@@ -224,6 +224,7 @@ class CloudState:
         self.sites: dict[str, Site] = {}
         self.groups: dict[str, Group] = {}
         self.applications: dict[str, dict[str, object]] = {}  # object id -> created app
+        self.secret_max_days: int | None = None  # tenant policy on client secret lifetimes
         self.monitors: dict[str, dict[str, object]] = {}
         self.throttles: list[ThrottleRule] = []
         self.requests: list[RequestRecord] = []
