@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.ui.wizard.cloud import CloudChooser
-from onedrive_gui.ui.wizard.state import CREDENTIALS, REGISTER, WizardState
+from onedrive_gui.ui.wizard.state import CLOUD_SHELL, CREDENTIALS, REGISTER, WizardState
 
 INTRO = (
     "<p>This app connects your OneDrive as a drive on this computer, using "
@@ -37,9 +37,13 @@ class WelcomePage(QWizardPage):
         self.have_app = QRadioButton("I already have an app registration")
         self.guide_me = QRadioButton("Guide me through creating one")
         self.guide_me.setChecked(True)
+        self.cloud_shell = QRadioButton("Create it for me with Azure Cloud Shell (one command)")
+        self.cloud_shell.setToolTip("Needs an account that may register apps in its "
+                                    "directory (work or school, or a free Azure account).")
         group = QButtonGroup(self)
         group.addButton(self.have_app)
         group.addButton(self.guide_me)
+        group.addButton(self.cloud_shell)
         self.advanced = QToolButton()
         self.advanced.setText("Advanced: Microsoft cloud")
         self.advanced.setCheckable(True)
@@ -55,6 +59,7 @@ class WelcomePage(QWizardPage):
         lay.addSpacing(8)
         lay.addWidget(self.have_app)
         lay.addWidget(self.guide_me)
+        lay.addWidget(self.cloud_shell)
         lay.addStretch(1)
         lay.addWidget(self.advanced)
         lay.addWidget(self.cloud)
@@ -67,6 +72,8 @@ class WelcomePage(QWizardPage):
         self.state.cloud = key
 
     def nextId(self) -> int:
+        if self.cloud_shell.isChecked():
+            return CLOUD_SHELL
         return REGISTER if self.guide_me.isChecked() else CREDENTIALS
 
     def validatePage(self) -> bool:
