@@ -210,7 +210,8 @@ class DrivePage(QWizardPage):
                    "your Teams") + ("; pick one in the list above." if new else "."))
         if found.missing:
             scopes = " and ".join(found.missing)
-            text += (f" Finding {'sites' if 'Sites.Read.All' in found.missing else 'Teams'} "
+            text = "" if not new else text + " "
+            text += (f"Finding {'sites' if 'Sites.Read.All' in found.missing else 'Teams'} "
                      f"needs the permission{'s' if len(found.missing) > 1 else ''} {scopes}, "
                      "which this sign-in does not have. Add "
                      f"{'them' if len(found.missing) > 1 else 'it'} to your app "
