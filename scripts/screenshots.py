@@ -160,8 +160,8 @@ def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-de
     import tempfile
     from types import SimpleNamespace
 
-    from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.aad_errors import AdminConsentRequired
+    from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.clouds import CLOUDS
     from onedrive_gui.core.registration import LINE_MARK
     from onedrive_gui.ui.wizard import state as ids
