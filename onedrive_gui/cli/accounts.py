@@ -270,11 +270,19 @@ def cmd_libraries(args: argparse.Namespace) -> int:
     client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
                                                           args.port, args.timeout)
     cloud = check_cloud_arg(args.cloud, tenant)
-    personal_tenant = tenant.lower() == "consumers"
+    # Sites.Read.All is safe to ask of any account (rclone asks it by default); the Teams
+    # permission only where no personal account can sign in (organizations, a tenant, or a
+    # national cloud)
+    t = tenant.lower()
+    if t == "consumers":
+        extra: tuple[str, ...] = ()
+    elif t == "common" and cloud == "global":
+        extra = ("Sites.Read.All",)
+    else:
+        extra = tuple(SITE_SCOPES)
     secret = read_client_secret()
     token = interactive_sign_in(client_id, secret, tenant=tenant, no_browser=args.no_browser,
-                                port=port, timeout=timeout, cloud=cloud,
-                                extra_scopes=() if personal_tenant else tuple(SITE_SCOPES))
+                                port=port, timeout=timeout, cloud=cloud, extra_scopes=extra)
     graph = GraphClient(token.access_token, cloud=cloud)
     drives = graph.drives()
     rows: list[Library] = [Library(d, "Your drives") for d in drives]
@@ -301,7 +309,11 @@ def cmd_libraries(args: argparse.Namespace) -> int:
             try:
                 rows.extend(find())
             except PermissionMissing as exc:
-                notes.append(f"{what}: {exc.message} {exc.hint}")
+                how = (" With tenant 'common' the Teams permission is not asked for (personal "
+                       "accounts cannot have it): run again with --tenant organizations."
+                       if exc.scope == "Team.ReadBasic.All" and "Team.ReadBasic.All"
+                       not in extra else "")
+                notes.append(f"{what}: {exc.message} {exc.hint}{how}")
             except AppError as exc:
                 notes.append(f"{what}: {exc.message}")
     seen: set[str] = set()

@@ -41,8 +41,8 @@ def test_site_search_and_team_library_mounted_and_written(fakecloud, app_home, t
 
     # the list of libraries: own drive, the Team's library; Sites.Read.All and
     # Team.ReadBasic.All were asked for
-    r = run_cli(["libraries", "--client-id", d.client_id, "--search", "market"],
-                env=env, stdin=d.secret + "\n")
+    r = run_cli(["libraries", "--client-id", d.client_id, "--search", "market",
+                 "--tenant", "organizations"], env=env, stdin=d.secret + "\n")
     assert r.returncode == 0, r.stderr
     rows = r.stdout.splitlines()
     assert any(d.drive_id in row and "business" in row for row in rows)
@@ -67,6 +67,7 @@ def test_site_search_and_team_library_mounted_and_written(fakecloud, app_home, t
     assert r.returncode == 0, r.stderr
 
     r = run_cli(["rclone", "--", "config", "show", "sales"], env=env)
+    assert r.returncode == 0, r.stderr
     assert f"drive_id = {team.drive_id}" in r.stdout
     assert "drive_type = documentLibrary" in r.stdout
 
@@ -105,3 +106,14 @@ def test_personal_account_gets_the_explanation(fakecloud, app_home):
                 stdin=d.secret + "\n")
     assert r.returncode == 2
     assert "Personal Microsoft accounts have no SharePoint sites" in r.stderr
+
+
+def test_common_tenant_lists_sites_and_says_how_to_get_teams(fakecloud, app_home):
+    d = fakecloud.setup_work()
+    site = fakecloud.add_site("Marketing", [d.user_upn], followers=(d.user_upn,))
+    fakecloud.add_team("Sales Team", [d.user_upn])
+    r = run_cli(["libraries", "--client-id", d.client_id], env=cli_env(fakecloud.env()),
+                stdin=d.secret + "\n")
+    assert r.returncode == 0, r.stderr
+    assert site.drives[0] in r.stdout and "Sales Team" not in r.stdout
+    assert "Team.ReadBasic.All" in r.stderr and "--tenant organizations" in r.stderr
