@@ -49,7 +49,11 @@ def register(sub: Any) -> None:
 
     add = sub.add_parser("add", help="add a OneDrive account (sign in, pick a drive, save)")
     add.add_argument("name", help="account name, also the rclone remote name (A-Z, 0-9, _)")
-    add.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    add.add_argument("--client-id", help="Application (client) ID of your app (required "
+                     "unless --from is given)")
+    add.add_argument("--from", dest="from_account", metavar="ACCOUNT",
+                     help="use the sign-in of an account already added (its app, tenant, "
+                     "cloud and token): no browser; pick the drive with --drive-id or --site")
     add.add_argument("--tenant", default="common", help="common, consumers, organizations or an ID")
     add_cloud_arg(add)
     add.add_argument("--drive-id", help="drive or SharePoint/Teams library to use (default: "
@@ -144,20 +148,36 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         # every argument is checked before the keyring, the secret and the browser
         name = validate_account_name(args.name, service.settings.names())
-        client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
-                                                              args.port, args.timeout)
-        cloud = check_cloud_arg(args.cloud, tenant)
+        source = service.account(args.from_account) if args.from_account else None
+        if source is None and not args.client_id:
+            raise ValidationError("Client ID missing", "No --client-id was given.",
+                                  "Give your app's --client-id, or --from ACCOUNT to use the "
+                                  "sign-in of an account already added.")
+        if source is not None:
+            client_id, tenant, cloud = source.client_id, source.tenant, source.cloud
+            port, timeout = 0, 0.0
+        else:
+            client_id, tenant, port, timeout = check_sign_in_args(
+                args.client_id, args.tenant, args.port, args.timeout)
+            cloud = check_cloud_arg(args.cloud, tenant)
         drive_id = _drive_id_arg(args.drive_id)
         site = _site_args(args.site, args.library, drive_id, tenant)
         secret_expires = _expiry_arg(args.secret_expires)
         mount_point = _mount_point_arg(args.mount_point, name, service.settings)
         service.secrets.check()  # refuse before the user spends time in the browser
-        secret = read_client_secret()
-        token = interactive_sign_in(
-            client_id, secret, tenant=tenant, no_browser=args.no_browser,
-            port=port, timeout=timeout, cloud=cloud,
-            extra_scopes=("Sites.Read.All",) if site else (),
-        )
+        if source is not None:
+            secret = service.secrets.get_client_secret(source.name)
+            secret_expires = secret_expires or source.secret_expires
+            _say(f"Using the sign-in of '{source.name}'...")
+            token = service.signed_in(source.name,
+                                      ("Sites.Read.All",) if site else ())
+        else:
+            secret = read_client_secret()
+            token = interactive_sign_in(
+                client_id, secret, tenant=tenant, no_browser=args.no_browser,
+                port=port, timeout=timeout, cloud=cloud,
+                extra_scopes=("Sites.Read.All",) if site else (),
+            )
         _say("Looking up your drives...")
         user, drives = service.discover(token, cloud)
         if site:

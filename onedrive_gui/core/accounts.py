@@ -136,6 +136,29 @@ class AccountService:
         graph = GraphClient(token.access_token, cloud=cloud)
         return graph.me(), graph.drives()
 
+    def signed_in(self, name: str, extra_scopes: tuple[str, ...] = ()) -> TokenResult:
+        """Fresh tokens of account *name*'s sign-in (its refresh token, no browser): another
+        drive or library of the same sign-in can become an account of its own."""
+        from onedrive_gui.core.oauth import refresh
+
+        with self._lock:
+            account = self.account(name)
+            self._require_config()
+            stored = _remotes().get_remote(self.engine.client(), account.name).get("token")
+            secret = self.secrets.get_client_secret(account.name)
+        try:
+            refresh_token = str(json.loads(str(stored or "{}")).get("refresh_token") or "")
+        except ValueError:
+            refresh_token = ""
+        if not refresh_token:
+            raise RcloneError(
+                "No sign-in stored",
+                f"The rclone config holds no usable sign-in for '{name}'.",
+                f"Sign in again: onedrive-gui reauth {name}.",
+            )
+        return refresh(account.client_id, secret, refresh_token, tenant=account.tenant,
+                       cloud=account.cloud, extra_scopes=extra_scopes)
+
     # accounts -------------------------------------------------------------------
     def add_account(
         self,

@@ -312,6 +312,34 @@ def _token_result(result: dict[str, Any], started: datetime) -> TokenResult:
     )
 
 
+def refresh(client_id: str, client_secret: str, refresh_token: str, *,
+            tenant: str = "common", cloud: str = GLOBAL,
+            extra_scopes: tuple[str, ...] = ()) -> TokenResult:
+    """New tokens from a stored refresh token (no browser): to add another drive or library
+    of an account that is already signed in. AuthError when Microsoft refuses it."""
+    import msal
+
+    register_secret(client_secret)
+    register_secret(refresh_token)
+    c = cloud_named(cloud)
+    where = f"Microsoft's sign-in service ({c.login_host})"
+    with _network_errors(where):
+        app = msal.ConfidentialClientApplication(
+            client_id, client_credential=client_secret,
+            authority=f"{c.authority_host}/{tenant}", timeout=HTTP_TIMEOUT,
+            app_name=APP_NAME, app_version=__version__)
+        started = datetime.now(UTC)
+        result = app.acquire_token_by_refresh_token(
+            refresh_token, scopes=[*SCOPES, *(x for x in extra_scopes if x not in SCOPES)])
+    if not isinstance(result, dict):
+        raise AuthError("Sign-in failed", "Microsoft sent no usable answer.", "Try again.")
+    if "error" in result:
+        raise auth_error(str(result["error"]), result.get("error_description"))
+    if not result.get("refresh_token"):
+        result = {**result, "refresh_token": refresh_token}
+    return _token_result(result, started)
+
+
 def sign_in(client_id: str, client_secret: str, *, tenant: str = "common",
             port: int = DEFAULT_PORT, timeout: float = 300.0,
             open_browser: Callable[[str], bool] | None = None,

@@ -60,11 +60,15 @@ def test_site_search_and_team_library_mounted_and_written(fakecloud, app_home, t
     assert r.returncode == 0, r.stderr
     assert "Documents (documentLibrary)" in r.stdout
 
-    # the Team's library by the ID the list showed
+    # the Team's library by the ID the list showed, from the same sign-in: no browser
+    authorizations = len(fakecloud.requests_to("login.microsoftonline.com", "/authorize"))
     mnt_team = tmp_path / "mnt" / "sales"
-    r = run_cli(["add", "sales", "--client-id", d.client_id, "--drive-id", team.drive_id,
-                 "--mount-point", str(mnt_team)], env=env, stdin=d.secret + "\n")
+    r = run_cli(["add", "sales", "--from", "marketing", "--drive-id", team.drive_id,
+                 "--mount-point", str(mnt_team)], env=env)
     assert r.returncode == 0, r.stderr
+    assert "Using the sign-in of 'marketing'" in r.stderr
+    assert len(fakecloud.requests_to("login.microsoftonline.com", "/authorize")) == \
+        authorizations
 
     r = run_cli(["rclone", "--", "config", "show", "sales"], env=env)
     assert r.returncode == 0, r.stderr
