@@ -365,7 +365,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append((
             a.name,
             a.username or "",
-            f"{a.drive_name or a.drive_id} ({a.drive_type})",
+            f"{a.drive_name or a.drive_id} ({a.drive_type})"
+            + ("" if a.cloud == "global" else f" [{a.cloud}]"),
             a.mount_point or "-",
             "mounted" if mounted else "unmounted",
             a.secret_expires.isoformat() if a.secret_expires else "unknown",

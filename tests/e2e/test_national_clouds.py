@@ -29,6 +29,9 @@ def test_national_cloud_sign_in_mount_write(fakecloud, app_home, tmp_path, cloud
     assert r.returncode == 0, r.stderr
     assert "Added 'gov'" in r.stdout and d.user_upn in r.stdout
 
+    r = run_cli(["list"], env=env)
+    assert f"[{cloud_key}]" in next(ln for ln in r.stdout.splitlines() if ln.startswith("gov"))
+
     r = run_cli(["rclone", "--", "config", "show", "gov"], env=env)
     assert r.returncode == 0, r.stderr
     assert f"region = {cloud_key}" in r.stdout

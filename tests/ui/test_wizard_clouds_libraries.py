@@ -208,6 +208,8 @@ def test_national_cloud_in_the_wizard(qtbot, app_home, ui_core, fakecloud, monke
                         or wiz.drive.error.isVisible(), timeout=SLOW)
         assert not wiz.drive.error.isVisible(), wiz.drive.error.text()
         _commit(qtbot, wiz, "gov", tmp_path / "mnt" / "gov")
+        label = {"us": "US Government (GCC High)", "cn": "China (operated by 21Vianet)"}
+        assert label[cloud_key] in wiz.done_page.summary.text()
         account = ctx.accounts.account("gov")
         assert account.cloud == cloud_key and account.tenant == "organizations"
         _mount_write_unmount(qtbot, ctx, "gov", tmp_path / "mnt" / "gov" / "memo.txt",

@@ -17,6 +17,12 @@ TRAY_HELP = (
 )
 
 
+def _cloud_label(key: str) -> str:
+    from onedrive_gui.core.clouds import CLOUDS
+
+    return CLOUDS[key].label
+
+
 class DonePage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
@@ -60,6 +66,7 @@ class DonePage(QWizardPage):
             ("Signed in as", " ".join(x for x in (a.display_name or "", f"<{a.username}>"
                                                   if a.username else "") if x)),
             ("Drive", f"{a.drive_name or ''} ({a.drive_type})"),
+            *([("Microsoft cloud", _cloud_label(a.cloud))] if a.cloud != "global" else []),
             ("Mount point", a.mount_point or "—"),
             ("Mount automatically", "yes" if a.auto_mount else "no"),
             ("Client secret expires", a.secret_expires.isoformat() if a.secret_expires else "—"),
