@@ -91,3 +91,17 @@ def test_app_of_another_cloud_is_unknown_there(fakecloud, app_home):
     assert r.returncode != 0
     assert "AADSTS700016" in r.stderr
     assert fakecloud.hosts_reached() == {"login.microsoftonline.us"}
+
+
+def test_admin_approval_link_on_the_command_line(fakecloud, app_home):
+    """Only administrators may consent in this tenant (AADSTS90094): the error names the
+    tenant's admin-consent link on the US Government sign-in host."""
+    d = fakecloud.setup_work("us", tenant_id="0c3a9a57-5e0c-4b8e-9d7e-1f2a3b4c5d6e")
+    fakecloud.state.apps[d.client_id].admin_consent_only = True
+    r = run_cli(["authorize", "--client-id", d.client_id, "--cloud", "us",
+                 "--tenant", "0c3a9a57-5e0c-4b8e-9d7e-1f2a3b4c5d6e"],
+                env=cli_env(fakecloud.env()), stdin=d.secret + "\n")
+    assert r.returncode != 0
+    assert "Administrator approval required" in r.stderr
+    assert ("https://login.microsoftonline.us/0c3a9a57-5e0c-4b8e-9d7e-1f2a3b4c5d6e/adminconsent"
+            f"?client_id={d.client_id}") in r.stderr
