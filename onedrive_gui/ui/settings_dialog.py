@@ -232,7 +232,14 @@ class AccountsTab(QWidget):
         a = self.dialog.draft.account(name)
         who = " ".join(x for x in (a.display_name or "", f"<{a.username}>" if a.username
                                    else "") if x)
-        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}")
+        from onedrive_gui.core.clouds import CLOUDS
+
+        cloud = CLOUDS[a.cloud]  # fixed: the registration and the sign-in live in that cloud
+        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}"
+                          f"<br>Microsoft cloud: {cloud.label}")
+        self.info.setToolTip("The cloud cannot change for an account: its app registration "
+                             "and sign-in exist in that cloud only. Add the drive again as a "
+                             "new account to use another cloud.")
         self.refresh_status()
         self.mount_point.setText(a.mount_point or "")
         self.mount_point.setPlaceholderText(_default_mount_point_text(

@@ -102,12 +102,13 @@ class FakeAccountService:
         self.secrets_set: list[tuple[str, date | None]] = []
         self.reauthorized: list[str] = []
 
-    def sign_in(self, client_id: str, client_secret: str, tenant: str = "common") -> FakeSignIn:
+    def sign_in(self, client_id: str, client_secret: str, tenant: str = "common",
+                **kw: Any) -> FakeSignIn:
         s = FakeSignIn(self.signin_behaviour)
         self.signins.append(s)
         return s
 
-    def discover(self, token: Any) -> tuple[FakeUser, list[FakeDrive]]:
+    def discover(self, token: Any, cloud: str = "global") -> tuple[FakeUser, list[FakeDrive]]:
         return FakeUser(), [FakeDrive(), FakeDrive(id="d2", name="Team files",
                                                    drive_type="documentLibrary",
                                                    is_default=False)]

@@ -289,7 +289,7 @@ class MountPage(QWizardPage):
                 name, client_id=st.client_id, client_secret=st.client_secret,
                 tenant=st.tenant, token=st.token, user=st.user, drive=st.drive,
                 secret_expires=st.secret_expires, mount_point=mount_point,
-                auto_mount=auto_mount, options=options,
+                auto_mount=auto_mount, options=options, cloud=st.cloud,
             )
             if (autostart is not None and want_autostart is not None
                     and want_autostart != autostart.is_enabled()):
