@@ -12,6 +12,8 @@ import sys
 import threading
 from typing import Any
 
+from onedrive_gui.core.i18n import _
+
 log = logging.getLogger(__name__)
 
 
@@ -224,13 +226,19 @@ def _run_self_test(app: Any, ctx: Any, shell: Any) -> int:
     ctx.mounts.shutdown_now()
     settings = ctx.accounts.settings
     checks = [*core_checks(ctx.accounts.secrets, settings.rclone_path),
-              Check("Qt platform", bool(app.platformName()), app.platformName() or "none")]
+              Check(_("Qt platform"), bool(app.platformName()), app.platformName() or "none")]
     for check in checks:
         print(check.line(), file=sys.stdout if check.ok else sys.stderr)
     failed = missing(checks)
     if failed:
-        print(f"self-test failed: {', '.join(failed)} not usable", file=sys.stderr)
+        print(_(
+            "self-test failed: {join} not usable"
+        ).format(join=', '.join(failed)), file=sys.stderr)
         return 1
-    print(f"self-test ok: {len(settings.accounts)} account(s), "
-          f"tray {'available' if shell.tray is not None else 'not available'}")
+    print(_(
+        "self-test ok: {n_accounts} account(s), tray {value}"
+    ).format(
+        n_accounts=len(settings.accounts),
+        value='available' if shell.tray is not None else 'not available',
+    ))
     return 0

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from onedrive_gui import __version__
 from onedrive_gui.core.errors import AppError, CancelledError
+from onedrive_gui.core.i18n import _, install, system_languages
 
 _COMMAND_MODULES = ("authorize", "accounts", "mount", "rclone_cmd", "quit")
 
@@ -23,11 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="onedrive-gui",
-        description="OneDrive through your own Azure app registration, with rclone mounts.",
+        description=_("OneDrive through your own Azure app registration, with rclone mounts."),
     )
     parser.add_argument("--version", action="version", version=f"onedrive-gui {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
-    parser.add_argument("--self-test", action="store_true", help="start the GUI stack and exit")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=_("more logging"))
+    parser.add_argument("--self-test", action="store_true", help=_("start the GUI stack and exit"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
@@ -41,13 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_error(err: AppError) -> None:
-    print(f"Error: {err.title}", file=sys.stderr)
+    print(_("Error: {title}").format(title=err.title), file=sys.stderr)
     print(f"  {err.message}", file=sys.stderr)
     if err.hint:
-        print(f"  What to do: {err.hint}", file=sys.stderr)
+        print(_("  What to do: {hint}").format(hint=err.hint), file=sys.stderr)
 
 
 def run(argv: Sequence[str]) -> int:
+    install(system_languages())  # the environment's language (Windows: the display language)
     parser = build_parser()
     args = parser.parse_args(list(argv))
     if args.command is None:
@@ -61,7 +63,7 @@ def run(argv: Sequence[str]) -> int:
     try:
         return int(args.func(args))
     except KeyboardInterrupt:
-        print_error(CancelledError("Cancelled", "Stopped at your request.", ""))
+        print_error(CancelledError(_("Cancelled"), _("Stopped at your request."), ""))
         return CancelledError.exit_code
     except AppError as err:
         logging.getLogger(__name__).debug("command failed: %s", err.title)

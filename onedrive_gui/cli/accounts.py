@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import _
 
 
 def _date(value: str) -> date:
@@ -16,7 +17,9 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"'{value}' is not a date: use YYYY-MM-DD (the secret's 'Expires' column)"
+            _(
+                "'{value}' is not a date: use YYYY-MM-DD (the secret's 'Expires' column)"
+            ).format(value=value)
         ) from None
 
 
@@ -42,8 +45,10 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
     except MountError as err:
         if value is not None:
             raise
-        raise MountError(err.title, f"The default mount point cannot be used: {err.message}",
-                         "Choose a folder with --mount-point PATH.") from None
+        raise MountError(err.title, _(
+            "The default mount point cannot be used: {message}"
+        ).format(message=err.message),
+                         _("Choose a folder with --mount-point PATH.")) from None
     note = onedrive_sync_note(path)
     if note:
         print(note, file=sys.stderr, flush=True)
@@ -53,63 +58,64 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
 def register(sub: Any) -> None:
     from onedrive_gui.cli.authorize import add_cloud_arg, port_arg, seconds_arg
 
-    add = sub.add_parser("add", help="add a OneDrive account (sign in, pick a drive, save)")
-    add.add_argument("name", help="account name, also the rclone remote name (A-Z, 0-9, _)")
-    add.add_argument("--client-id", help="Application (client) ID of your app (required "
-                     "unless --from is given)")
+    add = sub.add_parser("add", help=_("add a OneDrive account (sign in, pick a drive, save)"))
+    add.add_argument("name", help=_("account name, also the rclone remote name (A-Z, 0-9, _)"))
+    add.add_argument("--client-id", help=_("Application (client) ID of your app (required "
+                     "unless --from is given)"))
     add.add_argument("--from", dest="from_account", metavar="ACCOUNT",
-                     help="use the sign-in of an account already added (its app, tenant, "
-                     "cloud and token): no browser; pick the drive with --drive-id or --site")
-    add.add_argument("--tenant", default="common", help="common, consumers, organizations or an ID")
+                     help=_("use the sign-in of an account already added (its app, tenant, "
+                     "cloud and token): no browser; pick the drive with --drive-id or --site"))
+    add.add_argument("--tenant", default="common",
+                     help=_("common, consumers, organizations or an ID"))
     add_cloud_arg(add)
-    add.add_argument("--drive-id", help="drive or SharePoint/Teams library to use (default: "
-                     "the account's own drive; 'onedrive-gui libraries' lists the IDs)")
-    add.add_argument("--site", metavar="QUERY", help="a SharePoint site's library: search the "
-                     "sites by name (work/school; asks for Sites.Read.All)")
-    add.add_argument("--library", metavar="NAME", help="with --site: the library's name when "
-                     "the site has several (e.g. Documents)")
-    add.add_argument("--secret-expires", type=_date, help="the secret's expiry date, YYYY-MM-DD")
-    add.add_argument("--mount-point", help="where to mount (default: " + (
-        "the first free drive letter from Z: down" if sys.platform == "win32"
+    add.add_argument("--drive-id", help=_("drive or SharePoint/Teams library to use (default: "
+                     "the account's own drive; 'onedrive-gui libraries' lists the IDs)"))
+    add.add_argument("--site", metavar="QUERY", help=_("a SharePoint site's library: search the "
+                     "sites by name (work/school; asks for Sites.Read.All)"))
+    add.add_argument("--library", metavar="NAME", help=_("with --site: the library's name when "
+                     "the site has several (e.g. Documents)"))
+    add.add_argument("--secret-expires", type=_date, help=_("the secret's expiry date, YYYY-MM-DD"))
+    add.add_argument("--mount-point", help=_("where to mount (default: ") + (
+        _("the first free drive letter from Z: down") if sys.platform == "win32"
         else "~/OneDrive/<name>") + ")")
-    add.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
+    add.add_argument("--no-browser", action="store_true", help=_("print the sign-in URL instead"))
     add.add_argument("--port", type=port_arg, default=None,
-                     help="loopback port (default 53682)")
+                     help=_("loopback port (default 53682)"))
     add.add_argument("--timeout", type=seconds_arg, default=300.0,
-                     help="seconds to wait for the browser")
+                     help=_("seconds to wait for the browser"))
     add.set_defaults(func=cmd_add)
 
     lib = sub.add_parser(
-        "libraries", help="sign in and list the drives, SharePoint sites' and Teams' "
-        "libraries the account can mount (with their --drive-id)")
-    lib.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+        "libraries", help=_("sign in and list the drives, SharePoint sites' and Teams' "
+        "libraries the account can mount (with their --drive-id)"))
+    lib.add_argument("--client-id", required=True, help=_("Application (client) ID of your app"))
     lib.add_argument("--tenant", default="common",
-                     help="common, organizations or a tenant ID")
+                     help=_("common, organizations or a tenant ID"))
     add_cloud_arg(lib)
-    lib.add_argument("--search", metavar="QUERY", help="also search SharePoint sites by name")
-    lib.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
-    lib.add_argument("--port", type=port_arg, default=None, help="loopback port")
+    lib.add_argument("--search", metavar="QUERY", help=_("also search SharePoint sites by name"))
+    lib.add_argument("--no-browser", action="store_true", help=_("print the sign-in URL instead"))
+    lib.add_argument("--port", type=port_arg, default=None, help=_("loopback port"))
     lib.add_argument("--timeout", type=seconds_arg, default=300.0,
-                     help="seconds to wait for the browser")
+                     help=_("seconds to wait for the browser"))
     lib.set_defaults(func=cmd_libraries)
 
-    ls = sub.add_parser("list", help="list accounts, drives, mount points and state")
+    ls = sub.add_parser("list", help=_("list accounts, drives, mount points and state"))
     ls.set_defaults(func=cmd_list)
 
-    rm = sub.add_parser("remove", help="remove an account: remote, settings and keyring entries")
+    rm = sub.add_parser("remove", help=_("remove an account: remote, settings and keyring entries"))
     rm.add_argument("name")
     rm.set_defaults(func=cmd_remove)
 
-    re = sub.add_parser("reauth", help="sign in again and replace the token in place")
+    re = sub.add_parser("reauth", help=_("sign in again and replace the token in place"))
     re.add_argument("name")
     re.add_argument("--no-browser", action="store_true")
     re.add_argument("--port", type=port_arg, default=None)
     re.add_argument("--timeout", type=seconds_arg, default=300.0)
     re.set_defaults(func=cmd_reauth)
 
-    ss = sub.add_parser("set-secret", help="rotate the client secret (read from stdin)")
+    ss = sub.add_parser("set-secret", help=_("rotate the client secret (read from stdin)"))
     ss.add_argument("name")
-    ss.add_argument("--expires", type=_date, help="the new secret's expiry date, YYYY-MM-DD")
+    ss.add_argument("--expires", type=_date, help=_("the new secret's expiry date, YYYY-MM-DD"))
     ss.set_defaults(func=cmd_set_secret)
 
 
@@ -129,10 +135,10 @@ def _drive_id_arg(value: str | None) -> str | None:
         return None
     if not value.strip():
         raise ValidationError(
-            "Drive ID missing",
-            "--drive-id was given without a drive ID.",
-            "Leave --drive-id out to use the account's own drive; the other drives found are "
-            "listed then.",
+            _("Drive ID missing"),
+            _("--drive-id was given without a drive ID."),
+            _("Leave --drive-id out to use the account's own drive; the other drives found are "
+            "listed then."),
         )
     return value.strip()
 
@@ -158,9 +164,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         name = validate_account_name(args.name, service.settings.names())
         source = service.account(args.from_account) if args.from_account else None
         if source is None and not args.client_id:
-            raise ValidationError("Client ID missing", "No --client-id was given.",
-                                  "Give your app's --client-id, or --from ACCOUNT to use the "
-                                  "sign-in of an account already added.")
+            raise ValidationError(_("Client ID missing"), _("No --client-id was given."),
+                                  _("Give your app's --client-id, or --from ACCOUNT to use the "
+                                  "sign-in of an account already added."))
         if source is not None:
             client_id, tenant, cloud = source.client_id, source.tenant, source.cloud
             port, timeout = 0, 0.0
@@ -176,7 +182,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         if source is not None:
             secret = service.secrets.get_client_secret(source.name)
             secret_expires = secret_expires or source.secret_expires
-            _say(f"Using the sign-in of '{source.name}'...")
+            _say(_("Using the sign-in of '{name}'...").format(name=source.name))
             token = service.signed_in(source.name,
                                       ("Sites.Read.All",) if site else ())
         else:
@@ -186,7 +192,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 port=port, timeout=timeout, cloud=cloud,
                 extra_scopes=("Sites.Read.All",) if site else (),
             )
-        _say("Looking up your drives...")
+        _say(_("Looking up your drives..."))
         user, drives = service.discover(token, cloud)
         if site:
             drive = _site_library(token, cloud, drives, site, args.library)
@@ -194,9 +200,13 @@ def cmd_add(args: argparse.Namespace) -> int:
             drive = _drive_by_id(token, cloud, user, drives, drive_id)
         else:
             if len(drives) > 1:
-                _say(f"{len(drives)} drives found; using the default one. Others:")
+                _say(_(
+                    "{n_drives} drives found; using the default one. Others:"
+                ).format(n_drives=len(drives)))
                 for d in drives[1:]:
-                    _say(f"  --drive-id {d.id}  {d.name} ({d.drive_type})")
+                    _say(_(
+                        "  --drive-id {id}  {name} ({drive_type})"
+                    ).format(id=d.id, name=d.name, drive_type=d.drive_type))
             drive = drives[0]
         account = service.add_account(
             name,
@@ -213,8 +223,16 @@ def cmd_add(args: argparse.Namespace) -> int:
     finally:
         service.shutdown()
     print(
-        f"Added '{account.name}': {drive.name} ({drive.drive_type}) of "
-        f"{user.display_name} <{user.email}>. Mount it with: onedrive-gui mount {account.name}"
+        _(
+            "Added '{name}': {name2} ({drive_type}) of {display_name} <{email}>. Mount it "
+            "with: onedrive-gui mount {name}"
+        ).format(
+            name=account.name,
+            name2=drive.name,
+            drive_type=drive.drive_type,
+            display_name=user.display_name,
+            email=user.email,
+        )
     )
     return 0
 
@@ -223,22 +241,22 @@ def _site_args(site: str | None, library: str | None, drive_id: str | None,
                tenant: str) -> str | None:
     """--site / --library checked: not with --drive-id, not for personal accounts."""
     if library is not None and site is None:
-        raise ValidationError("--library without --site",
-                              "--library names a library of the site given with --site.",
-                              "Add --site QUERY, or use --drive-id.")
+        raise ValidationError(_("--library without --site"),
+                              _("--library names a library of the site given with --site."),
+                              _("Add --site QUERY, or use --drive-id."))
     if site is None:
         return None
     if not site.strip():
-        raise ValidationError("Nothing to search for", "--site was given without a name.",
-                              "Type a part of the site's name, e.g. --site Marketing.")
+        raise ValidationError(_("Nothing to search for"), _("--site was given without a name."),
+                              _("Type a part of the site's name, e.g. --site Marketing."))
     if drive_id is not None:
-        raise ValidationError("--site and --drive-id together",
-                              "Both pick the drive to mount.", "Use one of them.")
+        raise ValidationError(_("--site and --drive-id together"),
+                              _("Both pick the drive to mount."), _("Use one of them."))
     if tenant.lower() == "consumers":
         from onedrive_gui.core.libraries import PERSONAL_NOTE
 
-        raise ValidationError("No sites for personal accounts", PERSONAL_NOTE,
-                              "Leave --site out, or sign in with a work or school account.")
+        raise ValidationError(_("No sites for personal accounts"), _(PERSONAL_NOTE),
+                              _("Leave --site out, or sign in with a work or school account."))
     return site.strip()
 
 
@@ -248,9 +266,9 @@ def _site_library(token: Any, cloud: str, drives: list[Any], site: str,
     from onedrive_gui.core.libraries import PERSONAL_NOTE, is_personal, pick, site_libraries
 
     if is_personal(drives):
-        raise ValidationError("No sites for personal accounts", PERSONAL_NOTE,
-                              "Leave --site out, or sign in with a work or school account.")
-    _say(f"Searching SharePoint sites for '{site}'...")
+        raise ValidationError(_("No sites for personal accounts"), _(PERSONAL_NOTE),
+                              _("Leave --site out, or sign in with a work or school account."))
+    _say(_("Searching SharePoint sites for '{site}'...").format(site=site))
     graph = GraphClient(token.access_token, cloud=cloud)
     return pick(site_libraries(graph, site), library, site).drive
 
@@ -269,10 +287,12 @@ def _drive_by_id(token: Any, cloud: str, user: Any, drives: list[Any], drive_id:
         if exc.code not in ("404", "itemNotFound", "403", "accessDenied", "invalidRequest"):
             raise
         raise ValidationError(
-            "Drive not found",
-            f"{user.email} has no drive with ID '{drive_id}' and cannot reach one.",
-            "Run 'onedrive-gui libraries' to see the drives and libraries found, or the "
-            "command without --drive-id to use the account's own drive.",
+            _("Drive not found"),
+            _(
+                "{email} has no drive with ID '{drive_id}' and cannot reach one."
+            ).format(email=user.email, drive_id=drive_id),
+            _("Run 'onedrive-gui libraries' to see the drives and libraries found, or the "
+            "command without --drive-id to use the account's own drive."),
         ) from None
 
 
@@ -313,10 +333,10 @@ def cmd_libraries(args: argparse.Namespace) -> int:
                                 port=port, timeout=timeout, cloud=cloud, extra_scopes=extra)
     graph = GraphClient(token.access_token, cloud=cloud)
     drives = graph.drives()
-    rows: list[Library] = [Library(d, "Your drives") for d in drives]
+    rows: list[Library] = [Library(d, _("Your drives")) for d in drives]
     notes: list[str] = []
     if is_personal(drives):
-        notes.append(PERSONAL_NOTE)
+        notes.append(_(PERSONAL_NOTE))
     else:
         search = str(args.search or "")
 
@@ -330,22 +350,22 @@ def cmd_libraries(args: argparse.Namespace) -> int:
             return team_libraries(graph)
 
         finders: list[tuple[str, Callable[[], list[Library]]]] = [
-            ("followed sites", followed), ("Teams", teams)]
+            (_("followed sites"), followed), (_("Teams"), teams)]
         if search:
-            finders.insert(0, ("site search", searched))
+            finders.insert(0, (_("site search"), searched))
         for what, find in finders:
             try:
                 rows.extend(find())
             except PermissionMissing as exc:
-                how = (" With tenant 'common' the Teams permission is not asked for (personal "
-                       "accounts cannot have it): run again with --tenant organizations."
+                how = (_(" With tenant 'common' the Teams permission is not asked for (personal "
+                       "accounts cannot have it): run again with --tenant organizations.")
                        if exc.scope == "Team.ReadBasic.All" and "Team.ReadBasic.All"
                        not in extra else "")
                 notes.append(f"{what}: {exc.message} {exc.hint}{how}")
             except AppError as exc:
                 notes.append(f"{what}: {exc.message}")
     seen: set[str] = set()
-    print("DRIVE ID  NAME  TYPE  WHERE")
+    print(_("DRIVE ID  NAME  TYPE  WHERE"))
     for lib in rows:
         if lib.drive.id in seen:
             continue
@@ -353,8 +373,8 @@ def cmd_libraries(args: argparse.Namespace) -> int:
         print(f"{lib.drive.id}  {lib.drive.name}  {lib.drive.drive_type}  {lib.where}")
     for note in notes:
         _say(note)
-    _say("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID"
-         + (f" --cloud {cloud}" if cloud != "global" else ""))
+    _say(_("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID")
+         + (_(" --cloud {cloud}").format(cloud=cloud) if cloud != "global" else ""))
     return 0
 
 
@@ -364,9 +384,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     service = _service()
     settings = service.settings
     if not settings.accounts:
-        print("No accounts yet. Add one with: onedrive-gui add <name> --client-id <GUID>")
+        print(_("No accounts yet. Add one with: onedrive-gui add <name> --client-id <GUID>"))
         return 0
-    header = ("NAME", "ACCOUNT", "DRIVE", "MOUNT POINT", "STATE", "SECRET EXPIRES", "LAST SIGN-IN")
+    header = (_("NAME"), _("ACCOUNT"), _("DRIVE"), _("MOUNT POINT"), _("STATE"),
+              _("SECRET EXPIRES"), _("LAST SIGN-IN"))
     rows = [header]
     for a in settings.accounts:
         mounted = bool(a.mount_point) and is_mount_point(a.mount_point)
@@ -395,14 +416,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
         account = service.account(args.name)
         if account.mount_point and is_mount_point(account.mount_point):
             raise MountError(
-                "Account is mounted",
-                f"'{account.name}' is mounted on {account.mount_point}.",
-                "Unmount it first (stop its 'onedrive-gui mount' or use the tray), then retry.",
+                _("Account is mounted"),
+                _(
+                    "'{name}' is mounted on {mount_point}."
+                ).format(name=account.name, mount_point=account.mount_point),
+                _("Unmount it first (stop its 'onedrive-gui mount' or use the tray), then retry."),
             )
         service.remove_account(account.name)
     finally:
         service.shutdown()
-    print(f"Removed '{args.name}' (rclone remote, keyring entry and settings).")
+    print(_("Removed '{name}' (rclone remote, keyring entry and settings).").format(name=args.name))
     return 0
 
 
@@ -421,7 +444,7 @@ def cmd_reauth(args: argparse.Namespace) -> int:
         service.reauthorize(account.name, token)
     finally:
         service.shutdown()
-    print(f"Signed in again: the token of '{args.name}' was replaced.")
+    print(_("Signed in again: the token of '{name}' was replaced.").format(name=args.name))
     return 0
 
 
@@ -436,6 +459,8 @@ def cmd_set_secret(args: argparse.Namespace) -> int:
         service.set_client_secret(account.name, secret, expires)
     finally:
         service.shutdown()
-    when = f", expires {args.expires.isoformat()}" if args.expires else ""
-    print(f"Client secret of '{args.name}' replaced{when}.")
+    when = _(
+        ", expires {isoformat}"
+    ).format(isoformat=args.expires.isoformat()) if args.expires else ""
+    print(_("Client secret of '{name}' replaced{when}.").format(name=args.name, when=when))
     return 0

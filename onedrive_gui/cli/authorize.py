@@ -14,12 +14,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import N_, _
 
 if TYPE_CHECKING:
     from onedrive_gui.core.oauth import TokenResult
 
 DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (kept literal: argparse help only)
-SECRET_PROMPT = "Client secret (the Value, not the Secret ID): "  # noqa: S105
+SECRET_PROMPT = N_("Client secret (the Value, not the Secret ID): ")
 
 
 def port_arg(text: str) -> int:
@@ -28,7 +29,7 @@ def port_arg(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"'{text}' is not a port number: use a number from 1024 to 65535"
+            _("'{text}' is not a port number: use a number from 1024 to 65535").format(text=text)
         ) from None
 
 
@@ -38,36 +39,38 @@ def seconds_arg(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"'{text}' is not a number of seconds: use e.g. --timeout 300"
+            _("'{text}' is not a number of seconds: use e.g. --timeout 300").format(text=text)
         ) from None
 
 
 def add_cloud_arg(p: Any) -> None:
     p.add_argument("--cloud", default="global",
-                   help="Microsoft cloud of the account and app registration: global "
+                   help=_("Microsoft cloud of the account and app registration: global "
                    "(default), us (US Government GCC High) or cn (China, 21Vianet); "
-                   "US Government DoD is not supported by rclone")
+                   "US Government DoD is not supported by rclone"))
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "authorize",
-        help="sign in in the browser and print an rclone token (like rclone authorize)",
-        description="Sign in with your own Azure app registration (Web platform, redirect URI "
+        help=_("sign in in the browser and print an rclone token (like rclone authorize)"),
+        description=_("Sign in with your own Azure app registration (Web platform, redirect URI "
         "http://localhost) and print the rclone token JSON on stdout. The client secret is "
-        "read from stdin.",
+        "read from stdin."),
     )
-    p.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    p.add_argument("--client-id", required=True, help=_("Application (client) ID of your app"))
     p.add_argument("--tenant", default="common",
-                   help="common (default), consumers, organizations, or a tenant ID")
+                   help=_("common (default), consumers, organizations, or a tenant ID"))
     add_cloud_arg(p)
     p.add_argument("--no-browser", action="store_true",
-                   help="print the sign-in link instead of opening a browser")
+                   help=_("print the sign-in link instead of opening a browser"))
     p.add_argument("--port", type=port_arg, default=DEFAULT_PORT,
-                   help=f"loopback port for the redirect (default {DEFAULT_PORT}; another free "
-                   "one is used when it is busy)")
+                   help=_(
+                       "loopback port for the redirect (default {DEFAULT_PORT}; another free "
+                       "one is used when it is busy)"
+                   ).format(DEFAULT_PORT=DEFAULT_PORT))
     p.add_argument("--timeout", type=seconds_arg, default=300.0,
-                   help="seconds to wait for the browser (default 300)")
+                   help=_("seconds to wait for the browser (default 300)"))
     p.set_defaults(func=cmd_authorize)
 
 
@@ -91,10 +94,10 @@ def read_client_secret() -> str:
 
     stdin = sys.stdin
     if stdin is None:
-        raise ValidationError("Client secret missing", "There is no input to read it from.",
-                              "Pipe the secret's Value into the command, or run it in a "
-                              "terminal.")
-    raw = getpass.getpass(SECRET_PROMPT) if stdin.isatty() else stdin.readline()
+        raise ValidationError(_("Client secret missing"), _("There is no input to read it from."),
+                              _("Pipe the secret's Value into the command, or run it in a "
+                              "terminal."))
+    raw = getpass.getpass(_(SECRET_PROMPT)) if stdin.isatty() else stdin.readline()
     register_secret(raw.strip())
     if raw.endswith("\n"):  # the line end of a piped line is not the user's doing
         raw = raw[:-1]
@@ -103,9 +106,9 @@ def read_client_secret() -> str:
     secret, trimmed = clean_secret(raw)
     register_secret(secret)
     if trimmed:
-        _say(SECRET_TRIMMED_NOTE)
+        _say(_(SECRET_TRIMMED_NOTE))
     if secret_looks_like_secret_id(secret):
-        _say(f"Warning: {SECRET_ID_WARNING}")
+        _say(_("Warning: {SECRET_ID_WARNING}").format(SECRET_ID_WARNING=_(SECRET_ID_WARNING)))
     return secret
 
 
@@ -147,19 +150,21 @@ def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
     signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout,
                     cloud=cloud, extra_scopes=extra_scopes)
     try:
-        _say("Contacting Microsoft..." if cloud == "global"
-             else f"Contacting Microsoft ({signin.cloud.label})...")
+        _say(_("Contacting Microsoft...") if cloud == "global"
+             else _("Contacting Microsoft ({label})...").format(label=_(signin.cloud.label)))
         url = signin.start()
         if signin.port_fell_back:
-            _say(f"Port {requested} is in use; using {signin.redirect_uri} instead — your app "
-                 "registration's http://localhost redirect accepts any port")
+            _say(_(
+                "Port {requested} is in use; using {redirect_uri} instead — your app "
+                "registration's http://localhost redirect accepts any port"
+            ).format(requested=requested, redirect_uri=signin.redirect_uri))
         if no_browser:
-            _say("Open this link in a browser on this computer to sign in:")
+            _say(_("Open this link in a browser on this computer to sign in:"))
             _say(url)
         elif not open_browser(url):
-            _say("No browser could be opened. Open this link in a browser on this computer:")
+            _say(_("No browser could be opened. Open this link in a browser on this computer:"))
             _say(url)
-        _say("Waiting for the browser... (Ctrl-C to cancel)")
+        _say(_("Waiting for the browser... (Ctrl-C to cancel)"))
         token = signin.wait()
     except KeyboardInterrupt:
         signin.cancel()
@@ -168,7 +173,7 @@ def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
         signin.close()
     who = " ".join(p for p in (token.display_name,
                                f"<{token.username}>" if token.username else None) if p)
-    _say(f"Signed in as {who}" if who else "Signed in.")
+    _say(_("Signed in as {who}").format(who=who) if who else _("Signed in."))
     return token
 
 

@@ -9,14 +9,16 @@ import threading
 from types import FrameType
 from typing import Any
 
+from onedrive_gui.core.i18n import _
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "mount",
-        help="mount an account in the foreground (Ctrl-C unmounts after uploads finish)",
+        help=_("mount an account in the foreground (Ctrl-C unmounts after uploads finish)"),
     )
     p.add_argument("name")
-    p.add_argument("--mount-point", help="folder (Linux/macOS) or drive letter (Windows)")
+    p.add_argument("--mount-point", help=_("folder (Linux/macOS) or drive letter (Windows)"))
     p.set_defaults(func=run)
 
 
@@ -40,11 +42,13 @@ def _ask_abandon(count: int) -> bool:
     if not sys.stdin or not sys.stdin.isatty():
         return True  # SIGTERM twice / no terminal: the caller insists
     _say(
-        f"{count} upload(s) are still pending. If you stop now they stay in the cache and are "
-        "uploaded the next time you mount this account."
+        _(
+            "{count} upload(s) are still pending. If you stop now they stay in the cache and "
+            "are uploaded the next time you mount this account."
+        ).format(count=count)
     )
     try:
-        answer = input("Stop anyway? [y/N] ")
+        answer = input(_("Stop anyway? [y/N] "))
     except (EOFError, KeyboardInterrupt):
         return True
     return answer.strip().lower() in ("y", "yes")
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     account = service.account(args.name)
     warning = elevation_warning()
     if warning is not None:
-        _say(f"Warning: {warning[0]}. {warning[1]}")
+        _say(_("Warning: {warning}. {warning2}").format(warning=warning[0], warning2=warning[1]))
 
     last: dict[str, str] = {}
 
@@ -91,12 +95,17 @@ def run(args: argparse.Namespace) -> int:
         if st.error:
             line += f": {st.error}"
         if st.state is MountState.SIGN_IN_NEEDED:
-            line += (f" Run 'onedrive-gui reauth {st.name}' in another terminal; this mount "
-                     "picks up the new sign-in by itself.")
+            line += (_(
+                " Run 'onedrive-gui reauth {name}' in another terminal; this mount picks up "
+                "the new sign-in by itself."
+            ).format(name=st.name))
         if st.pending_uploads:
-            line += f", {st.pending_uploads} upload(s) pending"
+            line += _(
+                ", {pending_uploads} upload(s) pending"
+            ).format(pending_uploads=st.pending_uploads)
         if st.retry_after:
-            line += f" (the cloud asked to wait {st.retry_after:.0f} s)"
+            line += " " + _("(the cloud asked to wait {seconds:.0f} s)").format(
+                seconds=st.retry_after)
         if last.get(st.name) != line:
             last[st.name] = line
             _say(f"[{st.name}] {line}")
@@ -119,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
             # checked after the clean-up above, which removes a mount left by a crash
             _check_mount_point(service, account, args.mount_point)
             status = service.mount(manager, account.name, args.mount_point)
-        print(f"Mounted '{account.name}' on {status.mount_point}. Press Ctrl-C to unmount.",
+        print(_(
+            "Mounted '{name}' on {mount_point}. Press Ctrl-C to unmount."
+        ).format(name=account.name, mount_point=status.mount_point),
               flush=True)
         while not stop.event.wait(0.5):
             pass
@@ -129,10 +140,12 @@ def run(args: argparse.Namespace) -> int:
         def progress(count: int) -> None:
             if count and (not shown or shown[-1] != count):
                 if not shown:
-                    _say(f"Waiting for {count} upload(s) to finish before unmounting "
-                         "(Ctrl-C again to stop anyway)...")
+                    _say(_(
+                        "Waiting for {count} upload(s) to finish before unmounting (Ctrl-C "
+                        "again to stop anyway)..."
+                    ).format(count=count))
                 else:
-                    _say(f"{count} upload(s) left...")
+                    _say(_("{count} upload(s) left...").format(count=count))
             shown.append(count)
 
         while not manager.wait_for_uploads(account.name, timeout=1.0, on_progress=progress):
@@ -141,13 +154,13 @@ def run(args: argparse.Namespace) -> int:
                 count = manager.status(account.name).pending_uploads
                 if count == 0 or _ask_abandon(count):
                     break
-                _say("Still waiting for the uploads...")
+                _say(_("Still waiting for the uploads..."))
         _say("Unmounting...")
         manager.unmount(account.name, force=True)
         if service.note_token_refresh(account.name):
-            _say("Microsoft renewed the sign-in during this session.")
+            _say(_("Microsoft renewed the sign-in during this session."))
         manager.shutdown()
-        _say(f"Unmounted '{account.name}'.")
+        _say(_("Unmounted '{name}'.").format(name=account.name))
         return 0
     finally:
         signal.signal(signal.SIGINT, old_int)

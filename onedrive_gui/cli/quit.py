@@ -13,6 +13,7 @@ import argparse
 from typing import Any
 
 from onedrive_gui.cli.authorize import seconds_arg
+from onedrive_gui.core.i18n import _
 
 DEFAULT_TIMEOUT = 60.0
 
@@ -20,15 +21,16 @@ DEFAULT_TIMEOUT = 60.0
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "quit",
-        help="ask the running desktop app to quit (after its uploads, at most --timeout s)",
-        description="Asks the running OneDrive GUI to quit as its Quit menu item does: "
+        help=_("ask the running desktop app to quit (after its uploads, at most --timeout s)"),
+        description=_("Asks the running OneDrive GUI to quit as its Quit menu item does: "
         "pending uploads are finished (waiting at most --timeout seconds; the rest stays in "
         "the cache and is uploaded at the next mount), drives are unmounted and rclone is "
         "stopped. Exits 0 once the app has quit or when none is running; 1 when it did not "
-        "answer, refused, or still runs after the timeout plus time to unmount.",
+        "answer, refused, or still runs after the timeout plus time to unmount."),
     )
     p.add_argument("--timeout", type=seconds_arg, default=DEFAULT_TIMEOUT,
-                   help=f"seconds to wait for uploads (default {DEFAULT_TIMEOUT:.0f}; 0: none)")
+                   help=_("seconds to wait for uploads (default {default:.0f}; 0: none)").format(
+                       default=DEFAULT_TIMEOUT))
     p.set_defaults(func=run)
 
 
@@ -43,14 +45,16 @@ def run(args: argparse.Namespace) -> int:
 
     def accepted(pid: int, reply: QuitReply) -> None:
         if reply.pending:
-            print(f"OneDrive GUI (process {pid}) is quitting after {reply.pending} upload(s) "
-                  f"(at most {timeout:g} s)...", flush=True)
+            print(_(
+                "OneDrive GUI (process {pid}) is quitting after {pending} upload(s) (at most "
+                "{timeout:g} s)..."
+            ).format(pid=pid, pending=reply.pending, timeout=timeout), flush=True)
         else:
-            print(f"OneDrive GUI (process {pid}) is quitting...", flush=True)
+            print(_("OneDrive GUI (process {pid}) is quitting...").format(pid=pid), flush=True)
 
     outcome = quit_running(AppPaths.default().config_dir, timeout, on_accepted=accepted)
     if outcome.pid is None:
-        print("OneDrive GUI is not running.")
+        print(_("OneDrive GUI is not running."))
     else:
-        print("OneDrive GUI has quit.")
+        print(_("OneDrive GUI has quit."))
     return 0

@@ -7,16 +7,17 @@ import subprocess
 from typing import Any
 
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import _
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "rclone",
-        help="run rclone with the app's (encrypted) config, e.g. rclone -- ls work:",
-        description="Runs the app's rclone with its encrypted config; the config password "
-        "is passed in the environment, never on the command line.",
+        help=_("run rclone with the app's (encrypted) config, e.g. rclone -- ls work:"),
+        description=_("Runs the app's rclone with its encrypted config; the config password "
+        "is passed in the environment, never on the command line."),
     )
-    p.add_argument("rclone_args", nargs=argparse.REMAINDER, help="arguments for rclone")
+    p.add_argument("rclone_args", nargs=argparse.REMAINDER, help=_("arguments for rclone"))
     p.set_defaults(func=run)
 
 
@@ -30,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
         rargs = rargs[1:]
     if not rargs:
         raise ValidationError(
-            "No rclone command",
-            "Nothing to run.",
-            "Give rclone's arguments after --, e.g. onedrive-gui rclone -- ls work:",
+            _("No rclone command"),
+            _("Nothing to run."),
+            _("Give rclone's arguments after --, e.g. onedrive-gui rclone -- ls work:"),
         )
     service = AccountService(AppPaths.default())
     engine = service.engine

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import AppError, RcloneError, ValidationError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.secrets import SecretStore
 from onedrive_gui.core.settings import Account, AppSettings, MountOptions, SettingsStore
@@ -95,10 +96,12 @@ class AccountService:
         """Accounts exist but rclone's config file is gone: say so, never recreate silently."""
         if self.settings.accounts and not self.paths.rclone_config.exists():
             raise RcloneError(
-                "rclone configuration missing",
-                f"The app's rclone config ({self.paths.rclone_config}) was deleted or moved, "
-                "so the accounts' tokens are gone.",
-                "Restore the file from a backup, or remove the accounts and add them again.",
+                _("rclone configuration missing"),
+                _(
+                    "The app's rclone config ({rclone_config}) was deleted or moved, so the "
+                    "accounts' tokens are gone."
+                ).format(rclone_config=self.paths.rclone_config),
+                _("Restore the file from a backup, or remove the accounts and add them again."),
             )
 
     # sign-in --------------------------------------------------------------------
@@ -152,9 +155,9 @@ class AccountService:
             refresh_token = ""
         if not refresh_token:
             raise RcloneError(
-                "No sign-in stored",
-                f"The rclone config holds no usable sign-in for '{name}'.",
-                f"Sign in again: onedrive-gui reauth {name}.",
+                _("No sign-in stored"),
+                _("The rclone config holds no usable sign-in for '{name}'.").format(name=name),
+                _("Sign in again: onedrive-gui reauth {name}.").format(name=name),
             )
         return refresh(account.client_id, secret, refresh_token, tenant=account.tenant,
                        cloud=account.cloud, extra_scopes=extra_scopes)
@@ -192,9 +195,11 @@ class AccountService:
             rc = self.engine.client()
             if name in _remotes().remote_names(rc):
                 raise ValidationError(
-                    "Name already used",
-                    f"The app's rclone config already has a remote named '{name}'.",
-                    "Pick another name.",
+                    _("Name already used"),
+                    _(
+                        "The app's rclone config already has a remote named '{name}'."
+                    ).format(name=name),
+                    _("Pick another name."),
                 )
             account = Account(
                 name=name,
@@ -390,10 +395,11 @@ class AccountService:
             return datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
         except (ValueError, AttributeError) as exc:
             raise RcloneError(
-                "Unreadable token",
-                f"The token of '{name}' in the rclone config cannot be read "
-                f"({type(exc).__name__}).",
-                "Re-authorize the account.",
+                _("Unreadable token"),
+                _(
+                    "The token of '{name}' in the rclone config cannot be read ({type})."
+                ).format(name=name, type=type(exc).__name__),
+                _("Re-authorize the account."),
             ) from exc
 
     def shutdown(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
@@ -139,7 +140,7 @@ def _desktop_flags(text: str) -> dict[str, str]:
         if line.startswith("["):
             group = line
         elif group == "[Desktop Entry]" and "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, _sep, value = line.partition("=")
             keys[key.strip()] = value.strip()
     return keys
 
@@ -184,15 +185,18 @@ class Autostart:
     def platform_note(self) -> str:
         """One sentence for the settings dialog about how start-at-login works here."""
         if sys.platform == "win32":
-            return ("Uses the Run entry of your user account; it also appears in Task "
+            return (_("Uses the Run entry of your user account; it also appears in Task "
                     "Manager under Startup apps, where disabling it wins until you enable it "
-                    "here again.")
+                    "here again."))
         if sys.platform == "darwin":
-            return (f"Uses a LaunchAgent ({self.launch_agent_file}); macOS may list it under "
-                    "System Settings > General > Login Items. It takes effect at your next "
-                    "login.")
-        return (f"Uses the XDG autostart entry {self.desktop_file}, honoured by GNOME, KDE "
-                "Plasma, Xfce, Cinnamon and MATE; minimal window managers may ignore it.")
+            return (_(
+                "Uses a LaunchAgent ({launch_agent_file}); macOS may list it under System "
+                "Settings > General > Login Items. It takes effect at your next login."
+            ).format(launch_agent_file=self.launch_agent_file))
+        return (_(
+            "Uses the XDG autostart entry {desktop_file}, honoured by GNOME, KDE Plasma, Xfce, "
+            "Cinnamon and MATE; minimal window managers may ignore it."
+        ).format(desktop_file=self.desktop_file))
 
     # state -----------------------------------------------------------------------------
     def is_enabled(self) -> bool:
@@ -233,10 +237,13 @@ class Autostart:
 
     def _error(self, doing: str, exc: OSError) -> AutostartError:
         return AutostartError(
-            "Start at login not changed" if doing != "read" else "Start at login unknown",
-            f"Could not {doing} starting at login ({self.location()}): "
-            f"{exc.strerror or exc}.",
-            "Check that the folder is writable by you, then try again.",
+            _("Start at login not changed") if doing != "read" else _("Start at login unknown"),
+            {"read": _("Could not read starting at login ({location}): {value}."),
+             "enable": _("Could not enable starting at login ({location}): {value}."),
+             "disable": _("Could not disable starting at login ({location}): {value}."),
+             }.get(doing, "{location}: {value}").format(location=self.location(),
+                                                      value=exc.strerror or exc),
+            _("Check that the folder is writable by you, then try again."),
         )
 
     # Linux / XDG -----------------------------------------------------------------------
@@ -275,7 +282,7 @@ class Autostart:
             return False
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, APPROVED_KEY) as key:
-                data, _ = winreg.QueryValueEx(key, self.app_id)
+                data, _kind = winreg.QueryValueEx(key, self.app_id)
         except FileNotFoundError:
             return True
         return startup_approved_enabled(bytes(data) if data else None)

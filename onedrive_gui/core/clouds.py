@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import N_, _
 
 GLOBAL = "global"
 
@@ -64,25 +65,25 @@ class Cloud:
 
 CLOUDS: dict[str, Cloud] = {
     GLOBAL: Cloud(
-        key=GLOBAL, label="Global (Microsoft 365, outlook.com)",
+        key=GLOBAL, label=N_("Global (Microsoft 365, outlook.com)"),
         login_host="login.microsoftonline.com", graph_host="graph.microsoft.com",
         portal_host="portal.azure.com", cloud_shell_url="https://shell.azure.com/",
         personal_accounts=True),
     "us": Cloud(
-        key="us", label="US Government (GCC High)",
+        key="us", label=N_("US Government (GCC High)"),
         login_host="login.microsoftonline.us", graph_host="graph.microsoft.us",
         portal_host="portal.azure.us", cloud_shell_url="https://portal.azure.us/#cloudshell/",
         personal_accounts=False),
     "cn": Cloud(
-        key="cn", label="China (operated by 21Vianet)",
+        key="cn", label=N_("China (operated by 21Vianet)"),
         login_host="login.chinacloudapi.cn", graph_host="microsoftgraph.chinacloudapi.cn",
         portal_host="portal.azure.cn", cloud_shell_url="https://portal.azure.cn/#cloudshell/",
         personal_accounts=False),
 }
 
-DOD_NOTE = ("US Government DoD is not offered: rclone, which mounts the drives, has no region "
+DOD_NOTE = (N_("US Government DoD is not offered: rclone, which mounts the drives, has no region "
             "for it (only Global, US Government and China), so a DoD drive could not be "
-            "mounted.")
+            "mounted."))
 _ALIASES = {"": GLOBAL, "com": GLOBAL, "public": GLOBAL, "azurecloud": GLOBAL,
             "usgov": "us", "gcchigh": "us", "gcc-high": "us", "usgovernment": "us",
             "azureusgovernment": "us", "china": "cn", "21vianet": "cn",
@@ -96,12 +97,13 @@ def cloud(key: str) -> Cloud:
     if k in CLOUDS:
         return CLOUDS[k]
     if k in ("dod", "usgovdod", "us-dod", "usdod"):
-        raise ValidationError("Cloud not supported", DOD_NOTE,
-                              "Use 'us' for US Government (GCC High) tenants.")
+        raise ValidationError(_("Cloud not supported"), _(DOD_NOTE),
+                              _("Use 'us' for US Government (GCC High) tenants."))
     raise ValidationError(
-        "Unknown cloud",
-        f"'{key}' is not a Microsoft cloud this app knows.",
-        "Use one of: " + ", ".join(f"{c.key} ({c.label})" for c in CLOUDS.values()) + ".",
+        _("Unknown cloud"),
+        _("'{key}' is not a Microsoft cloud this app knows.").format(key=key),
+        _("Use one of: {values}.").format(
+            values=", ".join(f"{c.key} ({_(c.label)})" for c in CLOUDS.values())),
     )
 
 
@@ -109,10 +111,14 @@ def validate_tenant_for_cloud(tenant: str, c: Cloud) -> str:
     """*tenant* (already validated) is possible in cloud *c*: no 'consumers' outside Global."""
     if not c.personal_accounts and tenant.lower() == "consumers":
         raise ValidationError(
-            "No personal accounts in this cloud",
-            f"{c.label} has no personal Microsoft accounts, so the tenant 'consumers' "
-            "cannot sign in there.",
-            "Use 'organizations' or your organization's tenant ID (Microsoft Entra ID → "
-            f"Overview in {c.portal_host}).",
+            _("No personal accounts in this cloud"),
+            _(
+                "{label} has no personal Microsoft accounts, so the tenant 'consumers' cannot "
+                "sign in there."
+            ).format(label=_(c.label)),
+            _(
+                "Use 'organizations' or your organization's tenant ID (Microsoft Entra ID → "
+                "Overview in {portal_host})."
+            ).format(portal_host=c.portal_host),
         )
     return tenant

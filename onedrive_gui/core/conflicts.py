@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient, parse_duration
 
 log = logging.getLogger(__name__)
@@ -149,9 +150,11 @@ def conflict_name(name: str, modified: datetime | None, taken: Callable[[str], b
         candidate = f"{base}{'' if n == 1 else f' {n}'}){ext}"
         if not taken(candidate):
             return candidate
-    raise RcloneError("Too many conflict copies",
-                      f"'{name}' already has 999 conflict copies from the cloud.",
-                      "Tidy up the folder, then save the file again.")
+    raise RcloneError(_("Too many conflict copies"),
+                      _(
+                          "'{name}' already has 999 conflict copies from the cloud."
+                      ).format(name=name),
+                      _("Tidy up the folder, then save the file again."))
 
 
 @dataclass(frozen=True)
@@ -176,9 +179,10 @@ class Conflict:
         """The notification body (≤ 255 characters, Windows' limit), naming both files."""
         name = _fit_middle(self.name, 34)
         other = _fit_middle(self.conflict_name, 64)
-        return _fit(f"{_fit(self.account, 16)}: “{name}” changed in the cloud while your edit "
-                    f"waited to upload. Both are kept: yours under its name, the cloud's as "
-                    f"“{other}”. Click to open the folder.", _BODY_MAX)
+        return _fit(_(
+            "{fit}: “{name}” changed in the cloud while your edit waited to upload. Both are "
+            "kept: yours under its name, the cloud's as “{other}”. Click to open the folder."
+        ).format(fit=_fit(self.account, 16), name=name, other=other), _BODY_MAX)
 
 
 def _fit(text: str, limit: int) -> str:

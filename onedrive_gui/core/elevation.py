@@ -13,13 +13,15 @@ import logging
 import sys
 from typing import Any
 
+from onedrive_gui.core.i18n import N_, _
+
 log = logging.getLogger(__name__)
 
-ELEVATED_TITLE = "Running as administrator"
+ELEVATED_TITLE = N_("Running as administrator")
 ELEVATED_TEXT = (
-    "Drives mounted now are not visible in File Explorer or in programs you start normally: "
+    N_("Drives mounted now are not visible in File Explorer or in programs you start normally: "
     "Windows keeps an administrator's drives apart. Quit, then start OneDrive GUI normally "
-    "(not with “Run as administrator”)."
+    "(not with “Run as administrator”).")
 )
 
 
@@ -47,5 +49,5 @@ def elevation_warning(*, platform: str = sys.platform, shell32: Any = None
                       ) -> tuple[str, str] | None:
     """(title, text) to show at start when running elevated, else None."""
     if is_elevated(platform=platform, shell32=shell32):
-        return ELEVATED_TITLE, ELEVATED_TEXT
+        return _(ELEVATED_TITLE), _(ELEVATED_TEXT)
     return None

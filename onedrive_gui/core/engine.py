@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from onedrive_gui.core.errors import KeyringError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
@@ -61,21 +62,23 @@ class RcloneEngine:
             password = self.secrets.get_config_password()
             if password is None:
                 raise KeyringError(
-                    "rclone config password missing",
-                    f"The app's rclone config ({path}) is encrypted, but its password is not "
-                    "in your keyring any more. The file was left untouched.",
-                    "If you restored the keyring from a backup, unlock it and retry. Otherwise "
+                    _("rclone config password missing"),
+                    _(
+                        "The app's rclone config ({path}) is encrypted, but its password is "
+                        "not in your keyring any more. The file was left untouched."
+                    ).format(path=path),
+                    _("If you restored the keyring from a backup, unlock it and retry. Otherwise "
                     "remove the accounts and add them again (the old file is kept; delete it "
-                    "yourself once you no longer need it).",
+                    "yourself once you no longer need it)."),
                 )
             return password
         if not create:
             password = self.secrets.get_config_password()
             if password is None:
                 raise KeyringError(
-                    "No accounts yet",
-                    "The app has no rclone configuration yet.",
-                    "Add an account first.",
+                    _("No accounts yet"),
+                    _("The app has no rclone configuration yet."),
+                    _("Add an account first."),
                 )
             return password
         password = self.secrets.ensure_config_password()

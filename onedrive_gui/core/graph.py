@@ -19,6 +19,7 @@ from onedrive_gui import APP_NAME, __version__
 from onedrive_gui.core.clouds import GLOBAL, Cloud
 from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, GraphError, NetworkError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import register_secret
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,14 @@ class PermissionMissing(GraphError):
 
     def __init__(self, scope: str, what: str) -> None:
         super().__init__(
-            "Permission not granted",
-            f"Finding {what} needs the permission {scope}, which this sign-in does not have.",
-            f"Add {scope} (Microsoft Graph, delegated) to your app registration's API "
-            "permissions if it is not there, then sign in again and accept it.",
+            _("Permission not granted"),
+            _(
+                "Finding {what} needs the permission {scope}, which this sign-in does not have."
+            ).format(what=what, scope=scope),
+            _(
+                "Add {scope} (Microsoft Graph, delegated) to your app registration's API "
+                "permissions if it is not there, then sign in again and accept it."
+            ).format(scope=scope),
             code="403",
         )
         self.scope = scope
@@ -189,9 +194,11 @@ class GraphClient:
             except requests.exceptions.RequestException as exc:
                 log.debug("Graph request failed: %s", type(exc).__name__)
                 raise NetworkError(
-                    "Cannot reach Microsoft",
-                    f"The app cannot reach Microsoft Graph ({self.cloud.graph_host}).",
-                    "Check your connection/proxy (internet access, HTTPS_PROXY) and try again.",
+                    _("Cannot reach Microsoft"),
+                    _(
+                        "The app cannot reach Microsoft Graph ({graph_host})."
+                    ).format(graph_host=self.cloud.graph_host),
+                    _("Check your connection/proxy (internet access, HTTPS_PROXY) and try again."),
                 ) from exc
             status = int(resp.status_code)
             if status in _RETRY_STATUS:
@@ -200,10 +207,12 @@ class GraphClient:
                     delay = float(min(2 ** attempt, 30))
                 if attempt >= self.max_retries or waited + delay > self.max_wait:
                     raise GraphError(
-                        "Microsoft is busy" if status == 503 else "Too many requests",
-                        "Microsoft Graph keeps refusing requests "
-                        f"(HTTP {status}) and asked to wait {delay:g} more seconds.",
-                        "Wait a few minutes and try again.",
+                        _("Microsoft is busy") if status == 503 else _("Too many requests"),
+                        _(
+                            "Microsoft Graph keeps refusing requests (HTTP {status}) and asked "
+                            "to wait {delay:g} more seconds."
+                        ).format(status=status, delay=delay),
+                        _("Wait a few minutes and try again."),
                         code=str(status),
                     )
                 log.info("Graph throttled (HTTP %d); retrying in %g s", status, delay)
@@ -213,10 +222,10 @@ class GraphClient:
                 continue
             if status == 401:
                 raise AuthError(
-                    "Sign in again",
-                    "Microsoft Graph no longer accepts this sign-in (the access token expired "
-                    "or was revoked).",
-                    "Sign in again.",
+                    _("Sign in again"),
+                    _("Microsoft Graph no longer accepts this sign-in (the access token expired "
+                    "or was revoked)."),
+                    _("Sign in again."),
                     code="401",
                 )
             if status >= 400:
@@ -224,12 +233,12 @@ class GraphClient:
             try:
                 data = resp.json()
             except ValueError as exc:
-                raise GraphError("Unexpected answer from Microsoft",
-                                 "Microsoft Graph sent an answer that is not JSON.",
-                                 "Try again; if it keeps happening, check your proxy.") from exc
+                raise GraphError(_("Unexpected answer from Microsoft"),
+                                 _("Microsoft Graph sent an answer that is not JSON."),
+                                 _("Try again; if it keeps happening, check your proxy.")) from exc
             if not isinstance(data, dict):
-                raise GraphError("Unexpected answer from Microsoft",
-                                 "Microsoft Graph sent an unexpected answer.", "Try again.")
+                raise GraphError(_("Unexpected answer from Microsoft"),
+                                 _("Microsoft Graph sent an unexpected answer."), _("Try again."))
             return data
 
     def _pages(self, path: str, limit: int = 500) -> list[dict[str, Any]]:
@@ -257,17 +266,22 @@ class GraphClient:
         status = int(resp.status_code)
         detail = f": {message[:300]}" if message else "."
         if status == 403:
-            return GraphError("Access denied", f"Microsoft Graph refused access to {path}"
-                              f"{detail}",
-                              "Check the API permissions of your app registration (Files.* and "
-                              "User.Read, delegated) and sign in again.", code=code or "403")
+            return GraphError(_("Access denied"), _(
+                "Microsoft Graph refused access to {path}{detail}"
+            ).format(path=path, detail=detail),
+                              _("Check the API permissions of your app registration (Files.* and "
+                              "User.Read, delegated) and sign in again."), code=code or "403")
         if status == 404:
-            return GraphError("Not found", f"Microsoft Graph found nothing at {path}{detail}",
-                              "Check that this account has OneDrive (sign in to "
-                              "onedrive.com once to create it).", code=code or "404")
-        return GraphError("Microsoft Graph error",
-                          f"Microsoft Graph answered HTTP {status} for {path}{detail}",
-                          "Try again in a few minutes.", code=code or str(status))
+            return GraphError(_("Not found"), _(
+                "Microsoft Graph found nothing at {path}{detail}"
+            ).format(path=path, detail=detail),
+                              _("Check that this account has OneDrive (sign in to "
+                              "onedrive.com once to create it)."), code=code or "404")
+        return GraphError(_("Microsoft Graph error"),
+                          _(
+                              "Microsoft Graph answered HTTP {status} for {path}{detail}"
+                          ).format(status=status, path=path, detail=detail),
+                          _("Try again in a few minutes."), code=code or str(status))
 
     # ------------------------------------------------------------------ typed calls
     def me(self) -> UserInfo:
@@ -310,19 +324,19 @@ class GraphClient:
     def search_sites(self, query: str) -> list[SiteInfo]:
         """SharePoint sites matching *query* (needs Sites.Read.All; work/school only)."""
         q = quote(query.strip(), safe="")
-        found = _needs("Sites.Read.All", "SharePoint sites",
+        found = _needs("Sites.Read.All", _("SharePoint sites"),
                        lambda: self._pages(f"/sites?search={q}"))
         return [parse_site(v) for v in found]
 
     def followed_sites(self) -> list[SiteInfo]:
         """The sites the user follows (needs Sites.Read.All; work/school only)."""
-        found = _needs("Sites.Read.All", "the sites you follow",
+        found = _needs("Sites.Read.All", _("the sites you follow"),
                        lambda: self._pages("/me/followedSites"))
         return [parse_site(v) for v in found]
 
     def joined_teams(self) -> list[TeamInfo]:
         """The user's Teams (needs Team.ReadBasic.All; work/school only)."""
-        found = _needs("Team.ReadBasic.All", "your Teams",
+        found = _needs("Team.ReadBasic.All", _("your Teams"),
                        lambda: self._pages("/me/joinedTeams"))
         return [TeamInfo(id=str(v.get("id") or ""), name=str(v.get("displayName") or ""))
                 for v in found]

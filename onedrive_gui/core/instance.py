@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 
 # The desktop app imports this module before its tray shows: what only the asker or an
 # answer needs (secrets, the atomic writer and its tempfile) is imported where used, and the
@@ -151,29 +152,35 @@ def quit_running(
                 return QuitOutcome(pid)
             if time.monotonic() >= answer_by:
                 raise QuitError(
-                    "No answer from the app",
-                    f"OneDrive GUI (process {pid}) did not answer the request to quit within "
-                    f"{answer_timeout:.0f} s.",
-                    "It may be an older version or not responding. Quit it from its tray "
+                    _("No answer from the app"),
+                    _(
+                        "OneDrive GUI (process {pid}) did not answer the request to quit "
+                        "within {answer_timeout:.0f} s."
+                    ).format(pid=pid, answer_timeout=answer_timeout),
+                    _("It may be an older version or not responding. Quit it from its tray "
                     "menu, or end it in the task manager (uploads still pending stay in the "
-                    "cache and are uploaded at the next mount).",
+                    "cache and are uploaded at the next mount)."),
                 )
             time.sleep(step)
         if not reply.accepted:
-            raise QuitError("The app refused to quit",
-                            f"OneDrive GUI (process {pid}) refused to quit: {reply.reason}.",
-                            "Quit it from its tray menu.")
+            raise QuitError(_("The app refused to quit"),
+                            _(
+                                "OneDrive GUI (process {pid}) refused to quit: {reason}."
+                            ).format(pid=pid, reason=reply.reason),
+                            _("Quit it from its tray menu."))
         if on_accepted is not None:
             on_accepted(pid, reply)
         deadline = time.monotonic() + timeout + grace
         while alive(pid):
             if time.monotonic() >= deadline:
                 raise QuitError(
-                    "The app did not quit in time",
-                    f"OneDrive GUI (process {pid}) is still running {timeout + grace:.0f} s "
-                    "after it was asked to quit.",
-                    "Wait a little longer and run the command again, or quit it from its tray "
-                    "menu.",
+                    _("The app did not quit in time"),
+                    _(
+                        "OneDrive GUI (process {pid}) is still running {value:.0f} s after it "
+                        "was asked to quit."
+                    ).format(pid=pid, value=timeout + grace),
+                    _("Wait a little longer and run the command again, or quit it from its tray "
+                    "menu."),
                 )
             time.sleep(step)
         return QuitOutcome(pid, reply.pending)

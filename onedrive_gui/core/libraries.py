@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from onedrive_gui.core.errors import GraphError, ValidationError
 from onedrive_gui.core.graph import DriveInfo, GraphClient
+from onedrive_gui.core.i18n import N_, _
 
-PERSONAL_NOTE = ("Personal Microsoft accounts have no SharePoint sites or Teams: only their "
-                 "own OneDrive (and the drives listed here) can be mounted.")
+PERSONAL_NOTE = (N_("Personal Microsoft accounts have no SharePoint sites or Teams: only their "
+                 "own OneDrive (and the drives listed here) can be mounted."))
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,22 @@ def site_libraries(graph: GraphClient, query: str) -> list[Library]:
     """The libraries of every site whose name matches *query* (PermissionMissing without
     Sites.Read.All)."""
     if not query.strip():
-        raise ValidationError("Nothing to search for", "The site search is empty.",
-                              "Type a part of the site's name, e.g. Marketing.")
+        raise ValidationError(_("Nothing to search for"), _("The site search is empty."),
+                              _("Type a part of the site's name, e.g. Marketing."))
     out: list[Library] = []
     for site in graph.search_sites(query):
-        out.extend(Library(d, f"Site: {site.name}") for d in graph.site_drives(site.id))
+        out.extend(Library(d, _(
+            "Site: {name}"
+        ).format(name=site.name)) for d in graph.site_drives(site.id))
     return out
 
 
 def followed_libraries(graph: GraphClient) -> list[Library]:
     out: list[Library] = []
     for site in graph.followed_sites():
-        out.extend(Library(d, f"Site: {site.name}") for d in graph.site_drives(site.id))
+        out.extend(Library(d, _(
+            "Site: {name}"
+        ).format(name=site.name)) for d in graph.site_drives(site.id))
     return out
 
 
@@ -63,7 +68,7 @@ def team_libraries(graph: GraphClient) -> list[Library]:
             if exc.code in ("404", "itemNotFound", "ResourceNotFound"):
                 continue
             raise
-        out.append(Library(drive, f"Team: {team.name}"))
+        out.append(Library(drive, _("Team: {name}").format(name=team.name)))
     return out
 
 
@@ -71,10 +76,12 @@ def pick(libraries: list[Library], name: str | None, query: str) -> Library:
     """The one library meant: the only one found, or the one named *name*."""
     if not libraries:
         raise ValidationError(
-            "No library found",
-            f"No SharePoint site matching '{query}' with a document library was found.",
-            "Check the site's name (as shown in SharePoint), or list what the account can "
-            "reach with 'onedrive-gui libraries'.",
+            _("No library found"),
+            _(
+                "No SharePoint site matching '{query}' with a document library was found."
+            ).format(query=query),
+            _("Check the site's name (as shown in SharePoint), or list what the account can "
+            "reach with 'onedrive-gui libraries'."),
         )
     if name is not None:
         wanted = [lib for lib in libraries if lib.drive.name.casefold() == name.casefold()]
@@ -84,9 +91,9 @@ def pick(libraries: list[Library], name: str | None, query: str) -> Library:
         return libraries[0]
     choices = "; ".join(f"{lib.label} (--drive-id {lib.drive.id})" for lib in libraries[:10])
     raise ValidationError(
-        "Several libraries found" if name is None else "Library not found",
-        f"'{query}' matches: {choices}.",
-        "Name the library with --library NAME, or use --drive-id with one of the IDs.",
+        _("Several libraries found") if name is None else _("Library not found"),
+        _("'{query}' matches: {choices}.").format(query=query, choices=choices),
+        _("Name the library with --library NAME, or use --drive-id with one of the IDs."),
     )
 
 

@@ -24,6 +24,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from onedrive_gui.core.errors import CancelledError, NetworkError, SignInTimeoutError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import register_secret
 
 log = logging.getLogger(__name__)
@@ -149,22 +150,26 @@ class LoopbackReceiver:
             if exc.errno not in _BUSY_ERRNOS and getattr(exc, "winerror", None) not in (
                     10013, 10048):
                 raise NetworkError(
-                    "Cannot listen for the sign-in",
-                    f"The app could not open port {self._requested_port} on this computer "
-                    f"({exc.strerror or exc}).",
-                    "Check that nothing blocks local connections (security software), then "
-                    "try again.",
+                    _("Cannot listen for the sign-in"),
+                    _(
+                        "The app could not open port {requested_port} on this computer "
+                        "({value})."
+                    ).format(requested_port=self._requested_port, value=exc.strerror or exc),
+                    _("Check that nothing blocks local connections (security software), then "
+                    "try again."),
                 ) from exc
             if not self._allow_fallback:
                 raise NetworkError(
-                    "Port in use",
-                    f"Port {self._requested_port} on this computer is already in use by "
-                    "another program.",
-                    "Close the other program (for example a running 'rclone authorize'), or "
-                    "choose another port.",
+                    _("Port in use"),
+                    _(
+                        "Port {requested_port} on this computer is already in use by another "
+                        "program."
+                    ).format(requested_port=self._requested_port),
+                    _("Close the other program (for example a running 'rclone authorize'), or "
+                    "choose another port."),
                 ) from exc
         last: OSError | None = None
-        for _ in range(_FALLBACK_ATTEMPTS):
+        for _attempt in range(_FALLBACK_ATTEMPTS):
             try:
                 socks = _bind_pair(0)
             except OSError as exc:  # the port was free on IPv4 but taken on IPv6: try again
@@ -175,10 +180,11 @@ class LoopbackReceiver:
                      socks[0].getsockname()[1])
             return socks
         raise NetworkError(
-            "No free port",
-            f"Port {self._requested_port} is in use and no other free port was found "
-            f"({last}).",
-            "Close some programs that listen on this computer and try again.",
+            _("No free port"),
+            _(
+                "Port {requested_port} is in use and no other free port was found ({last})."
+            ).format(requested_port=self._requested_port, last=last),
+            _("Close some programs that listen on this computer and try again."),
         )
 
     def __enter__(self) -> LoopbackReceiver:
@@ -232,17 +238,19 @@ class LoopbackReceiver:
                 if self._result is not None:
                     return self._result
                 if self._cancelled or self._closing:
-                    raise CancelledError("Sign-in cancelled", "The sign-in was cancelled.",
-                                         "Start the sign-in again when you are ready.")
+                    raise CancelledError(_("Sign-in cancelled"), _("The sign-in was cancelled."),
+                                         _("Start the sign-in again when you are ready."))
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise SignInTimeoutError(
-                        "No answer from the browser",
-                        f"The browser did not come back to the app within {timeout:g} "
-                        "seconds.",
-                        "Try again and finish signing in in the browser. If the browser "
+                        _("No answer from the browser"),
+                        _(
+                            "The browser did not come back to the app within {timeout:g} "
+                            "seconds."
+                        ).format(timeout=timeout),
+                        _("Try again and finish signing in in the browser. If the browser "
                         "showed an error page, its AADSTS code tells what to fix in your app "
-                        "registration. If no browser opened, open the sign-in link yourself.",
+                        "registration. If no browser opened, open the sign-in link yourself."),
                     )
                 # short slices keep Ctrl-C responsive where lock waits are not interruptible
                 self._cond.wait(min(remaining, 0.5))
@@ -256,7 +264,7 @@ class LoopbackReceiver:
             for s in self._socks:
                 sel.register(s, selectors.EVENT_READ)
             while not self._closing:
-                for key, _ in sel.select():
+                for key, _events in sel.select():
                     if key.fileobj is self._wake_r:
                         return
                     sock = key.fileobj
@@ -282,7 +290,7 @@ class LoopbackReceiver:
             try:
                 status, title, text = self._handle(*self._read_request(conn, deadline))
             except _Reject as rej:
-                status, title, text = rej.status, "Request refused", rej.text
+                status, title, text = rej.status, _("Request refused"), rej.text
             self._respond(conn, status, title, text)
         except (OSError, ValueError) as exc:  # client went away, timed out, or sent garbage
             log.debug("loopback connection dropped: %s", type(exc).__name__)
@@ -304,41 +312,41 @@ class LoopbackReceiver:
         buf = b""
         while b"\r\n\r\n" not in buf:
             if len(buf) > MAX_HEAD:
-                raise _Reject(431, "The request headers are too large.")
+                raise _Reject(431, _("The request headers are too large."))
             chunk = self._recv(conn, deadline)
             if not chunk:
                 raise ConnectionResetError("client closed the connection")
             buf += chunk
-        head, _, body = buf.partition(b"\r\n\r\n")
+        head, _sep, body = buf.partition(b"\r\n\r\n")
         if len(head) > MAX_HEAD:
-            raise _Reject(431, "The request headers are too large.")
+            raise _Reject(431, _("The request headers are too large."))
         lines = head.decode("latin-1").split("\r\n")
         parts = lines[0].split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise _Reject(400, "Malformed request.")
+            raise _Reject(400, _("Malformed request."))
         method, target = parts[0], parts[1]
         headers: dict[str, str] = {}
         for line in lines[1:]:
             name, sep, value = line.partition(":")
             if not sep or not name or name != name.strip():
-                raise _Reject(400, "Malformed header.")
+                raise _Reject(400, _("Malformed header."))
             headers[name.lower()] = value.strip()
         if method == "POST":
             if "transfer-encoding" in headers:
-                raise _Reject(411, "Send the form with a Content-Length.")
+                raise _Reject(411, _("Send the form with a Content-Length."))
             try:
                 length = int(headers.get("content-length", ""))
             except ValueError:
-                raise _Reject(411, "Send the form with a Content-Length.") from None
+                raise _Reject(411, _("Send the form with a Content-Length.")) from None
             if length < 0 or length > MAX_BODY:
-                raise _Reject(413, "The request body is too large.")
+                raise _Reject(413, _("The request body is too large."))
             while len(body) < length:
                 chunk = self._recv(conn, deadline)
                 if not chunk:
                     raise ConnectionResetError("client closed the connection")
                 body += chunk
                 if len(body) > MAX_BODY:
-                    raise _Reject(413, "The request body is too large.")
+                    raise _Reject(413, _("The request body is too large."))
             body = body[:length]
         return method, target, headers, body
 
@@ -346,52 +354,54 @@ class LoopbackReceiver:
                 ) -> tuple[int, str, str]:
         host = urlsplit("//" + headers.get("host", "")).hostname or ""
         if host not in _LOCAL_HOSTS:
-            raise _Reject(400, "This address only answers requests for localhost.")
+            raise _Reject(400, _("This address only answers requests for localhost."))
         url = urlsplit(target)
         if url.path != "/":
-            raise _Reject(404, "Nothing here.")
+            raise _Reject(404, _("Nothing here."))
         if method == "GET":
             raw = url.query
         elif method == "POST":
             ctype = headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/x-www-form-urlencoded":
-                raise _Reject(415, "Expected a form.")
+                raise _Reject(415, _("Expected a form."))
             try:
                 raw = body.decode("utf-8")
             except UnicodeDecodeError:
-                raise _Reject(400, "Malformed sign-in answer.") from None
+                raise _Reject(400, _("Malformed sign-in answer.")) from None
         else:
-            raise _Reject(405, "Only GET and POST are accepted.")
+            raise _Reject(405, _("Only GET and POST are accepted."))
         try:
             params = dict(parse_qsl(raw, keep_blank_values=True, max_num_fields=64))
         except ValueError:
-            raise _Reject(400, "Malformed sign-in answer.") from None
+            raise _Reject(400, _("Malformed sign-in answer.")) from None
         with self._cond:
             if self._result is not None or self._closing or self._cancelled:
                 log.info("loopback: refused a request after the sign-in ended")
-                return 410, "Sign-in already finished", (
-                    "This sign-in is over. Return to the app; start a new sign-in there if "
-                    "needed.")
+                return 410, _("Sign-in already finished"), (
+                    _("This sign-in is over. Return to the app; start a new sign-in there if "
+                    "needed."))
             state = params.get("state", "")
             if not state or not hmac.compare_digest(state.encode(),
                                                     self._expected_state.encode()):
                 log.warning("loopback: refused an answer whose state does not match")
-                return 400, "Not this sign-in", (
-                    "This answer does not belong to the sign-in the app is waiting for. "
-                    "Finish the sign-in in the tab the app opened.")
+                return 400, _("Not this sign-in"), (
+                    _("This answer does not belong to the sign-in the app is waiting for. "
+                    "Finish the sign-in in the tab the app opened."))
             if "code" not in params and "error" not in params:
-                return 400, "No sign-in answer", "The request carries neither a code nor an "\
-                    "error."
+                return 400, _("No sign-in answer"), _("The request carries neither a code nor an "\
+                    "error.")
             register_secret(params.get("code"))
             self._result = RedirectResult(params)
             self._cond.notify_all()
         if "error" in params:
             desc = params.get("error_description") or params["error"]
             first = desc.splitlines()[0] if desc.strip() else params["error"]
-            return 200, "Sign-in failed", f"{first[:300]} — Return to the app for what to do."
-        return 200, "Signed in — you can close this tab", (
-            "Signed in — you can close this tab. OneDrive GUI finishes the sign-in and shows "
-            "the result.")
+            return 200, _("Sign-in failed"), _(
+                "{first} — Return to the app for what to do."
+            ).format(first=first[:300])
+        return 200, _("Signed in — you can close this tab"), (
+            _("Signed in — you can close this tab. OneDrive GUI finishes the sign-in and shows "
+            "the result."))
 
     @staticmethod
     def _respond(conn: socket.socket, status: int, title: str, text: str) -> None:

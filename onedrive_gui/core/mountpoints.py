@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import MountError
+from onedrive_gui.core.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -80,43 +81,51 @@ def windows_mount_point(
         if letter not in free_letters:
             some = ", ".join(free_letters[:5]) or "none"
             raise MountError(
-                "Drive letter in use",
-                f"{letter} is already used by another drive (or reserved).",
-                f"Pick a free letter (free now: {some}).",
+                _("Drive letter in use"),
+                _("{letter} is already used by another drive (or reserved).").format(letter=letter),
+                _("Pick a free letter (free now: {some}).").format(some=some),
             )
         return letter
     drive, _rest = ntpath.splitdrive(v)
     if not v or not ntpath.isabs(v) or not drive or drive.startswith(("\\\\", "//")):
         raise MountError(
-            "Not a mount point",
-            f"'{v}' is neither a drive letter nor a full folder path on a local drive.",
-            f"Use a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE} "
-            "(not C:\\Users\\you\\OneDrive, which Microsoft's OneDrive app uses).",
+            _("Not a mount point"),
+            _(
+                "'{v}' is neither a drive letter nor a full folder path on a local drive."
+            ).format(v=v),
+            _(
+                "Use a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE} "
+                "(not C:\\Users\\you\\OneDrive, which Microsoft's OneDrive app uses)."
+            ).format(WINDOWS_EXAMPLE=WINDOWS_EXAMPLE),
         )
     path = ntpath.normpath(v)
     if exists(path):
         raise MountError(
-            "Folder already exists",
-            f"{path} already exists. On Windows the drive appears as a new folder that must "
-            "not exist yet.",
-            "Choose a folder name that does not exist yet (inside an existing folder), or a "
-            "drive letter.",
+            _("Folder already exists"),
+            _(
+                "{path} already exists. On Windows the drive appears as a new folder that must "
+                "not exist yet."
+            ).format(path=path),
+            _("Choose a folder name that does not exist yet (inside an existing folder), or a "
+            "drive letter."),
         )
     parent = ntpath.dirname(path)
     if not exists(parent):
         raise MountError(
-            "Parent folder missing",
-            f"{parent} does not exist, so {path} cannot be created there.",
-            "Create the parent folder first, or choose another place.",
+            _("Parent folder missing"),
+            _(
+                "{parent} does not exist, so {path} cannot be created there."
+            ).format(parent=parent, path=path),
+            _("Create the parent folder first, or choose another place."),
         )
     return path
 
 
 def _no_free_letter() -> MountError:
     return MountError(
-        "No free drive letter",
-        "All drive letters from D: to Z: are in use.",
-        "Disconnect a drive you do not need, or mount on a folder instead.",
+        _("No free drive letter"),
+        _("All drive letters from D: to Z: are in use."),
+        _("Disconnect a drive you do not need, or mount on a folder instead."),
     )
 
 
@@ -135,15 +144,17 @@ def default_mount_point(account_name: str, others: Iterable[str | None] = (), *,
 
 # Examples in hints: a folder of the user's own (Windows: not Microsoft's OneDrive folder).
 WINDOWS_EXAMPLE = "C:\\Users\\you\\Cloud-work"
-POSIX_EXAMPLE = "~/OneDrive/<account name>"
+POSIX_EXAMPLE = N_("~/OneDrive/<account name>")
 
 
 def example_mount_point(*, windows: bool | None = None) -> str:
     """How a hint names a good mount point on this system."""
     if windows is None:
         windows = sys.platform == "win32"
-    return f"a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE}" if (
-        windows) else POSIX_EXAMPLE
+    return _(
+        "a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE}"
+    ).format(WINDOWS_EXAMPLE=WINDOWS_EXAMPLE) if (
+        windows) else _(POSIX_EXAMPLE)
 
 
 # --- mount table (Linux) -----------------------------------------------------------------
@@ -211,19 +222,22 @@ def _lazy_unmount(path: str) -> None:
     tool = shutil.which("fusermount3") or shutil.which("fusermount")
     if tool is None:
         raise MountError(
-            "FUSE is not available",
-            f"The stale mount on {path} cannot be removed: fusermount3 is not installed.",
-            "Install FUSE 3 (e.g. 'sudo apt install fuse3'), then try again.",
+            _("FUSE is not available"),
+            _(
+                "The stale mount on {path} cannot be removed: fusermount3 is not installed."
+            ).format(path=path),
+            _("Install FUSE 3 (e.g. 'sudo apt install fuse3'), then try again."),
         )
     done = subprocess.run(
         [tool, "-u", "-z", path], capture_output=True, text=True, timeout=30, check=False
     )
     if done.returncode != 0:
         raise MountError(
-            "Stale mount cannot be removed",
-            f"A mount left behind by a stopped rclone on {path} cannot be removed: "
-            f"{done.stderr.strip() or 'fusermount3 failed'}.",
-            f"Run 'fusermount3 -u -z {path}' yourself, then try again.",
+            _("Stale mount cannot be removed"),
+            _(
+                "A mount left behind by a stopped rclone on {path} cannot be removed: {value}."
+            ).format(path=path, value=done.stderr.strip() or 'fusermount3 failed'),
+            _("Run 'fusermount3 -u -z {path}' yourself, then try again.").format(path=path),
         )
     log.info("removed the stale mount on %s", path)
 
@@ -255,16 +269,18 @@ def _posix_path(value: str, base: str | None = None) -> str:
     expanded = os.path.expanduser(value)
     if expanded.startswith("~"):
         raise MountError(
-            "Unknown home folder",
-            f"'{value}' refers to a user whose home folder is unknown.",
-            "Write the folder's full path.",
+            _("Unknown home folder"),
+            _("'{value}' refers to a user whose home folder is unknown.").format(value=value),
+            _("Write the folder's full path."),
         )
     if not os.path.isabs(expanded):
         if base is None:
             raise MountError(
-                "Not a full path",
-                f"'{value}' is a relative path; it is not clear which folder it means.",
-                "Write the folder's full path, such as ~/OneDrive/<account name>.",
+                _("Not a full path"),
+                _(
+                    "'{value}' is a relative path; it is not clear which folder it means."
+                ).format(value=value),
+                _("Write the folder's full path, such as ~/OneDrive/<account name>."),
             )
         expanded = os.path.join(base, expanded)
     return os.path.realpath(os.path.abspath(expanded))
@@ -300,9 +316,13 @@ def _app_folder_check(path: str, *, windows: bool = False) -> None:
         real = os.path.realpath(folder)
         if _inside(path, real):
             raise MountError(
-                "Folder not allowed",
-                f"{path} is inside the app's own {kind} folder ({real}).",
-                f"Choose a folder of your own, such as {example_mount_point(windows=windows)}.",
+                _("Folder not allowed"),
+                _(
+                    "{path} is inside the app's own {kind} folder ({real})."
+                ).format(path=path, kind=kind, real=real),
+                _(
+                    "Choose a folder of your own, such as {example_mount_point}."
+                ).format(example_mount_point=example_mount_point(windows=windows)),
             )
 
 
@@ -310,24 +330,25 @@ def unmount_hint(path: str, *, platform: str | None = None) -> str:
     """What to do when something is already mounted on *path*."""
     platform = platform or sys.platform
     if platform == "win32":
-        return ("Unmount it first (if an rclone.exe left over from a crash still holds it, end "
-                "that in Task Manager), or choose another drive letter.")
+        return (_("Unmount it first (if an rclone.exe left over from a crash still holds it, end "
+                "that in Task Manager), or choose another drive letter."))
     cmd = f"fusermount3 -u '{path}'" if platform.startswith("linux") else f"umount '{path}'"
-    return (f"Unmount it first (if it is left over from a crash: {cmd}), or choose another "
-            "folder.")
+    return (_(
+        "Unmount it first (if it is left over from a crash: {cmd}), or choose another folder."
+    ).format(cmd=cmd))
 
 
 
 def _check_text(value: str) -> str:
     v = value.strip()
     if not v:
-        raise MountError("No mount point", "No folder or drive letter was given.",
-                         "Choose where the drive should appear.")
+        raise MountError(_("No mount point"), _("No folder or drive letter was given."),
+                         _("Choose where the drive should appear."))
     if any(unicodedata.category(c) == "Cc" for c in v):
         raise MountError(
-            "Not a usable folder name",
-            "The mount point contains a line break, tab or other control character.",
-            "Type the folder's path again without them, or use Choose….",
+            _("Not a usable folder name"),
+            _("The mount point contains a line break, tab or other control character."),
+            _("Type the folder's path again without them, or use Choose…."),
         )
     return v
 
@@ -335,16 +356,19 @@ def _check_text(value: str) -> str:
 def _check_lengths(path: str) -> None:
     raw = os.fsencode(path)
     if len(raw) > PATH_MAX:
-        raise MountError("Path too long", f"The mount point has {len(raw)} bytes; at most "
-                         f"{PATH_MAX} are possible.", "Choose a shorter path.")
+        raise MountError(_("Path too long"), _(
+            "The mount point has {n_raw} bytes; at most {PATH_MAX} are possible."
+        ).format(n_raw=len(raw), PATH_MAX=PATH_MAX), _("Choose a shorter path."))
     for part in raw.split(b"/"):
         if len(part) > NAME_MAX:
             shown = os.fsdecode(part)[:40] + "…"
             raise MountError(
-                "Folder name too long",
-                f"The folder name '{shown}' has {len(part)} bytes; at most {NAME_MAX} are "
-                "possible.",
-                "Choose a shorter folder name.",
+                _("Folder name too long"),
+                _(
+                    "The folder name '{shown}' has {n_part} bytes; at most {NAME_MAX} are "
+                    "possible."
+                ).format(shown=shown, n_part=len(part), NAME_MAX=NAME_MAX),
+                _("Choose a shorter folder name."),
             )
 
 
@@ -369,23 +393,30 @@ def _others_check(path: str, others: Mapping[str, str | None], *, windows: bool)
             inside = os.path.commonpath
         if mine_cmp == theirs_cmp:
             raise MountError(
-                "Mount point taken",
-                f"{path} is already the mount point of the account '{name}'.",
-                "Choose another place for this account, such as "
-                f"{example_mount_point(windows=windows)}.",
+                _("Mount point taken"),
+                _(
+                    "{path} is already the mount point of the account '{name}'."
+                ).format(path=path, name=name),
+                _(
+                    "Choose another place for this account, such as {example_mount_point}."
+                ).format(example_mount_point=example_mount_point(windows=windows)),
             )
         try:
             common = inside([mine_cmp, theirs_cmp])
         except ValueError:
             continue  # different drives
         if common in (mine_cmp, theirs_cmp):
-            where = "is inside" if common == theirs_cmp else "contains"
+            text = (_("{path} is inside {theirs}, the mount point of the account '{name}'; "
+                      "one drive would hide the other.") if common == theirs_cmp
+                    else _("{path} contains {theirs}, the mount point of the account '{name}'; "
+                           "one drive would hide the other."))
             raise MountError(
-                "Mount points overlap",
-                f"{path} {where} {theirs}, the mount point of the account '{name}'; one "
-                "drive would hide the other.",
-                "Choose a place outside other accounts' mount points, such as "
-                f"{example_mount_point(windows=windows)}.",
+                _("Mount points overlap"),
+                text.format(path=path, theirs=theirs, name=name),
+                _(
+                    "Choose a place outside other accounts' mount points, such as "
+                    "{example_mount_point}."
+                ).format(example_mount_point=example_mount_point(windows=windows)),
             )
 
 
@@ -434,32 +465,38 @@ def check_mount_point(
     if entry is not None or os.path.ismount(path):
         what = ""
         if entry is not None:
-            what = (" (an rclone mount, perhaps left over from a crash)"
+            what = (_(" (an rclone mount, perhaps left over from a crash)")
                     if entry.fstype == "fuse.rclone" else f" ({entry.fstype})")
-        raise MountError("Already a mount point",
-                         f"Something is already mounted on {path}{what}.", unmount_hint(path))
+        raise MountError(_("Already a mount point"),
+                         _(
+                             "Something is already mounted on {path}{what}."
+                         ).format(path=path, what=what), unmount_hint(path))
     outer = _enclosing_rclone_mount(path)
     if outer is not None:
         raise MountError(
-            "Inside a mounted drive",
-            f"{path} is inside {outer}, where a cloud drive is mounted by rclone.",
-            "Choose a folder on this computer's own disk, such as ~/OneDrive/<account name>.",
+            _("Inside a mounted drive"),
+            _(
+                "{path} is inside {outer}, where a cloud drive is mounted by rclone."
+            ).format(path=path, outer=outer),
+            _("Choose a folder on this computer's own disk, such as ~/OneDrive/<account name>."),
         )
     try:
         if os.path.lexists(path) and not os.path.isdir(path):
             raise MountError(
-                "Not a folder",
-                f"{path} is a file, not a folder.",
-                "Choose a folder (it is created when it does not exist).",
+                _("Not a folder"),
+                _("{path} is a file, not a folder.").format(path=path),
+                _("Choose a folder (it is created when it does not exist)."),
             )
         if os.path.isdir(path):
             with os.scandir(path) as it:
-                if any(True for _ in it):
+                if any(True for _entry in it):
                     raise MountError(
-                        "Folder not empty",
-                        f"{path} already contains files; the drive would hide them while "
-                        "mounted.",
-                        "Choose an empty or new folder, such as ~/OneDrive/<account name>.",
+                        _("Folder not empty"),
+                        _(
+                            "{path} already contains files; the drive would hide them while "
+                            "mounted."
+                        ).format(path=path),
+                        _("Choose an empty or new folder, such as ~/OneDrive/<account name>."),
                     )
             return path
         parent = os.path.dirname(path)
@@ -467,9 +504,11 @@ def check_mount_point(
             parent = os.path.dirname(parent)
         if not os.path.isdir(parent):
             raise MountError(
-                "Cannot create the folder",
-                f"{path} cannot be created: {parent} is a file, not a folder.",
-                "Choose a place where every part of the path is a folder.",
+                _("Cannot create the folder"),
+                _(
+                    "{path} cannot be created: {parent} is a file, not a folder."
+                ).format(path=path, parent=parent),
+                _("Choose a place where every part of the path is a folder."),
             )
     except OSError as exc:
         raise _os_error(path, exc) from exc
@@ -478,13 +517,15 @@ def check_mount_point(
 
 def _os_error(path: str, exc: OSError) -> MountError:
     if exc.errno in STALE_ERRNOS:
-        return MountError("Disconnected mount", f"{path} is a mount that lost its program.",
+        return MountError(_("Disconnected mount"), _(
+            "{path} is a mount that lost its program."
+        ).format(path=path),
                           unmount_hint(path))
     return MountError(
-        "Cannot create the folder",
-        f"{path} cannot be used: {exc.strerror or exc}"
+        _("Cannot create the folder"),
+        _("{path} cannot be used: {value}").format(path=path, value=exc.strerror or exc)
         + (f" ({exc.filename})" if exc.filename and exc.filename != path else "") + ".",
-        "Check that the folders on the way exist, are folders and are writable by you.",
+        _("Check that the folders on the way exist, are folders and are writable by you."),
     )
 
 
@@ -511,7 +552,9 @@ def mount_point_note(path: str, *, platform: str | None = None) -> str:
         return synced
     if (platform or sys.platform) == "win32" or os.path.isdir(path):
         return ""
-    return f"{path} does not exist yet; it is created when the drive is mounted."
+    return _(
+        "{path} does not exist yet; it is created when the drive is mounted."
+    ).format(path=path)
 
 
 # --- folders Microsoft's OneDrive app syncs (Windows) --------------------------------------
@@ -597,10 +640,12 @@ def onedrive_sync_note(path: str, *, platform: str = sys.platform,
         platform=platform, environ=environ, registry=registry))
     if root is None:
         return ""
-    return (f"Warning: {path} is inside {root}, which Microsoft's OneDrive app keeps in sync "
-            "(Desktop and Documents may be redirected there). It would upload the whole "
-            "mounted drive a second time or fight over its files. Choose a drive letter or "
-            "a folder outside it.")
+    return (_(
+        "Warning: {path} is inside {root}, which Microsoft's OneDrive app keeps in sync "
+        "(Desktop and Documents may be redirected there). It would upload the whole mounted "
+        "drive a second time or fight over its files. Choose a drive letter or a folder "
+        "outside it."
+    ).format(path=path, root=root))
 
 
 def prepare_mount_point(value: str, *, others: Mapping[str, str | None] | None = None) -> str:

@@ -28,6 +28,7 @@ from typing import Any
 
 from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
@@ -79,8 +80,8 @@ _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
 }
 
 OFFLINE_TEXT = (
-    "OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
-    "on this computer stay readable; changes are uploaded when the connection is back."
+    N_("OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
+    "on this computer stay readable; changes are uploaded when the connection is back.")
 )
 _IDLE_VFS_POLL = 5.0  # seconds between upload-queue checks of a mount where nothing moves
 _CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
@@ -111,10 +112,12 @@ class PendingUploadsError(MountError):
         self.name = name
         self.count = count
         super().__init__(
-            "Uploads still pending",
-            f"{count} file(s) written to '{name}' are not uploaded yet.",
-            "Wait until the uploads finish, or unmount anyway: unfinished uploads stay in "
-            "the cache and are uploaded the next time you mount this account.",
+            _("Uploads still pending"),
+            _(
+                "{count} file(s) written to '{name}' are not uploaded yet."
+            ).format(count=count, name=name),
+            _("Wait until the uploads finish, or unmount anyway: unfinished uploads stay in "
+            "the cache and are uploaded the next time you mount this account."),
         )
 
 
@@ -130,7 +133,7 @@ def _winfsp_install_dir() -> str | None:
     for key in (r"SOFTWARE\WOW6432Node\WinFsp", r"SOFTWARE\WinFsp"):
         try:
             with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key) as k:
-                value, _ = winreg.QueryValueEx(k, "InstallDir")
+                value, _kind = winreg.QueryValueEx(k, "InstallDir")
         except OSError:
             continue
         if value:
@@ -140,9 +143,9 @@ def _winfsp_install_dir() -> str | None:
 
 def _winfsp_error() -> MountError:
     return MountError(
-        "WinFsp is not installed",
-        "Mounting a drive on Windows needs WinFsp, which is not installed on this computer.",
-        f"Install WinFsp from {WINFSP_URL}, then mount again.",
+        _("WinFsp is not installed"),
+        _("Mounting a drive on Windows needs WinFsp, which is not installed on this computer."),
+        _("Install WinFsp from {WINFSP_URL}, then mount again.").format(WINFSP_URL=WINFSP_URL),
     )
 
 
@@ -156,16 +159,16 @@ def check_mount_support(platform: str | None = None) -> None:
     if platform.startswith("linux"):
         missing = []
         if not _DEV_FUSE.exists():
-            missing.append(f"{_DEV_FUSE} does not exist")
+            missing.append(_("{DEV_FUSE} does not exist").format(DEV_FUSE=_DEV_FUSE))
         if shutil.which("fusermount3") is None:
-            missing.append("the program fusermount3 is not installed")
+            missing.append(_("the program fusermount3 is not installed"))
         if missing:
             raise MountError(
-                "FUSE is not available",
-                f"Drives cannot be mounted: {' and '.join(missing)}.",
-                "Install FUSE 3 (e.g. 'sudo apt install fuse3' or 'sudo dnf install fuse3') "
+                _("FUSE is not available"),
+                _("Drives cannot be mounted: {join}.").format(join=' and '.join(missing)),
+                _("Install FUSE 3 (e.g. 'sudo apt install fuse3' or 'sudo dnf install fuse3') "
                 "and load the fuse kernel module ('sudo modprobe fuse'); in a container, "
-                "pass /dev/fuse to it.",
+                "pass /dev/fuse to it."),
             )
 
 
@@ -184,40 +187,53 @@ def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
         return _winfsp_error()
     if "is not empty" in low:
         return MountError(
-            "Mount folder not empty",
-            f"'{name}' cannot be mounted on {mount_point}: the folder is not empty.",
-            "Choose an empty folder as mount point, or move the files out of it.",
+            _("Mount folder not empty"),
+            _(
+                "'{name}' cannot be mounted on {mount_point}: the folder is not empty."
+            ).format(name=name, mount_point=mount_point),
+            _("Choose an empty folder as mount point, or move the files out of it."),
         )
     if "already mounted" in low:
         return MountError(
-            "Mount folder in use",
-            f"'{name}' cannot be mounted on {mount_point}: something is already mounted there.",
+            _("Mount folder in use"),
+            _(
+                "'{name}' cannot be mounted on {mount_point}: something is already mounted "
+                "there."
+            ).format(name=name, mount_point=mount_point),
             unmount_hint(mount_point),  # no fusermount3 hint on Windows
         )
     if "overlap" in low:
         return MountError(
-            "Mount folder inside the drive",
-            f"'{name}' cannot be mounted on {mount_point}: the folder is inside the drive "
-            "being mounted.",
-            "Choose a mount point outside the drive.",
+            _("Mount folder inside the drive"),
+            _(
+                "'{name}' cannot be mounted on {mount_point}: the folder is inside the drive "
+                "being mounted."
+            ).format(name=name, mount_point=mount_point),
+            _("Choose a mount point outside the drive."),
         )
     if "no such file or directory" in low or "cannot find the path" in low:
         return MountError(
-            "Mount folder missing",
-            f"'{name}' cannot be mounted on {mount_point}: the folder (or its parent) does "
-            "not exist.",
-            "Create the folder, or choose another mount point.",
+            _("Mount folder missing"),
+            _(
+                "'{name}' cannot be mounted on {mount_point}: the folder (or its parent) does "
+                "not exist."
+            ).format(name=name, mount_point=mount_point),
+            _("Create the folder, or choose another mount point."),
         )
     if "didn't find section in config file" in low:
         return MountError(
-            "Account not set up in rclone",
-            f"'{name}' cannot be mounted: rclone's configuration has no remote for it.",
-            "Remove the account and add it again.",
+            _("Account not set up in rclone"),
+            _(
+                "'{name}' cannot be mounted: rclone's configuration has no remote for it."
+            ).format(name=name),
+            _("Remove the account and add it again."),
         )
     return MountError(
-        "Mount failed",
-        f"rclone could not mount '{name}' on {mount_point}: {_strip_prefix(text)}",
-        "See the rclone log for details, then try again.",
+        _("Mount failed"),
+        _(
+            "rclone could not mount '{name}' on {mount_point}: {strip_prefix}"
+        ).format(name=name, mount_point=mount_point, strip_prefix=_strip_prefix(text)),
+        _("See the rclone log for details, then try again."),
     )
 
 
@@ -348,9 +364,11 @@ class MountManager:
         with self._lock:
             if self._closing:
                 raise MountError(
-                    "Shutting down",
-                    f"'{name}' cannot be mounted: the app is stopping its mounts.",
-                    "Start the app again to mount it.",
+                    _("Shutting down"),
+                    _(
+                        "'{name}' cannot be mounted: the app is stopping its mounts."
+                    ).format(name=name),
+                    _("Start the app again to mount it."),
                 )
             m = self._mounts.get(name)
             if m is not None and m.status.state not in (MountState.UNMOUNTED, MountState.ERROR):
@@ -379,7 +397,9 @@ class MountManager:
             except Exception as exc:
                 log.exception("mounting %s failed unexpectedly", name)
                 with self._lock:
-                    self._set(m, MountState.ERROR, error=f"Mounting failed unexpectedly: {exc}")
+                    self._set(m, MountState.ERROR, error=_(
+                        "Mounting failed unexpectedly: {exc}"
+                    ).format(exc=exc))
                 raise
             return self.status(name)
 
@@ -413,9 +433,9 @@ class MountManager:
             try:
                 if client is None:
                     raise RcloneError(
-                        "rclone is not running",
-                        "The app's rclone is not running.",
-                        "Try again in a moment.",
+                        _("rclone is not running"),
+                        _("The app's rclone is not running."),
+                        _("Try again in a moment."),
                     )
                 client.unmount(mp, timeout=60)
             except RcCallError as exc:
@@ -423,10 +443,12 @@ class MountManager:
                     with self._lock:
                         self._set(m, previous)
                     raise MountError(
-                        "Unmount failed",
-                        f"'{name}' could not be unmounted from {mp}: {exc.error_text}",
-                        "Close the files and folders opened from the drive (terminals, "
-                        "file managers), then try again.",
+                        _("Unmount failed"),
+                        _(
+                            "'{name}' could not be unmounted from {mp}: {error_text}"
+                        ).format(name=name, mp=mp, error_text=exc.error_text),
+                        _("Close the files and folders opened from the drive (terminals, "
+                        "file managers), then try again."),
                     ) from None
                 detach_stale_mount(mp)
             except AppError:
@@ -517,8 +539,10 @@ class MountManager:
                         left = self.status(name).pending_uploads
                         self._event(
                             "uploads-abandoned",
-                            f"{left} upload(s) of '{name}' did not finish; they stay in the "
-                            "cache and are uploaded the next time you mount it.",
+                            _(
+                                "{left} upload(s) of '{name}' did not finish; they stay in the "
+                                "cache and are uploaded the next time you mount it."
+                            ).format(left=left, name=name),
                         )
                     self.unmount(name, force=True)
                 except AppError as exc:
@@ -551,30 +575,38 @@ class MountManager:
         if wanted == "mount":
             if state is MountState.MOUNTING:
                 return MountError(
-                    "Already mounting", f"'{name}' is being mounted right now.",
-                    "Wait until it is mounted.",
+                    _("Already mounting"),
+                    _("'{name}' is being mounted right now.").format(name=name),
+                    _("Wait until it is mounted."),
                 )
             if state is MountState.UNMOUNTING:
                 return MountError(
-                    "Unmount in progress", f"'{name}' is being unmounted right now.",
-                    "Wait until it is unmounted, then mount it again.",
+                    _("Unmount in progress"), _(
+                        "'{name}' is being unmounted right now."
+                    ).format(name=name),
+                    _("Wait until it is unmounted, then mount it again."),
                 )
             return MountError(
-                "Already mounted",
-                f"'{name}' is already mounted on {st.mount_point}.",
-                "Unmount it first if you want to mount it elsewhere.",
+                _("Already mounted"),
+                _(
+                    "'{name}' is already mounted on {mount_point}."
+                ).format(name=name, mount_point=st.mount_point),
+                _("Unmount it first if you want to mount it elsewhere."),
             )
         if state is MountState.MOUNTING:
             return MountError(
-                "Still mounting", f"'{name}' is being mounted right now.",
-                "Wait until it is mounted, then unmount it.",
+                _("Still mounting"), _("'{name}' is being mounted right now.").format(name=name),
+                _("Wait until it is mounted, then unmount it."),
             )
         if state is MountState.UNMOUNTING:
             return MountError(
-                "Already unmounting", f"'{name}' is being unmounted right now.",
-                "Wait a moment.",
+                _("Already unmounting"),
+                _("'{name}' is being unmounted right now.").format(name=name),
+                _("Wait a moment."),
             )
-        return MountError("Not mounted", f"'{name}' is not mounted.", "Nothing to unmount.")
+        return MountError(_("Not mounted"), _(
+            "'{name}' is not mounted."
+        ).format(name=name), _("Nothing to unmount."))
 
     def _set(self, m: _Mount, state: MountState | None = None, **changes: Any) -> None:
         """Change *m*'s status (call with self._lock held); queue on_change when it changed."""
@@ -582,9 +614,11 @@ class MountManager:
         if state is not None and state is not old.state:
             if state not in _TRANSITIONS[old.state]:
                 raise MountError(
-                    "Internal error",
-                    f"'{m.name}' cannot go from {old.state.value} to {state.value}.",
-                    "This is a bug in the app; please report it with the app log.",
+                    _("Internal error"),
+                    _(
+                        "'{name}' cannot go from {value} to {value2}."
+                    ).format(name=m.name, value=old.state.value, value2=state.value),
+                    _("This is a bug in the app; please report it with the app log."),
                 )
             changes["state"] = state
         new = replace(old, **changes)
@@ -727,7 +761,9 @@ class MountManager:
                 self._tick()
             except Exception as exc:
                 log.exception("mount monitor: unexpected error")
-                self._event("monitor-error", f"Checking the mounts failed unexpectedly: {exc}")
+                self._event("monitor-error", _(
+                    "Checking the mounts failed unexpectedly: {exc}"
+                ).format(exc=exc))
             next_tick = time.monotonic() + self.poll_interval
 
     def _drain(self) -> None:
@@ -805,14 +841,14 @@ class MountManager:
             results = data.get("results") or []
             if len(results) != len(inputs):
                 raise RcloneError(
-                    "Unexpected answer from rclone",
-                    "rclone answered job/batch with a different number of results.",
-                    "See the rclone log for details.",
+                    _("Unexpected answer from rclone"),
+                    _("rclone answered job/batch with a different number of results."),
+                    _("See the rclone log for details."),
                 )
             core, listing = results[0], results[1]
             for res, path in ((core, "core/stats"), (listing, "mount/listmounts")):
                 if not isinstance(res, dict) or res.get("error"):
-                    err = res.get("error") if isinstance(res, dict) else "no answer"
+                    err = res.get("error") if isinstance(res, dict) else _("no answer")
                     raise RcCallError(path, _int(res.get("status", 500)) if isinstance(
                         res, dict) else 500, str(err))
             for fs, res in zip(fs_list, results[2:], strict=True):
@@ -867,7 +903,7 @@ class MountManager:
                 if mp not in poll.mounts:
                     self._set(
                         m, MountState.ERROR,
-                        error="The drive was unmounted outside the app. Mount it again.",
+                        error=_("The drive was unmounted outside the app. Mount it again."),
                         **_zero_stats(),
                     )
                     continue
@@ -909,7 +945,7 @@ class MountManager:
                     m.trouble_at = now
                     if m.status.state is not MountState.OFFLINE:
                         m.next_probe = now + self.probe_interval
-                    self._set(m, MountState.OFFLINE, error=OFFLINE_TEXT, retry_after=None,
+                    self._set(m, MountState.OFFLINE, error=_(OFFLINE_TEXT), retry_after=None,
                               **stats)
                     continue
                 if m.status.state is MountState.OFFLINE and not recovered:
@@ -936,13 +972,17 @@ class MountManager:
             return
         m.cache_full_at = now
         files = sorted({s.detail for s in full if s.detail})
-        what = (f"'{files[0]}'" if len(files) == 1 else f"{len(files)} files") if files else (
-            "A file")
+        what = (f"'{files[0]}'" if len(files) == 1 else _(
+            "{n_files} files"
+        ).format(n_files=len(files))) if files else (
+            _("A file"))
         self._event(
             "cache-full",
-            f"{what} could not be written to '{m.name}' completely: the disk holding the "
-            "app's cache is full. Files already uploaded are not affected. Free up space on "
-            "that disk, then copy the file again.",
+            _(
+                "{what} could not be written to '{name}' completely: the disk holding the "
+                "app's cache is full. Files already uploaded are not affected. Free up space "
+                "on that disk, then copy the file again."
+            ).format(what=what, name=m.name),
         )
 
     def _kick_uploads(self, client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
@@ -1019,12 +1059,15 @@ class MountManager:
                 for m in live:
                     self._set(
                         m, MountState.ERROR,
-                        error=f"rclone stopped and could not be restarted: {exc.message}",
+                        error=_(
+                            "rclone stopped and could not be restarted: {message}"
+                        ).format(message=exc.message),
                     )
             self._event(
                 "rcd-failed",
-                f"rclone stopped unexpectedly and could not be restarted: {exc.message} "
-                f"{exc.hint}".strip(),
+                _(
+                    "rclone stopped unexpectedly and could not be restarted: {message} {hint}"
+                ).format(message=exc.message, hint=exc.hint).strip(),
             )
             return
         ok: list[str] = []
@@ -1037,11 +1080,11 @@ class MountManager:
                 failed.append(f"{m.name} ({exc.message})")
                 with self._lock:
                     self._set(m, MountState.ERROR, error=exc.message)
-        text = "rclone stopped unexpectedly; it was restarted"
+        text = _("rclone stopped unexpectedly; it was restarted")
         if ok:
-            text += f" and {', '.join(ok)} remounted"
+            text += _(" and {join} remounted").format(join=', '.join(ok))
         if failed:
-            text += f"; could not remount {', '.join(failed)}"
+            text += _("; could not remount {join}").format(join=', '.join(failed))
         self._event("rcd-restarted", text)
 
 
@@ -1062,7 +1105,7 @@ def _sign_in_text(signals: list[Signal]) -> str:
 
     best = next((s for s in signals if s.detail), signals[0])
     err = auth_error(best.error or "invalid_grant", best.detail)
-    return f"Sign-in needed: {err.message} {err.hint}"
+    return _("Sign-in needed: {message} {hint}").format(message=err.message, hint=err.hint)
 
 
 def _uploads_to(core_stats: dict[str, Any], fs: str) -> list[dict[str, Any]]:

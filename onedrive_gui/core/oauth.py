@@ -27,6 +27,7 @@ from onedrive_gui.core.aad_errors import auth_error, error_from_page, with_admin
 from onedrive_gui.core.clouds import GLOBAL, Cloud
 from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, CancelledError, NetworkError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.logging_setup import register_secret
 from onedrive_gui.core.loopback import DEFAULT_PORT, LoopbackReceiver
 
@@ -73,9 +74,10 @@ class TokenResult:
 
 
 @contextmanager
-def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonline.com)",
+def _network_errors(what: str = N_("Microsoft's sign-in service (login.microsoftonline.com)"),
                     ) -> Iterator[None]:
     """Turn requests' connection failures into NetworkError (no URL, no secret in the text)."""
+    what = _(what)
     import requests
 
     from onedrive_gui.core.tls import use_os_trust_store
@@ -86,26 +88,26 @@ def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonl
     except requests.exceptions.SSLError as exc:
         log.debug("TLS failure: %s", type(exc).__name__)
         raise NetworkError(
-            "Secure connection failed",
-            f"The app reached {what}, but could not verify its certificate.",
-            "If your network inspects TLS, its CA certificate must be in this computer's "
+            _("Secure connection failed"),
+            _("The app reached {what}, but could not verify its certificate.").format(what=what),
+            _("If your network inspects TLS, its CA certificate must be in this computer's "
             "certificate store (ask your IT), or point REQUESTS_CA_BUNDLE at it; otherwise "
-            "check your connection/proxy and the computer's date and time.",
+            "check your connection/proxy and the computer's date and time."),
         ) from exc
     except requests.exceptions.ProxyError as exc:
         log.debug("proxy failure: %s", type(exc).__name__)
         raise NetworkError(
-            "Cannot reach Microsoft",
-            f"The app cannot reach {what} through the configured proxy.",
-            "Check your connection/proxy: the HTTPS_PROXY setting, and that the proxy is "
-            "running.",
+            _("Cannot reach Microsoft"),
+            _("The app cannot reach {what} through the configured proxy.").format(what=what),
+            _("Check your connection/proxy: the HTTPS_PROXY setting, and that the proxy is "
+            "running."),
         ) from exc
     except requests.exceptions.RequestException as exc:
         log.debug("network failure: %s", type(exc).__name__)
         raise NetworkError(
-            "Cannot reach Microsoft",
-            f"The app cannot reach {what}.",
-            "Check your connection/proxy (internet access, HTTPS_PROXY) and try again.",
+            _("Cannot reach Microsoft"),
+            _("The app cannot reach {what}.").format(what=what),
+            _("Check your connection/proxy (internet access, HTTPS_PROXY) and try again."),
         ) from exc
 
 
@@ -158,8 +160,8 @@ class SignIn:
         with self._lock:
             cancelled = self._cancelled
         if cancelled:
-            raise CancelledError("Sign-in cancelled", "The sign-in was cancelled.",
-                                 "Start the sign-in again when you are ready.")
+            raise CancelledError(_("Sign-in cancelled"), _("The sign-in was cancelled."),
+                                 _("Start the sign-in again when you are ready."))
 
     # ------------------------------------------------------------------ steps
     def start(self) -> str:
@@ -208,11 +210,13 @@ class SignIn:
             except ValueError as exc:
                 log.debug("msal refused the authority: %s", exc)
                 raise AuthError(
-                    "Unknown tenant",
-                    f"Microsoft's sign-in service does not know the tenant '{self.tenant}'.",
-                    "Use 'common' (any account), 'consumers', 'organizations', or your "
+                    _("Unknown tenant"),
+                    _(
+                        "Microsoft's sign-in service does not know the tenant '{tenant}'."
+                    ).format(tenant=self.tenant),
+                    _("Use 'common' (any account), 'consumers', 'organizations', or your "
                     "organization's tenant ID from the Azure portal (Microsoft Entra ID → "
-                    "Overview).",
+                    "Overview)."),
                 ) from exc
 
     def _auth_error(self, error: str, description: str | None) -> AuthError:
@@ -223,7 +227,9 @@ class SignIn:
                                   self.cloud.admin_consent_url(tenant, self.client_id))
 
     def _where(self) -> str:
-        return f"Microsoft's sign-in service ({self.cloud.login_host})"
+        return _(
+            "Microsoft's sign-in service ({login_host})"
+        ).format(login_host=self.cloud.login_host)
 
     def _check_authorize_page(self, url: str) -> None:
         import requests
@@ -237,9 +243,11 @@ class SignIn:
             raise err
         if resp.status_code >= 500:
             raise NetworkError(
-                "Microsoft sign-in unavailable",
-                f"Microsoft's sign-in page answered with an error (HTTP {resp.status_code}).",
-                "Try again in a few minutes.",
+                _("Microsoft sign-in unavailable"),
+                _(
+                    "Microsoft's sign-in page answered with an error (HTTP {status_code})."
+                ).format(status_code=resp.status_code),
+                _("Try again in a few minutes."),
             )
 
     def wait(self) -> TokenResult:
@@ -263,14 +271,14 @@ class SignIn:
             except ValueError as exc:
                 log.debug("msal rejected the redirect: %s", type(exc).__name__)
                 raise AuthError(
-                    "Sign-in answer rejected",
-                    "The answer that came back from the browser does not match this sign-in "
-                    "(state or nonce check failed).",
-                    "Start the sign-in again and finish it in the browser tab the app opens.",
+                    _("Sign-in answer rejected"),
+                    _("The answer that came back from the browser does not match this sign-in "
+                    "(state or nonce check failed)."),
+                    _("Start the sign-in again and finish it in the browser tab the app opens."),
                 ) from None
         if not isinstance(result, dict):
-            raise AuthError("Sign-in failed", "Microsoft sent no usable answer.",
-                            "Try again.")
+            raise AuthError(_("Sign-in failed"), _("Microsoft sent no usable answer."),
+                            _("Try again."))
         if "error" in result:
             raise self._auth_error(str(result["error"]), result.get("error_description"))
         self._check_cancelled()
@@ -284,14 +292,14 @@ def _token_result(result: dict[str, Any], started: datetime) -> TokenResult:
     register_secret(refresh)
     register_secret(result.get("id_token"))
     if not access:
-        raise AuthError("Sign-in failed", "Microsoft returned no access token.",
-                        "Check the API permissions of your app registration and try again.")
+        raise AuthError(_("Sign-in failed"), _("Microsoft returned no access token."),
+                        _("Check the API permissions of your app registration and try again."))
     if not refresh:
         raise AuthError(
-            "No refresh token",
-            "Microsoft returned no refresh token, so rclone could not stay signed in.",
-            "Make sure your app registration's API permissions include offline_access "
-            "(Microsoft Graph, delegated) and sign in again.",
+            _("No refresh token"),
+            _("Microsoft returned no refresh token, so rclone could not stay signed in."),
+            _("Make sure your app registration's API permissions include offline_access "
+            "(Microsoft Graph, delegated) and sign in again."),
         )
     try:
         expires_in = int(result.get("expires_in") or 3600)
@@ -325,7 +333,7 @@ def refresh(client_id: str, client_secret: str, refresh_token: str, *,
     register_secret(client_secret)
     register_secret(refresh_token)
     c = cloud_named(cloud)
-    where = f"Microsoft's sign-in service ({c.login_host})"
+    where = _("Microsoft's sign-in service ({login_host})").format(login_host=c.login_host)
     with _network_errors(where):
         app = msal.ConfidentialClientApplication(
             client_id, client_credential=client_secret,
@@ -335,7 +343,7 @@ def refresh(client_id: str, client_secret: str, refresh_token: str, *,
         result = app.acquire_token_by_refresh_token(
             refresh_token, scopes=[*SCOPES, *(x for x in extra_scopes if x not in SCOPES)])
     if not isinstance(result, dict):
-        raise AuthError("Sign-in failed", "Microsoft sent no usable answer.", "Try again.")
+        raise AuthError(_("Sign-in failed"), _("Microsoft sent no usable answer."), _("Try again."))
     if "error" in result:
         raise auth_error(str(result["error"]), result.get("error_description"))
     if not result.get("refresh_token"):

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.i18n import _
+
 log = logging.getLogger(__name__)
 
 MAX_FILES = 500  # the most recently used cached files asked about (one RM call)
@@ -97,7 +99,7 @@ def _restart_manager_list(paths: Sequence[str]) -> list[tuple[int, str]]:
         needed, count = wintypes.UINT(0), wintypes.UINT(0)
         reasons = wintypes.DWORD()
         infos = (RmProcessInfo * 1)()
-        for _ in range(5):  # the list may grow between two calls
+        for _attempt in range(5):  # the list may grow between two calls
             count = wintypes.UINT(len(infos))
             err = rm.RmGetList(session, ctypes.byref(needed), ctypes.byref(count), infos,
                                ctypes.byref(reasons))
@@ -134,14 +136,20 @@ def file_holders(paths: Sequence[str], *, platform: str = sys.platform,
 def unmount_question(mount_point: str, holders: list[FileHolder] | None) -> tuple[str, str]:
     """(question, details) asked before unmounting *mount_point* on Windows."""
     where = mount_point.rstrip("\\/") if len(mount_point.rstrip("\\/")) == 2 else mount_point
-    question = f"Save and close the files open from {where} first."
+    question = _("Save and close the files open from {where} first.").format(where=where)
     if holders:
-        names = ", ".join(f"{h.app} (process {h.pid})" if h.app else f"process {h.pid}"
+        names = ", ".join(_(
+            "{app} (process {pid})"
+        ).format(app=h.app, pid=h.pid) if h.app else _(
+            "process {pid}"
+        ).format(pid=h.pid)
                           for h in holders[:8])
-        more = f" and {len(holders) - 8} more" if len(holders) > 8 else ""
-        details = (f"These programs have files open from {where}: {names}{more}. Windows "
-                   "removes the drive at once, and what they have not saved there is lost.")
+        more = _(" and {value} more").format(value=len(holders) - 8) if len(holders) > 8 else ""
+        details = (_(
+            "These programs have files open from {where}: {names}{more}. Windows removes the "
+            "drive at once, and what they have not saved there is lost."
+        ).format(where=where, names=names, more=more))
     else:
-        details = ("Windows removes the drive at once, even while a program still has a file "
-                   "open from it; what that program has not saved there is lost.")
+        details = (_("Windows removes the drive at once, even while a program still has a file "
+                   "open from it; what that program has not saved there is lost."))
     return question, details

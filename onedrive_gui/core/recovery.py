@@ -37,6 +37,7 @@ from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -111,25 +112,31 @@ class Leftovers:
     def describe(self, remounted: list[str], failed: list[str]) -> str:
         """One paragraph for the user: what happened to each drive first (a notification
         shows the first 255 characters), then what was cleaned up."""
-        parts = ["The app had stopped unexpectedly while drives were mounted."]
+        parts = [_("The app had stopped unexpectedly while drives were mounted.")]
         pending = {m.name: m.pending for m in self.mounts}
         for name in remounted:
             n = pending.get(name, 0)
-            parts.append(f"'{name}' is mounted again" + (
-                f"; {n} file(s) written before the stop are being uploaded now." if n
-                else "; nothing was left to upload."))
+            parts.append(_("'{name}' is mounted again").format(name=name) + (
+                _("; {n} file(s) written before the stop are being uploaded now.").format(n=n) if n
+                else _("; nothing was left to upload.")))
         for text in failed:
-            parts.append(f"Could not mount {text}; its pending files stay in the cache and "
-                         "are uploaded the next time you mount it.")
+            parts.append(_(
+                "Could not mount {text}; its pending files stay in the cache and are uploaded "
+                "the next time you mount it."
+            ).format(text=text))
         for m in self.mounts:
             if m.pending and m.name not in remounted and not any(
                     t.startswith(f"'{m.name}' ") for t in failed):
-                parts.append(f"'{m.name}' has {m.pending} file(s) waiting in the cache; "
-                             "mount it to upload them.")
+                parts.append(_(
+                    "'{name}' has {pending} file(s) waiting in the cache; mount it to upload "
+                    "them."
+                ).format(name=m.name, pending=m.pending))
         if self.stopped_rclone:
-            parts.append("The rclone it left running was stopped.")
+            parts.append(_("The rclone it left running was stopped."))
         if self.detached:
-            parts.append(f"Broken mounts were removed from {', '.join(self.detached)}.")
+            parts.append(_(
+                "Broken mounts were removed from {join}."
+            ).format(join=', '.join(self.detached)))
         parts.extend(self.problems)
         return " ".join(parts)
 
@@ -256,7 +263,7 @@ def process_start_time(pid: int) -> str | None:
         if not handle:
             return None
         try:
-            times = [wintypes.FILETIME() for _ in range(4)]  # creation, exit, kernel, user
+            times = [wintypes.FILETIME() for _i in range(4)]  # creation, exit, kernel, user
             if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
                 return None
             created = times[0]

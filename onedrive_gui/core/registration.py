@@ -18,6 +18,7 @@ from datetime import date
 from onedrive_gui.core.clouds import CLOUDS, Cloud
 from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.validation import (
     clean_secret,
     is_guid,
@@ -114,9 +115,11 @@ class CreatedApp:
 
 def _bad(message: str, hint: str = "") -> ValidationError:
     return ValidationError(
-        "Line not understood", message,
-        hint or "Copy the whole last line the command printed in Cloud Shell (it starts with "
-        f"{LINE_MARK}) and paste it here.")
+        _("Line not understood"), message,
+        hint or _(
+            "Copy the whole last line the command printed in Cloud Shell (it starts with "
+            "{LINE_MARK}) and paste it here."
+        ).format(LINE_MARK=LINE_MARK))
 
 
 def parse_result_line(text: str, expected_cloud: str | None = None) -> CreatedApp:
@@ -127,8 +130,10 @@ def parse_result_line(text: str, expected_cloud: str | None = None) -> CreatedAp
     lines = [ln.strip() for ln in (text or "").splitlines() if LINE_MARK in ln]
     if not lines:
         if not (text or "").strip():
-            raise _bad("Nothing was pasted.")
-        raise _bad(f"The pasted text has no line starting with {LINE_MARK}.")
+            raise _bad(_("Nothing was pasted."))
+        raise _bad(_(
+            "The pasted text has no line starting with {LINE_MARK}."
+        ).format(LINE_MARK=LINE_MARK))
     line = lines[-1]
     line = line[line.index(LINE_MARK) + len(LINE_MARK):]
     values: dict[str, str] = {}
@@ -140,25 +145,37 @@ def parse_result_line(text: str, expected_cloud: str | None = None) -> CreatedAp
         register_secret(values["secret"])
     missing = [f for f in _FIELDS if not values.get(f)]
     if missing:
-        raise _bad(f"The line lacks {', '.join(missing)} — it was probably cut off when it was "
-                   "copied.", "Copy the whole line again (it can be long; make sure it was not "
-                   "wrapped or cut) and paste it here.")
+        raise _bad(_(
+            "The line lacks {join} — it was probably cut off when it was copied."
+        ).format(join=', '.join(missing)),
+            _("Copy the whole line again (it can be long; make sure it was not "
+              "wrapped or cut) and paste it here."))
     if values["cloud"] not in CLOUDS:
-        raise _bad(f"'{values['cloud']}' is not a Microsoft cloud this app knows.")
+        raise _bad(_(
+            "'{cloud}' is not a Microsoft cloud this app knows."
+        ).format(cloud=values['cloud']))
     if expected_cloud is not None and values["cloud"] != expected_cloud:
         raise _bad(
-            f"The app was created in the {CLOUDS[values['cloud']].label} cloud, but "
-            f"{CLOUDS[expected_cloud].label} is chosen.",
-            "Choose the same cloud (Back → Advanced), or run the command shown here in that "
-            "cloud's Cloud Shell.")
+            _(
+                "The app was created in the {label} cloud, but {label2} is chosen."
+            ).format(
+                label=_(CLOUDS[values['cloud']].label),
+                label2=_(CLOUDS[expected_cloud].label),
+            ),
+            _("Choose the same cloud (Back → Advanced), or run the command shown here in that "
+            "cloud's Cloud Shell."))
     client_id = values["client_id"]
     if not is_guid(client_id):
-        raise _bad(f"client_id '{client_id[:40]}' is not an application (client) ID.")
-    secret, _ = clean_secret(values["secret"])
+        raise _bad(_(
+            "client_id '{client_id}' is not an application (client) ID."
+        ).format(client_id=client_id[:40]))
+    secret, _cleaned = clean_secret(values["secret"])
     if secret_looks_like_secret_id(secret):
-        raise _bad("The secret in the line looks like a Secret ID, not a secret's value.")
+        raise _bad(_("The secret in the line looks like a Secret ID, not a secret's value."))
     try:
         expires = date.fromisoformat(values["expires"])
     except ValueError:
-        raise _bad(f"expires '{values['expires'][:20]}' is not a date (YYYY-MM-DD).") from None
+        raise _bad(_(
+            "expires '{expires}' is not a date (YYYY-MM-DD)."
+        ).format(expires=values['expires'][:20])) from None
     return CreatedApp(values["cloud"], client_id.lower(), secret, expires)

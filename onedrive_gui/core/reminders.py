@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
+from onedrive_gui.core.i18n import _, ngettext
+
 SECRET_WARNING_DAYS = 30
 TOKEN_IDLE_WARNING_DAYS = 80
 TOKEN_LIFETIME_DAYS = 90
@@ -45,17 +47,26 @@ def due_reminders(accounts: Iterable[_AccountLike], now: datetime | None = None)
             days = (a.secret_expires - today).days
             if days < 0:
                 out.append(Reminder(
-                    "secret-expired", a.name, f"{a.name}: client secret expired",
-                    f"The client secret expired on {a.secret_expires.isoformat()}: the drive "
-                    "stops working when its token needs renewing. Create a new secret in the "
-                    "Azure portal (Certificates & secrets) and enter it in Settings.",
+                    "secret-expired", a.name, _(
+                        "{name}: client secret expired"
+                    ).format(name=a.name),
+                    _(
+                        "The client secret expired on {isoformat}: the drive stops working "
+                        "when its token needs renewing. Create a new secret in the Azure "
+                        "portal (Certificates & secrets) and enter it in Settings."
+                    ).format(isoformat=a.secret_expires.isoformat()),
                 ))
             elif days <= SECRET_WARNING_DAYS:
-                when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+                when = _("today") if days == 0 else ngettext(
+                    "in {days} day", "in {days} days", days).format(days=days)
                 out.append(Reminder(
-                    "secret-expiring", a.name, f"{a.name}: secret expires {when}",
-                    f"The client secret expires on {a.secret_expires.isoformat()}. Create a new "
-                    "one in the Azure portal (Certificates & secrets) and enter it in Settings.",
+                    "secret-expiring", a.name, _(
+                        "{name}: secret expires {when}"
+                    ).format(name=a.name, when=when),
+                    _(
+                        "The client secret expires on {isoformat}. Create a new one in the "
+                        "Azure portal (Certificates & secrets) and enter it in Settings."
+                    ).format(isoformat=a.secret_expires.isoformat()),
                 ))
         last_use = a.last_token_refresh or a.last_sign_in
         if last_use is not None:
@@ -63,11 +74,15 @@ def due_reminders(accounts: Iterable[_AccountLike], now: datetime | None = None)
             if idle >= timedelta(days=TOKEN_IDLE_WARNING_DAYS):
                 left = TOKEN_LIFETIME_DAYS - idle.days
                 text = (
-                    f"'{a.name}' has not been used for {idle.days} days. Microsoft ends the "
-                    "sign-in after 90 days without use: "
-                    + (f"mount it within {left} days to keep it." if left > 0
-                       else "sign in again (Re-authorize in Settings).")
+                    _(
+                        "'{name}' has not been used for {days} days. Microsoft ends the "
+                        "sign-in after 90 days without use: "
+                    ).format(name=a.name, days=idle.days)
+                    + (_("mount it within {left} days to keep it.").format(left=left) if left > 0
+                       else _("sign in again (Re-authorize in Settings)."))
                 )
-                out.append(Reminder("token-idle", a.name, f"{a.name}: sign-in about to lapse",
+                out.append(Reminder("token-idle", a.name, _(
+                    "{name}: sign-in about to lapse"
+                ).format(name=a.name),
                                     text))
     return out

@@ -18,6 +18,7 @@ import sys
 from typing import Any
 
 from onedrive_gui.core.errors import KeyringError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.logging_setup import register_secret
 
 CONFIG_PASSWORD_USER = "rclone-config-password"  # noqa: S105 (an entry name, not a secret)
@@ -42,30 +43,34 @@ def _name(backend: object) -> str:
 def _no_keyring_hint() -> str:
     forced = os.environ.get("PYTHON_KEYRING_BACKEND")
     extra = (
-        f" PYTHON_KEYRING_BACKEND is set to '{forced}' in your environment: unset it."
+        _(
+            " PYTHON_KEYRING_BACKEND is set to '{forced}' in your environment: unset it."
+        ).format(forced=forced)
         if forced
         else ""
     )
     if sys.platform == "win32":
         base = (
-            "Windows Credential Manager should be available in a normal Windows session; "
-            "run the app as yourself, not as a service or another user."
+            _("Windows Credential Manager should be available in a normal Windows session; "
+            "run the app as yourself, not as a service or another user.")
         )
     elif sys.platform == "darwin":
-        base = "Run the app in your logged-in macOS session, where the login Keychain is open."
+        base = _("Run the app in your logged-in macOS session, where the login Keychain is open.")
     else:
         base = (
-            "Install and start a Secret Service keyring — GNOME Keyring (package "
+            _("Install and start a Secret Service keyring — GNOME Keyring (package "
             "gnome-keyring) or KWallet — and run the app in a desktop session you logged "
-            "into, which unlocks it."
+            "into, which unlocks it.")
         )
-    return base + extra + " Nothing is stored in plain text."
+    return base + extra + _(" Nothing is stored in plain text.")
 
 
 def _no_secure_keyring(why: str) -> KeyringError:
     return KeyringError(
-        "No secure keyring",
-        f"The app keeps its secrets only in your system keyring, and none is usable: {why}.",
+        _("No secure keyring"),
+        _(
+            "The app keeps its secrets only in your system keyring, and none is usable: {why}."
+        ).format(why=why),
         _no_keyring_hint(),
     )
 
@@ -109,7 +114,9 @@ class SecretStore:
             secure = [b for b in children if self._insecurity(b) is None]
             if not secure:
                 names = ", ".join(_name(b) for b in children) or "none"
-                raise _no_secure_keyring(f"no secure backend among those found ({names})")
+                raise _no_secure_keyring(_(
+                    "no secure backend among those found ({names})"
+                ).format(names=names))
             return secure[0]
         why = self._insecurity(chosen)
         if why is not None:
@@ -120,16 +127,19 @@ class SecretStore:
         """Why *backend* must not hold secrets, or None when it is acceptable."""
         name = _name(backend)
         if name in _INSECURE_CLASSES:
-            return f"the only backend available is {name}, which stores nothing safely"
+            return _(
+                "the only backend available is {name}, which stores nothing safely"
+            ).format(name=name)
         if type(backend).__module__.split(".")[0] == "keyrings":
-            return f"{name} keeps secrets in a file, not in a system keyring"
+            return _("{name} keeps secrets in a file, not in a system keyring").format(name=name)
         errors: tuple[type[BaseException], ...] = (*self._errors(), RuntimeError)
         try:
             priority = float(getattr(backend, "priority", 0))
         except errors as exc:
-            return f"{name} is not available ({exc})"
+            return _("{name} is not available ({exc})").format(name=name, exc=exc)
         if priority < 1:
-            return f"{name} has priority {priority:g}, which marks it as not secure"
+            return _("{name} has priority {priority:g}, which marks it as not secure").format(
+                name=name, priority=priority)
         return None
 
     def check(self) -> None:
@@ -145,17 +155,21 @@ class SecretStore:
         from keyring.errors import NoKeyringError
 
         if isinstance(exc, NoKeyringError):
-            return _no_secure_keyring(str(exc) or "no backend")
+            return _no_secure_keyring(str(exc) or _("no backend"))
         cls_name = type(exc).__name__
         if cls_name == "SecretServiceNotAvailableException":
-            return _no_secure_keyring(f"the Secret Service cannot be reached ({exc})")
+            return _no_secure_keyring(_(
+                "the Secret Service cannot be reached ({exc})"
+            ).format(exc=exc))
         detail = str(exc).strip()[:200] or cls_name
         return KeyringError(
-            "Keyring locked",
-            f"Your keyring refused to {doing} ({cls_name}: {detail}). It may be locked, or "
-            "access to it was denied.",
-            "Unlock your keyring (for example by logging into your desktop session or in "
-            "your keyring manager), allow the app access when asked, and retry.",
+            _("Keyring locked"),
+            _(
+                "Your keyring refused to {doing} ({cls_name}: {detail}). It may be locked, or "
+                "access to it was denied."
+            ).format(doing=doing, cls_name=cls_name, detail=detail),
+            _("Unlock your keyring (for example by logging into your desktop session or in "
+            "your keyring manager), allow the app access when asked, and retry."),
         )
 
     def _errors(self) -> tuple[type[BaseException], ...]:
@@ -168,7 +182,7 @@ class SecretStore:
         try:
             value = backend.get_password(self.service, user)
         except self._errors() as exc:
-            raise self._failure(exc, f"read the {what}") from exc
+            raise self._failure(exc, _("read the {what}").format(what=_(what))) from exc
         if value is None:
             return None
         value = str(value)
@@ -180,16 +194,18 @@ class SecretStore:
         size = len(value.encode("utf-16-le"))
         if size > WINDOWS_BLOB_LIMIT:
             raise KeyringError(
-                "Value too long for the keyring",
-                f"The {what} is {len(value)} characters long; keyrings such as Windows "
-                f"Credential Manager hold at most {WINDOWS_BLOB_LIMIT // 2}.",
-                "Check that you pasted the right value.",
+                _("Value too long for the keyring"),
+                _(
+                    "The {what} is {n_value} characters long; keyrings such as Windows "
+                    "Credential Manager hold at most {value}."
+                ).format(what=_(what), n_value=len(value), value=WINDOWS_BLOB_LIMIT // 2),
+                _("Check that you pasted the right value."),
             )
         backend = self._backend()
         try:
             backend.set_password(self.service, user, value)
         except self._errors() as exc:
-            raise self._failure(exc, f"store the {what}") from exc
+            raise self._failure(exc, _("store the {what}").format(what=_(what))) from exc
 
     def _delete(self, user: str, what: str) -> None:
         if self._get(user, what) is None:
@@ -198,7 +214,7 @@ class SecretStore:
         try:
             backend.delete_password(self.service, user)
         except self._errors() as exc:
-            raise self._failure(exc, f"delete the {what}") from exc
+            raise self._failure(exc, _("delete the {what}").format(what=_(what))) from exc
 
     def round_trip(self) -> str:
         """Write, read back and delete a throwaway entry; the name of the backend used.
@@ -219,53 +235,63 @@ class SecretStore:
             self._delete(SELF_TEST_USER, what)
         if read != value:
             raise KeyringError(
-                "Keyring does not keep secrets",
-                f"{backend} accepted an entry but gave back "
-                f"{'nothing' if read is None else 'another value'} when it was read.",
-                "Check your keyring (unlock it, or reset it in your keyring manager) and retry.",
+                _("Keyring does not keep secrets"),
+                _(
+                    "{backend} accepted an entry but gave back {value} when it was read."
+                ).format(
+                    backend=backend,
+                    value='nothing' if read is None else 'another value',
+                ),
+                _("Check your keyring (unlock it, or reset it in your keyring manager) and retry."),
             )
         if self._get(SELF_TEST_USER, what) is not None:
             raise KeyringError(
-                "Keyring does not delete secrets",
-                f"{backend} still holds an entry the app deleted.",
-                "Check your keyring in your keyring manager and retry.",
+                _("Keyring does not delete secrets"),
+                _("{backend} still holds an entry the app deleted.").format(backend=backend),
+                _("Check your keyring in your keyring manager and retry."),
             )
         return backend
 
     # client secrets -----------------------------------------------------------------
     def get_client_secret(self, account: str) -> str:
-        value = self._get(CLIENT_SECRET_PREFIX + account, "client secret")
+        value = self._get(CLIENT_SECRET_PREFIX + account, N_("client secret"))
         if value is None:
             raise KeyringError(
-                "Client secret missing",
-                f"The client secret of '{account}' is not in your keyring.",
-                "Enter the secret again (account settings, or `onedrive-gui set-secret "
-                f"{account}`); if it is lost, create a new one under Certificates & secrets "
-                "in the Azure portal.",
+                _("Client secret missing"),
+                _(
+                    "The client secret of '{account}' is not in your keyring."
+                ).format(account=account),
+                _(
+                    "Enter the secret again (account settings, or `onedrive-gui set-secret "
+                    "{account}`); if it is lost, create a new one under Certificates & secrets "
+                    "in the Azure portal."
+                ).format(account=account),
             )
         return value
 
     def set_client_secret(self, account: str, secret: str) -> None:
         if not secret:
             raise KeyringError(
-                "Client secret missing",
-                "An empty client secret cannot be stored.",
-                "Paste the Value of a client secret from Certificates & secrets.",
+                _("Client secret missing"),
+                _("An empty client secret cannot be stored."),
+                _("Paste the Value of a client secret from Certificates & secrets."),
             )
         if len(secret) > MAX_CLIENT_SECRET_CHARS:
             raise KeyringError(
-                "Client secret too long",
-                f"The text given is {len(secret)} characters long; a client secret is about 40.",
-                "Paste only the Value of the client secret from Certificates & secrets.",
+                _("Client secret too long"),
+                _(
+                    "The text given is {n_secret} characters long; a client secret is about 40."
+                ).format(n_secret=len(secret)),
+                _("Paste only the Value of the client secret from Certificates & secrets."),
             )
-        self._set(CLIENT_SECRET_PREFIX + account, secret, "client secret")
+        self._set(CLIENT_SECRET_PREFIX + account, secret, N_("client secret"))
 
     def delete_client_secret(self, account: str) -> None:
-        self._delete(CLIENT_SECRET_PREFIX + account, "client secret")
+        self._delete(CLIENT_SECRET_PREFIX + account, N_("client secret"))
 
     # rclone config password ---------------------------------------------------------
     def get_config_password(self) -> str | None:
-        return self._get(CONFIG_PASSWORD_USER, "rclone config password")
+        return self._get(CONFIG_PASSWORD_USER, N_("rclone config password"))
 
     def ensure_config_password(self) -> str:
         """The config password, created (random, 256 bits) and stored on first use."""
@@ -275,8 +301,8 @@ class SecretStore:
         import secrets as _random  # (hmac/OpenSSL: only when a password is made)
 
         password = _random.token_urlsafe(32)
-        self._set(CONFIG_PASSWORD_USER, password, "rclone config password")
+        self._set(CONFIG_PASSWORD_USER, password, N_("rclone config password"))
         return password
 
     def delete_config_password(self) -> None:
-        self._delete(CONFIG_PASSWORD_USER, "rclone config password")
+        self._delete(CONFIG_PASSWORD_USER, N_("rclone config password"))

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.secrets import SecretStore
 
@@ -30,7 +31,7 @@ class Check:
 def failed(name: str, err: AppError) -> Check:
     detail = f"{err.title}. {err.message}"
     if err.hint:
-        detail += f" What to do: {err.hint}"
+        detail += _(" What to do: {hint}").format(hint=err.hint)
     return Check(name, False, detail)
 
 
@@ -39,8 +40,9 @@ def check_keyring(secrets: SecretStore) -> Check:
         backend = secrets.round_trip()
     except AppError as err:
         return failed("keyring", err)
-    return Check("keyring", True, f"{backend} (wrote, read and deleted a test entry under "
-                                  f"'{secrets.service}')")
+    return Check("keyring", True, _(
+        "{backend} (wrote, read and deleted a test entry under '{service}')"
+    ).format(backend=backend, service=secrets.service))
 
 
 def check_rclone(rclone_path: str | None = None,
@@ -49,7 +51,9 @@ def check_rclone(rclone_path: str | None = None,
         found = locate(rclone_path)
     except AppError as err:
         return failed("rclone", err)
-    return Check("rclone", True, f"rclone {found.version_text} ({found.path})")
+    return Check("rclone", True, _(
+        "rclone {version_text} ({path})"
+    ).format(version_text=found.version_text, path=found.path))
 
 
 def core_checks(secrets: SecretStore, rclone_path: str | None = None) -> list[Check]:

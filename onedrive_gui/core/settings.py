@@ -19,6 +19,7 @@ from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import SettingsError, ValidationError
+from onedrive_gui.core.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -118,75 +119,79 @@ class MountOptions:
     """How one account is mounted. Defaults chosen for OneDrive; ``help`` says why."""
 
     cache_mode: str = field(default="writes", metadata=_help(
-        "VFS cache mode. 'writes' keeps files opened for writing on disk until they are "
+        N_("VFS cache mode. 'writes' keeps files opened for writing on disk until they are "
         "uploaded, so apps that save, rename or append (office suites, editors) work; 'off' "
-        "breaks many of them, 'full' also caches reads (more disk, fewer downloads)."))
+        "breaks many of them, 'full' also caches reads (more disk, fewer downloads).")))
     cache_max_size: str = field(default="10G", metadata=_help(
-        "Upper bound of the local cache. Files not yet uploaded are never evicted, so the "
-        "cache can exceed it while uploads are pending."))
+        N_("Upper bound of the local cache. Files not yet uploaded are never evicted, so the "
+        "cache can exceed it while uploads are pending.")))
     cache_max_age: str = field(default="24h", metadata=_help(
-        "Cached files unused for this long are removed from the local disk (not from "
-        "OneDrive)."))
+        N_("Cached files unused for this long are removed from the local disk (not from "
+        "OneDrive).")))
     dir_cache_time: str = field(default="1h", metadata=_help(
-        "How long folder listings are kept. OneDrive reports changes through polling (see "
+        N_("How long folder listings are kept. OneDrive reports changes through polling (see "
         "poll interval), so listings stay fresh while far fewer listing requests are sent, "
-        "which keeps the account clear of throttling."))
+        "which keeps the account clear of throttling.")))
     poll_interval: str = field(default="1m", metadata=_help(
-        "How often rclone asks OneDrive for changes made elsewhere (one cheap delta request "
-        "per interval)."))
+        N_("How often rclone asks OneDrive for changes made elsewhere (one cheap delta request "
+        "per interval).")))
     write_back: str = field(default="5s", metadata=_help(
-        "Delay between closing a changed file and uploading it; a short delay merges "
-        "quick successive saves into one upload."))
+        N_("Delay between closing a changed file and uploading it; a short delay merges "
+        "quick successive saves into one upload.")))
     tpslimit: float = field(default=8.0, metadata=_help(
-        "Maximum HTTP requests per second (0 = unlimited). SharePoint/OneDrive starts "
+        N_("Maximum HTTP requests per second (0 = unlimited). SharePoint/OneDrive starts "
         "throttling an app at about 1,200 resource units a minute, and a listing costs 2; "
         "8/s stays under that. Lower it (rclone's maintainers suggest 3) if you see "
-        "'Too many requests'."))
+        "'Too many requests'.")))
     tpslimit_burst: int = field(default=8, metadata=_help(
-        "Requests allowed in a burst above the per-second limit."))
+        N_("Requests allowed in a burst above the per-second limit.")))
     transfers: int = field(default=4, metadata=_help(
-        "Files uploaded or downloaded in parallel."))
+        N_("Files uploaded or downloaded in parallel.")))
     checkers: int = field(default=4, metadata=_help(
-        "Parallel listings and checks (rclone's default is 8). OneDrive throttles on the "
+        N_("Parallel listings and checks (rclone's default is 8). OneDrive throttles on the "
         "number of requests, which grows with the number of files, so fewer parallel "
-        "checks mean fewer 429 'Too many requests' answers."))
+        "checks mean fewer 429 'Too many requests' answers.")))
     bwlimit: str = field(default="", metadata=_help(
-        "Bandwidth limit, e.g. '10M' (bytes per second), '1M:10M' (upload:download) or a "
-        "timetable such as '08:00,1M 19:00,off'. Empty = no limit."))
+        N_("Bandwidth limit, e.g. '10M' (bytes per second), '1M:10M' (upload:download) or a "
+        "timetable such as '08:00,1M 19:00,off'. Empty = no limit.")))
     chunk_size: str = field(default="10M", metadata=_help(
-        "Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 x 320 KiB, "
+        N_("Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 x 320 KiB, "
         "rclone's default) and at most 250M. Each running transfer holds one chunk in "
-        "memory."))
+        "memory.")))
 
     @staticmethod
     def help(name: str) -> str:
         """The reason for a field's default, for the settings dialog and the README."""
         for f in fields(MountOptions):
             if f.name == name:
-                return str(f.metadata["help"])
+                return _(str(f.metadata["help"]))
         raise KeyError(name)
 
     def validate(self) -> None:
         """Raise ValidationError naming the first unacceptable option and what is allowed."""
 
         def bad(label: str, value: object, hint: str) -> ValidationError:
-            return ValidationError("Invalid mount option", f"{label}: '{value}' is not valid.",
+            return ValidationError(_("Invalid mount option"), _(
+                "{label}: '{value}' is not valid."
+            ).format(label=label, value=value),
                                    hint)
 
         if self.cache_mode not in CACHE_MODES:
-            raise bad("Cache mode", self.cache_mode, "Use one of: " + ", ".join(CACHE_MODES) + ".")
-        size_hint = "Use a size such as 500M, 10G or 1T (K, M, G, T = KiB, MiB, GiB, TiB)."
+            raise bad(_("Cache mode"), self.cache_mode,
+                      _("Use one of: {values}.").format(values=", ".join(CACHE_MODES)))
+        size_hint = _("Use a size such as 500M, 10G or 1T (K, M, G, T = KiB, MiB, GiB, TiB).")
         try:
             if parse_size(self.cache_max_size, allow_off=True) == 0:
                 raise ValueError(self.cache_max_size)
         except ValueError:
-            raise bad("Cache size", self.cache_max_size, size_hint + " 'off' = no limit.") from None
-        dur_hint = "Use a duration such as 30s, 5m, 1h, 1h30m or 7d."
+            raise bad(_("Cache size"), self.cache_max_size,
+                      size_hint + " " + _("'off' = no limit.")) from None
+        dur_hint = _("Use a duration such as 30s, 5m, 1h, 1h30m or 7d.")
         for label, value, allow_off in (
-            ("Cache max age", self.cache_max_age, True),
-            ("Folder cache time", self.dir_cache_time, False),
-            ("Poll interval", self.poll_interval, False),
-            ("Upload delay", self.write_back, False),
+            (_("Cache max age"), self.cache_max_age, True),
+            (_("Folder cache time"), self.dir_cache_time, False),
+            (_("Poll interval"), self.poll_interval, False),
+            (_("Upload delay"), self.write_back, False),
         ):
             try:
                 parse_duration(value, allow_off=allow_off)
@@ -195,30 +200,30 @@ class MountOptions:
         if isinstance(self.tpslimit, bool) or not isinstance(self.tpslimit, int | float) or (
             not math.isfinite(self.tpslimit) or self.tpslimit < 0
         ):
-            raise bad("Requests per second", self.tpslimit,
-                      "Use a number of requests per second such as 8 or 3 (0 = unlimited).")
+            raise bad(_("Requests per second"), self.tpslimit,
+                      _("Use a number of requests per second such as 8 or 3 (0 = unlimited)."))
         for label, count in (
-            ("Request burst", self.tpslimit_burst),
-            ("Transfers", self.transfers),
-            ("Checkers", self.checkers),
+            (_("Request burst"), self.tpslimit_burst),
+            (_("Transfers"), self.transfers),
+            (_("Checkers"), self.checkers),
         ):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise bad(label, count, "Use a whole number of 1 or more.")
+                raise bad(label, count, _("Use a whole number of 1 or more."))
         try:
             _check_bwlimit(self.bwlimit)
         except ValueError:
-            raise bad("Bandwidth limit", self.bwlimit,
-                      "Leave it empty for no limit, or use a rate such as 10M, an upload:"
+            raise bad(_("Bandwidth limit"), self.bwlimit,
+                      _("Leave it empty for no limit, or use a rate such as 10M, an upload:"
                       "download pair such as 1M:10M, or a timetable such as "
-                      "'08:00,1M 19:00,off'.") from None
+                      "'08:00,1M 19:00,off'.")) from None
         try:
             chunk = parse_size(self.chunk_size)
         except ValueError:
             chunk = -1
         if chunk <= 0 or chunk % CHUNK_UNIT or chunk > CHUNK_MAX:
-            raise bad("Chunk size", self.chunk_size,
-                      "OneDrive needs a multiple of 320 KiB up to 250M: e.g. 5M (16 x 320k), "
-                      "10M (32 x 320k, the default), 20M or 100M.")
+            raise bad(_("Chunk size"), self.chunk_size,
+                      _("OneDrive needs a multiple of 320 KiB up to 250M: e.g. 5M (16 x 320k), "
+                      "10M (32 x 320k, the default), 20M or 100M."))
 
     def to_rc(self, volume_name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """(mountOpt, vfsOpt) for rclone's rc ``mount/mount``, in rclone's own key names."""
@@ -296,11 +301,13 @@ class AppSettings:
         for a in self.accounts:
             if a.name == name:
                 return a
-        known = ", ".join(self.names()) or "none yet"
+        known = ", ".join(self.names()) or _("none yet")
         raise ValidationError(
-            "Unknown account",
-            f"There is no account named '{name}' (accounts: {known}).",
-            "Use one of the names listed, or add the account first.",
+            _("Unknown account"),
+            _(
+                "There is no account named '{name}' (accounts: {known})."
+            ).format(name=name, known=known),
+            _("Use one of the names listed, or add the account first."),
         )
 
     def names(self) -> list[str]:
@@ -316,9 +323,11 @@ class _Shape(Exception):
 
 def _expect(value: Any, typ: type | tuple[type, ...], where: str) -> Any:
     if isinstance(value, bool) and typ in (int, float, (int, float)):
-        raise _Shape(f"{where} must be a number, not true/false")
+        raise _Shape(_("{where} must be a number, not true/false").format(where=where))
     if not isinstance(value, typ):
-        raise _Shape(f"{where} has the wrong type ({type(value).__name__})")
+        raise _Shape(_(
+            "{where} has the wrong type ({type})"
+        ).format(where=where, type=type(value).__name__))
     return value
 
 
@@ -333,7 +342,7 @@ def _date(v: Any, where: str) -> date | None:
     try:
         return date.fromisoformat(_expect(v, str, where))
     except ValueError:
-        raise _Shape(f"{where} is not a date (YYYY-MM-DD)") from None
+        raise _Shape(_("{where} is not a date (YYYY-MM-DD)").format(where=where)) from None
 
 
 def _datetime(v: Any, where: str) -> datetime | None:
@@ -342,9 +351,9 @@ def _datetime(v: Any, where: str) -> datetime | None:
     try:
         dt = datetime.fromisoformat(_expect(v, str, where))
     except ValueError:
-        raise _Shape(f"{where} is not a date and time") from None
+        raise _Shape(_("{where} is not a date and time").format(where=where)) from None
     if dt.tzinfo is None:
-        raise _Shape(f"{where} has no time zone")
+        raise _Shape(_("{where} has no time zone").format(where=where))
     return dt
 
 
@@ -379,7 +388,9 @@ def _cloud_from(v: Any, where: str) -> str:
 
     key = _expect(v, str, where)
     if key not in CLOUDS:
-        raise _Shape(f"{where} '{key}' is not one of {', '.join(CLOUDS)}")
+        raise _Shape(_(
+            "{where} '{key}' is not one of {join}"
+        ).format(where=where, key=key, join=', '.join(CLOUDS)))
     return str(key)
 
 
@@ -407,20 +418,22 @@ def _account_from(d: Any, i: int) -> Account:
             options=_options_from(d.get("options", {}), f"{where}.options"),
         )
     except KeyError as exc:
-        raise _Shape(f"{where} lacks '{exc.args[0]}'") from None
+        raise _Shape(_("{where} lacks '{args}'").format(where=where, args=exc.args[0])) from None
 
 
 def settings_from_json(data: Any) -> AppSettings:
     """AppSettings from parsed JSON; raises _Shape on anything unexpected."""
-    _expect(data, dict, "the file")
+    _expect(data, dict, _("the file"))
     accounts_raw = _expect(data.get("accounts", []), list, "accounts")
     accounts = [_account_from(a, i) for i, a in enumerate(accounts_raw)]
     names = [a.name.lower() for a in accounts]
     if len(set(names)) != len(names):
-        raise _Shape("two accounts have the same name")
+        raise _Shape(_("two accounts have the same name"))
     level = _expect(data.get("log_level", "INFO"), str, "log_level")
     if level.upper() not in LOG_LEVELS:
-        raise _Shape(f"log_level '{level}' is not one of {', '.join(LOG_LEVELS)}")
+        raise _Shape(_(
+            "log_level '{level}' is not one of {join}"
+        ).format(level=level, join=', '.join(LOG_LEVELS)))
     return AppSettings(
         schema_version=SCHEMA_VERSION,
         accounts=accounts,
@@ -479,34 +492,44 @@ class SettingsStore:
             return AppSettings()
         except OSError as exc:
             raise SettingsError(
-                "Cannot read settings",
-                f"{self.path} cannot be read: {exc.strerror or exc}.",
-                "Check the file's permissions.",
+                _("Cannot read settings"),
+                _(
+                    "{path} cannot be read: {value}."
+                ).format(path=self.path, value=exc.strerror or exc),
+                _("Check the file's permissions."),
             ) from exc
         try:
             data = json.loads(raw.decode("utf-8"))
-            version = _expect(data, dict, "the file").get("schema_version")
+            version = _expect(data, dict, _("the file")).get("schema_version")
             if isinstance(version, int) and not isinstance(version, bool) and (
                 version > SCHEMA_VERSION
             ):
                 raise SettingsError(
-                    "Settings from a newer version",
-                    f"{self.path} was written by a newer version of OneDrive GUI (settings "
-                    f"format {version}; this version reads format {SCHEMA_VERSION}). It was "
-                    "left untouched.",
-                    "Install the newer version again, or move the file away to start afresh.",
+                    _("Settings from a newer version"),
+                    _(
+                        "{path} was written by a newer version of OneDrive GUI (settings "
+                        "format {version}; this version reads format {SCHEMA_VERSION}). It was "
+                        "left untouched."
+                    ).format(path=self.path, version=version, SCHEMA_VERSION=SCHEMA_VERSION),
+                    _("Install the newer version again, or move the file away to start afresh."),
                 )
             if version != SCHEMA_VERSION:
-                raise _Shape(f"schema_version is {version!r}, expected {SCHEMA_VERSION}")
+                raise _Shape(_(
+                    "schema_version is {version!r}, expected {SCHEMA_VERSION}"
+                ).format(version=version, SCHEMA_VERSION=SCHEMA_VERSION))
             return settings_from_json(data)
         except (UnicodeDecodeError, json.JSONDecodeError, _Shape) as exc:
-            why = str(exc) if isinstance(exc, _Shape) else "it is not valid JSON"
+            why = str(exc) if isinstance(exc, _Shape) else _("it is not valid JSON")
             backup = self._backup(raw)
             raise SettingsError(
-                "Settings file damaged",
-                f"{self.path} cannot be used ({why}). A copy was saved as {backup}.",
-                "Fix the file (or delete it to start with default settings) and start the app "
-                f"again; your accounts' details are in {backup.name}.",
+                _("Settings file damaged"),
+                _(
+                    "{path} cannot be used ({why}). A copy was saved as {backup}."
+                ).format(path=self.path, why=why, backup=backup),
+                _(
+                    "Fix the file (or delete it to start with default settings) and start the "
+                    "app again; your accounts' details are in {name}."
+                ).format(name=backup.name),
             ) from None
 
     def _backup(self, raw: bytes) -> Path:
@@ -528,9 +551,11 @@ class SettingsStore:
                 fh.write(raw)
         except OSError as exc:
             raise SettingsError(
-                "Settings file damaged",
-                f"{self.path} cannot be used, and a copy could not be saved ({exc.strerror}).",
-                f"Copy {self.path} somewhere safe, then fix or delete it.",
+                _("Settings file damaged"),
+                _(
+                    "{path} cannot be used, and a copy could not be saved ({strerror})."
+                ).format(path=self.path, strerror=exc.strerror),
+                _("Copy {path} somewhere safe, then fix or delete it.").format(path=self.path),
             ) from exc
         return backup
 
@@ -546,10 +571,12 @@ class SettingsStore:
         version = self._on_disk_version()
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise SettingsError(
-                "Settings from a newer version",
-                f"{self.path} was written by a newer version of OneDrive GUI; it was not "
-                "overwritten.",
-                "Install the newer version again, or move the file away to start afresh.",
+                _("Settings from a newer version"),
+                _(
+                    "{path} was written by a newer version of OneDrive GUI; it was not "
+                    "overwritten."
+                ).format(path=self.path),
+                _("Install the newer version again, or move the file away to start afresh."),
             )
         for a in settings.accounts:
             a.options.validate()
@@ -562,8 +589,10 @@ class SettingsStore:
             write_atomic(self.path, text.encode("utf-8"), 0o600)
         except OSError as exc:
             raise SettingsError(
-                "Cannot save settings",
-                f"The settings could not be written to {self.path}: {exc.strerror or exc}.",
-                "Check that the disk is not full and that the folder is writable; the previous "
-                "settings file was left as it was.",
+                _("Cannot save settings"),
+                _(
+                    "The settings could not be written to {path}: {value}."
+                ).format(path=self.path, value=exc.strerror or exc),
+                _("Check that the disk is not full and that the folder is writable; the previous "
+                "settings file was left as it was."),
             ) from exc

@@ -18,12 +18,15 @@ import logging
 import sys
 from typing import Any
 
+from onedrive_gui.core.i18n import ngettext
+
 log = logging.getLogger(__name__)
 
 
 def block_reason(pending: int) -> str:
     """The text Windows shows in its shutdown screen (kept short, as Microsoft asks)."""
-    return f"Uploading {pending} file{'' if pending == 1 else 's'} to OneDrive"
+    return ngettext("Uploading {pending} file to OneDrive", "Uploading {pending} files to OneDrive",
+                    pending).format(pending=pending)
 
 
 def _load_user32() -> Any:

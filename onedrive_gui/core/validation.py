@@ -14,6 +14,7 @@ import unicodedata
 from datetime import date
 
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import N_, _
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
@@ -35,10 +36,10 @@ _RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 SECRET_MAX = 1024
 PORT_MIN, PORT_MAX = 1024, 65535
-CLIENT_ID_HINT = ("Copy the Application (client) ID from your app's Overview page in the "
-                  "Azure portal.")
-NAME_HINT = ("Use 1 to 32 characters: letters A-Z, digits and underscore (e.g. work or "
-             "personal).")
+CLIENT_ID_HINT = (N_("Copy the Application (client) ID from your app's Overview page in the "
+                  "Azure portal."))
+NAME_HINT = (N_("Use 1 to 32 characters: letters A-Z, digits and underscore (e.g. work or "
+             "personal)."))
 
 
 def trim(value: str) -> str:
@@ -69,25 +70,27 @@ def validate_client_id(value: str) -> str:
     v = trim(value)
     if not v:
         raise ValidationError(
-            "Client ID missing",
-            "No Application (client) ID was given.",
-            CLIENT_ID_HINT,
+            _("Client ID missing"),
+            _("No Application (client) ID was given."),
+            _(CLIENT_ID_HINT),
         )
     v = _unbrace(v)
     if is_guid(v):
         return v.lower()
     if "~" in v and not any(c.isspace() for c in v):
         raise ValidationError(
-            "Not a client ID",
-            "This looks like a client secret (it contains '~'), not the Application "
-            "(client) ID.",
-            CLIENT_ID_HINT + " The secret goes into the client secret field.",
+            _("Not a client ID"),
+            _("This looks like a client secret (it contains '~'), not the Application "
+            "(client) ID."),
+            _(CLIENT_ID_HINT) + " " + _("The secret goes into the client secret field."),
         )
     raise ValidationError(
-        "Not a client ID",
-        f"'{_shown(v, 60)}' is not an Application (client) ID: it must look like "
-        "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.",
-        CLIENT_ID_HINT,
+        _("Not a client ID"),
+        _(
+            "'{shown}' is not an Application (client) ID: it must look like "
+            "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx."
+        ).format(shown=_shown(v, 60)),
+        _(CLIENT_ID_HINT),
     )
 
 
@@ -97,11 +100,11 @@ def secret_looks_like_secret_id(secret: str) -> bool:
 
 
 SECRET_ID_WARNING = (
-    "This looks like the secret's Secret ID (a GUID), not its Value. In the Azure portal, "
-    "under Certificates & secrets, copy the Value column (shown only right after creation)."
+    N_("This looks like the secret's Secret ID (a GUID), not its Value. In the Azure portal, "
+    "under Certificates & secrets, copy the Value column (shown only right after creation).")
 )
-SECRET_TRIMMED_NOTE = ("Note: removed spaces/line breaks around the client secret; they are "
-                       "not part of it.")
+SECRET_TRIMMED_NOTE = (N_("Note: removed spaces/line breaks around the client secret; they are "
+                       "not part of it."))
 
 
 def clean_secret(secret: str) -> tuple[str, bool]:
@@ -110,30 +113,32 @@ def clean_secret(secret: str) -> tuple[str, bool]:
     s = trim(secret)
     if not s:
         raise ValidationError(
-            "Client secret missing",
-            "No client secret was given.",
-            "Create one under Certificates & secrets in the Azure portal and paste its Value.",
+            _("Client secret missing"),
+            _("No client secret was given."),
+            _("Create one under Certificates & secrets in the Azure portal and paste its Value."),
         )
     if len(s) > SECRET_MAX:
         raise ValidationError(
-            "Not a client secret",
-            f"The text given is {len(s)} characters long; a client secret has about 40.",
-            "Paste only the Value of a client secret from Certificates & secrets.",
+            _("Not a client secret"),
+            _(
+                "The text given is {n_s} characters long; a client secret has about 40."
+            ).format(n_s=len(s)),
+            _("Paste only the Value of a client secret from Certificates & secrets."),
         )
     if any(unicodedata.category(c) == "Cc" or c in _INVISIBLE for c in s):
         raise ValidationError(
-            "Not a client secret",
-            "The text given contains a line break, tab or other control character inside, "
-            "so more than the secret was copied (perhaps the whole table row).",
-            "Copy only the Value of the secret from Certificates & secrets.",
+            _("Not a client secret"),
+            _("The text given contains a line break, tab or other control character inside, "
+            "so more than the secret was copied (perhaps the whole table row)."),
+            _("Copy only the Value of the secret from Certificates & secrets."),
         )
     if "***" in s:
         raise ValidationError(
-            "Secret value hidden",
-            "The text given contains '***': that is the hidden form the portal shows once you "
-            "leave the page, not the secret itself.",
-            "The Value is shown only right after the secret is created: create a new secret "
-            "under Certificates & secrets and copy its Value at once.",
+            _("Secret value hidden"),
+            _("The text given contains '***': that is the hidden form the portal shows once you "
+            "leave the page, not the secret itself."),
+            _("The Value is shown only right after the secret is created: create a new secret "
+            "under Certificates & secrets and copy its Value at once."),
         )
     return s, s != secret
 
@@ -144,10 +149,10 @@ def validate_tenant(value: str) -> str:
     v = trim(value)
     if not v:
         raise ValidationError(
-            "Tenant missing",
-            "No tenant was given.",
-            "Use 'common' (any account) unless your app is registered for one organization "
-            "only; then use its tenant ID.",
+            _("Tenant missing"),
+            _("No tenant was given."),
+            _("Use 'common' (any account) unless your app is registered for one organization "
+            "only; then use its tenant ID."),
         )
     if v.lower() in KNOWN_TENANTS:
         return v.lower()
@@ -159,12 +164,16 @@ def validate_tenant(value: str) -> str:
 
     suggestion = _TENANT_WORDS.get(v.lower()) or next(
         iter(difflib.get_close_matches(v.lower(), KNOWN_TENANTS, n=1, cutoff=0.75)), None)
-    hint = ("Leave it at 'common' unless your app is registered for one organization only."
-            if suggestion is None else f"Did you mean '{suggestion}'?")
+    hint = (_("Leave it at 'common' unless your app is registered for one organization only.")
+            if suggestion is None else _(
+                "Did you mean '{suggestion}'?"
+            ).format(suggestion=suggestion))
     raise ValidationError(
-        "Unknown tenant",
-        f"'{_shown(v, 60)}' is not a tenant: use common, consumers, organizations, a tenant ID "
-        "(a GUID) or a domain such as contoso.onmicrosoft.com.",
+        _("Unknown tenant"),
+        _(
+            "'{shown}' is not a tenant: use common, consumers, organizations, a tenant ID (a "
+            "GUID) or a domain such as contoso.onmicrosoft.com."
+        ).format(shown=_shown(v, 60)),
         hint,
     )
 
@@ -175,13 +184,13 @@ def _bad_character(name: str) -> str | None:
         if c.isascii() and (c.isalnum() or c == "_"):
             continue
         if c == " ":
-            return "a space"
+            return _("a space")
         if not c.isprintable():
-            return "a control character"
+            return _("a control character")
         if c in "/\\":
-            return f"'{c}' (names are not paths)"
+            return _("'{c}' (names are not paths)").format(c=c)
         if not c.isascii() and c.isalpha():
-            return f"'{c}' (only the letters A-Z can be used)"
+            return _("'{c}' (only the letters A-Z can be used)").format(c=c)
         return f"'{c}'"
     return None
 
@@ -195,31 +204,36 @@ def validate_account_name(value: str, existing: list[str] | tuple[str, ...] = ()
     """
     v = trim(value)
     if not v:
-        raise ValidationError("Account name missing", "No account name was given.", NAME_HINT)
+        raise ValidationError(_("Account name missing"), _("No account name was given."),
+                              _(NAME_HINT))
     if len(v) > NAME_MAX:
         raise ValidationError(
-            "Account name too long",
-            f"'{_shown(v)}' has {len(v)} characters; at most {NAME_MAX} are allowed.",
-            NAME_HINT,
+            _("Account name too long"),
+            _(
+                "'{shown}' has {n_v} characters; at most {NAME_MAX} are allowed."
+            ).format(shown=_shown(v), n_v=len(v), NAME_MAX=NAME_MAX),
+            _(NAME_HINT),
         )
     if not _NAME.match(v):
-        bad = _bad_character(v) or "a character that is not allowed"
+        bad = _bad_character(v) or _("a character that is not allowed")
         raise ValidationError(
-            "Invalid account name",
-            f"'{_shown(v)}' cannot be used as an account name: it contains {bad}.",
-            NAME_HINT,
+            _("Invalid account name"),
+            _(
+                "'{shown}' cannot be used as an account name: it contains {bad}."
+            ).format(shown=_shown(v), bad=bad),
+            _(NAME_HINT),
         )
     if v.lower() in _RESERVED_NAMES:
         raise ValidationError(
-            "Invalid account name",
-            f"'{v}' is a device name reserved by Windows.",
-            "Pick another name (e.g. work or personal).",
+            _("Invalid account name"),
+            _("'{v}' is a device name reserved by Windows.").format(v=v),
+            _("Pick another name (e.g. work or personal)."),
         )
     if v.lower() in (e.lower() for e in existing):
         raise ValidationError(
-            "Name already used",
-            f"An account named '{v}' already exists.",
-            "Pick another name, or remove the existing account first.",
+            _("Name already used"),
+            _("An account named '{v}' already exists.").format(v=v),
+            _("Pick another name, or remove the existing account first."),
         )
     return v
 
@@ -229,11 +243,12 @@ def validate_secret_expiry(expires: date, today: date | None = None) -> date:
     today = today or date.today()
     if expires < today:
         raise ValidationError(
-            "Secret already expired",
-            f"The expiry date {expires.isoformat()} is in the past, so this secret no longer "
-            "works.",
-            "Check the Expires column under Certificates & secrets; if the secret has expired, "
-            "create a new one and use its Value and date.",
+            _("Secret already expired"),
+            _(
+                "The expiry date {isoformat} is in the past, so this secret no longer works."
+            ).format(isoformat=expires.isoformat()),
+            _("Check the Expires column under Certificates & secrets; if the secret has expired, "
+            "create a new one and use its Value and date."),
         )
     return expires
 
@@ -242,9 +257,11 @@ def validate_port(port: int) -> int:
     """A loopback port for the sign-in redirect (ports below 1024 need administrator rights)."""
     if not PORT_MIN <= port <= PORT_MAX:
         raise ValidationError(
-            "Invalid port",
-            f"{port} cannot be used as the sign-in port.",
-            f"Use a number from {PORT_MIN} to {PORT_MAX}, or leave the default 53682.",
+            _("Invalid port"),
+            _("{port} cannot be used as the sign-in port.").format(port=port),
+            _(
+                "Use a number from {PORT_MIN} to {PORT_MAX}, or leave the default 53682."
+            ).format(PORT_MIN=PORT_MIN, PORT_MAX=PORT_MAX),
         )
     return port
 
@@ -252,9 +269,9 @@ def validate_port(port: int) -> int:
 def validate_timeout(seconds: float) -> float:
     if not (math.isfinite(seconds) and seconds > 0):
         raise ValidationError(
-            "Invalid timeout",
-            f"{seconds:g} is not a number of seconds to wait.",
-            "Give a positive number of seconds, e.g. --timeout 300.",
+            _("Invalid timeout"),
+            _("{seconds:g} is not a number of seconds to wait.").format(seconds=seconds),
+            _("Give a positive number of seconds, e.g. --timeout 300."),
         )
     return seconds
 
@@ -269,10 +286,10 @@ def validate_rclone_path(value: str) -> str | None:
     expanded = os.path.expanduser(v)
     if not os.path.isabs(expanded):
         raise ValidationError(
-            "Not a full path",
-            f"'{_shown(v, 60)}' is not a full path to the rclone program.",
-            "Use Choose… to pick the program, or leave the field empty to use the rclone "
-            "that comes with the app.",
+            _("Not a full path"),
+            _("'{shown}' is not a full path to the rclone program.").format(shown=_shown(v, 60)),
+            _("Use Choose… to pick the program, or leave the field empty to use the rclone "
+            "that comes with the app."),
         )
     return expanded
 
@@ -285,7 +302,7 @@ def secret_feedback(raw: str) -> tuple[bool, str, str]:
     except ValidationError as err:
         return False, (f"{err.message} {err.hint}" if raw else ""), "error"
     if secret_looks_like_secret_id(value):
-        return True, SECRET_ID_WARNING, "warning"
+        return True, _(SECRET_ID_WARNING), "warning"
     if trimmed:
-        return True, SECRET_TRIMMED_NOTE, "info"
+        return True, _(SECRET_TRIMMED_NOTE), "info"
     return True, "", ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from onedrive_gui.core.i18n import _, ngettext
+
 
 def human_bytes(n: float) -> str:
     value = float(n)
@@ -17,7 +19,18 @@ def human_speed(bytes_per_s: float) -> str:
 
 
 def plural(n: int, word: str) -> str:
+    """"3 files" in English, for the log (the screen uses :func:`files` / :func:`uploads`)."""
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def files(n: int) -> str:
+    """"1 file" / "3 files" in the user's language."""
+    return ngettext("{n} file", "{n} files", n).format(n=n)
+
+
+def uploads(n: int) -> str:
+    """"1 upload" / "3 uploads" in the user's language."""
+    return ngettext("{n} upload", "{n} uploads", n).format(n=n)
 
 
 def short_path(path: str | None) -> str:
@@ -44,30 +57,33 @@ LIVE = ("mounted", "throttled", "offline", "sign_in_needed")
 def status_line(name: str, status: object | None) -> str:
     """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s"."""
     if status is None:
-        return f"{name}: not mounted"
+        return _("{name}: not mounted").format(name=name)
     state = state_name(status)
     mp = short_path(getattr(status, "mount_point", None))
     if state == "mounted":
-        text = f"{name}: mounted on {mp}" if mp else f"{name}: mounted"
+        text = (_("{name}: mounted on {mp}").format(name=name, mp=mp) if mp
+                else _("{name}: mounted").format(name=name))
     elif state == "throttled":
         retry = getattr(status, "retry_after", None)
-        text = f"{name}: slowed down by Microsoft"
+        text = _("{name}: slowed down by Microsoft").format(name=name)
         if retry:
-            text += f" (retrying in {retry:.0f} s)"
+            text += " " + _("(retrying in {seconds:.0f} s)").format(seconds=retry)
     elif state == "offline":
-        text = f"{name}: offline — changes upload when OneDrive is reachable again"
+        text = _(
+            "{name}: offline — changes upload when OneDrive is reachable again"
+        ).format(name=name)
     elif state == "sign_in_needed":
-        text = f"{name}: sign-in needed — choose “Sign in to {name} again…”"
+        text = _("{name}: sign-in needed — choose “Sign in to {name} again…”").format(name=name)
     elif state == "error":
         err = getattr(status, "error", None)
-        text = f"{name}: error" + (f" — {err}" if err else "")
+        text = _("{name}: error").format(name=name) + (f" — {err}" if err else "")
     elif state == "unmounted":
-        text = f"{name}: not mounted"
+        text = _("{name}: not mounted").format(name=name)
     else:
         text = f"{name}: {state}…"
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     if pending:
-        text += f", uploading {plural(pending, 'file')}"
+        text += _(", uploading {files}").format(files=files(pending))
         speed = float(getattr(status, "speed", 0.0) or 0.0)
         if speed > 0:
             text += f", {human_speed(speed)}"
@@ -120,13 +136,13 @@ def clip(text: str, limit: int) -> str:
 def short_state(status: object | None) -> str:
     """A few words for an account's state, for where space is short (the tooltip)."""
     if status is None:
-        return "not mounted"
+        return _("not mounted")
     state = state_name(status)
     pending = int(getattr(status, "pending_uploads", 0) or 0)
-    word = {"mounted": "mounted", "throttled": "slowed down", "offline": "offline",
-            "sign_in_needed": "sign-in needed", "error": "error",
-            "unmounted": "not mounted"}.get(state, f"{state}…")
-    return f"{word}, uploading {pending}" if pending else word
+    word = {"mounted": "mounted", "throttled": _("slowed down"), "offline": "offline",
+            "sign_in_needed": _("sign-in needed"), "error": "error",
+            "unmounted": _("not mounted")}.get(state, f"{state}…")
+    return _("{word}, uploading {pending}").format(word=word, pending=pending) if pending else word
 
 
 def tooltip_text(lines: list[str], short: list[str]) -> str:
@@ -141,4 +157,6 @@ def tooltip_text(lines: list[str], short: list[str]) -> str:
         word = line.rpartition(": ")[2].split(",")[0]
         counts[word] = counts.get(word, 0) + 1
     summary = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
-    return clip(f"OneDrive GUI, {len(short)} accounts: {summary}", TOOLTIP_MAX)
+    return clip(_(
+        "OneDrive GUI, {n_short} accounts: {summary}"
+    ).format(n_short=len(short), summary=summary), TOOLTIP_MAX)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from onedrive_gui.core import diagnostics
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
 from onedrive_gui.ui.tasks import TaskRunner
@@ -35,10 +36,10 @@ log = logging.getLogger(__name__)
 
 REFRESH_MS = 1000
 # (label, min level)
-LEVEL_CHOICES = [("Errors", "ERROR"), ("Warnings and errors", "WARNING"),
-                 ("Information", "INFO"), ("Everything (debug)", "DEBUG")]
-SOURCE_CHOICES = [("App and rclone", None), ("App only", diagnostics.APP_SOURCE),
-                  ("rclone only", "rclone")]
+LEVEL_CHOICES = [(N_("Errors"), "ERROR"), (N_("Warnings and errors"), "WARNING"),
+                 (N_("Information"), "INFO"), (N_("Everything (debug)"), "DEBUG")]
+SOURCE_CHOICES = [(N_("App and rclone"), None), (N_("App only"), diagnostics.APP_SOURCE),
+                  (N_("rclone only"), "rclone")]
 MAX_SHOWN = 5000  # lines in the view (the newest)
 
 
@@ -57,7 +58,7 @@ class LogWindow(QDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.setWindowTitle("OneDrive GUI — Log")
+        self.setWindowTitle(_("OneDrive GUI — Log"))
         self.resize(900, 560)
         self.runner = TaskRunner(self)
         self.lines: list[diagnostics.LogLine] = []
@@ -66,16 +67,16 @@ class LogWindow(QDialog):
 
         self.level = QComboBox()
         for label, level in LEVEL_CHOICES:
-            self.level.addItem(label, level)
+            self.level.addItem(_(label), level)
         self.level.setCurrentIndex(2)
         self.source = QComboBox()
         for label, source in SOURCE_CHOICES:
-            self.source.addItem(label, source)
+            self.source.addItem(_(label), source)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search")
+        self.search.setPlaceholderText(_("Search"))
         self.search.setClearButtonEnabled(True)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Show:"))
+        top.addWidget(QLabel(_("Show:")))
         top.addWidget(self.level)
         top.addWidget(self.source)
         top.addWidget(self.search, 1)
@@ -86,14 +87,14 @@ class LogWindow(QDialog):
         self.view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.count = QLabel()
 
-        self.copy_button = QPushButton("Copy diagnostics")
+        self.copy_button = QPushButton(_("Copy diagnostics"))
         self.copy_button.setToolTip(
-            "Versions, settings (no secrets), mount states and the last 200 log lines, "
-            "redacted, for a bug report")
+            _("Versions, settings (no secrets), mount states and the last 200 log lines, "
+            "redacted, for a bug report"))
         self.copy_button.clicked.connect(self.copy_diagnostics)
-        self.folder_button = QPushButton("Open log folder")
+        self.folder_button = QPushButton(_("Open log folder"))
         self.folder_button.clicked.connect(self._open_folder)
-        close = QPushButton("Close")
+        close = QPushButton(_("Close"))
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count, 1)
@@ -158,9 +159,11 @@ class LogWindow(QDialog):
         if at_end:
             bar.setValue(bar.maximum())
         if not self.lines:
-            self.count.setText("Nothing logged yet.")
+            self.count.setText(_("Nothing logged yet."))
         else:
-            self.count.setText(f"{len(shown)} of {len(self.lines)} lines")
+            self.count.setText(_(
+                "{n_shown} of {n_lines} lines"
+            ).format(n_shown=len(shown), n_lines=len(self.lines)))
 
     # -- actions -------------------------------------------------------------------------------
     def _states(self) -> dict[str, str]:
@@ -198,8 +201,8 @@ class LogWindow(QDialog):
     def _copied(self, text: str) -> None:
         QGuiApplication.clipboard().setText(text)
         self.copy_button.setEnabled(True)
-        self.copy_button.setText("Copied")
-        QTimer.singleShot(1500, lambda: self.copy_button.setText("Copy diagnostics"))
+        self.copy_button.setText(_("Copied"))
+        QTimer.singleShot(1500, lambda: self.copy_button.setText(_("Copy diagnostics")))
 
     def _copy_failed(self, err: AppError) -> None:
         self.copy_button.setEnabled(True)
@@ -223,4 +226,4 @@ def _rclone_version(accounts: Any) -> str:
     try:
         return str(accounts.engine.binary.version_text)
     except AppError as err:
-        return f"not found ({err.title})"
+        return _("not found ({title})").format(title=err.title)

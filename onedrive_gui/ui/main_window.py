@@ -16,14 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.format import overall_state, status_line
 from onedrive_gui.ui.icons import app_icon, tray_icon
 from onedrive_gui.ui.tray_menu import TrayMenu
 
 WHY = (
-    "Your desktop has no system tray (notification area), so this small window stands in "
+    N_("Your desktop has no system tray (notification area), so this small window stands in "
     "for the tray icon. Use the menu below to mount, unmount and open your drives. "
-    "Closing this window quits the app (after pending uploads)."
+    "Closing this window quits the app (after pending uploads).")
 )
 
 
@@ -33,21 +34,21 @@ class FallbackWindow(QMainWindow):
         self.accounts = accounts
         self.controller = controller
         self._on_close = on_close
-        self.setWindowTitle("OneDrive GUI")
+        self.setWindowTitle(_("OneDrive GUI"))
         self.setWindowIcon(app_icon())
-        why = QLabel(WHY)
+        why = QLabel(_(WHY))
         why.setWordWrap(True)
         self.state_icon = QLabel()
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.RichText)
         self.menu = TrayMenu(accounts, controller, self)
         self.menu_button = QToolButton()
-        self.menu_button.setText("Menu")
+        self.menu_button.setText(_("Menu"))
         self.menu_button.setMenu(self.menu)
         self.menu_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.notifications = QPlainTextEdit()
         self.notifications.setReadOnly(True)
-        self.notifications.setPlaceholderText("Notifications appear here.")
+        self.notifications.setPlaceholderText(_("Notifications appear here."))
         self.notifications.setMaximumBlockCount(200)
         body = QWidget()
         lay = QVBoxLayout(body)
@@ -67,7 +68,7 @@ class FallbackWindow(QMainWindow):
         self.state_icon.setPixmap(tray_icon(overall_state(statuses)).pixmap(32, 32))
         names = list(self.accounts.settings.names())
         lines = [status_line(n, self.controller.status(n) if self.controller else None)
-                 for n in names] or ["No OneDrive account yet: Menu → Add account…"]
+                 for n in names] or [_("No OneDrive account yet: Menu → Add account…")]
         self.status.setText("<br>".join(html.escape(line) for line in lines))
 
     def notify(self, title: str, text: str, level: str = "info",

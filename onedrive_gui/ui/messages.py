@@ -8,14 +8,17 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import N_, _
 
 
 def error_html(err: AppError) -> str:
     parts = [f"<b>{html.escape(err.title)}</b>", html.escape(err.message)]
     if err.hint:
-        parts.append(f"<i>What to do:</i> {html.escape(err.hint)}")
+        parts.append(_("<i>What to do:</i> {escape}").format(escape=html.escape(err.hint)))
     if err.code:
-        parts.append(f"<span style='color:gray'>Code: {html.escape(err.code)}</span>")
+        parts.append(_(
+            "<span style='color:gray'>Code: {escape}</span>"
+        ).format(escape=html.escape(err.code)))
     return "<br>".join(parts)
 
 
@@ -27,7 +30,9 @@ def show_error(parent: QWidget | None, err: AppError) -> None:
     box.setText(f"<b>{html.escape(err.title)}</b><br>{html.escape(err.message)}")
     info = err.hint
     if err.code:
-        info = f"{info}\n\nCode: {err.code}" if info else f"Code: {err.code}"
+        info = _(
+            "{info}\n\nCode: {code}"
+        ).format(info=info, code=err.code) if info else _("Code: {code}").format(code=err.code)
     if info:
         box.setInformativeText(info)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -39,13 +44,14 @@ def show_error(parent: QWidget | None, err: AppError) -> None:
 _open_boxes: set[QMessageBox] = set()  # parentless boxes stay referenced while shown
 
 
-def confirm(parent: QWidget | None, title: str, text: str, yes: str, no: str = "Cancel") -> bool:
+def confirm(parent: QWidget | None, title: str, text: str, yes: str,
+            no: str = N_("Cancel")) -> bool:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Question)
     box.setWindowTitle(title)
     box.setText(text)
     yes_btn = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
-    box.addButton(no, QMessageBox.ButtonRole.RejectRole)
+    box.addButton(_(no), QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is yes_btn
 

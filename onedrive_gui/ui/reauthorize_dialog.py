@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError, CancelledError, SignInTimeoutError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
 from onedrive_gui.ui.tasks import TaskRunner
@@ -34,12 +35,12 @@ class ReauthorizeDialog(QDialog):
         self._cancel = threading.Event()
         self._signin: Any = None
         self.auth_url = ""
-        self.setWindowTitle(f"Re-authorize {name}")
-        self.status = QLabel("Contacting Microsoft…")
+        self.setWindowTitle(_("Re-authorize {name}").format(name=name))
+        self.status = QLabel(_("Contacting Microsoft…"))
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
-        self.copy_link = QPushButton("Copy sign-in link")
+        self.copy_link = QPushButton(_("Copy sign-in link"))
         self.copy_link.hide()
         self.copy_link.clicked.connect(
             lambda: QGuiApplication.clipboard().setText(self.auth_url))
@@ -67,7 +68,7 @@ class ReauthorizeDialog(QDialog):
             self._signin = signin
             try:
                 if cancel.is_set():
-                    raise CancelledError("Cancelled", "You cancelled the sign-in.", "")
+                    raise CancelledError(_("Cancelled"), _("You cancelled the sign-in."), "")
                 url = signin.start()
                 self._started.emit(url)
                 open_browser(url)
@@ -80,7 +81,7 @@ class ReauthorizeDialog(QDialog):
 
     def _on_started(self, url: str) -> None:
         self.auth_url = url
-        self.status.setText("Sign in in your browser with the same Microsoft account…")
+        self.status.setText(_("Sign in in your browser with the same Microsoft account…"))
         self.copy_link.show()
 
     def _done(self, _r: Any) -> None:

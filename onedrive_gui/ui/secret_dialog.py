@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.validation import clean_secret, secret_feedback
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
@@ -32,14 +33,14 @@ class SecretDialog(QDialog):
         self.ctx = ctx
         self.name = name
         self.runner = TaskRunner(self)
-        self.setWindowTitle(f"New client secret for {name}")
-        intro = QLabel("In the Azure portal, open your app → Certificates & secrets → New client "
-                       "secret, then paste its <b>Value</b> here.")
+        self.setWindowTitle(_("New client secret for {name}").format(name=name))
+        intro = QLabel(_("In the Azure portal, open your app → Certificates & secrets → New client "
+                       "secret, then paste its <b>Value</b> here."))
         intro.setWordWrap(True)
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setAccessibleName("New client secret")
-        self.show_secret = QCheckBox("Show")
+        self.secret.setAccessibleName(_("New client secret"))
+        self.show_secret = QCheckBox(_("Show"))
         self.show_secret.toggled.connect(lambda on: self.secret.setEchoMode(
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
         self.note = QLabel()
@@ -56,10 +57,10 @@ class SecretDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Client secret (Value):", self.secret)
+        form.addRow(_("Client secret (Value):"), self.secret)
         form.addRow("", self.show_secret)
         form.addRow("", self.note)
-        form.addRow("Expires on:", self.expires)
+        form.addRow(_("Expires on:"), self.expires)
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
         lay.addLayout(form)

@@ -21,6 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.shutdown_block import ShutdownBlock
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class SessionGuard(QObject):
             from PySide6.QtWidgets import QWidget
 
             self._window = QWidget()
-            self._window.setWindowTitle("OneDrive GUI")
+            self._window.setWindowTitle(_("OneDrive GUI"))
         return int(self._window.winId())
 
     def update_block(self, _status: Any = None) -> None:

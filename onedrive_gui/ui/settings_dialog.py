@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
 from onedrive_gui.ui.messages import ErrorPanel, confirm
@@ -63,9 +64,11 @@ def _default_mount_point_text(name: str, others: list[str | None] | None = None)
     from onedrive_gui.core.mountpoints import default_mount_point
 
     try:
-        return f"default: {default_mount_point(name, others or [])}"
+        return _(
+            "default: {default_mount_point}"
+        ).format(default_mount_point=default_mount_point(name, others or []))
     except AppError:
-        return "default: a free drive letter"
+        return _("default: a free drive letter")
 
 
 def _same_path(a: str | None, b: str | None) -> bool:
@@ -82,19 +85,19 @@ class GeneralTab(QWidget):
     def __init__(self, dialog: SettingsDialog) -> None:
         super().__init__()
         self.dialog = dialog
-        self.start_at_login = QCheckBox("Start OneDrive GUI when I sign in to this computer")
-        self.notifications = QCheckBox("Show notifications (mounted, errors, reminders)")
+        self.start_at_login = QCheckBox(_("Start OneDrive GUI when I sign in to this computer"))
+        self.notifications = QCheckBox(_("Show notifications (mounted, errors, reminders)"))
         self.rclone_path = QLineEdit()
-        self.rclone_path.setPlaceholderText("automatic (bundled rclone)")
-        self.rclone_browse = QPushButton("Choose…")
+        self.rclone_path.setPlaceholderText(_("automatic (bundled rclone)"))
+        self.rclone_browse = QPushButton(_("Choose…"))
         self.rclone_browse.clicked.connect(self._browse)
-        self.rclone_version = QLabel("Checking rclone…")
+        self.rclone_version = QLabel(_("Checking rclone…"))
         self.rclone_version.setWordWrap(True)
-        self.check_rclone = QPushButton("Check again")
+        self.check_rclone = QPushButton(_("Check again"))
         self.check_rclone.clicked.connect(self.detect_rclone)
         self.log_level = QComboBox()
         self.log_level.addItems(LOG_LEVELS)
-        self.open_logs = QPushButton("Open log folder")
+        self.open_logs = QPushButton(_("Open log folder"))
         self.open_logs.clicked.connect(self._open_logs)
         row = QHBoxLayout()
         row.addWidget(self.rclone_path, 1)
@@ -105,13 +108,13 @@ class GeneralTab(QWidget):
         form = QFormLayout(self)
         form.addRow(self.start_at_login)
         form.addRow(self.notifications)
-        form.addRow("rclone program:", row)
+        form.addRow(_("rclone program:"), row)
         form.addRow("", vrow)
-        form.addRow("Log level:", self.log_level)
+        form.addRow(_("Log level:"), self.log_level)
         form.addRow("", self.open_logs)
         if dialog.ctx.autostart is None:
             self.start_at_login.setEnabled(False)
-            self.start_at_login.setToolTip("Not available on this system.")
+            self.start_at_login.setToolTip(_("Not available on this system."))
 
     def load(self, s: Any) -> None:
         self.start_at_login.setChecked(bool(s.start_at_login))
@@ -126,7 +129,7 @@ class GeneralTab(QWidget):
                        log_level=self.log_level.currentText())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "rclone program")
+        path, _filter = QFileDialog.getOpenFileName(self, _("rclone program"))
         if path:
             self.rclone_path.setText(path)
 
@@ -135,7 +138,7 @@ class GeneralTab(QWidget):
 
     def detect_rclone(self) -> None:
         configured = self.rclone_path.text().strip() or None
-        self.rclone_version.setText("Checking rclone…")
+        self.rclone_version.setText(_("Checking rclone…"))
 
         def work() -> Any:
             from onedrive_gui.core.rclone.binary import locate_rclone
@@ -146,7 +149,7 @@ class GeneralTab(QWidget):
 
     def _rclone_found(self, binary: Any) -> None:
         v = ".".join(str(x) for x in binary.version)
-        self.rclone_version.setText(f"rclone {v} — {binary.path}")
+        self.rclone_version.setText(_("rclone {v} — {path}").format(v=v, path=binary.path))
         self.rclone_version.setStyleSheet("")
 
     def _rclone_missing(self, err: AppError) -> None:
@@ -164,13 +167,13 @@ class AccountsTab(QWidget):
         self.info.setWordWrap(True)
         self.status = QLabel()
         self.mount_point = QLineEdit()
-        self.mount_point.setAccessibleName("Mount point")
+        self.mount_point.setAccessibleName(_("Mount point"))
         self.mount_note = QLabel()  # Windows: inside a folder OneDrive's own app syncs
         self.mount_note.setWordWrap(True)
         self.mount_note.setStyleSheet("color: #9d5d00;")
         self.mount_note.hide()
         self.mount_point.textChanged.connect(self._mount_point_typed)
-        self.auto_mount = QCheckBox("Mount automatically when the app starts")
+        self.auto_mount = QCheckBox(_("Mount automatically when the app starts"))
         self.cache_mode = QComboBox()
         for key, label, help_text in CACHE_PRESETS:
             self.cache_mode.addItem(label, key)
@@ -182,11 +185,11 @@ class AccountsTab(QWidget):
                      (self.cache_max_age, "cache_max_age")):
             w.setToolTip(_mount_options_help(f))
         self.secret_expiry = QLabel()
-        self.reauth = QPushButton("Re-authorize…")
-        self.reauth.setToolTip("Sign in again (after a password change, or when the sign-in "
-                               "expired) and keep everything else.")
-        self.rotate = QPushButton("New client secret…")
-        self.remove = QPushButton("Remove…")
+        self.reauth = QPushButton(_("Re-authorize…"))
+        self.reauth.setToolTip(_("Sign in again (after a password change, or when the sign-in "
+                               "expired) and keep everything else."))
+        self.rotate = QPushButton(_("New client secret…"))
+        self.remove = QPushButton(_("Remove…"))
         self.reauth.clicked.connect(self._reauthorize)
         self.rotate.clicked.connect(self._rotate)
         self.remove.clicked.connect(self._remove)
@@ -194,18 +197,18 @@ class AccountsTab(QWidget):
         form = QFormLayout(self.detail)
         form.addRow(self.info)
         form.addRow(self.status)
-        form.addRow("Mount point:", self.mount_point)
+        form.addRow(_("Mount point:"), self.mount_point)
         form.addRow(self.mount_note)
         form.addRow(self.auto_mount)
-        form.addRow("Cache:", self.cache_mode)
-        form.addRow("Cache max size:", self.cache_max_size)
-        form.addRow("Cache max age:", self.cache_max_age)
-        form.addRow("Client secret expires:", self.secret_expiry)
+        form.addRow(_("Cache:"), self.cache_mode)
+        form.addRow(_("Cache max size:"), self.cache_max_size)
+        form.addRow(_("Cache max age:"), self.cache_max_age)
+        form.addRow(_("Client secret expires:"), self.secret_expiry)
         buttons = QHBoxLayout()
         for b in (self.reauth, self.rotate, self.remove):
             buttons.addWidget(b)
         form.addRow(buttons)
-        self.empty = QLabel("No account yet. Use “Add account…” in the tray menu.")
+        self.empty = QLabel(_("No account yet. Use “Add account…” in the tray menu."))
         lay = QHBoxLayout(self)
         self.list.setMaximumWidth(160)
         lay.addWidget(self.list)
@@ -235,11 +238,18 @@ class AccountsTab(QWidget):
         from onedrive_gui.core.clouds import CLOUDS
 
         cloud = CLOUDS[a.cloud]  # fixed: the registration and the sign-in live in that cloud
-        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}"
-                          f"<br>Microsoft cloud: {cloud.label}")
-        self.info.setToolTip("The cloud cannot change for an account: its app registration "
+        self.info.setText(_(
+            "<b>{name}</b> — {value} ({drive_type}) of {who}<br>Microsoft cloud: {label}"
+        ).format(
+            name=a.name,
+            value=a.drive_name or '',
+            drive_type=a.drive_type,
+            who=who,
+            label=_(cloud.label),
+        ))
+        self.info.setToolTip(_("The cloud cannot change for an account: its app registration "
                              "and sign-in exist in that cloud only. Add the drive again as a "
-                             "new account to use another cloud.")
+                             "new account to use another cloud."))
         self.refresh_status()
         self.mount_point.setText(a.mount_point or "")
         self.mount_point.setPlaceholderText(_default_mount_point_text(
@@ -250,7 +260,7 @@ class AccountsTab(QWidget):
         self.cache_max_size.setText(a.options.cache_max_size)
         self.cache_max_age.setText(a.options.cache_max_age)
         self.secret_expiry.setText(a.secret_expires.isoformat() if a.secret_expires
-                                   else "not recorded")
+                                   else _("not recorded"))
 
 
     def _mount_point_typed(self, text: str) -> None:
@@ -301,9 +311,11 @@ class AccountsTab(QWidget):
     def _remove(self) -> None:
         name = self._current
         if not name or not self.dialog.ask(
-            "Remove account?",
-            f"Remove '{name}' from this computer? Its secret is deleted from the keyring and "
-            "the drive is unmounted. Your files in OneDrive are not touched.", "Remove"):
+            _("Remove account?"),
+            _(
+                "Remove '{name}' from this computer? Its secret is deleted from the keyring "
+                "and the drive is unmounted. Your files in OneDrive are not touched."
+            ).format(name=name), _("Remove")):
             return
         self.dialog.remove_account(name)
 
@@ -325,15 +337,15 @@ class PerformanceTab(QWidget):
         self.checkers = QSpinBox()
         self.checkers.setRange(1, 64)
         self.bwlimit = QLineEdit()
-        self.bwlimit.setPlaceholderText("no limit")
+        self.bwlimit.setPlaceholderText(_("no limit"))
         self.chunk_size = QLineEdit()
-        self.restore = QPushButton("Restore defaults")
+        self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
         form = QFormLayout(self)
-        form.addRow("Account:", self.account)
-        labels = {"tpslimit": "Requests per second:", "transfers": "Parallel transfers:",
-                  "checkers": "Parallel checks:", "bwlimit": "Bandwidth limit:",
-                  "chunk_size": "Upload chunk size:"}
+        form.addRow(_("Account:"), self.account)
+        labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
+                  "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),
+                  "chunk_size": _("Upload chunk size:")}
         for f in self.FIELDS:
             w = getattr(self, f)
             help_text = _mount_options_help(f)
@@ -392,15 +404,15 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.runner = TaskRunner(self)
-        self.setWindowTitle("OneDrive GUI settings")
+        self.setWindowTitle(_("OneDrive GUI settings"))
         self.draft = copy.deepcopy(ctx.accounts.settings)
         self.tabs = QTabWidget()
         self.general = GeneralTab(self)
         self.accounts_tab = AccountsTab(self)
         self.performance = PerformanceTab(self)
-        self.tabs.addTab(self.general, "General")
-        self.tabs.addTab(self.accounts_tab, "Accounts")
-        self.tabs.addTab(self.performance, "Performance")
+        self.tabs.addTab(self.general, _("General"))
+        self.tabs.addTab(self.accounts_tab, _("Accounts"))
+        self.tabs.addTab(self.performance, _("Performance"))
         self.error = ErrorPanel()
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -465,7 +477,9 @@ class SettingsDialog(QDialog):
                 path = check_mount_point(
                     wanted, others=other_mount_points(new.accounts, exclude=a.name))
             except MountError as err:
-                raise MountError(err.title, f"Mount point of '{a.name}': {err.message}",
+                raise MountError(err.title, _(
+                    "Mount point of '{name}': {message}"
+                ).format(name=a.name, message=err.message),
                                  err.hint) from None
             accounts.append(replace(a, mount_point=path if a.mount_point else None))
         return replace(new, accounts=accounts,
@@ -506,10 +520,10 @@ class SettingsDialog(QDialog):
         self.saved.emit()
         changed = [a.name for a in new.accounts if self._needs_remount(old, a)]
         if changed and self.ask(
-            "Remount to apply?",
-            "These changes take effect when the drive is mounted again: "
-            + ", ".join(changed) + ". Remount now? (Pending uploads finish first.)",
-            "Remount now"):
+            _("Remount to apply?"),
+            _("These changes take effect when the drive is mounted again: ")
+            + ", ".join(changed) + _(". Remount now? (Pending uploads finish first.)"),
+            _("Remount now")):
             for name in changed:
                 self.remount_requested.emit(name)
         if close:
@@ -528,12 +542,14 @@ class SettingsDialog(QDialog):
 
     def secret_rotated(self, name: str) -> None:
         self.load()
-        self.note.setText(f"The new client secret of '{name}' is saved.")
+        self.note.setText(_("The new client secret of '{name}' is saved.").format(name=name))
         self.note.show()
         mounts = self.ctx.mounts
         if mounts is not None and mounts.is_mounted(name) and self.ask(
-                "Remount to apply?", f"Remount '{name}' so rclone uses the new secret now?",
-                "Remount now"):
+                _("Remount to apply?"), _(
+                    "Remount '{name}' so rclone uses the new secret now?"
+                ).format(name=name),
+                _("Remount now")):
             self.remount_requested.emit(name)
 
     def remove_account(self, name: str) -> None:
@@ -552,5 +568,5 @@ class SettingsDialog(QDialog):
         if self.ctx.mounts is not None:
             self.ctx.mounts.statuses.pop(name, None)
         self.load()
-        self.note.setText(f"'{name}' was removed.")
+        self.note.setText(_("'{name}' was removed.").format(name=name))
         self.note.show()

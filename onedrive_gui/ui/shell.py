@@ -14,14 +14,17 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
     NOTIFY_TITLE_MAX,
     clip,
+    files,
     plural,
     short_path,
     text_len,
+    uploads,
 )
 
 if TYPE_CHECKING:
@@ -39,28 +42,35 @@ _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
                 "rcd-stop-failed": "error", "conflict": "warning"}
-_EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
-                "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
-                "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
-                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
-                "conflict": "Changed in two places: both kept"}
+_EVENT_TITLE = {"rcd-restarted": N_("rclone restarted"),
+                "uploads-abandoned": N_("Uploads left pending"),
+                "cache-full": N_("Cache disk full"), "recovered": N_("Recovered after a crash"),
+                "rcd-failed": N_("rclone stopped"), "unmount-failed": N_("Unmount failed"),
+                "monitor-error": N_("Mount check failed"),
+                "rcd-stop-failed": N_("rclone did not stop"),
+                "conflict": N_("Changed in two places: both kept")}
 
 
 _AADSTS = re.compile(r"AADSTS\d+")
-DETAILS_SUFFIX = " Click for details."
+DETAILS_SUFFIX = N_("Click for details.")
 
 
 def _reason(error: str | None) -> str:
     """Microsoft's reason from a SIGN_IN_NEEDED status, without the generic "Sign in again."
     (the notification itself says how)."""
-    return (error or "").removeprefix("Sign-in needed: ").removesuffix(" Sign in again.")
+    template = _("Sign-in needed: {message} {hint}")
+    prefix, _sep, rest = template.partition("{message}")
+    between, _sep, suffix = rest.partition("{hint}")
+    return (error or "").removeprefix(prefix).removesuffix(between + _("Sign in again.") + suffix)
 
 
 def sign_in_notice(name: str, error: str | None) -> str:
     """The sign-in-needed notification: as much of Microsoft's reason as fits beside what to
     do, its AADSTS code kept (the whole reason is on the account's line in the menu)."""
-    rest = f" Click here or choose “Sign in to {name} again…”; the drive stays mounted."
-    reason = _reason(error) or "Microsoft asks for a new sign-in."
+    rest = _(
+        " Click here or choose “Sign in to {name} again…”; the drive stays mounted."
+    ).format(name=name)
+    reason = _reason(error) or _("Microsoft asks for a new sign-in.")
     budget = NOTIFY_BODY_MAX - text_len(rest)
     shown = clip(reason, budget)
     code = _AADSTS.search(reason)
@@ -200,8 +210,10 @@ class DesktopShell(QObject):
     def _reauthorized(self, name: str) -> None:
         if self.controller is not None:
             self.controller.recheck(name)
-        self.notify(f"{name}: signed in again", "The drive stays mounted; pending uploads "
-                    "continue now.")
+        self.notify(_(
+            "{name}: signed in again"
+        ).format(name=name), _("The drive stays mounted; pending uploads "
+                    "continue now."))
 
     def _reauth_closed(self, name: str) -> None:
         dlg = self.reauth_dialogs.pop(name, None)
@@ -238,7 +250,9 @@ class DesktopShell(QObject):
         if self.controller is None:
             return
         self.controller.mount(name, on_done=lambda st: self.notify(
-            f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}."))
+            _("{name} mounted").format(name=name), _(
+                "OneDrive is on {short_path}."
+            ).format(short_path=short_path(st.mount_point))))
 
     def unmount(self, name: str) -> None:
         if self.controller is None:
@@ -299,8 +313,10 @@ class DesktopShell(QObject):
 
         question, details = unmount_question(mount_point, holders)
         if not name:
-            return confirm(None, "Quit OneDrive GUI?", f"{question}\n\n{details}", "Quit")
-        return confirm(None, f"Unmount {name}?", f"{question}\n\n{details}", "Unmount")
+            return confirm(None, _("Quit OneDrive GUI?"), f"{question}\n\n{details}", _("Quit"))
+        return confirm(None, _(
+            "Unmount {name}?"
+        ).format(name=name), f"{question}\n\n{details}", _("Unmount"))
 
     def _unmount_asked(self, name: str) -> None:
         if self.controller is None:
@@ -311,8 +327,10 @@ class DesktopShell(QObject):
             return
         choice = self.ask_pending_unmount(name, pending)
         if choice == "wait":
-            self.notify(f"{name}: finishing uploads",
-                        f"Unmounting after {plural(pending, 'upload')} finish.")
+            self.notify(_("{name}: finishing uploads").format(name=name),
+                        _(
+                            "Unmounting after {uploads} finish."
+                        ).format(uploads=uploads(pending)))
             self.controller.unmount(name, wait_for_uploads=True)
         elif choice == "force":
             self.controller.unmount(name, force=True)
@@ -331,12 +349,14 @@ class DesktopShell(QObject):
 
         box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(f"Unmount {name}?")
-        box.setText(f"{plural(count, 'file')} of {name} still to be uploaded.")
-        box.setInformativeText("Unmounting now keeps them in the cache; they are uploaded the "
-                               "next time you mount this account.")
-        wait = box.addButton("Unmount after uploads", QMessageBox.ButtonRole.AcceptRole)
-        force = box.addButton("Unmount now", QMessageBox.ButtonRole.DestructiveRole)
+        box.setWindowTitle(_("Unmount {name}?").format(name=name))
+        box.setText(_(
+            "{files} of {name} still to be uploaded."
+        ).format(files=files(count), name=name))
+        box.setInformativeText(_("Unmounting now keeps them in the cache; they are uploaded the "
+                               "next time you mount this account."))
+        wait = box.addButton(_("Unmount after uploads"), QMessageBox.ButtonRole.AcceptRole)
+        force = box.addButton(_("Unmount now"), QMessageBox.ButtonRole.DestructiveRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(wait)
         box.exec()
@@ -348,13 +368,15 @@ class DesktopShell(QObject):
 
         box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Quit OneDrive GUI?")
-        box.setText(f"{plural(count, 'file')} still to be uploaded.")
+        box.setWindowTitle(_("Quit OneDrive GUI?"))
+        box.setText(_("{files} still to be uploaded.").format(files=files(count)))
         box.setInformativeText(
-            "The app finishes the uploads, unmounts your drives and then quits. It waits at "
-            f"most {QUIT_UPLOAD_LIMIT / 60:.0f} minutes; what is not uploaded by then stays "
-            "in the cache and is uploaded the next time you mount.")
-        quit_btn = box.addButton("Quit after uploads", QMessageBox.ButtonRole.AcceptRole)
+            _(
+                "The app finishes the uploads, unmounts your drives and then quits. It waits "
+                "at most {value:.0f} minutes; what is not uploaded by then stays in the cache "
+                "and is uploaded the next time you mount."
+            ).format(value=QUIT_UPLOAD_LIMIT / 60))
+        quit_btn = box.addButton(_("Quit after uploads"), QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is quit_btn
@@ -376,8 +398,9 @@ class DesktopShell(QObject):
         self._quitting = True
         self.quitting.emit()
         if pending:
-            self.notify("Finishing uploads", f"Quitting after {plural(pending, 'upload')} "
-                        "finish.")
+            self.notify(_("Finishing uploads"), _(
+                "Quitting after {uploads} finish."
+            ).format(uploads=uploads(pending)))
         if self.controller is None:
             self._finish_quit(None)
         else:
@@ -424,7 +447,8 @@ class DesktopShell(QObject):
         shown_title, shown = clip(title, NOTIFY_TITLE_MAX), text
         if text_len(text) > NOTIFY_BODY_MAX:
             if on_click is None:
-                shown = clip(text, NOTIFY_BODY_MAX - text_len(DETAILS_SUFFIX)) + DETAILS_SUFFIX
+                suffix = " " + _(DETAILS_SUFFIX)
+                shown = clip(text, NOTIFY_BODY_MAX - text_len(suffix)) + suffix
                 on_click = on_details or (lambda: self.show_details(title, text, level))
             else:
                 shown = clip(text, NOTIFY_BODY_MAX)
@@ -447,7 +471,7 @@ class DesktopShell(QObject):
 
     def _mount_event(self, kind: str, text: str) -> None:
         on_click = self._open_conflict_folder(text) if kind == "conflict" else None
-        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
+        self.notify(_(_EVENT_TITLE.get(kind, "OneDrive GUI")), text, _EVENT_LEVEL.get(kind, "info"),
                     on_click=on_click)
 
     def _open_conflict_folder(self, text: str) -> Any:
@@ -472,25 +496,34 @@ class DesktopShell(QObject):
         old = self._last_state.get(status.name)
         self._last_state[status.name] = new
         if new == "THROTTLED" and old != "THROTTLED":
-            wait = f" for {status.retry_after:.0f} s" if status.retry_after else ""
-            self.notify(f"{status.name}: slowed down by Microsoft",
-                        f"OneDrive asked the app to wait{wait}; transfers resume by themselves. "
-                        "If this happens often, lower “Requests per second” in Settings → "
-                        "Performance.", "warning")
+            wait = (" " + _("for {seconds:.0f} s").format(seconds=status.retry_after)
+                    if status.retry_after else "")
+            self.notify(_("{name}: slowed down by Microsoft").format(name=status.name),
+                        _(
+                            "OneDrive asked the app to wait{wait}; transfers resume by "
+                            "themselves. If this happens often, lower “Requests per second” in "
+                            "Settings → Performance."
+                        ).format(wait=wait), "warning")
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
-            self.notify(f"{name}: sign-in needed", sign_in_notice(name, status.error), "error",
+            self.notify(_(
+                "{name}: sign-in needed"
+            ).format(name=name), sign_in_notice(name, status.error), "error",
                         on_click=lambda: self.reauthorize(name))
         elif new == "OFFLINE" and old != "OFFLINE":
-            self.notify(f"{status.name}: OneDrive unreachable",
-                        "Files already on this computer stay readable; changes are uploaded "
-                        "when the connection is back.", "warning")
+            self.notify(_("{name}: OneDrive unreachable").format(name=status.name),
+                        _("Files already on this computer stay readable; changes are uploaded "
+                        "when the connection is back."), "warning")
         elif new == "MOUNTED" and old == "OFFLINE":
-            self.notify(f"{status.name}: back online", "OneDrive is reachable again; "
-                        "pending changes are being uploaded.")
+            self.notify(_(
+                "{name}: back online"
+            ).format(name=status.name), _("OneDrive is reachable again; "
+                        "pending changes are being uploaded."))
         elif new == "ERROR" and old in ("MOUNTED", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED"):
             # A failed mount is reported by the mount's own result (with its hint).
-            self.notify(f"{status.name}: drive problem", status.error or "The mount stopped.",
+            self.notify(_(
+                "{name}: drive problem"
+            ).format(name=status.name), status.error or _("The mount stopped."),
                         "error")
         if self.settings_dialog is not None:
             self.settings_dialog.refresh_status()

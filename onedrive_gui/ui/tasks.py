@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,9 @@ def as_app_error(exc: BaseException) -> AppError:
         return exc
     log.error("unexpected error in a background task", exc_info=exc)
     return AppError(
-        "Unexpected error",
-        f"Something went wrong inside the app ({type(exc).__name__}).",
-        "Details are in the log (tray menu → View log). Please report it if it happens again.",
+        _("Unexpected error"),
+        _("Something went wrong inside the app ({type}).").format(type=type(exc).__name__),
+        _("Details are in the log (tray menu → View log). Please report it if it happens again."),
     )
 
 

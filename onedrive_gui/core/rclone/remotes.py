@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import RcloneError, ValidationError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import redact, register_secret
 from onedrive_gui.core.rclone.binary import RcloneBinary, child_env, subprocess_flags
 from onedrive_gui.core.rclone.process import wrong_password_error
@@ -38,9 +39,9 @@ _OPT = {"nonInteractive": True}
 def validate_remote_name(name: str) -> str:
     if not _NAME.match(name or ""):
         raise ValidationError(
-            "Invalid remote name",
-            f"'{name}' cannot be used as an rclone remote name.",
-            "Use letters, digits and '_' only (up to 64 characters).",
+            _("Invalid remote name"),
+            _("'{name}' cannot be used as an rclone remote name.").format(name=name),
+            _("Use letters, digits and '_' only (up to 64 characters)."),
         )
     return name
 
@@ -63,9 +64,9 @@ def encrypt_config(binary: RcloneBinary, config_path: Path, password: str) -> No
     """
     if not password:
         raise RcloneError(
-            "No config password",
-            "An empty password cannot encrypt the rclone config.",
-            "This is a bug in the app; please report it.",
+            _("No config password"),
+            _("An empty password cannot encrypt the rclone config."),
+            _("This is a bug in the app; please report it."),
         )
     register_secret(password)
     config_path = Path(config_path)
@@ -77,9 +78,11 @@ def encrypt_config(binary: RcloneBinary, config_path: Path, password: str) -> No
     _run(binary, config_path, ["config", "encryption", "set"], stdin=f"{password}\n" * 2)
     if not is_encrypted(config_path):
         raise RcloneError(
-            "rclone config not encrypted",
-            f"rclone reported success but {config_path} is not encrypted.",
-            "Check that the rclone in use is v1.68 or newer, then try again.",
+            _("rclone config not encrypted"),
+            _(
+                "rclone reported success but {config_path} is not encrypted."
+            ).format(config_path=config_path),
+            _("Check that the rclone in use is v1.68 or newer, then try again."),
         )
 
 
@@ -107,15 +110,18 @@ def _run(
         )
     except subprocess.TimeoutExpired as exc:
         raise RcloneError(
-            "rclone does not answer",
-            f"'rclone {' '.join(args)}' did not finish within {CONFIG_TIMEOUT:.0f} s.",
-            "Try again; if it repeats, check the rclone path in Settings.",
+            _("rclone does not answer"),
+            _("'rclone {args}' did not finish within {timeout:.0f} s.").format(
+                args=" ".join(args), timeout=CONFIG_TIMEOUT),
+            _("Try again; if it repeats, check the rclone path in Settings."),
         ) from exc
     except OSError as exc:
         raise RcloneError(
-            "rclone cannot be started",
-            f"Running {binary.path} failed: {exc.strerror or exc}.",
-            "Check the rclone path in Settings, or reinstall the app.",
+            _("rclone cannot be started"),
+            _(
+                "Running {path} failed: {value}."
+            ).format(path=binary.path, value=exc.strerror or exc),
+            _("Check the rclone path in Settings, or reinstall the app."),
         ) from exc
     if proc.returncode == 0:
         return
@@ -125,19 +131,23 @@ def _run(
     lines = [ln for ln in out.splitlines() if ln.strip() and "password:" not in ln.lower()]
     tail = redact("\n".join(lines[-6:]))
     raise RcloneError(
-        "rclone config command failed",
-        f"'rclone {' '.join(args)}' exited with code {proc.returncode}."
-        + (f"\nrclone says:\n{tail}" if tail else ""),
-        "See the message above; the config file is unchanged unless rclone says otherwise.",
+        _("rclone config command failed"),
+        _(
+            "'rclone {join}' exited with code {returncode}."
+        ).format(join=' '.join(args), returncode=proc.returncode)
+        + (_("\nrclone says:\n{tail}").format(tail=tail) if tail else ""),
+        _("See the message above; the config file is unchanged unless rclone says otherwise."),
     )
 
 
 def _check_drive_type(drive_type: str) -> str:
     if drive_type not in DRIVE_TYPES:
         raise ValidationError(
-            "Unknown drive type",
-            f"'{drive_type}' is not a OneDrive drive type rclone knows.",
-            f"Use one of {', '.join(DRIVE_TYPES)}.",
+            _("Unknown drive type"),
+            _(
+                "'{drive_type}' is not a OneDrive drive type rclone knows."
+            ).format(drive_type=drive_type),
+            _("Use one of {join}.").format(join=', '.join(DRIVE_TYPES)),
         )
     return drive_type
 
@@ -147,15 +157,15 @@ def _check_token(token_json: str) -> None:
         data = json.loads(token_json)
     except ValueError as exc:
         raise ValidationError(
-            "Invalid token",
-            "The token for rclone is not valid JSON.",
-            "Sign in again.",
+            _("Invalid token"),
+            _("The token for rclone is not valid JSON."),
+            _("Sign in again."),
         ) from exc
     if not isinstance(data, dict) or not data.get("access_token") or not data.get("expiry"):
         raise ValidationError(
-            "Invalid token",
-            "The token for rclone lacks an access token or its expiry.",
-            "Sign in again.",
+            _("Invalid token"),
+            _("The token for rclone lacks an access token or its expiry."),
+            _("Sign in again."),
         )
     for key in ("access_token", "refresh_token"):
         register_secret(str(data.get(key) or ""))
@@ -165,9 +175,12 @@ def _check_reply(reply: dict[str, Any], what: str, name: str) -> None:
     err = reply.get("Error")
     if err:
         raise RcloneError(
-            f"rclone could not {what} the remote",
-            f"rclone's config for '{name}' stopped with: {redact(str(err))}",
-            "See the rclone log for details.",
+            _("rclone could not create the remote") if what == "create"
+            else _("rclone could not update the remote"),
+            _(
+                "rclone's config for '{name}' stopped with: {redact}"
+            ).format(name=name, redact=redact(str(err))),
+            _("See the rclone log for details."),
         )
 
 
@@ -191,15 +204,15 @@ def create_onedrive_remote(
     _check_token(token_json)
     if not drive_id:
         raise ValidationError(
-            "No drive", "No OneDrive drive was chosen.", "Pick a drive, then try again."
+            _("No drive"), _("No OneDrive drive was chosen."), _("Pick a drive, then try again.")
         )
     register_secret(client_secret)
     register_secret(token_json)
     if name in remote_names(rc):
         raise RcloneError(
-            "Remote already exists",
-            f"The app's rclone config already has a remote named '{name}'.",
-            "Pick another name, or remove the old account first.",
+            _("Remote already exists"),
+            _("The app's rclone config already has a remote named '{name}'.").format(name=name),
+            _("Pick another name, or remove the old account first."),
         )
     params: dict[str, Any] = {
         "client_id": client_id,
@@ -219,9 +232,11 @@ def create_onedrive_remote(
     stored = rc.config_get(name)
     if stored.get("type") != "onedrive" or stored.get("drive_id") != drive_id:
         raise RcloneError(
-            "rclone did not save the remote",
-            f"After creating '{name}', rclone's config does not hold it as expected.",
-            "See the rclone log for details, then try again.",
+            _("rclone did not save the remote"),
+            _(
+                "After creating '{name}', rclone's config does not hold it as expected."
+            ).format(name=name),
+            _("See the rclone log for details, then try again."),
         )
     log.info("rclone remote %s created (drive type %s)", name, drive_type)
 
@@ -230,9 +245,9 @@ def _update(rc: RcClient, name: str, params: dict[str, str], what: str) -> None:
     validate_remote_name(name)
     if name not in remote_names(rc):
         raise RcloneError(
-            "Remote not found",
-            f"The app's rclone config has no remote named '{name}'.",
-            "Remove the account and add it again.",
+            _("Remote not found"),
+            _("The app's rclone config has no remote named '{name}'.").format(name=name),
+            _("Remove the account and add it again."),
         )
     reply = rc.config_update(name, {**params, **_NON_INTERACTIVE}, _OPT, timeout=CONFIG_TIMEOUT)
     _check_reply(reply, "update", name)
@@ -260,7 +275,8 @@ def update_token(rc: RcClient, name: str, token_json: str) -> None:
 def update_client_secret(rc: RcClient, name: str, client_secret: str) -> None:
     if not client_secret:
         raise ValidationError(
-            "Empty client secret", "The client secret is empty.", "Paste the secret's Value."
+            _("Empty client secret"), _("The client secret is empty."),
+            _("Paste the secret's Value."),
         )
     register_secret(client_secret)
     _update(rc, name, {"client_secret": client_secret}, "client secret")
@@ -282,9 +298,9 @@ def get_remote(rc: RcClient, name: str) -> dict[str, Any]:
     data = rc.config_get(name)
     if not data:
         raise RcloneError(
-            "Remote not found",
-            f"The app's rclone config has no remote named '{name}'.",
-            "Remove the account and add it again.",
+            _("Remote not found"),
+            _("The app's rclone config has no remote named '{name}'.").format(name=name),
+            _("Remove the account and add it again."),
         )
     register_secret(str(data.get("client_secret") or ""))
     token = data.get("token")

@@ -7,11 +7,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from onedrive_gui.core.clouds import CLOUDS, DOD_NOTE, GLOBAL
+from onedrive_gui.core.i18n import N_, _
 
-NATIONAL_NOTE = ("{label} has no personal Microsoft accounts: sign in with your "
+NATIONAL_NOTE = (N_("{label} has no personal Microsoft accounts: sign in with your "
                  "organization's account. Register the app in {portal} (an app registered in "
                  "the global Azure portal does not exist there); the tenant is set to "
-                 "'organizations' — or use your organization's tenant ID.")
+                 "'organizations' — or use your organization's tenant ID."))
 
 
 class CloudChooser(QWidget):
@@ -20,13 +21,13 @@ class CloudChooser(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.combo = QComboBox()
-        self.combo.setAccessibleName("Microsoft cloud")
+        self.combo.setAccessibleName(_("Microsoft cloud"))
         for c in CLOUDS.values():
-            self.combo.addItem(c.label, c.key)
-        self.combo.setToolTip(DOD_NOTE)
+            self.combo.addItem(_(c.label), c.key)
+        self.combo.setToolTip(_(DOD_NOTE))
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.dod = QLabel(DOD_NOTE)
+        self.dod = QLabel(_(DOD_NOTE))
         self.dod.setWordWrap(True)
         self.dod.setStyleSheet("color: palette(placeholder-text);")
         lay = QVBoxLayout(self)
@@ -48,6 +49,6 @@ class CloudChooser(QWidget):
     def _changed(self) -> None:
         c = CLOUDS[self.key()]
         self.note.setText("" if c.personal_accounts else
-                          NATIONAL_NOTE.format(label=c.label, portal=c.portal_host))
+                          _(NATIONAL_NOTE).format(label=_(c.label), portal=c.portal_host))
         self.note.setVisible(not c.personal_accounts)
         self.changed.emit(c.key)

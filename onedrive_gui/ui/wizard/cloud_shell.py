@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from onedrive_gui.core.clouds import CLOUDS
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.registration import LINE_MARK, CreatedApp, cloud_shell_command
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
@@ -33,31 +34,33 @@ class CloudShellPage(QWizardPage):
         super().__init__()
         self.state = state
         self.created: CreatedApp | None = None
-        self.setTitle("Create the app registration with Azure Cloud Shell")
-        self.setSubTitle("One command creates it exactly as the guide describes; you need an "
-                         "account that may register apps in your directory.")
+        self.setTitle(_("Create the app registration with Azure Cloud Shell"))
+        self.setSubTitle(_("One command creates it exactly as the guide describes; you need an "
+                         "account that may register apps in your directory."))
         self.steps = QLabel()
         self.steps.setWordWrap(True)
         self.command = QPlainTextEdit()
         self.command.setReadOnly(True)
-        self.command.setAccessibleName("Command for Azure Cloud Shell")
+        self.command.setAccessibleName(_("Command for Azure Cloud Shell"))
         self.command.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.command.setMaximumHeight(110)
-        self.copy_button = QPushButton("Copy command")
+        self.copy_button = QPushButton(_("Copy command"))
         self.copy_button.clicked.connect(self.copy_command)
-        self.open_shell = QPushButton("Open Azure Cloud Shell")
+        self.open_shell = QPushButton(_("Open Azure Cloud Shell"))
         self.open_shell.clicked.connect(self._open_shell)
         self.shell_url = ""
         buttons = QHBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.open_shell)
         buttons.addStretch(1)
-        self.paste_label = QLabel(f"Paste the line that starts with <b>{LINE_MARK}</b>:")
+        self.paste_label = QLabel(_(
+            "Paste the line that starts with <b>{LINE_MARK}</b>:"
+        ).format(LINE_MARK=LINE_MARK))
         self.line = QLineEdit()
         self.line.setEchoMode(QLineEdit.EchoMode.Password)  # it carries the client secret
         self.line.setPlaceholderText(f"{LINE_MARK} cloud=… client_id=… secret=… expires=…")
-        self.line.setAccessibleName("Line printed by the command")
-        self.show_line = QAction("Show", self.line)
+        self.line.setAccessibleName(_("Line printed by the command"))
+        self.show_line = QAction(_("Show"), self.line)
         self.show_line.setCheckable(True)
         self.show_line.toggled.connect(self._toggle_shown)
         show_button = QToolButton()
@@ -81,7 +84,7 @@ class CloudShellPage(QWizardPage):
     def _toggle_shown(self, shown: bool) -> None:
         self.line.setEchoMode(QLineEdit.EchoMode.Normal if shown
                               else QLineEdit.EchoMode.Password)
-        self.show_line.setText("Hide" if shown else "Show")
+        self.show_line.setText(_("Hide") if shown else _("Show"))
 
     def initializePage(self) -> None:
         c = CLOUDS[self.state.cloud]
@@ -89,23 +92,26 @@ class CloudShellPage(QWizardPage):
         self.shell_url = c.cloud_shell_url
         self.open_shell.setToolTip(self.shell_url)
         national = "" if c.personal_accounts else (
-            f" The app is created in <b>{html.escape(c.label)}</b> for organizations' "
-            "accounts (this cloud has no personal Microsoft accounts).")
+            _(
+                " The app is created in <b>{escape}</b> for organizations' accounts (this "
+                "cloud has no personal Microsoft accounts)."
+            ).format(escape=html.escape(_(c.label))))
         self.steps.setText(
-            "<ol>"
+            _("<ol>"
             "<li><b>Open Azure Cloud Shell</b> (button below) and sign in; choose "
             "<b>Bash</b>. If it asks for storage, an ephemeral session without a storage "
             "account is enough.</li>"
             "<li><b>Copy the command</b>, paste it into Cloud Shell and press Enter. It creates "
             "a new app registration (it never changes an existing one) with a client secret "
-            "of the longest lifetime your organization allows." + national + "</li>"
-            f"<li>Copy the last line it prints (it starts with {LINE_MARK}) and paste it "
-            "below.</li></ol>")
+            "of the longest lifetime your organization allows.") + national + _(
+                "</li><li>Copy the last line it prints (it starts with {LINE_MARK}) and paste "
+                "it below.</li></ol>"
+            ).format(LINE_MARK=LINE_MARK))
         self._changed()
 
     def copy_command(self) -> None:
         QGuiApplication.clipboard().setText(self.command.toPlainText())
-        self.copy_button.setText("Command copied")
+        self.copy_button.setText(_("Command copied"))
 
     def _open_shell(self) -> None:
         QDesktopServices.openUrl(QUrl(self.shell_url))
@@ -127,8 +133,12 @@ class CloudShellPage(QWizardPage):
             else:
                 self.note.setStyleSheet(OK_STYLE)
                 self.note.setText(
-                    f"✔ App {self.created.client_id}; its secret expires on "
-                    f"{self.created.expires.isoformat()}. Next: sign in.")
+                    _(
+                        "✔ App {client_id}; its secret expires on {isoformat}. Next: sign in."
+                    ).format(
+                        client_id=self.created.client_id,
+                        isoformat=self.created.expires.isoformat(),
+                    ))
         if (before is None) != (self.created is None):
             self.completeChanged.emit()
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from onedrive_gui.core.clouds import CLOUDS, validate_tenant_for_cloud
 from onedrive_gui.core.errors import ValidationError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.core.validation import (
     clean_secret,
     secret_feedback,
@@ -56,21 +57,21 @@ class CredentialsPage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.setTitle("Your app's credentials")
-        self.setSubTitle("From your app registration in the Azure portal.")
+        self.setTitle(_("Your app's credentials"))
+        self.setSubTitle(_("From your app registration in the Azure portal."))
 
         self.client_id = QLineEdit()
         self.client_id.setPlaceholderText("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
-        self.client_id.setAccessibleName("Application (client) ID")
+        self.client_id.setAccessibleName(_("Application (client) ID"))
         self.client_id_note = _note()
 
         self.secret = QLineEdit()
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setPlaceholderText("the secret's Value")
-        self.secret.setAccessibleName("Client secret")
-        self.show_secret = QAction("Show", self.secret)
+        self.secret.setPlaceholderText(_("the secret's Value"))
+        self.secret.setAccessibleName(_("Client secret"))
+        self.show_secret = QAction(_("Show"), self.secret)
         self.show_secret.setCheckable(True)
-        self.show_secret.setToolTip("Show or hide the secret")
+        self.show_secret.setToolTip(_("Show or hide the secret"))
         self.show_secret.toggled.connect(self._toggle_secret)
         self.show_secret_button = QToolButton()
         self.show_secret_button.setDefaultAction(self.show_secret)
@@ -84,26 +85,26 @@ class CredentialsPage(QWizardPage):
         self.expires = QDateEdit()
         self.expires.setCalendarPopup(True)
         self.expires.setDisplayFormat("yyyy-MM-dd")
-        self.expires.setAccessibleName("Client secret expires on")
+        self.expires.setAccessibleName(_("Client secret expires on"))
         default_expiry = add_months(date.today(), 24)
         self.expires.setDate(QDate(default_expiry.year, default_expiry.month, default_expiry.day))
         self.expires_note = _note()
-        expires_help = QLabel("The “Expires” date shown next to the secret. You get a reminder "
-                              "30 days before.")
+        expires_help = QLabel(_("The “Expires” date shown next to the secret. You get a reminder "
+                              "30 days before."))
         expires_help.setWordWrap(True)
 
         self.advanced = QToolButton()
-        self.advanced.setText("Advanced")
+        self.advanced.setText(_("Advanced"))
         self.advanced.setCheckable(True)
         self.advanced.setAutoRaise(True)
         self.advanced.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced.toggled.connect(self._toggle_advanced)
         self.tenant = QLineEdit("common")
-        self.tenant.setAccessibleName("Tenant")
+        self.tenant.setAccessibleName(_("Tenant"))
         self.tenant.setToolTip(
-            "common: any account (default). consumers: personal accounts only. "
-            "organizations: work/school only. Or your tenant ID / domain for a single-tenant app."
+            _("common: any account (default). consumers: personal accounts only. "
+            "organizations: work/school only. Or your tenant ID / domain for a single-tenant app.")
         )
         self.tenant_note = _note()
         self.cloud = CloudChooser()
@@ -111,17 +112,17 @@ class CredentialsPage(QWizardPage):
         self.advanced_box = QWidget()
         adv = QFormLayout(self.advanced_box)
         adv.setContentsMargins(0, 0, 0, 0)
-        adv.addRow("Microsoft cloud:", self.cloud)
-        adv.addRow("Tenant:", self.tenant)
+        adv.addRow(_("Microsoft cloud:"), self.cloud)
+        adv.addRow(_("Tenant:"), self.tenant)
         adv.addRow("", self.tenant_note)
         self.advanced_box.hide()
 
         form = QFormLayout()
-        form.addRow("Application (client) ID:", self.client_id)
+        form.addRow(_("Application (client) ID:"), self.client_id)
         form.addRow("", self.client_id_note)
-        form.addRow("Client secret (Value):", secret_row)
+        form.addRow(_("Client secret (Value):"), secret_row)
         form.addRow("", self.secret_note)
-        form.addRow("Secret expires on:", self.expires)
+        form.addRow(_("Secret expires on:"), self.expires)
         form.addRow("", self.expires_note)
         form.addRow("", expires_help)
         lay = QVBoxLayout(self)
@@ -140,7 +141,7 @@ class CredentialsPage(QWizardPage):
         self.secret.setEchoMode(
             QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
         )
-        self.show_secret.setText("Hide" if shown else "Show")
+        self.show_secret.setText(_("Hide") if shown else _("Show"))
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced_box.setVisible(shown)

@@ -6,36 +6,37 @@ import html
 
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWizardPage
 
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 TRAY_HELP = (
-    "<p>The app keeps running in the <b>notification area</b> (system tray). Its icon shows "
+    N_("<p>The app keeps running in the <b>notification area</b> (system tray). Its icon shows "
     "the state of your drives — mounted, uploading, slowed down by Microsoft, or in trouble. "
     "Click it for a menu to mount, unmount or open a drive, add another account, or change "
     "settings.</p><p>Before you quit or unmount, the app waits for pending uploads so nothing "
-    "is lost.</p>"
+    "is lost.</p>")
 )
 
 
 def _cloud_label(key: str) -> str:
     from onedrive_gui.core.clouds import CLOUDS
 
-    return CLOUDS[key].label
+    return _(CLOUDS[key].label)
 
 
 class DonePage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.setTitle("All set")
+        self.setTitle(_("All set"))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        tray = QLabel(TRAY_HELP)
+        tray = QLabel(_(TRAY_HELP))
         tray.setWordWrap(True)
-        self.another = QPushButton("Add another drive or library from this sign-in…")
-        self.another.setToolTip("Pick another drive, SharePoint site or Teams library of the "
+        self.another = QPushButton(_("Add another drive or library from this sign-in…"))
+        self.another.setToolTip(_("Pick another drive, SharePoint site or Teams library of the "
                                 "same account; it becomes an account of its own, without "
-                                "signing in again.")
+                                "signing in again."))
         self.another.clicked.connect(self.add_another)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
@@ -62,17 +63,19 @@ class DonePage(QWizardPage):
             return
         e = html.escape
         rows = [
-            ("Account", a.name),
-            ("Signed in as", " ".join(x for x in (a.display_name or "", f"<{a.username}>"
+            (_("Account"), a.name),
+            (_("Signed in as"), " ".join(x for x in (a.display_name or "", f"<{a.username}>"
                                                   if a.username else "") if x)),
-            ("Drive", f"{a.drive_name or ''} ({a.drive_type})"),
-            *([("Microsoft cloud", _cloud_label(a.cloud))] if a.cloud != "global" else []),
-            ("Mount point", a.mount_point or "—"),
-            ("Mount automatically", "yes" if a.auto_mount else "no"),
-            ("Client secret expires", a.secret_expires.isoformat() if a.secret_expires else "—"),
+            (_("Drive"), f"{a.drive_name or ''} ({a.drive_type})"),
+            *([(_("Microsoft cloud"), _cloud_label(a.cloud))] if a.cloud != "global" else []),
+            (_("Mount point"), a.mount_point or "—"),
+            (_("Mount automatically"), "yes" if a.auto_mount else "no"),
+            (_("Client secret expires"), a.secret_expires.isoformat() if a.secret_expires else "—"),
         ]
         table = "".join(f"<tr><td><b>{e(k)}:</b>&nbsp;</td><td>{e(v)}</td></tr>"
                         for k, v in rows)
-        now = ("<p>The drive is being mounted now; the tray icon shows when it is ready.</p>"
+        now = (_("<p>The drive is being mounted now; the tray icon shows when it is ready.</p>")
                if self.state.mount_now else "")
-        self.summary.setText(f"<p>Your account was added.</p><table>{table}</table>{now}")
+        self.summary.setText(_(
+            "<p>Your account was added.</p><table>{table}</table>{now}"
+        ).format(table=table, now=now))

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError, CancelledError
+from onedrive_gui.core.i18n import N_, _, ngettext
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import human_bytes
 from onedrive_gui.ui.messages import ErrorPanel
@@ -29,18 +30,20 @@ from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.state import MOUNT, WizardState
 
 DRIVE_TYPES = {
-    "personal": "OneDrive (personal)",
-    "business": "OneDrive for work or school",
-    "documentLibrary": "SharePoint library",
+    "personal": N_("OneDrive (personal)"),
+    "business": N_("OneDrive for work or school"),
+    "documentLibrary": N_("SharePoint library"),
 }
-LIBRARIES_BUTTON = "A SharePoint site or Teams library…"
+LIBRARIES_BUTTON = N_("A SharePoint site or Teams library…")
 SITE_SCOPES = ("Sites.Read.All", "Team.ReadBasic.All")  # = core.oauth.SITE_SCOPES
 
 
 def usage_text(drive: Any) -> str:
     if drive.quota_total:
         used = human_bytes(drive.quota_used or 0)
-        return f"{used} of {human_bytes(drive.quota_total)}"
+        return _(
+            "{used} of {human_bytes}"
+        ).format(used=used, human_bytes=human_bytes(drive.quota_total))
     return "—"
 
 
@@ -56,38 +59,38 @@ class DrivePage(QWizardPage):
         self._lib_job: int | None = None
         self._signin: Any = None
         self._shown: set[str] = set()
-        self.setTitle("Choose the drive")
-        self.setSubTitle("Pick the drive to mount on this computer.")
+        self.setTitle(_("Choose the drive"))
+        self.setSubTitle(_("Pick the drive to mount on this computer."))
         self.status = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.list = QTreeWidget()
-        self.list.setHeaderLabels(["Name", "Type", "Used"])
+        self.list.setHeaderLabels([_("Name"), _("Type"), _("Used")])
         self.list.setRootIsDecorated(False)
         self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.list.itemSelectionChanged.connect(self._selected)
         self.error = ErrorPanel()
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(_("Retry"))
         self.retry.clicked.connect(self.load)
 
         from onedrive_gui.core.libraries import PERSONAL_NOTE
 
-        self.personal_note = QLabel(PERSONAL_NOTE)
+        self.personal_note = QLabel(_(PERSONAL_NOTE))
         self.personal_note.setWordWrap(True)
         self.personal_note.hide()
-        self.libraries_button = QPushButton(LIBRARIES_BUTTON)
+        self.libraries_button = QPushButton(_(LIBRARIES_BUTTON))
         self.libraries_button.clicked.connect(self.open_libraries)
         self.libraries_button.hide()
         self.lib_box = QWidget()
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search SharePoint sites by name, e.g. Marketing")
-        self.search.setAccessibleName("Search SharePoint sites")
+        self.search.setPlaceholderText(_("Search SharePoint sites by name, e.g. Marketing"))
+        self.search.setAccessibleName(_("Search SharePoint sites"))
         self.search.returnPressed.connect(self.search_sites)
-        self.search_button = QPushButton("Search")
+        self.search_button = QPushButton(_("Search"))
         self.search_button.clicked.connect(self.search_sites)
         self.lib_status = QLabel()
         self.lib_status.setWordWrap(True)
-        self.consent_button = QPushButton("Sign in again with these permissions")
+        self.consent_button = QPushButton(_("Sign in again with these permissions"))
         self.consent_button.clicked.connect(self.sign_in_for_sites)
         self.consent_button.hide()
         row = QHBoxLayout()
@@ -126,7 +129,7 @@ class DrivePage(QWizardPage):
         self.libraries_button.hide()
         self.lib_box.hide()
         self.progress.show()
-        self.status.setText("Looking up your drives…")
+        self.status.setText(_("Looking up your drives…"))
         token, accounts, cloud = self.state.token, self.ctx.accounts, self.state.cloud
         self._job = self.runner.run(lambda: accounts.discover(token, cloud), self._loaded,
                                     self._failed)
@@ -138,7 +141,9 @@ class DrivePage(QWizardPage):
         self.progress.hide()
         self.state.user = user
         self.state.drives = list(drives)
-        self.status.setText(f"Drives of {user.display_name} ({user.email}):")
+        self.status.setText(_(
+            "Drives of {display_name} ({email}):"
+        ).format(display_name=user.display_name, email=user.email))
         default_item: QTreeWidgetItem | None = None
         for drive in drives:
             item = self._add_item(drive, drive.name + ("  (default)" if drive.is_default
@@ -153,12 +158,12 @@ class DrivePage(QWizardPage):
         if default_item is not None:
             self.list.setCurrentItem(default_item)
         else:
-            self.status.setText(f"{user.email} has no OneDrive drive.")
+            self.status.setText(_("{email} has no OneDrive drive.").format(email=user.email))
         for col in (1, 2):
             self.list.resizeColumnToContents(col)
 
     def _add_item(self, drive: Any, label: str) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([label, DRIVE_TYPES.get(drive.drive_type, drive.drive_type),
+        item = QTreeWidgetItem([label, _(DRIVE_TYPES.get(drive.drive_type, drive.drive_type)),
                                 usage_text(drive)])
         item.setData(0, Qt.ItemDataRole.UserRole, drive)
         self.list.addTopLevelItem(item)
@@ -185,8 +190,10 @@ class DrivePage(QWizardPage):
 
         token, cloud = self.state.token, self.state.cloud
         self.consent_button.hide()
-        self.lib_status.setText(f"Searching for sites named “{query.strip()}”…" if query
-                                else "Looking for your sites and Teams…")
+        self.lib_status.setText(_(
+            "Searching for sites named “{strip}”…"
+        ).format(strip=query.strip()) if query
+                                else _("Looking for your sites and Teams…"))
         self.search_button.setEnabled(False)
 
         def work() -> Any:
@@ -205,18 +212,27 @@ class DrivePage(QWizardPage):
             item = self._add_item(lib.drive, lib.label)
             first = first or item
         new = len(found.libraries)
-        text = (f"{new} {'library' if new == 1 else 'libraries'} found"
-                + (f" for “{query.strip()}”" if query else " in the sites you follow and "
-                   "your Teams") + ("; pick one in the list above." if new else "."))
+        if query:
+            text = ngettext("{n} library found for “{query}”", "{n} libraries found for “{query}”",
+                            new).format(n=new, query=query.strip())
+        else:
+            text = ngettext("{n} library found in the sites you follow and your Teams",
+                            "{n} libraries found in the sites you follow and your Teams",
+                            new).format(n=new)
+        text += _("; pick one in the list above.") if new else _(".")
         if found.missing:
             scopes = " and ".join(found.missing)
             text = "" if not new else text + " "
-            text += (f"Finding {'sites' if 'Sites.Read.All' in found.missing else 'Teams'} "
-                     f"needs the permission{'s' if len(found.missing) > 1 else ''} {scopes}, "
-                     "which this sign-in does not have. Add "
-                     f"{'them' if len(found.missing) > 1 else 'it'} to your app "
-                     "registration's API permissions (Microsoft Graph, delegated) if needed, "
-                     "then sign in again and accept.")
+            sites = "Sites.Read.All" in found.missing
+            text += ngettext(
+                "Finding {what} needs the permission {scopes}, which this sign-in does not have. "
+                "Add it to your app registration's API permissions (Microsoft Graph, delegated) "
+                "if needed, then sign in again and accept.",
+                "Finding {what} needs the permissions {scopes}, which this sign-in does not "
+                "have. Add them to your app registration's API permissions (Microsoft Graph, "
+                "delegated) if needed, then sign in again and accept.",
+                len(found.missing),
+            ).format(what=_("sites") if sites else _("Teams"), scopes=scopes)
             self.consent_button.show()
         self.lib_status.setText(text)
         if first is not None:
@@ -236,8 +252,8 @@ class DrivePage(QWizardPage):
         args = (st.client_id, st.client_secret, st.tenant)
         cloud = st.cloud
         self.consent_button.setEnabled(False)
-        self.lib_status.setText("Your browser opens Microsoft's sign-in page: accept the "
-                                "additional permissions there.")
+        self.lib_status.setText(_("Your browser opens Microsoft's sign-in page: accept the "
+                                "additional permissions there."))
 
         def work() -> Any:
             signin = accounts.sign_in(*args, cloud=cloud, extra_scopes=extra)
@@ -262,14 +278,14 @@ class DrivePage(QWizardPage):
             self._signin = None
             self.consent_button.setEnabled(True)
             if isinstance(err, CancelledError):
-                self.lib_status.setText("Sign-in cancelled.")
+                self.lib_status.setText(_("Sign-in cancelled."))
             else:
                 self.error.show_error(err)
 
         self._lib_job = self.runner.run(work, done, failed)
 
     def _on_consent_started(self, url: str) -> None:
-        self.lib_status.setText("Waiting for you to accept the permissions in your browser…")
+        self.lib_status.setText(_("Waiting for you to accept the permissions in your browser…"))
 
     def _failed(self, err: AppError) -> None:
         self._job = None

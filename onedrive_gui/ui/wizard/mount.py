@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError, ValidationError
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.validation import validate_account_name
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
@@ -36,14 +37,14 @@ from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.state import DONE, WizardState
 
 CACHE_PRESETS: list[tuple[str, str, str]] = [
-    ("writes", "Writes — recommended",
-     "Files you write are cached and uploaded in the background; reads stream from OneDrive."),
-    ("full", "Full — best for apps that seek in files",
-     "Everything read or written is cached on disk (uses more disk space)."),
-    ("minimal", "Minimal — least disk",
-     "Only files opened for both reading and writing are cached. Some apps cannot save."),
-    ("off", "Off — no cache",
-     "Reads and writes go straight to OneDrive. Many apps cannot save files this way."),
+    ("writes", N_("Writes — recommended"),
+     N_("Files you write are cached and uploaded in the background; reads stream from OneDrive.")),
+    ("full", N_("Full — best for apps that seek in files"),
+     N_("Everything read or written is cached on disk (uses more disk space).")),
+    ("minimal", N_("Minimal — least disk"),
+     N_("Only files opened for both reading and writing are cached. Some apps cannot save.")),
+    ("off", N_("Off — no cache"),
+     N_("Reads and writes go straight to OneDrive. Many apps cannot save files this way.")),
 ]
 
 
@@ -75,14 +76,14 @@ class MountPage(QWizardPage):
         self.drive_mask = drive_mask
         self.ctx = ctx
         self.runner = TaskRunner(self)
-        self.setTitle("Mount the drive")
-        self.setSubTitle("Choose how the drive appears on this computer.")
+        self.setTitle(_("Mount the drive"))
+        self.setSubTitle(_("Choose how the drive appears on this computer."))
         self.setCommitPage(True)
-        self.setButtonText(self.wizard_commit_button(), "Add account")
+        self.setButtonText(self.wizard_commit_button(), _("Add account"))
 
         self.name = QLineEdit()
-        self.name.setAccessibleName("Account name")
-        self.name.setToolTip("A short name for this account; letters, digits and _.")
+        self.name.setAccessibleName(_("Account name"))
+        self.name.setToolTip(_("A short name for this account; letters, digits and _."))
         self.name_note = QLabel()
         self.name_note.setWordWrap(True)
         self.name_note.setStyleSheet("color: #c42b1c;")
@@ -94,10 +95,10 @@ class MountPage(QWizardPage):
 
         self.windows = self.platform == "win32"
         self.drive_letter = QComboBox()
-        self.drive_letter.setAccessibleName("Drive letter")
+        self.drive_letter.setAccessibleName(_("Drive letter"))
         self.mount_point = QLineEdit()
-        self.mount_point.setAccessibleName("Mount folder")
-        self.browse = QPushButton("Choose…")
+        self.mount_point.setAccessibleName(_("Mount folder"))
+        self.browse = QPushButton(_("Choose…"))
         self.browse.clicked.connect(self._browse)
         self._mount_point_edited = False
         self.mount_point.textEdited.connect(self._mark_edited)
@@ -116,18 +117,18 @@ class MountPage(QWizardPage):
 
         self.cache_mode = QComboBox()
         for key, label, help_text in CACHE_PRESETS:
-            self.cache_mode.addItem(label, key)
-            self.cache_mode.setItemData(self.cache_mode.count() - 1, help_text,
+            self.cache_mode.addItem(_(label), key)
+            self.cache_mode.setItemData(self.cache_mode.count() - 1, _(help_text),
                                         Qt.ItemDataRole.ToolTipRole)
         self.cache_help = QLabel()
         self.cache_help.setWordWrap(True)
         self.cache_mode.currentIndexChanged.connect(self._cache_changed)
 
-        self.mount_now = QCheckBox("Mount now")
+        self.mount_now = QCheckBox(_("Mount now"))
         self.mount_now.setChecked(True)
-        self.auto_mount = QCheckBox("Mount automatically when the app starts")
+        self.auto_mount = QCheckBox(_("Mount automatically when the app starts"))
         self.auto_mount.setChecked(True)
-        self.start_at_login = QCheckBox("Start the app when I sign in to this computer")
+        self.start_at_login = QCheckBox(_("Start the app when I sign in to this computer"))
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -136,11 +137,11 @@ class MountPage(QWizardPage):
         self.error = ErrorPanel()
 
         form = QFormLayout()
-        form.addRow("Account name:", self.name)
+        form.addRow(_("Account name:"), self.name)
         form.addRow("", self.name_note)
-        form.addRow("Drive letter:" if self.windows else "Mount folder:", where)
+        form.addRow(_("Drive letter:") if self.windows else _("Mount folder:"), where)
         form.addRow("", self.mount_note)
-        form.addRow("Cache:", self.cache_mode)
+        form.addRow(_("Cache:"), self.cache_mode)
         form.addRow("", self.cache_help)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
@@ -181,7 +182,7 @@ class MountPage(QWizardPage):
             self.start_at_login.setChecked(self.ctx.autostart.is_enabled() or not existing)
         else:
             self.start_at_login.setEnabled(False)
-            self.start_at_login.setToolTip("Not available on this system.")
+            self.start_at_login.setToolTip(_("Not available on this system."))
 
     def _existing_names(self) -> list[str]:
         return list(self.ctx.accounts.settings.names())
@@ -212,7 +213,7 @@ class MountPage(QWizardPage):
                                  platform=self.platform, mask=self.drive_mask)
 
     def _mount_point_changed(self, *_args: Any) -> None:
-        from onedrive_gui.core.mountpoints import mount_point_note
+        from onedrive_gui.core.mountpoints import mount_point_note, onedrive_sync_note
 
         try:
             path = self._check_mount_point()
@@ -222,7 +223,8 @@ class MountPage(QWizardPage):
             self._mount_error = None
             note = mount_point_note(path, platform=self.platform)
             self.mount_note.setText(note)
-            self.mount_note.setStyleSheet("color: #9d5d00;" if note.startswith("Warning:")
+            warning = bool(note) and note == onedrive_sync_note(path)
+            self.mount_note.setStyleSheet("color: #9d5d00;" if warning
                                           else "color: palette(placeholder-text);")
             self.mount_note.setVisible(bool(note))
         self.completeChanged.emit()
@@ -236,14 +238,14 @@ class MountPage(QWizardPage):
     def _browse(self) -> None:
         start = str(Path(self.mount_point.text() or Path.home()).parent)
         parent = QFileDialog.getExistingDirectory(
-            self, "Folder in which to create the mount folder", start)
+            self, _("Folder in which to create the mount folder"), start)
         if parent:
             name = self.name.text().strip() or "OneDrive"
             self.mount_point.setText(str(Path(parent) / name))
             self._mount_point_edited = True
 
     def _cache_changed(self) -> None:
-        self.cache_help.setText(CACHE_PRESETS[max(self.cache_mode.currentIndex(), 0)][2])
+        self.cache_help.setText(_(CACHE_PRESETS[max(self.cache_mode.currentIndex(), 0)][2]))
 
     def chosen_mount_point(self) -> str:
         if self.windows:
@@ -305,7 +307,7 @@ class MountPage(QWizardPage):
 
     def _set_busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
-        self.status.setText("Saving the account…" if busy else "")
+        self.status.setText(_("Saving the account…") if busy else "")
         for w in (self.name, self.mount_point, self.browse, self.drive_letter, self.cache_mode,
                   self.mount_now, self.auto_mount, self.start_at_login):
             w.setEnabled(not busy)

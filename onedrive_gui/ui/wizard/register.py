@@ -15,13 +15,14 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.clouds import CLOUDS
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.widgets import CopyField
 from onedrive_gui.ui.wizard.state import CREDENTIALS, WizardState
 
 REDIRECT_URI = "http://localhost"
-ACCOUNT_TYPES = "Accounts in any organizational directory and personal Microsoft accounts"
+ACCOUNT_TYPES = N_("Accounts in any organizational directory and personal Microsoft accounts")
 # National clouds have no personal accounts: their portal offers organizations only.
-ACCOUNT_TYPES_NATIONAL = "Accounts in any organizational directory (Multitenant)"
+ACCOUNT_TYPES_NATIONAL = N_("Accounts in any organizational directory (Multitenant)")
 OPTIONAL_PERMISSIONS = ("Sites.Read.All", "Team.ReadBasic.All")
 PERMISSIONS = (
     "Files.Read",
@@ -34,23 +35,23 @@ PERMISSIONS = (
 
 # (step text, values to copy)
 STEPS: list[tuple[str, list[str]]] = [
-    ("Open the Azure portal (button below), sign in, and choose <b>New registration</b>.", []),
-    ("<b>Name</b>: anything, e.g. <i>My OneDrive</i>. <b>Supported account types</b>:",
+    (N_("Open the Azure portal (button below), sign in, and choose <b>New registration</b>."), []),
+    (N_("<b>Name</b>: anything, e.g. <i>My OneDrive</i>. <b>Supported account types</b>:"),
      [ACCOUNT_TYPES]),
-    ("<b>Redirect URI</b>: select the platform <b>Web</b> and enter:", [REDIRECT_URI]),
-    ("Click <b>Register</b>. On the <b>Overview</b> page, copy the "
-     "<b>Application (client) ID</b> — you paste it on the next page.", []),
-    ("<b>API permissions</b> → Add a permission → Microsoft Graph → "
-     "<b>Delegated permissions</b>; tick these six, then <b>Add permissions</b>:",
+    (N_("<b>Redirect URI</b>: select the platform <b>Web</b> and enter:"), [REDIRECT_URI]),
+    (N_("Click <b>Register</b>. On the <b>Overview</b> page, copy the "
+     "<b>Application (client) ID</b> — you paste it on the next page."), []),
+    (N_("<b>API permissions</b> → Add a permission → Microsoft Graph → "
+     "<b>Delegated permissions</b>; tick these six, then <b>Add permissions</b>:"),
      list(PERMISSIONS)),
-    ("<b>Certificates &amp; secrets</b> → New client secret. Pick the <b>longest lifetime</b> "
-     "(24 months) and <b>note its expiry date</b> — the app reminds you before it runs out.",
+    (N_("<b>Certificates &amp; secrets</b> → New client secret. Pick the <b>longest lifetime</b> "
+     "(24 months) and <b>note its expiry date</b> — the app reminds you before it runs out."),
      []),
-    ("Copy the secret's <b>Value</b>, not its <i>Secret ID</i>. The Value is shown only once, "
-     "right after you create it.", []),
-    ("<i>Optional, for work or school accounts:</i> to mount <b>SharePoint sites and Teams "
+    (N_("Copy the secret's <b>Value</b>, not its <i>Secret ID</i>. The Value is shown only once, "
+     "right after you create it."), []),
+    (N_("<i>Optional, for work or school accounts:</i> to mount <b>SharePoint sites and Teams "
      "libraries</b>, also add these delegated permissions (you can add them later; the app "
-     "asks for them when you look for a library):", list(OPTIONAL_PERMISSIONS)),
+     "asks for them when you look for a library):"), list(OPTIONAL_PERMISSIONS)),
 ]
 
 
@@ -60,11 +61,13 @@ def steps_for(cloud_key: str) -> list[tuple[str, list[str]]]:
     if c.personal_accounts:
         return STEPS
     out = list(STEPS)
-    out[0] = (f"Open the Azure portal of <b>{c.label}</b> ({c.portal_host}, button below), "
-              "sign in with your organization's account, and choose <b>New registration</b>.",
+    out[0] = (_(
+        "Open the Azure portal of <b>{label}</b> ({portal_host}, button below), sign in with "
+        "your organization's account, and choose <b>New registration</b>."
+    ).format(label=_(c.label), portal_host=c.portal_host),
               [])
-    out[1] = ("<b>Name</b>: anything, e.g. <i>My OneDrive</i>. <b>Supported account types</b> "
-              "(personal Microsoft accounts do not exist in this cloud):",
+    out[1] = (_("<b>Name</b>: anything, e.g. <i>My OneDrive</i>. <b>Supported account types</b> "
+              "(personal Microsoft accounts do not exist in this cloud):"),
               [ACCOUNT_TYPES_NATIONAL])
     return out
 
@@ -73,13 +76,13 @@ class RegisterPage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.setTitle("Register your app in Azure")
-        self.setSubTitle("Follow these steps in the Azure portal; copy each value exactly.")
+        self.setTitle(_("Register your app in Azure"))
+        self.setSubTitle(_("Follow these steps in the Azure portal; copy each value exactly."))
         self.copy_fields: list[CopyField] = []
         self.steps_area = QScrollArea()
         self.steps_area.setWidgetResizable(True)
         self.steps_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.open_portal = QPushButton("Open Azure portal")
+        self.open_portal = QPushButton(_("Open Azure portal"))
         self.open_portal.clicked.connect(self._open_portal)
         self.portal_url = ""
         lay = QVBoxLayout(self)
@@ -91,17 +94,19 @@ class RegisterPage(QWizardPage):
         c = CLOUDS[self.state.cloud]
         self.portal_url = c.app_registrations_url
         self.open_portal.setToolTip(self.portal_url)
-        self.open_portal.setText("Open Azure portal" if c.personal_accounts
-                                 else f"Open Azure portal ({c.portal_host})")
+        self.open_portal.setText(_("Open Azure portal") if c.personal_accounts
+                                 else _(
+                                     "Open Azure portal ({portal_host})"
+                                 ).format(portal_host=c.portal_host))
         self.copy_fields = []
         body = QWidget()
         col = QVBoxLayout(body)
         for i, (text, values) in enumerate(steps_for(c.key), start=1):
-            label = QLabel(f"<b>{i}.</b> {text}")
+            label = QLabel(f"<b>{i}.</b> {_(text)}")
             label.setWordWrap(True)
             col.addWidget(label)
             for value in values:
-                field = CopyField(value)
+                field = CopyField(_(value))
                 field.setContentsMargins(18, 0, 0, 0)
                 self.copy_fields.append(field)
                 col.addWidget(field)

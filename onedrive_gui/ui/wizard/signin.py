@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError, CancelledError, SignInTimeoutError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
 from onedrive_gui.ui.tasks import TaskRunner
@@ -47,7 +48,7 @@ class _Attempt:
 
     def check(self) -> None:
         if self.cancelled.is_set():
-            raise CancelledError("Sign-in cancelled", "You cancelled the sign-in.", "")
+            raise CancelledError(_("Sign-in cancelled"), _("You cancelled the sign-in."), "")
 
 
 class SignInPage(QWizardPage):
@@ -62,11 +63,11 @@ class SignInPage(QWizardPage):
         self.runner = TaskRunner(self)
         self._attempt: _Attempt | None = None
         self.auth_url = ""
-        self.setTitle("Sign in with Microsoft")
-        self.setSubTitle("Your browser opens Microsoft's sign-in page. Sign in and accept the "
-                         "permissions; then come back here.")
+        self.setTitle(_("Sign in with Microsoft"))
+        self.setSubTitle(_("Your browser opens Microsoft's sign-in page. Sign in and accept the "
+                         "permissions; then come back here."))
 
-        self.sign_in_button = QPushButton("Sign in with Microsoft")
+        self.sign_in_button = QPushButton(_("Sign in with Microsoft"))
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.start)
         self.status = QLabel()
@@ -74,23 +75,23 @@ class SignInPage(QWizardPage):
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.hide()
-        self.cancel_button = QPushButton("Cancel sign-in")
+        self.cancel_button = QPushButton(_("Cancel sign-in"))
         self.cancel_button.clicked.connect(self.cancel)
-        self.copy_link = QPushButton("Copy sign-in link")
-        self.copy_link.setToolTip("If the browser did not open, paste this link into one.")
+        self.copy_link = QPushButton(_("Copy sign-in link"))
+        self.copy_link.setToolTip(_("If the browser did not open, paste this link into one."))
         self.copy_link.clicked.connect(self._copy_link)
         self.port_note = QLabel()
         self.port_note.setWordWrap(True)
         self.port_note.hide()
         self.error = ErrorPanel()
         # AADSTS65001/90094: the organization's admin-consent link, to send to an admin
-        self.admin_link_label = QLabel("Link for your administrator:")
+        self.admin_link_label = QLabel(_("Link for your administrator:"))
         self.admin_link = CopyField("")
         self.admin_link_label.hide()
         self.admin_link.hide()
-        self.retry_button = QPushButton("Retry")
+        self.retry_button = QPushButton(_("Retry"))
         self.retry_button.clicked.connect(self.start)
-        self.back_note = QLabel("If a value is wrong, go <b>Back</b> and correct it.")
+        self.back_note = QLabel(_("If a value is wrong, go <b>Back</b> and correct it."))
         self.result = QLabel()
         self.result.setWordWrap(True)
 
@@ -172,7 +173,7 @@ class SignInPage(QWizardPage):
         self.result.hide()
         self.port_note.hide()
         self.sign_in_button.hide()
-        self.status.setText("Contacting Microsoft…")
+        self.status.setText(_("Contacting Microsoft…"))
         self._set_waiting_widgets(True)
         client_id, secret, tenant = (
             self.state.client_id, self.state.client_secret, self.state.tenant)
@@ -202,33 +203,35 @@ class SignInPage(QWizardPage):
             return
         self.auth_url = url
         self.copy_link.setVisible(True)
-        self.status.setText("Waiting for you to sign in in your browser…")
+        self.status.setText(_("Waiting for you to sign in in your browser…"))
         if fell_back:
             self.port_note.setText(
-                f"Port 53682 is in use on this computer, so the app listens on port {port} "
-                "instead. That works because your app's redirect URI http://localhost accepts "
-                "any port."
+                _(
+                    "Port 53682 is in use on this computer, so the app listens on port {port} "
+                    "instead. That works because your app's redirect URI http://localhost "
+                    "accepts any port."
+                ).format(port=port)
             )
             self.port_note.show()
 
     def _on_browser(self, attempt: _Attempt, opened: bool) -> None:
         if attempt is self._attempt and not opened:
-            self.status.setText("The browser could not be opened. Click “Copy sign-in link” and "
-                                "paste the link into your browser.")
+            self.status.setText(_("The browser could not be opened. Click “Copy sign-in link” and "
+                                "paste the link into your browser."))
 
     def _copy_link(self) -> None:
         if self.auth_url:
             QGuiApplication.clipboard().setText(self.auth_url)
-            self.copy_link.setText("Link copied")
+            self.copy_link.setText(_("Link copied"))
 
     def cancel(self) -> None:
         attempt, self._attempt = self._attempt, None
         if attempt is not None:
             attempt.cancel()
-        self.copy_link.setText("Copy sign-in link")
+        self.copy_link.setText(_("Copy sign-in link"))
         self._show_idle()
         if attempt is not None:
-            self.status.setText("Sign-in cancelled.")
+            self.status.setText(_("Sign-in cancelled."))
 
     def _done(self, attempt: _Attempt, token: Any) -> None:
         if attempt is not self._attempt:
@@ -240,7 +243,7 @@ class SignInPage(QWizardPage):
         self.status.setText("")
         who = html.escape(token.display_name or "")
         mail = html.escape(token.username or "")
-        self.result.setText(f"✔ Signed in as <b>{who or mail}</b>"
+        self.result.setText(_("✔ Signed in as <b>{value}</b>").format(value=who or mail)
                             + (f" ({mail})" if who and mail else "") + ".")
         self.result.show()
         self.completeChanged.emit()
@@ -252,7 +255,7 @@ class SignInPage(QWizardPage):
         self._attempt = None
         if isinstance(err, CancelledError) and not isinstance(err, SignInTimeoutError):
             self._show_idle()
-            self.status.setText("Sign-in cancelled.")
+            self.status.setText(_("Sign-in cancelled."))
             return
         self._show_failed(err)
 

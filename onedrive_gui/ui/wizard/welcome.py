@@ -12,17 +12,18 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.wizard.cloud import CloudChooser
 from onedrive_gui.ui.wizard.state import CLOUD_SHELL, CREDENTIALS, REGISTER, WizardState
 
 INTRO = (
-    "<p>This app connects your OneDrive as a drive on this computer, using "
+    N_("<p>This app connects your OneDrive as a drive on this computer, using "
     "<b>your own Azure app registration</b>. It signs you in, keeps the app's secret in "
     "your system keyring and mounts the drive with rclone — no terminal needed.</p>"
     "<p><b>You need:</b></p><ul>"
     "<li>a Microsoft account (personal, work or school);</li>"
     "<li>an app registration in the Azure portal with its <i>Application (client) ID</i> "
-    "and a <i>client secret</i> — or five minutes to create one.</li></ul>"
+    "and a <i>client secret</i> — or five minutes to create one.</li></ul>")
 )
 
 
@@ -30,22 +31,22 @@ class WelcomePage(QWizardPage):
     def __init__(self, state: WizardState) -> None:
         super().__init__()
         self.state = state
-        self.setTitle("Welcome to OneDrive GUI")
-        self.setSubTitle("Mount OneDrive with your own Azure app registration.")
-        intro = QLabel(INTRO)
+        self.setTitle(_("Welcome to OneDrive GUI"))
+        self.setSubTitle(_("Mount OneDrive with your own Azure app registration."))
+        intro = QLabel(_(INTRO))
         intro.setWordWrap(True)
-        self.have_app = QRadioButton("I already have an app registration")
-        self.guide_me = QRadioButton("Guide me through creating one")
+        self.have_app = QRadioButton(_("I already have an app registration"))
+        self.guide_me = QRadioButton(_("Guide me through creating one"))
         self.guide_me.setChecked(True)
-        self.cloud_shell = QRadioButton("Create it for me with Azure Cloud Shell (one command)")
-        self.cloud_shell.setToolTip("Needs an account that may register apps in its "
-                                    "directory (work or school, or a free Azure account).")
+        self.cloud_shell = QRadioButton(_("Create it for me with Azure Cloud Shell (one command)"))
+        self.cloud_shell.setToolTip(_("Needs an account that may register apps in its "
+                                    "directory (work or school, or a free Azure account)."))
         group = QButtonGroup(self)
         group.addButton(self.have_app)
         group.addButton(self.guide_me)
         group.addButton(self.cloud_shell)
         self.advanced = QToolButton()
-        self.advanced.setText("Advanced: Microsoft cloud")
+        self.advanced.setText(_("Advanced: Microsoft cloud"))
         self.advanced.setCheckable(True)
         self.advanced.setAutoRaise(True)
         self.advanced.setArrowType(Qt.ArrowType.RightArrow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.wizard.cloud_shell import CloudShellPage
 from onedrive_gui.ui.wizard.credentials import CredentialsPage
@@ -34,7 +35,7 @@ class AddAccountWizard(QWizard):
         super().__init__(parent)
         self.ctx = ctx
         self.state = WizardState()
-        self.setWindowTitle("Add a OneDrive account")
+        self.setWindowTitle(_("Add a OneDrive account"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
