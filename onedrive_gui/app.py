@@ -146,6 +146,26 @@ def _watch_session_end(app: Any, shell: Any) -> None:
     shell.session_guard = guard
 
 
+def install_language(app: Any, choice: str) -> str:
+    """The app's text in the language chosen in Settings (``""``: the system's — on Windows
+    its display languages as Qt reports them, elsewhere LANGUAGE/LC_*/LANG), and Qt's own
+    buttons and dialogs (qtbase_<lang>.qm) in the same language. Returns the language."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    from onedrive_gui.core.i18n import install, languages_for
+
+    lang = install(languages_for(choice, ui_languages=lambda: QLocale.system().uiLanguages()))
+    if lang != "en":
+        qt = QTranslator(app)
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if qt.load(QLocale(lang), "qtbase", "_", folder):
+            app.installTranslator(qt)
+        else:
+            log.info("no Qt translation for %s in %s", lang, folder)
+    log.info("language: %s", lang)
+    return lang
+
+
 def run_gui(self_test: bool = False) -> int:
     # The core first: once PySide6 is loaded, every import goes through its import hook
     # (shibokensupport checks each module for its feature flags), which makes them slower.
@@ -181,11 +201,14 @@ def run_gui(self_test: bool = False) -> int:
 
     ctx = build_context(paths)
     try:
-        ctx.accounts.settings  # noqa: B018 - load (and report a damaged file) before the tray
+        language = ctx.accounts.settings.language  # load (report a damaged file) before the tray
     except AppError as err:
         from onedrive_gui.ui.messages import show_error
 
+        install_language(app, "")
         show_error(None, err)
+    else:
+        install_language(app, language)
     shell = DesktopShell(ctx)
     instance.show_requested.connect(shell.show_main)
     instance.quit_requested.connect(lambda req: _quit_on_request(shell, instance, req))

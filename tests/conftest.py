@@ -12,6 +12,11 @@ pytest_plugins = ["tests.fakecloud.fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
 
+# The tests read the app's English text: a developer's or CI runner's language (say zh_CN)
+# must not leak into them or into the processes they start. Tests of other languages set
+# their own (tests/core/test_i18n.py, tests/ui/test_languages.py).
+os.environ["LANGUAGE"] = "en"
+
 
 @pytest.fixture
 def app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

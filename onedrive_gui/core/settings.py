@@ -296,6 +296,9 @@ class AppSettings:
     notifications: bool = True
     rclone_path: str | None = None
     log_level: str = "INFO"
+    # The desktop app's language: "" follows the system, else a catalogue's name ("en",
+    # "zh_CN"); read at start-up (core/i18n.py: languages_for).
+    language: str = ""
 
     def account(self, name: str) -> Account:
         for a in self.accounts:
@@ -441,6 +444,7 @@ def settings_from_json(data: Any) -> AppSettings:
         notifications=_expect(data.get("notifications", True), bool, "notifications"),
         rclone_path=_opt_str(data, "rclone_path", "settings"),
         log_level=level.upper(),
+        language=_expect(data.get("language", ""), str, "language"),
     )
 
 
@@ -471,6 +475,7 @@ def settings_to_json(settings: AppSettings) -> dict[str, Any]:
         "notifications": settings.notifications,
         "rclone_path": settings.rclone_path,
         "log_level": settings.log_level,
+        "language": settings.language,
     }
 
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import LANGUAGES, SYSTEM, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
 from onedrive_gui.ui.messages import ErrorPanel, confirm
@@ -97,6 +97,10 @@ class GeneralTab(QWidget):
         self.check_rclone.clicked.connect(self.detect_rclone)
         self.log_level = QComboBox()
         self.log_level.addItems(LOG_LEVELS)
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(name or _("System default"), code)
+        self.language_note = _help_label(_("Takes effect the next time OneDrive GUI starts."))
         self.open_logs = QPushButton(_("Open log folder"))
         self.open_logs.clicked.connect(self._open_logs)
         row = QHBoxLayout()
@@ -108,6 +112,8 @@ class GeneralTab(QWidget):
         form = QFormLayout(self)
         form.addRow(self.start_at_login)
         form.addRow(self.notifications)
+        form.addRow(_("Language:"), self.language)
+        form.addRow("", self.language_note)
         form.addRow(_("rclone program:"), row)
         form.addRow("", vrow)
         form.addRow(_("Log level:"), self.log_level)
@@ -121,12 +127,14 @@ class GeneralTab(QWidget):
         self.notifications.setChecked(bool(s.notifications))
         self.rclone_path.setText(s.rclone_path or "")
         self.log_level.setCurrentText(s.log_level if s.log_level in LOG_LEVELS else "INFO")
+        self.language.setCurrentIndex(max(self.language.findData(s.language or SYSTEM), 0))
 
     def store(self, s: Any) -> Any:
         return replace(s, start_at_login=self.start_at_login.isChecked(),
                        notifications=self.notifications.isChecked(),
                        rclone_path=self.rclone_path.text().strip() or None,
-                       log_level=self.log_level.currentText())
+                       log_level=self.log_level.currentText(),
+                       language=self.language.currentData() or SYSTEM)
 
     def _browse(self) -> None:
         path, _filter = QFileDialog.getOpenFileName(self, _("rclone program"))
@@ -521,8 +529,8 @@ class SettingsDialog(QDialog):
         changed = [a.name for a in new.accounts if self._needs_remount(old, a)]
         if changed and self.ask(
             _("Remount to apply?"),
-            _("These changes take effect when the drive is mounted again: ")
-            + ", ".join(changed) + _(". Remount now? (Pending uploads finish first.)"),
+            _("These changes take effect when the drive is mounted again: {names}. Remount "
+              "now? (Pending uploads finish first.)").format(names=", ".join(changed)),
             _("Remount now")):
             for name in changed:
                 self.remount_requested.emit(name)

@@ -52,6 +52,19 @@ def test_cli_reads_stdin_and_reports_on_stderr(frozen_app: Path,
     assert "8b2f6a2e" not in out.stdout  # the secret is never echoed
 
 
+def test_cli_speaks_chinese_from_the_bundled_catalogue(frozen_app: Path,
+                                                       isolated_env: dict[str, str]) -> None:
+    """The frozen command line finds its bundled zh_CN catalogue: a bad client ID is
+    explained in Chinese, still with exit code 2."""
+    env = dict(isolated_env, LANGUAGE="zh_CN", LANG="zh_CN.UTF-8")
+    out = subprocess.run([_cli(frozen_app), "add", "work", "--client-id", "nope"], env=env,
+                         capture_output=True, text=True, encoding="utf-8", timeout=60,
+                         check=False)
+    assert out.returncode == 2
+    assert "错误：不是客户端 ID" in out.stderr, out.stderr
+    assert "应用程序(客户端) ID" in out.stderr
+
+
 def test_help_lists_commands(frozen_app: Path, isolated_env: dict[str, str]) -> None:
     out = subprocess.run([_exe(frozen_app), "--help"], env=isolated_env, capture_output=True,
                          text=True, timeout=60, check=True)
@@ -93,7 +106,12 @@ def test_slim(frozen_app: Path) -> None:
                  "imageformats/libqsvg.so", "imageformats/libqico.so",
                  "iconengines/libqsvgicon.so"):
         assert f"{plugins}/{kept}" in names, kept
-    assert not any("/translations/" in n for n in names)
+    # Qt's own strings only for the languages the app speaks (wizard buttons, standard dialogs)
+    translations = {n.rsplit("/", 1)[-1] for n in names
+                    if "/translations/" in n and n.endswith(".qm")}
+    assert translations == {"qtbase_zh_CN.qm"}
+    assert "onedrive_gui/locale/zh_CN/LC_MESSAGES/onedrive_gui.mo" in names
+    assert not any(n.endswith(".po") for n in names)
     dropped = ("platformthemes", "wayland", "egldeviceintegrations", "tls/",
                "networkinformation", "xcbglintegrations", "imageformats/libqjpeg",
                "imageformats/libqtiff", "imageformats/libqwebp", "platforms/libqwayland")
