@@ -29,7 +29,7 @@ def english():
     i18n.install(["en"])
 
 
-def _ids(catalog) -> set:  # noqa: ANN001
+def _ids(catalog) -> set:
     return {m.id if isinstance(m.id, str) else tuple(m.id) for m in catalog if m.id}
 
 
