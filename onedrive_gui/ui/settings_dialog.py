@@ -184,8 +184,8 @@ class AccountsTab(QWidget):
         self.auto_mount = QCheckBox(_("Mount automatically when the app starts"))
         self.cache_mode = QComboBox()
         for key, label, help_text in CACHE_PRESETS:
-            self.cache_mode.addItem(label, key)
-            self.cache_mode.setItemData(self.cache_mode.count() - 1, help_text,
+            self.cache_mode.addItem(_(label), key)
+            self.cache_mode.setItemData(self.cache_mode.count() - 1, _(help_text),
                                         Qt.ItemDataRole.ToolTipRole)
         self.cache_max_size = QLineEdit()
         self.cache_max_age = QLineEdit()
