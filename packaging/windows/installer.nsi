@@ -105,20 +105,75 @@ Var Session
 !define MUI_ABORTWARNING
 !define MUI_COMPONENTSPAGE_SMALLDESC
 
-!define MUI_WELCOMEPAGE_TEXT "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup asks it to quit first (files still uploading are finished)."
+!define MUI_WELCOMEPAGE_TEXT "$(L_WELCOME)"
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_COMPONENTS
 !insertmacro MUI_PAGE_DIRECTORY
 Page custom WinFspPageCreate
 !insertmacro MUI_PAGE_INSTFILES
 !define MUI_FINISHPAGE_RUN "$INSTDIR\${EXENAME}"
-!define MUI_FINISHPAGE_RUN_TEXT "Start ${APPNAME} now"
+!define MUI_FINISHPAGE_RUN_TEXT "$(L_RUN)"
 !insertmacro MUI_PAGE_FINISH
 
 !insertmacro MUI_UNPAGE_CONFIRM
 !insertmacro MUI_UNPAGE_INSTFILES
 
 !insertmacro MUI_LANGUAGE "English"
+; The installer in the user's language: Windows' display language picks English or
+; Simplified Chinese (MUI2 chooses among the languages inserted here; English otherwise).
+!insertmacro MUI_LANGUAGE "SimpChinese"
+LangString L_WELCOME ${LANG_ENGLISH} "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup asks it to quit first (files still uploading are finished)."
+LangString L_WELCOME ${LANG_SIMPCHINESE} "此程序只为你的用户帐户安装 ${APPNAME} ${VERSION}，不需要管理员权限。$\r$\n$\r$\n${APPNAME} 使用你自己的 Azure 应用注册登录 OneDrive，并通过 rclone（已包含）把你的驱动器显示为文件夹或驱动器号。$\r$\n$\r$\n如果 ${APPNAME} 正在运行，安装程序会先请它退出（正在上传的文件会先完成）。"
+LangString L_RUN ${LANG_ENGLISH} "Start ${APPNAME} now"
+LangString L_RUN ${LANG_SIMPCHINESE} "立即启动 ${APPNAME}"
+LangString L_ASK_QUIT ${LANG_ENGLISH} "Asking ${APPNAME} to quit (uploads finish first, at most ${QUIT_TIMEOUT} s)..."
+LangString L_ASK_QUIT ${LANG_SIMPCHINESE} "正在请 ${APPNAME} 退出（先完成上传，最多 ${QUIT_TIMEOUT} 秒）..."
+LangString L_NO_QUIT ${LANG_ENGLISH} "${APPNAME} did not quit by itself ($1)."
+LangString L_NO_QUIT ${LANG_SIMPCHINESE} "${APPNAME} 没有自行退出（$1）。"
+LangString L_FORCE ${LANG_ENGLISH} "Ending ${APPNAME} by force."
+LangString L_FORCE ${LANG_SIMPCHINESE} "正在强制结束 ${APPNAME}。"
+LangString L_WINFSP_TITLE ${LANG_ENGLISH} "WinFsp is needed for drives"
+LangString L_WINFSP_TITLE ${LANG_SIMPCHINESE} "驱动器需要 WinFsp"
+LangString L_WINFSP_SUB ${LANG_ENGLISH} "Install WinFsp to see your OneDrive as a drive letter or folder."
+LangString L_WINFSP_SUB ${LANG_SIMPCHINESE} "安装 WinFsp 后，OneDrive 才能显示为驱动器号或文件夹。"
+LangString L_WINFSP_TEXT ${LANG_ENGLISH} "${APPNAME} shows your OneDrive in Explorer through rclone's mount, and on Windows rclone needs WinFsp (the Windows File System Proxy, free and open source) for that. WinFsp was not found on this computer. Without it, signing in and setting up accounts work, but mounting a drive fails until WinFsp is installed; ${APPNAME} picks it up without reinstalling."
+LangString L_WINFSP_TEXT ${LANG_SIMPCHINESE} "${APPNAME} 通过 rclone 的挂载在资源管理器中显示你的 OneDrive，而在 Windows 上 rclone 为此需要 WinFsp（Windows File System Proxy，免费开源）。本机上没有找到 WinFsp。没有它，登录和设置帐户仍可正常进行，但在安装 WinFsp 之前挂载驱动器会失败；安装后 ${APPNAME} 无需重新安装即可使用它。"
+LangString L_WINFSP_NOW ${LANG_ENGLISH} "Install WinFsp now (its own setup asks for administrator rights)"
+LangString L_WINFSP_NOW ${LANG_SIMPCHINESE} "立即安装 WinFsp（它自己的安装程序会请求管理员权限）"
+LangString L_WINFSP_BUNDLED ${LANG_ENGLISH} "The WinFsp installer is included unmodified, as released by the WinFsp project. ${WINFSP_NOTICE}."
+LangString L_WINFSP_BUNDLED ${LANG_SIMPCHINESE} "WinFsp 安装程序按 WinFsp 项目发布的原样包含在内，未做修改。${WINFSP_NOTICE}。"
+LangString L_WINFSP_ADMIN ${LANG_ENGLISH} "Installing WinFsp needs administrator rights; you can do it now or later."
+LangString L_WINFSP_ADMIN ${LANG_SIMPCHINESE} "安装 WinFsp 需要管理员权限；你可以现在安装，也可以以后再装。"
+LangString L_WINFSP_DOWNLOAD ${LANG_ENGLISH} "Download WinFsp from ${WINFSP_URL}"
+LangString L_WINFSP_DOWNLOAD ${LANG_SIMPCHINESE} "从 ${WINFSP_URL} 下载 WinFsp"
+LangString L_PATH_ADD_LONG ${LANG_ENGLISH} "Your PATH is too long to add $INSTDIR safely: add it yourself (see the README)."
+LangString L_PATH_ADD_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法安全地添加 $INSTDIR：请自行添加（见 README）。"
+LangString L_PATH_REMOVE_LONG ${LANG_ENGLISH} "Your PATH is too long to remove $INSTDIR safely: remove it yourself."
+LangString L_PATH_REMOVE_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法安全地移除 $INSTDIR：请自行移除。"
+LangString L_WINFSP_START ${LANG_ENGLISH} "Starting the WinFsp installer (${WINFSP_NOTICE}, ${WINFSP_REPO})..."
+LangString L_WINFSP_START ${LANG_SIMPCHINESE} "正在启动 WinFsp 安装程序（${WINFSP_NOTICE}，${WINFSP_REPO}）..."
+LangString L_WINFSP_DONE ${LANG_ENGLISH} "WinFsp installer finished (exit code $0)."
+LangString L_WINFSP_DONE ${LANG_SIMPCHINESE} "WinFsp 安装程序已结束（退出代码 $0）。"
+LangString L_WINFSP_MISSING ${LANG_ENGLISH} "WinFsp not found: mounting needs it (${WINFSP_URL})."
+LangString L_WINFSP_MISSING ${LANG_SIMPCHINESE} "没有找到 WinFsp：挂载需要它（${WINFSP_URL}）。"
+LangString L_WINFSP_FOUND ${LANG_ENGLISH} "WinFsp found in $WinFspDir"
+LangString L_WINFSP_FOUND ${LANG_SIMPCHINESE} "已在 $WinFspDir 中找到 WinFsp"
+LangString L_SEC_DESKTOP ${LANG_ENGLISH} "Desktop shortcut"
+LangString L_SEC_DESKTOP ${LANG_SIMPCHINESE} "桌面快捷方式"
+LangString L_SEC_AUTOSTART ${LANG_ENGLISH} "Start when I sign in"
+LangString L_SEC_AUTOSTART ${LANG_SIMPCHINESE} "登录时启动"
+LangString L_SEC_PATH ${LANG_ENGLISH} "Command line: onedrive-gui-cli on my PATH"
+LangString L_SEC_PATH ${LANG_SIMPCHINESE} "命令行：将 onedrive-gui-cli 加入 PATH"
+LangString L_DESC_DESKTOP ${LANG_ENGLISH} "Put a ${APPNAME} shortcut on the desktop."
+LangString L_DESC_DESKTOP ${LANG_SIMPCHINESE} "在桌面上放置 ${APPNAME} 快捷方式。"
+LangString L_DESC_AUTOSTART ${LANG_ENGLISH} "Start ${APPNAME} in the notification area when you sign in to Windows, so your drives are mounted. You can change this later in the app."
+LangString L_DESC_AUTOSTART ${LANG_SIMPCHINESE} "登录 Windows 时在通知区域启动 ${APPNAME}，以便挂载你的驱动器。以后可以在应用中更改。"
+LangString L_DESC_PATH ${LANG_ENGLISH} "Add the install folder to your PATH, so that onedrive-gui-cli (the command line) runs from any cmd or PowerShell window."
+LangString L_DESC_PATH ${LANG_SIMPCHINESE} "将安装文件夹添加到你的 PATH，以便在任何 cmd 或 PowerShell 窗口中运行 onedrive-gui-cli（命令行）。"
+LangString L_KEEP_SETTINGS ${LANG_ENGLISH} "Keep your ${APPNAME} accounts and settings?$\r$\n$\r$\nKeep them if you will install ${APPNAME} again. Choose No to delete them from ${SETTINGS_DIR} (files not yet uploaded from a drive's cache are lost; secrets stored in Windows Credential Manager stay)."
+LangString L_KEEP_SETTINGS ${LANG_SIMPCHINESE} "保留你的 ${APPNAME} 帐户和设置吗？$\r$\n$\r$\n如果你还会再次安装 ${APPNAME}，请保留。选择“否”将从 ${SETTINGS_DIR} 中删除它们（驱动器缓存中尚未上传的文件会丢失；Windows 凭据管理器中保存的机密会保留）。"
+LangString L_REMOVE_SETTINGS ${LANG_ENGLISH} "Removing settings in ${SETTINGS_DIR}"
+LangString L_REMOVE_SETTINGS ${LANG_SIMPCHINESE} "正在删除 ${SETTINGS_DIR} 中的设置"
 
 ; ---------------------------------------------------------------------------------------------
 ; Close a running app (upgrade, uninstall): ask it to quit, force only what is left.
@@ -163,14 +218,14 @@ Function ${un}CloseApp
   ${If} ${FileExists} "$INSTDIR\${CLINAME}"
     ; The app's own quit: uploads finish (at most QUIT_TIMEOUT s), drives are unmounted,
     ; rclone stops. Exit 0 when it quit or none was running.
-    DetailPrint "Asking ${APPNAME} to quit (uploads finish first, at most ${QUIT_TIMEOUT} s)..."
+    DetailPrint "$(L_ASK_QUIT)"
     nsExec::ExecToLog '"$INSTDIR\${CLINAME}" quit --timeout ${QUIT_TIMEOUT}'
     Pop $1
   ${Else}
     StrCpy $1 "no quit command (earlier version)"
   ${EndIf}
   ${If} $1 != 0
-    DetailPrint "${APPNAME} did not quit by itself ($1)."
+    DetailPrint "$(L_NO_QUIT)"
   ${EndIf}
   ; what quit left running (a console `onedrive-gui-cli mount`, or quit failed): a few
   ; seconds to go, then forced
@@ -185,7 +240,7 @@ Function ${un}CloseApp
     IntOp $R8 $R8 + 1
   ${Loop}
   ${If} $0 == 1
-    DetailPrint "Ending ${APPNAME} by force."
+    DetailPrint "$(L_FORCE)"
     nsExec::ExecToLog '"$SYSDIR\taskkill.exe" /F /T /FI "SESSION eq $Session" /IM "${EXENAME}" /IM "${CLINAME}"'
     Pop $1
     Sleep 1000
@@ -301,29 +356,29 @@ Function WinFspPageCreate
   ${If} $WinFspDir != ""
     Abort ; installed: nothing to explain
   ${EndIf}
-  !insertmacro MUI_HEADER_TEXT "WinFsp is needed for drives" "Install WinFsp to see your OneDrive as a drive letter or folder."
+  !insertmacro MUI_HEADER_TEXT "$(L_WINFSP_TITLE)" "$(L_WINFSP_SUB)"
   nsDialogs::Create 1018
   Pop $0
   ${If} $0 == error
     Abort
   ${EndIf}
-  ${NSD_CreateLabel} 0 0 100% 48u "${APPNAME} shows your OneDrive in Explorer through rclone's mount, and on Windows rclone needs WinFsp (the Windows File System Proxy, free and open source) for that. WinFsp was not found on this computer. Without it, signing in and setting up accounts work, but mounting a drive fails until WinFsp is installed; ${APPNAME} picks it up without reinstalling."
+  ${NSD_CreateLabel} 0 0 100% 48u "$(L_WINFSP_TEXT)"
   Pop $0
 !ifdef WINFSP_MSI
-  ${NSD_CreateCheckbox} 0 54u 100% 12u "Install WinFsp now (its own setup asks for administrator rights)"
+  ${NSD_CreateCheckbox} 0 54u 100% 12u "$(L_WINFSP_NOW)"
   Pop $0
   StrCpy $WinFspRun 1
   ${NSD_Check} $0
   ${NSD_OnClick} $0 WinFspCheckbox
-  ${NSD_CreateLabel} 0 70u 100% 20u "The WinFsp installer is included unmodified, as released by the WinFsp project. ${WINFSP_NOTICE}."
+  ${NSD_CreateLabel} 0 70u 100% 20u "$(L_WINFSP_BUNDLED)"
   Pop $0
   ${NSD_CreateLink} 0 92u 100% 12u "${WINFSP_REPO}"
   Pop $0
   ${NSD_OnClick} $0 OpenWinFspRepo
 !else
-  ${NSD_CreateLabel} 0 54u 100% 20u "Installing WinFsp needs administrator rights; you can do it now or later."
+  ${NSD_CreateLabel} 0 54u 100% 20u "$(L_WINFSP_ADMIN)"
   Pop $0
-  ${NSD_CreateLink} 0 76u 100% 12u "Download WinFsp from ${WINFSP_URL}"
+  ${NSD_CreateLink} 0 76u 100% 12u "$(L_WINFSP_DOWNLOAD)"
   Pop $0
   ${NSD_OnClick} $0 OpenWinFspLink
 !endif
@@ -372,7 +427,7 @@ Function AddToPath
   ${EndIf}
   Call PathTooLong
   ${If} $0 == 1
-    DetailPrint "Your PATH is too long to add $INSTDIR safely: add it yourself (see the README)."
+    DetailPrint "$(L_PATH_ADD_LONG)"
     Return
   ${EndIf}
   ${If} $1 == ""
@@ -392,7 +447,7 @@ Function ${un}RemoveFromPath
   ${EndIf}
   Call ${un}PathTooLong
   ${If} $0 == 1
-    DetailPrint "Your PATH is too long to remove $INSTDIR safely: remove it yourself."
+    DetailPrint "$(L_PATH_REMOVE_LONG)"
     Return
   ${EndIf}
   ${${sf}StrRep} $1 ";$1;" ";$INSTDIR;" ";"
@@ -449,33 +504,33 @@ Section "-${APPNAME}" SecCore
   ${If} $WinFspDir == ""
 !ifdef WINFSP_MSI
     ${If} $WinFspRun == 1
-      DetailPrint "Starting the WinFsp installer (${WINFSP_NOTICE}, ${WINFSP_REPO})..."
+      DetailPrint "$(L_WINFSP_START)"
       InitPluginsDir
       SetOutPath "$PLUGINSDIR"
       File "/oname=winfsp.msi" "${WINFSP_MSI}"
       SetOutPath "$INSTDIR"
       ExecWait '"$SYSDIR\msiexec.exe" /i "$PLUGINSDIR\winfsp.msi"' $0
-      DetailPrint "WinFsp installer finished (exit code $0)."
+      DetailPrint "$(L_WINFSP_DONE)"
       Call DetectWinFsp
     ${EndIf}
 !endif
   ${EndIf}
   ${If} $WinFspDir == ""
-    DetailPrint "WinFsp not found: mounting needs it (${WINFSP_URL})."
+    DetailPrint "$(L_WINFSP_MISSING)"
   ${Else}
-    DetailPrint "WinFsp found in $WinFspDir"
+    DetailPrint "$(L_WINFSP_FOUND)"
   ${EndIf}
 SectionEnd
 
-Section /o "Desktop shortcut" SecDesktop
+Section /o "$(L_SEC_DESKTOP)" SecDesktop
   CreateShortcut "$DESKTOP\${APPNAME}.lnk" "$INSTDIR\${EXENAME}" "" "$INSTDIR\${EXENAME}" 0
 SectionEnd
 
-Section "Start when I sign in" SecAutostart
+Section "$(L_SEC_AUTOSTART)" SecAutostart
   WriteRegStr HKCU "${RUN_KEY}" "${RUN_VALUE}" '"$INSTDIR\${EXENAME}"'
 SectionEnd
 
-Section /o "Command line: onedrive-gui-cli on my PATH" SecPath
+Section /o "$(L_SEC_PATH)" SecPath
   Call AddToPath
 SectionEnd
 
@@ -494,9 +549,9 @@ Section "-Apply unchecked options"
 SectionEnd
 
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
-  !insertmacro MUI_DESCRIPTION_TEXT ${SecDesktop} "Put a ${APPNAME} shortcut on the desktop."
-  !insertmacro MUI_DESCRIPTION_TEXT ${SecAutostart} "Start ${APPNAME} in the notification area when you sign in to Windows, so your drives are mounted. You can change this later in the app."
-  !insertmacro MUI_DESCRIPTION_TEXT ${SecPath} "Add the install folder to your PATH, so that onedrive-gui-cli (the command line) runs from any cmd or PowerShell window."
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecDesktop} "$(L_DESC_DESKTOP)"
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecAutostart} "$(L_DESC_AUTOSTART)"
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecPath} "$(L_DESC_PATH)"
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
 ; Section indexes are defined only after the sections, so .onInit comes here.
@@ -590,12 +645,12 @@ Section "Uninstall"
   ${If} $Purge != "1"
   ${AndIf} ${FileExists} "${SETTINGS_DIR}\*.*"
     ; Silent uninstall (/S) answers Yes: keep.
-    MessageBox MB_YESNO|MB_ICONQUESTION "Keep your ${APPNAME} accounts and settings?$\r$\n$\r$\nKeep them if you will install ${APPNAME} again. Choose No to delete them from ${SETTINGS_DIR} (files not yet uploaded from a drive's cache are lost; secrets stored in Windows Credential Manager stay)." /SD IDYES IDYES keep
+    MessageBox MB_YESNO|MB_ICONQUESTION "$(L_KEEP_SETTINGS)" /SD IDYES IDYES keep
     StrCpy $Purge "1"
     keep:
   ${EndIf}
   ${If} $Purge == "1"
-    DetailPrint "Removing settings in ${SETTINGS_DIR}"
+    DetailPrint "$(L_REMOVE_SETTINGS)"
     RMDir /r "${SETTINGS_DIR}"
   ${EndIf}
 SectionEnd

@@ -84,6 +84,30 @@ def test_installer_compiles(installer: Path) -> None:
     assert len(data) < 2_000_000  # stand-in payload: just the NSIS overhead
 
 
+def test_installer_speaks_english_and_simplified_chinese() -> None:
+    """Every text the script shows itself is a LangString in both languages (MUI2 picks the
+    one of Windows' display language; English otherwise, being inserted first)."""
+    import re
+
+    nsi = (bs.ROOT / "packaging" / "windows" / "installer.nsi").read_text(encoding="utf-8")
+    langs = re.findall(r'!insertmacro MUI_LANGUAGE "(\w+)"', nsi)
+    assert langs == ["English", "SimpChinese"]
+    defined: dict[str, set[str]] = {}
+    for key, lang in re.findall(r"^LangString (\w+) \$\{LANG_(\w+)\}", nsi, re.M):
+        defined.setdefault(key, set()).add(lang)
+    used = set(re.findall(r"\$\((\w+)\)", nsi))
+    assert used and used <= set(defined)
+    assert all(v == {"ENGLISH", "SIMPCHINESE"} for v in defined.values())
+    chinese = re.findall(r'^LangString \w+ \$\{LANG_SIMPCHINESE\} "(.*)"$', nsi, re.M)
+    assert all(re.search("[\u4e00-\u9fff]", t) for t in chinese)
+    # no English sentence left outside the language strings (pages, sections, messages)
+    code = [line for line in nsi.splitlines() if not line.startswith("LangString")]
+    for pattern in (r'DetailPrint "[A-Z][a-z]', r'MessageBox \S+ "[A-Z]',
+                    r'NSD_Create\w+\} [^"]*"[A-Z][a-z]+ ', r'MUI_DESCRIPTION_TEXT \S+ "[A-Z]',
+                    r'^Section (/o )?"(?!Uninstall")[A-Z]', r'MUI_HEADER_TEXT "[A-Z]'):
+        assert not [line for line in code if re.search(pattern, line)], pattern
+
+
 def test_silent_install_with_options_then_uninstall_keeps_settings(
         wine: Wine, installer: Path, tmp_path: Path) -> None:
     calls = Calls(wine, tmp_path)
