@@ -26,7 +26,8 @@ POT = LOCALE / f"{DOMAIN}.pot"
 KEYWORDS = {"_": None, "ngettext": (1, 2), "N_": None}
 PSEUDO_OPEN, PSEUDO_CLOSE = "⟦", "⟧"
 # Placeholders a translation must keep: {name}, {name!r:>8}, %(name)s, %s, and {{ }} escapes.
-PLACEHOLDER_RE = re.compile(r"\{\{|\}\}|\{[^{}]*\}|%\([A-Za-z_]\w*\)[#0 +-]*\d*(?:\.\d+)?[a-z]|%[sdr]")
+PLACEHOLDER_RE = re.compile(
+    r"\{\{|\}\}|\{[^{}]*\}|%\([A-Za-z_]\w*\)[#0 +-]*\d*(?:\.\d+)?[a-z]|%[sdr]")
 
 
 def placeholders(text: str) -> list[str]:
@@ -49,7 +50,7 @@ def extract_catalog():  # -> babel.messages.Catalog
     return catalog
 
 
-def _write_po(catalog, path: Path) -> None:  # noqa: ANN001
+def _write_po(catalog, path: Path) -> None:
     from babel.messages.pofile import write_po
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +60,7 @@ def _write_po(catalog, path: Path) -> None:  # noqa: ANN001
     path.write_bytes(buf.getvalue())
 
 
-def _read_po(path: Path, locale: str | None = None):  # noqa: ANN201
+def _read_po(path: Path, locale: str | None = None):
     from babel.messages.pofile import read_po
 
     with open(path, "rb") as f:
@@ -116,10 +117,25 @@ def compile_all() -> None:
         print(f"{mo.relative_to(ROOT)}: compiled")
 
 
+_KEEP_RE = re.compile(r"<[^>]*>|&\w+;|" + PLACEHOLDER_RE.pattern)
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in text)
+
+
 def pseudo_text(text: str) -> str:
-    """*text* marked so that a screen shows which strings came from the catalogue; the
-    placeholders and HTML tags stay intact (and longer, to show clipping)."""
-    return f"{PSEUDO_OPEN}{text}{PSEUDO_CLOSE}"
+    """*text* as a pseudo translation: its letters in fullwidth form (wider, like many
+    languages) between ⟦ ⟧, so a screen shows which text came from the catalogue — any plain
+    ASCII word left is data or a string the catalogue missed. Placeholders, HTML tags and
+    entities stay intact."""
+    out, pos = [], 0
+    for m in _KEEP_RE.finditer(text):
+        out.append(_fullwidth(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_fullwidth(text[pos:]))
+    return f"{PSEUDO_OPEN}{''.join(out)}{PSEUDO_CLOSE}"
 
 
 def pseudo(directory: Path, lang: str = "zz") -> Path:

@@ -2,6 +2,10 @@
 
 Run under a display (e.g. ``xvfb-run -a .venv/bin/python scripts/screenshots.py``). Uses the
 stand-in services of tests/ui/fakes.py, so no network, keyring or rclone is touched.
+
+``--lang zh_CN`` renders the same screens in another language (the app's catalogue and Qt's
+own translation, as the app loads them) into docs/screenshots/<lang>/; the display needs a
+font for that language (for Chinese: fonts-wqy-microhei, scripts/system-packages.txt).
 """
 
 from __future__ import annotations
@@ -15,13 +19,24 @@ REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "screenshots"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lang", default="en", help="e.g. zh_CN (default: en)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     sys.path.insert(0, str(REPO))
     from PySide6.QtCore import QPoint
     from PySide6.QtWidgets import QApplication
 
     app = QApplication(sys.argv[:1])
     app.setApplicationDisplayName("OneDrive GUI")
+    from onedrive_gui.app import install_language
+    from onedrive_gui.core.i18n import _
+
+    global OUT
+    if install_language(app, args.lang) != "en":
+        OUT = OUT / args.lang
     from onedrive_gui.core.mounts import MountState, MountStatus
     from onedrive_gui.core.paths import AppPaths
     from onedrive_gui.ui.context import AppContext
@@ -90,6 +105,11 @@ def main() -> int:
     ctx.accounts.signin_behaviour = "deny"
     wiz.signin.start()
     wait(lambda: wiz.signin.error.isVisible())
+    from onedrive_gui.core.aad_errors import auth_error
+
+    # what the core makes of Microsoft's answer (the stand-in's own text is English only)
+    wiz.signin._show_failed(auth_error(
+        "access_denied", "AADSTS65004: User declined to consent to access the app."))
     shot(wiz, "wizard-4-sign-in-failed")
     ctx.accounts.signin_behaviour = "approve"
     wiz.signin.start()
@@ -130,7 +150,7 @@ def main() -> int:
     dlg.show()
     for i, name in enumerate(("general", "accounts", "performance")):
         dlg.tabs.setCurrentIndex(i)
-        wait(lambda: "Checking" not in dlg.general.rclone_version.text(), 3000)
+        wait(lambda: _("Checking rclone…") not in dlg.general.rclone_version.text(), 3000)
         shot(dlg, f"settings-{name}")
     dlg.performance.chunk_size.setText("1M")
     dlg.apply(close=False)
@@ -142,9 +162,12 @@ def main() -> int:
 
     controller._apply_status(MountStatus(
         "work", MountState.SIGN_IN_NEEDED, str(home / "OneDrive/work"), uploads_queued=1,
-        error="Sign-in needed: Microsoft no longer accepts this sign-in (AADSTS50173)"))
+        error=_("Sign-in needed: {message} {hint}").format(
+            message=_("Microsoft no longer accepts this sign-in (it expired, was already used, "
+                      "or was revoked — for example after a password change or 90 days "
+                      "without use).") + " (AADSTS50173)", hint=_("Sign in again."))))
     controller._apply_status(MountStatus("personal", MountState.OFFLINE,
-                                         str(home / "OneDrive/personal"), error=OFFLINE_TEXT))
+                                         str(home / "OneDrive/personal"), error=_(OFFLINE_TEXT)))
     menu.popup(QPoint(40, 40))
     shot(menu, "tray-menu-trouble")
     menu.hide()
@@ -190,6 +213,7 @@ def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-de
     from onedrive_gui.core.aad_errors import AdminConsentRequired
     from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.clouds import CLOUDS
+    from onedrive_gui.core.i18n import _
     from onedrive_gui.core.registration import LINE_MARK
     from onedrive_gui.ui.wizard import state as ids
     from onedrive_gui.ui.wizard.wizard import AddAccountWizard
@@ -228,7 +252,7 @@ def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-de
     url = CLOUDS["global"].admin_consent_url("organizations",
                                              "3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44")
     wiz.signin._show_failed(AdminConsentRequired(
-        "The app was not given access to your OneDrive. (AADSTS90094)", url,
+        _("The app was not given access to your OneDrive.") + " (AADSTS90094)", url,
         code="AADSTS90094"))
     shot(wiz, "wizard-4-admin-consent")
     wiz.hide()

@@ -69,7 +69,7 @@ class DonePage(QWizardPage):
             (_("Drive"), f"{a.drive_name or ''} ({a.drive_type})"),
             *([(_("Microsoft cloud"), _cloud_label(a.cloud))] if a.cloud != "global" else []),
             (_("Mount point"), a.mount_point or "—"),
-            (_("Mount automatically"), "yes" if a.auto_mount else "no"),
+            (_("Mount automatically"), _("yes") if a.auto_mount else _("no")),
             (_("Client secret expires"), a.secret_expires.isoformat() if a.secret_expires else "—"),
         ]
         table = "".join(f"<tr><td><b>{e(k)}:</b>&nbsp;</td><td>{e(v)}</td></tr>"
