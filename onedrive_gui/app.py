@@ -262,6 +262,6 @@ def _run_self_test(app: Any, ctx: Any, shell: Any) -> int:
         "self-test ok: {n_accounts} account(s), tray {value}"
     ).format(
         n_accounts=len(settings.accounts),
-        value='available' if shell.tray is not None else 'not available',
+        value=_("available") if shell.tray is not None else _("not available"),
     ))
     return 0
