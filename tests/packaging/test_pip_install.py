@@ -65,3 +65,14 @@ def test_plain_install_runs_the_desktop_self_test(fresh_install: Path,
         proc.stdout)
     assert "self-test: keyring ok" in proc.stdout
     assert "ModuleNotFoundError" not in proc.stderr
+
+
+def test_plain_install_speaks_chinese(fresh_install: Path, isolated_env: dict[str, str]) -> None:
+    """The wheel carries the compiled catalogue: the installed command line explains a bad
+    client ID in Chinese under LANGUAGE=zh_CN."""
+    exe = fresh_install / "bin" / "onedrive-gui"
+    proc = subprocess.run([str(exe), "add", "work", "--client-id", "nope"],
+                          env=dict(isolated_env, LANGUAGE="zh_CN"), capture_output=True,
+                          text=True, encoding="utf-8", timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "错误：不是客户端 ID" in proc.stderr, proc.stderr
