@@ -119,6 +119,13 @@ def register(sub: Any) -> None:
     ss.set_defaults(func=cmd_set_secret)
 
 
+def _cells(text: str) -> int:
+    """Terminal columns *text* takes: Chinese, Japanese and Korean characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _service() -> Any:
     from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.paths import AppPaths
@@ -397,13 +404,14 @@ def cmd_list(args: argparse.Namespace) -> int:
             f"{a.drive_name or a.drive_id} ({a.drive_type})"
             + ("" if a.cloud == "global" else f" [{a.cloud}]"),
             a.mount_point or "-",
-            "mounted" if mounted else "unmounted",
-            a.secret_expires.isoformat() if a.secret_expires else "unknown",
+            _("mounted") if mounted else _("unmounted"),
+            a.secret_expires.isoformat() if a.secret_expires else _("unknown"),
             a.last_sign_in.strftime("%Y-%m-%d %H:%M") if a.last_sign_in else "-",
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    widths = [max(_cells(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        print("  ".join(c + " " * (w - _cells(c))
+                        for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
 
 

@@ -45,3 +45,28 @@ def test_english_otherwise(app_home: Path, lang: dict[str, str]) -> None:
     r = run_cli(["add", "work", "--client-id", "nope"], env=_env(**lang))
     assert r.returncode == 2
     assert "Error: Not a client ID" in r.stderr, r.stderr
+
+
+def test_list_in_chinese_keeps_its_columns_aligned(app_home: Path) -> None:
+    """Chinese headers take two terminal columns a character: the table still lines up."""
+    import unicodedata
+    from datetime import date
+
+    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.settings import Account, AppSettings, SettingsStore
+
+    def cells(text: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    SettingsStore(AppPaths.default().settings_file).save(AppSettings(accounts=[Account(
+        name="work", client_id="3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44",
+        username="alice@outlook.com", drive_id="b!abc", drive_type="business",
+        drive_name="OneDrive", mount_point=str(app_home / "OneDrive" / "work"),
+        secret_expires=date(2027, 1, 31))]))
+    r = run_cli(["list"], env=_env(LANGUAGE="zh_CN"))
+    assert r.returncode == 0, r.stderr
+    header, row = r.stdout.splitlines()[:2]
+    assert header.startswith("名称") and "未挂载" in row
+    for title, value in (("帐户", "alice@outlook.com"), ("驱动器", "OneDrive (business)"),
+                         ("状态", "未挂载"), ("密码到期", "2027-01-31")):
+        assert cells(header[:header.index(title)]) == cells(row[:row.index(value)]), title
