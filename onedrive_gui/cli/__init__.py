@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from onedrive_gui import __version__
+from onedrive_gui.cli import argparse_text
 from onedrive_gui.core.errors import AppError, CancelledError
 from onedrive_gui.core.i18n import _, install, system_languages
 
@@ -50,6 +51,7 @@ def print_error(err: AppError) -> None:
 
 def run(argv: Sequence[str]) -> int:
     install(system_languages())  # the environment's language (Windows: the display language)
+    argparse_text.install()
     parser = build_parser()
     args = parser.parse_args(list(argv))
     if args.command is None:

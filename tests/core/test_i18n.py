@@ -69,10 +69,29 @@ def test_the_template_and_the_compiled_catalogue_are_current():
 
 def test_placeholders_are_named():
     """Translators can reorder: no positional {} or %s in any message."""
+    argparse_own = "onedrive_gui/cli/argparse_text.py"  # argparse's message ids, as they are
     bad = [m.id for m in script.extract_catalog() if m.id
+           and not any(f == argparse_own for f, _line in m.locations)
            for text in ([m.id] if isinstance(m.id, str) else m.id)
            if "{}" in text or "%s" in text or "%d" in text]
     assert not bad
+
+
+def test_argparse_speaks_the_catalogue_language(monkeypatch, capsys, english):
+    """argparse's own words (usage:, options, its errors) come from the catalogue too."""
+    from onedrive_gui.cli import run
+
+    monkeypatch.setenv("LANGUAGE", "zh_CN")
+    with pytest.raises(SystemExit) as exit_:
+        run(["add"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：onedrive-gui add")
+    assert "错误：缺少以下必需参数：" in err
+    with pytest.raises(SystemExit):
+        run(["--help"])
+    out = capsys.readouterr().out
+    assert "选项" in out and "显示此帮助信息并退出" in out
 
 
 def test_chinese_from_the_environment(monkeypatch, english):
