@@ -45,7 +45,7 @@ def ours(r: Rig, seconds: float) -> float:
 def direct(r: Rig, seconds: float) -> float:
     mp = r.mount_point("idle-direct")
     proc = subprocess.Popen(
-        [str(r.rclone.path), "mount", "work:", str(mp), "--config", str(r.config),
+        [str(r.rclone.path), "mount", "work:", str(mp), "--config", str(r.config_of("work")),
          "--cache-dir", str(r.tmp / "cache-direct"), "--vfs-cache-mode", "writes",
          "--ask-password=false"],
         env=child_env({"RCLONE_CONFIG_PASS": PASSWORD}), stdout=subprocess.DEVNULL,

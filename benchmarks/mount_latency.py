@@ -42,7 +42,7 @@ def direct_mount(r: Rig, name: str = "work") -> float:
     env = child_env({"RCLONE_CONFIG_PASS": PASSWORD})
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [str(r.rclone.path), "mount", f"{name}:", str(mp), "--config", str(r.config),
+        [str(r.rclone.path), "mount", f"{name}:", str(mp), "--config", str(r.config_of(name)),
          "--cache-dir", str(r.tmp / "cache-direct"), "--vfs-cache-mode", "writes",
          "--ask-password=false"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -40,13 +40,19 @@ class SessionRecord:
         self.app_pid = os.getpid() if app_pid is None else app_pid
         self.path = sessions_dir / f"{self.app_pid}.json"
 
-    def write(self, rcd_pid: int | None, rclone: str | None, mounts: dict[str, str]) -> None:
-        """Record the current rclone and mounts; no mounts left -> no record."""
+    def write(self, rcd_pid: int | None, rclone: str | None, mounts: dict[str, str],
+              *, rcd_pids: list[int] | None = None) -> None:
+        """Record the current rclone(s) and mounts; no mounts left -> no record.
+
+        *rcd_pids*: every rclone of this process (one per account), *rcd_pid* among them.
+        """
         if not mounts:
             self.remove()
             return
-        data = {"app_pid": self.app_pid, "rcd_pid": rcd_pid, "rclone": rclone,
-                "mounts": dict(sorted(mounts.items()))}
+        data: dict[str, Any] = {"app_pid": self.app_pid, "rcd_pid": rcd_pid, "rclone": rclone,
+                                "mounts": dict(sorted(mounts.items()))}
+        if rcd_pids:
+            data["rcd_pids"] = sorted(set(rcd_pids))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if os.name == "posix":
@@ -230,12 +236,12 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path) -> Leftovers | None:
             continue
         found = True
         if data:
-            rcd_pid = data.get("rcd_pid")
-            if isinstance(rcd_pid, int) and pid_alive(rcd_pid) and _same_program(
-                    _image(rcd_pid), data.get("rclone")):
-                log.warning("stopping the rclone (pid %d) left by a crashed app", rcd_pid)
-                _stop_orphan(rcd_pid)
-                stopped.append(rcd_pid)
+            pids = [data.get("rcd_pid"), *(data.get("rcd_pids") or [])]
+            for rcd_pid in dict.fromkeys(p for p in pids if isinstance(p, int)):
+                if pid_alive(rcd_pid) and _same_program(_image(rcd_pid), data.get("rclone")):
+                    log.warning("stopping the rclone (pid %d) left by a crashed app", rcd_pid)
+                    _stop_orphan(rcd_pid)
+                    stopped.append(rcd_pid)
             for name, mp in (data.get("mounts") or {}).items():
                 if not isinstance(name, str) or not isinstance(mp, str):
                     continue

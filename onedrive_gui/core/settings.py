@@ -236,7 +236,8 @@ class MountOptions:
         return mount_opt, vfs_opt
 
     def global_flags(self) -> dict[str, Any]:
-        """rclone global ("main" block) options: for rc ``options/set {"main": ...}``."""
+        """The account's limits in rclone's option names: flags of the account's own
+        ``rclone rcd`` (core.rclone.process.limit_args); rclone's limiters are per process."""
         return {
             "TPSLimit": float(self.tpslimit),
             "TPSLimitBurst": self.tpslimit_burst,
@@ -244,18 +245,6 @@ class MountOptions:
             "Checkers": self.checkers,
             "BwLimit": self.bwlimit.strip() or "off",
         }
-
-    def global_args(self) -> list[str]:
-        """The same global options as command-line flags for ``rclone rcd``."""
-        args = [
-            f"--tpslimit={float(self.tpslimit):g}",
-            f"--tpslimit-burst={self.tpslimit_burst}",
-            f"--transfers={self.transfers}",
-            f"--checkers={self.checkers}",
-        ]
-        if self.bwlimit.strip():
-            args.append(f"--bwlimit={self.bwlimit.strip()}")
-        return args
 
     def backend_opts(self) -> dict[str, str]:
         """OneDrive backend options: keys of the remote in the (encrypted) rclone config."""

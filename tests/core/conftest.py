@@ -95,7 +95,8 @@ class MountRig:
     recorder: Recorder = field(default_factory=Recorder)
     extra_args: list[str] = field(default_factory=list)
 
-    def new_rcd(self) -> Rcd:
+    def new_rcd(self, name: str = "acct", limits: dict[str, Any] | None = None) -> Rcd:
+        """The MountManager's rcd_factory: one rcd per account, as the app's engine."""
         rcd = Rcd(
             self.binary,
             config_path=self.tmp / "rclone.conf",
@@ -104,6 +105,7 @@ class MountRig:
             log_file=self.log_file,
             log_level="DEBUG",
             extra_args=self.extra_args,
+            limits=limits,
         )
         self.rcds.append(rcd)
         return rcd

@@ -271,9 +271,10 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
         env = _isolated_env(home, cloud)
         paths = json.loads(subprocess.run(
             [sys.executable, "-c", "import json; from onedrive_gui.core.paths import AppPaths; "
-             "p = AppPaths.default(); print(json.dumps({k: str(getattr(p, k)) for k in "
+             "p = AppPaths.default(); print(json.dumps({**{k: str(getattr(p, k)) for k in "
              "('config_dir', 'data_dir', 'cache_dir', 'log_dir', 'settings_file', "
-             "'rclone_config', 'rclone_log', 'app_log')}))"],
+             "'app_log')}, 'rclone_config': str(p.account_rclone_config('work')), "
+             "'rclone_log': str(p.account_rclone_log('work'))}))"],
             env=env, capture_output=True, text=True, check=True, timeout=60).stdout)
         outputs: dict[str, str] = {}
         with ProcSampler(home) as sampler:
