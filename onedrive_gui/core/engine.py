@@ -21,6 +21,7 @@ rc; the old file is removed only once every copy reads back right.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -77,6 +78,13 @@ class RcloneEngine:
         self.migrate()
         return self.config_path(name).exists()
 
+    def _configs_dir(self) -> None:
+        """The folder of the accounts' configs, readable by the user only."""
+        folder = self.paths.rclone_configs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.name == "posix":
+            folder.chmod(0o700)
+
     def _missing_password(self, path: Path) -> KeyringError:
         return KeyringError(
             "rclone config password missing",
@@ -106,7 +114,7 @@ class RcloneEngine:
             )
         password = self.secrets.ensure_config_password()
         self.paths.ensure()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._configs_dir()
         encrypt_config(self.binary, path, password)
         return password
 
@@ -206,7 +214,7 @@ class RcloneEngine:
                 for name in names:
                     validate_remote_name(name)
                     target = self.config_path(name)
-                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._configs_dir()
                     encrypt_config(self.binary, target, password)
                     dest = self._new_rcd(target, password, self.paths.account_rclone_log(name),
                                          None)

@@ -138,12 +138,15 @@ class MountOptions:
         "Delay between closing a changed file and uploading it; a short delay merges "
         "quick successive saves into one upload."))
     tpslimit: float = field(default=8.0, metadata=_help(
-        "Maximum HTTP requests per second (0 = unlimited). SharePoint/OneDrive starts "
-        "throttling an app at about 1,200 resource units a minute, and a listing costs 2; "
-        "8/s stays under that. Lower it (rclone's maintainers suggest 3) if you see "
-        "'Too many requests'."))
-    tpslimit_burst: int = field(default=8, metadata=_help(
-        "Requests allowed in a burst above the per-second limit."))
+        "Maximum HTTP requests per second of this account (0 = unlimited). SharePoint/"
+        "OneDrive throttles an app at 1,250 resource units a minute in small tenants, and a "
+        "listing or an upload costs 2: 8/s (960 a minute) stays under that, and under the "
+        "3,000 requests per user in 5 minutes. Lower it (rclone's maintainers suggest 3) if "
+        "you see 'Too many requests'."))
+    tpslimit_burst: int = field(default=100, metadata=_help(
+        "Requests sent at once before the per-second limit applies (opening a large folder, "
+        "saving many files). 100 at once plus 8/s for the rest of the minute is at most "
+        "580 requests (1,160 units) a minute: still under the smallest tenant's budget."))
     transfers: int = field(default=4, metadata=_help(
         "Files uploaded or downloaded in parallel."))
     checkers: int = field(default=4, metadata=_help(

@@ -389,6 +389,7 @@ def test_shared_config_is_moved_into_one_config_per_account(
     old = engine.paths.rclone_config
     assert sorted(engine.migrate()) == ["home", "work"]
     assert not old.exists()  # removed only after both copies read back right
+    assert stat.S_IMODE(engine.paths.rclone_configs_dir.stat().st_mode) == 0o700
     for i, name in enumerate(["work", "home"]):
         path = engine.config_path(name)
         assert remotes.is_encrypted(path) and ACCESS.encode() not in path.read_bytes()
