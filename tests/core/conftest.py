@@ -102,7 +102,9 @@ class MountRig:
             config_path=self.tmp / "rclone.conf",
             config_password=None,
             cache_dir=self.tmp / "cache",
-            log_file=self.log_file,
+            # one log per account, as the app's engine ("acct" writes rig.log_file)
+            log_file=self.log_file if name == "acct" else self.log_file.with_name(
+                f"rclone-{name}.log"),
             log_level="DEBUG",
             extra_args=self.extra_args,
             limits=limits,

@@ -370,3 +370,29 @@ def test_new_limits_apply_live_or_after_the_uploads(rig: MountRig) -> None:
     mgr.mount("acct", "acct:", str(mp), {}, VFS, {"TPSLimit": 3.0})
     third = mgr.rcd_of("acct")
     assert third is not None and third.client.call("options/get")["main"]["TPSLimit"] == 3
+
+
+def test_one_accounts_rclone_dying_leaves_the_others_mounted(rig: MountRig) -> None:
+    other = rig.tmp / "other"
+    other.mkdir()
+    with (rig.tmp / "rclone.conf").open("a") as f:
+        f.write(f"[acct2]\ntype = alias\nremote = {other}\n")
+    mgr = rig.manager()
+    mp1, mp2 = rig.mount_point("one"), rig.mount_point("two")
+    mgr.mount("acct", "acct:", str(mp1), {}, VFS)
+    mgr.mount("acct2", "acct2:", str(mp2), {}, VFS)
+    first, second = mgr.rcd_of("acct"), mgr.rcd_of("acct2")
+    assert first is not None and second is not None and first is not second
+    assert first.pid is not None
+
+    os.kill(first.pid, signal.SIGKILL)
+
+    kind, text = wait_for(lambda: next(iter(rig.recorder.events), None), timeout=5,
+                          what="an event")
+    assert kind == "rcd-restarted" and "acct remounted" in text
+    assert mgr.status("acct").state is S.MOUNTED
+    assert mgr.rcd_of("acct2") is second and second.alive()  # untouched
+    rig.recorder.wait_states("acct2", [S.MOUNTING, S.MOUNTED])  # never left MOUNTED
+    (mp2 / "still.txt").write_text("the other drive stayed mounted\n")
+    assert mgr.wait_for_uploads("acct2", timeout=60)
+    wait_for(lambda: (other / "still.txt").exists(), timeout=60, what="upload")
