@@ -89,6 +89,10 @@ OFFLINE_TEXT = (
     "on this computer stay readable; changes are uploaded when the connection is back."
 )
 _IDLE_VFS_POLL = 5.0  # seconds between upload-queue checks of a mount where nothing moves
+# Seconds between two rc polls of an account's rclone while its drive is idle (mounted,
+# nothing pending or moving, its log quiet); a dead rclone is still noticed every tick.
+# One rclone per account: this keeps the idle cost of several accounts near that of one.
+_IDLE_RC_POLL = 3.0
 _CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
 
 
@@ -271,6 +275,8 @@ class _Proc:
     tail: LogTail | None = None
     failed_polls: int = 0
     restart_for: dict[str, Any] | None = None  # new limits, applied once uploads are done
+    polled: float = -1e9  # when its rclone was last asked (monotonic)
+    log_size: int = -1  # its log file's size then
 
 
 @dataclass(frozen=True)
@@ -847,6 +853,16 @@ class MountManager:
         if not rcd.alive():
             self._recover(proc, live)
             return
+        now = time.monotonic()
+        try:
+            log_size = rcd.log_file.stat().st_size
+        except OSError:
+            log_size = -1
+        if (proc.restart_for is None and log_size == proc.log_size
+                and now - proc.polled < _IDLE_RC_POLL
+                and not any(self._busy(m) for m in live)):
+            return  # idle: ask again in a moment (a quiet log means no news)
+        proc.polled, proc.log_size = now, log_size
         try:
             poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live
                                            if self._wants_vfs_stats(m)])
@@ -915,13 +931,16 @@ class MountManager:
         }
         return _Poll(mounts, core, vfs)
 
+    @staticmethod
+    def _busy(m: _Mount) -> bool:
+        st = m.status
+        return bool(st.pending_uploads or st.transfers or st.errors
+                    or st.state is not MountState.MOUNTED)
+
     def _wants_vfs_stats(self, m: _Mount) -> bool:
         """Ask rclone for *m*'s upload queue this tick? Every tick while anything moves,
         else every _IDLE_VFS_POLL seconds (it is the most expensive part of a tick)."""
-        st = m.status
-        busy = (st.pending_uploads or st.transfers or st.errors
-                or st.state is not MountState.MOUNTED)
-        return bool(busy) or time.monotonic() - m.vfs_polled >= _IDLE_VFS_POLL
+        return self._busy(m) or time.monotonic() - m.vfs_polled >= _IDLE_VFS_POLL
 
     def _read_signals(self, proc: _Proc) -> list[Signal]:
         tail = proc.tail
