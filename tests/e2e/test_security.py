@@ -382,7 +382,7 @@ def test_debug_logs_and_files_hold_no_secret(journey: Journey) -> None:
     hits = [f"stderr of {name}: {leaked}" for name, text in journey.outputs.items()
             if (leaked := _leaks(text.encode(), needles))]
     files = files_under(journey.home)
-    assert any(f.name == "rclone.log" and f.stat().st_size > 0 for f in files)
+    assert any(f.name == "rclone-work.log" and f.stat().st_size > 0 for f in files)
     assert any(f.name == "settings.json" for f in files)
     hits += [f"{f}: {leaked}" for f in files if (leaked := _leaks(f.read_bytes(), needles))]
     assert hits == []
