@@ -92,7 +92,7 @@ _IDLE_VFS_POLL = 5.0  # seconds between upload-queue checks of a mount where not
 # Seconds between two rc polls of an account's rclone while its drive is idle (mounted,
 # nothing pending or moving, its log quiet); a dead rclone is still noticed every tick.
 # One rclone per account: this keeps the idle cost of several accounts near that of one.
-_IDLE_RC_POLL = 3.0
+_IDLE_RC_POLL = 5.0
 _CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
 
 
