@@ -19,10 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     if args in ([], ["--self-test"]):
         # The desktop app: straight to the GUI, without building the command line's parser
         # (start-up time is benchmarked).
-        from onedrive_gui.app import run_gui
-        from onedrive_gui.core.logging_setup import setup_logging
+        from onedrive_gui.app import run_gui, start_logging
 
-        setup_logging(verbosity=0)
+        start_logging(verbosity=0)  # the app's own log file, from the first line
         return run_gui(self_test=bool(args))
     from onedrive_gui.cli import run
 

@@ -7,6 +7,7 @@ requests, the wizard) are imported only when first needed.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -14,11 +15,26 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def start_logging(verbosity: int = 0) -> None:
+    """The desktop app's own log file (``paths.app_log``: rotated, size-capped, user-only,
+    redacted), from the first line on: a windowed exe has no stderr, and an app started at
+    login no terminal. Uncaught exceptions go there too."""
+    from onedrive_gui.core.logging_setup import log_uncaught_exceptions, setup_logging
+    from onedrive_gui.core.paths import AppPaths
+
+    try:
+        setup_logging(verbosity=verbosity, log_file=AppPaths.default().app_log)
+    except OSError as exc:  # a full or read-only disk must not stop the app
+        setup_logging(verbosity=verbosity)
+        log.warning("the app's log file cannot be written: %s", exc)
+    log_uncaught_exceptions()
+
+
 def autostart_command() -> list[str]:
-    """How the OS starts the app at login."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "onedrive_gui"]
+    """How the OS starts the app at login (pythonw.exe on Windows from a pip install)."""
+    from onedrive_gui.core.autostart import app_command
+
+    return app_command()
 
 
 class _Lazy:
@@ -82,7 +98,10 @@ def build_context(paths: Any) -> Any:
 
 # A logout (or `kill`) sends SIGTERM; the session manager kills for good some time later
 # (systemd: 90 s by default). Quit as Quit does, without asking, waiting this long for uploads.
+# Windows' session end (WM_QUERYENDSESSION -> commitDataRequest) waits as long: its Restart
+# Manager force-closes apps after 30 s, and a user shutting down can always go on anyway.
 SIGTERM_UPLOAD_WAIT = 30.0
+SESSION_END_UPLOAD_WAIT = SIGTERM_UPLOAD_WAIT
 
 
 def _quit_on_sigterm(shell: Any) -> None:
@@ -96,8 +115,8 @@ def _quit_on_sigterm(shell: Any) -> None:
 
     def on_term(_signum: int, _frame: Any) -> None:
         log.info("SIGTERM: quitting after the uploads (at most %.0f s)", SIGTERM_UPLOAD_WAIT)
-        QTimer.singleShot(0, lambda: shell.quit(ask=False,
-                                                upload_timeout=SIGTERM_UPLOAD_WAIT))
+        QTimer.singleShot(0, lambda: shell.quit(ask=False, upload_timeout=SIGTERM_UPLOAD_WAIT,
+                                                why="SIGTERM"))
 
     signal.signal(signal.SIGTERM, on_term)
     # Python runs signal handlers only when it gets control: wake it now and then.
@@ -106,11 +125,32 @@ def _quit_on_sigterm(shell: Any) -> None:
     wake.start(500)
 
 
+def _quit_on_request(shell: Any, instance: Any, req: Any) -> None:
+    """``onedrive-gui quit`` (or the installer): quit as Quit does, without asking, waiting at
+    most the asked time for the uploads; the asker is told and waits for this process."""
+    from onedrive_gui.core.instance import QuitReply
+
+    pending = shell.quit(ask=False, upload_timeout=req.timeout, why="asked by onedrive-gui quit")
+    instance.reply_quit(QuitReply(req.token, True, pending=max(pending, 0)))
+
+
+def _watch_session_end(app: Any, shell: Any) -> None:
+    """Log off / shut down: the bounded quit (ui/session_end.py)."""
+    from onedrive_gui.ui.session_end import SessionGuard
+
+    guard = SessionGuard(shell, SESSION_END_UPLOAD_WAIT)
+    app.commitDataRequest.connect(guard.commit_data)
+    app.aboutToQuit.connect(guard.clear)
+    shell.session_guard = guard
+
+
 def run_gui(self_test: bool = False) -> int:
     # The core first: once PySide6 is loaded, every import goes through its import hook
     # (shibokensupport checks each module for its feature flags), which makes them slower.
-    import onedrive_gui.core.accounts  # noqa: F401 - the settings model, loaded for the tray
-    from onedrive_gui import APP_NAME
+    # The settings model (loaded for the tray) and the single instance's request channel:
+    import onedrive_gui.core.accounts
+    import onedrive_gui.core.instance  # noqa: F401
+    from onedrive_gui import APP_NAME, __version__
     from onedrive_gui.core.errors import AppError
     from onedrive_gui.core.paths import AppPaths
 
@@ -146,24 +186,51 @@ def run_gui(self_test: bool = False) -> int:
         show_error(None, err)
     shell = DesktopShell(ctx)
     instance.show_requested.connect(shell.show_main)
+    instance.quit_requested.connect(lambda req: _quit_on_request(shell, instance, req))
 
     if self_test:
-        if shell.tray is not None:
-            shell.tray.show()
-        QTimer.singleShot(0, app.quit)
-        app.exec()
-        if shell.tray is not None:
-            shell.tray.hide()
-        ctx.mounts.shutdown_now()
-        print(f"self-test ok: {len(ctx.accounts.settings.accounts)} account(s), "
-              f"tray {'available' if shell.tray is not None else 'not available'}")
-        return 0
+        return _run_self_test(app, ctx, shell)
 
     _quit_on_sigterm(shell)
+    log.info("OneDrive GUI %s started (pid %d)", __version__, os.getpid())
     shell.start()
+    # Right after the tray shows (the first turn of the event loop), not before it.
+    QTimer.singleShot(0, lambda: _watch_session_end(app, shell))
+    code = 1
     try:
-        return int(app.exec())
+        code = int(app.exec())
+        return code
     finally:
         # Normally Quit already unmounted (after the uploads); a session logout may not have.
         ctx.mounts.shutdown_now()
         instance.release()
+        log.info("OneDrive GUI quit (exit code %d)", code)
+
+
+def _run_self_test(app: Any, ctx: Any, shell: Any) -> int:
+    """``--self-test``: the GUI stack starts and stops, and what a first run needs is there
+    (core/selftest.py: keyring round-trip, rclone; here: the Qt platform). 0 when all passed,
+    1 naming what is missing."""
+    from PySide6.QtCore import QTimer
+
+    from onedrive_gui.core.selftest import Check, core_checks, missing
+
+    if shell.tray is not None:
+        shell.tray.show()
+    QTimer.singleShot(0, app.quit)
+    app.exec()
+    if shell.tray is not None:
+        shell.tray.hide()
+    ctx.mounts.shutdown_now()
+    settings = ctx.accounts.settings
+    checks = [*core_checks(ctx.accounts.secrets, settings.rclone_path),
+              Check("Qt platform", bool(app.platformName()), app.platformName() or "none")]
+    for check in checks:
+        print(check.line(), file=sys.stdout if check.ok else sys.stderr)
+    failed = missing(checks)
+    if failed:
+        print(f"self-test failed: {', '.join(failed)} not usable", file=sys.stderr)
+        return 1
+    print(f"self-test ok: {len(settings.accounts)} account(s), "
+          f"tray {'available' if shell.tray is not None else 'not available'}")
+    return 0

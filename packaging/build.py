@@ -1,9 +1,10 @@
-"""Build the frozen app, its archive and (on Windows, or with --installer) the installer.
+"""Build the frozen app, its archive and (with --installer) the installer.
 
-    python packaging/build.py               # dist/onedrive-gui/ + archive (+ installer on Windows)
+    python packaging/build.py               # dist/onedrive-gui/ + archive
     python packaging/build.py --installer   # also the NSIS installer (needs makensis)
-    python packaging/build.py --installer --payload DIR --no-freeze
-                                            # installer only, from an existing Windows payload
+    python packaging/build.py --installer --payload DIR --no-freeze --no-archive \
+        [--winfsp-msi winfsp-2.1.25156.msi] # installer only, from a Windows payload (the
+                                            # release builds it so, on Linux: installer.nsi)
     python packaging/build.py --lock [--upgrade-package NAME ...]
                                             # regenerate requirements-frozen.txt (pip-tools)
 
@@ -203,9 +204,11 @@ def freeze(dist: Path, work: Path) -> Path:
            "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(work)]
     subprocess.run(cmd, check=True, cwd=bs.ROOT)
     app_dir = dist / bs.APP_NAME
-    exe = app_dir / (f"{bs.APP_NAME}.exe" if sys.platform == "win32" else bs.APP_NAME)
-    if not exe.is_file():
-        raise SystemExit(f"PyInstaller finished but {exe} is missing")
+    suffix = ".exe" if sys.platform == "win32" else ""
+    for name in (bs.APP_NAME, bs.CLI_NAME):
+        exe = app_dir / f"{name}{suffix}"
+        if not exe.is_file():
+            raise SystemExit(f"PyInstaller finished but {exe} is missing")
     return app_dir
 
 
@@ -234,14 +237,40 @@ def find_makensis() -> str | None:
     return None
 
 
-def build_installer(payload: Path, out: Path, version: str, makensis: str | None = None) -> Path:
-    """Compile installer.nsi against a Windows payload folder (dist/onedrive-gui layout)."""
+def about_url() -> str | None:
+    """The app's web page for Apps & features: the repository the workflow builds."""
+    server = os.environ.get("GITHUB_SERVER_URL")
+    repo = os.environ.get("GITHUB_REPOSITORY")
+    return f"{server}/{repo}" if server and repo else None
+
+
+def check_winfsp_msi(msi: Path) -> Path:
+    """The WinFsp installer to bundle: exactly the pinned release (sha256), else SystemExit."""
+    if not msi.is_file():
+        raise SystemExit(f"{msi} does not exist (download {bs.WINFSP_URL})")
+    got = bs.sha256_file(msi)
+    if got != bs.WINFSP_SHA256:
+        raise SystemExit(f"{msi} has sha256 {got}, not WinFsp {bs.WINFSP_VERSION}'s "
+                         f"{bs.WINFSP_SHA256} (bundle_support.WINFSP_SHA256)")
+    return msi
+
+
+def build_installer(payload: Path, out: Path, version: str, makensis: str | None = None,
+                    winfsp_msi: Path | None = None, about: str | None = None,
+                    extra_defines: dict[str, str] | None = None) -> Path:
+    """Compile installer.nsi against a Windows payload folder (dist/onedrive-gui layout).
+
+    Made with Debian's makensis (its amd64 stubs), on Linux, from the payload built on
+    Windows: see the top of installer.nsi. *winfsp_msi* (hash-checked) is bundled and offered
+    when WinFsp is missing; *about* is the Apps & features link (default: the repository the
+    workflow builds, none outside a workflow).
+    """
     makensis = makensis or find_makensis()
     if makensis is None:
-        raise SystemExit("makensis not found (Debian: apt-get install nsis; Windows: choco "
-                         "install nsis)")
-    if not (payload / f"{bs.APP_NAME}.exe").is_file():
-        raise SystemExit(f"{payload} is not a Windows payload: {bs.APP_NAME}.exe is missing")
+        raise SystemExit("makensis not found (Debian/Ubuntu: apt-get install nsis)")
+    for name in (bs.APP_NAME, bs.CLI_NAME):
+        if not (payload / f"{name}.exe").is_file():
+            raise SystemExit(f"{payload} is not a Windows payload: {name}.exe is missing")
     opt = "/" if sys.platform == "win32" else "-"
     vt = ".".join(str(n) for n in bs.version_tuple(version))
     defines = {"VERSION": version, "VERSION_NUM": vt, "PAYLOAD": str(payload.resolve()),
@@ -249,6 +278,12 @@ def build_installer(payload: Path, out: Path, version: str, makensis: str | None
     icon = bs.app_icon("ico")
     if icon is not None:
         defines["APP_ICON"] = str(icon)
+    about = about or about_url()
+    if about:
+        defines["ABOUT_URL"] = about
+    if winfsp_msi is not None:
+        defines["WINFSP_MSI"] = str(winfsp_msi.resolve())
+    defines.update(extra_defines or {})
     cmd = [makensis, f"{opt}V2", f"{opt}INPUTCHARSET", "UTF8"]
     cmd += [f"{opt}D{k}={v}" for k, v in defines.items()]
     cmd.append(str(NSI))
@@ -264,10 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-freeze", action="store_true", help="skip PyInstaller")
     ap.add_argument("--no-archive", action="store_true", help="skip the tar.gz / zip")
     ap.add_argument("--installer", action="store_true",
-                    help="build the NSIS installer (default on Windows)")
+                    help="build the NSIS installer (from a Windows payload: see --payload)")
     ap.add_argument("--no-installer", action="store_true", help="never build the installer")
     ap.add_argument("--payload", type=Path,
                     help="Windows payload folder for the installer (default: the frozen folder)")
+    ap.add_argument("--winfsp-msi", type=Path,
+                    help=f"bundle this WinFsp installer (must be {bs.WINFSP_URL}, sha256-checked)")
     ap.add_argument("--lock", nargs=argparse.REMAINDER, metavar="PIP_COMPILE_ARG",
                     help="only regenerate packaging/requirements-frozen.txt with pip-tools; "
                          "what follows goes to pip-compile (e.g. --upgrade-package NAME)")
@@ -290,10 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         arc = archive(app_dir, dist, version)
         report.append(("archive", arc, arc.stat().st_size, time.monotonic() - t0))
-    if (args.installer or sys.platform == "win32") and not args.no_installer:
+    if args.installer and not args.no_installer:
         payload = args.payload or app_dir
+        msi = check_winfsp_msi(args.winfsp_msi) if args.winfsp_msi else None
         t0 = time.monotonic()
-        out = build_installer(payload, dist / f"{bs.APP_NAME}-{version}-setup.exe", version)
+        out = build_installer(payload, dist / f"{bs.APP_NAME}-{version}-setup.exe", version,
+                              winfsp_msi=msi)
         report.append(("installer", out, out.stat().st_size, time.monotonic() - t0))
 
     print(f"\nonedrive-gui {version} ({platform_tag()}):")

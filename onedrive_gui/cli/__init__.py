@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from onedrive_gui import __version__
 from onedrive_gui.core.errors import AppError, CancelledError
 
-_COMMAND_MODULES = ("authorize", "accounts", "mount", "rclone_cmd")
+_COMMAND_MODULES = ("authorize", "accounts", "mount", "rclone_cmd", "quit")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +50,14 @@ def print_error(err: AppError) -> None:
 def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(list(argv))
+    if args.command is None:
+        from onedrive_gui.app import run_gui, start_logging
+
+        start_logging(verbosity=args.verbose)
+        return run_gui(self_test=args.self_test)
     from onedrive_gui.core.logging_setup import setup_logging
 
     setup_logging(verbosity=args.verbose)
-    if args.command is None:
-        from onedrive_gui.app import run_gui
-
-        return run_gui(self_test=args.self_test)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

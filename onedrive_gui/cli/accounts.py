@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -28,12 +29,14 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
     from onedrive_gui.core.mountpoints import (
         check_mount_point,
         default_mount_point,
+        onedrive_sync_note,
         other_mount_points,
     )
 
-    wanted = value if value is not None else default_mount_point(name)
+    wanted = value if value is not None else default_mount_point(
+        name, [a.mount_point for a in settings.accounts if a.name.lower() != name.lower()])
     try:
-        return check_mount_point(wanted, others=other_mount_points(settings.accounts,
+        path = check_mount_point(wanted, others=other_mount_points(settings.accounts,
                                                                    exclude=name),
                                  base=os.getcwd())
     except MountError as err:
@@ -41,24 +44,54 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
             raise
         raise MountError(err.title, f"The default mount point cannot be used: {err.message}",
                          "Choose a folder with --mount-point PATH.") from None
+    note = onedrive_sync_note(path)
+    if note:
+        print(note, file=sys.stderr, flush=True)
+    return path
 
 
 def register(sub: Any) -> None:
-    from onedrive_gui.cli.authorize import port_arg, seconds_arg
+    from onedrive_gui.cli.authorize import add_cloud_arg, port_arg, seconds_arg
 
     add = sub.add_parser("add", help="add a OneDrive account (sign in, pick a drive, save)")
     add.add_argument("name", help="account name, also the rclone remote name (A-Z, 0-9, _)")
-    add.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    add.add_argument("--client-id", help="Application (client) ID of your app (required "
+                     "unless --from is given)")
+    add.add_argument("--from", dest="from_account", metavar="ACCOUNT",
+                     help="use the sign-in of an account already added (its app, tenant, "
+                     "cloud and token): no browser; pick the drive with --drive-id or --site")
     add.add_argument("--tenant", default="common", help="common, consumers, organizations or an ID")
-    add.add_argument("--drive-id", help="drive to use (default: the account's own drive)")
+    add_cloud_arg(add)
+    add.add_argument("--drive-id", help="drive or SharePoint/Teams library to use (default: "
+                     "the account's own drive; 'onedrive-gui libraries' lists the IDs)")
+    add.add_argument("--site", metavar="QUERY", help="a SharePoint site's library: search the "
+                     "sites by name (work/school; asks for Sites.Read.All)")
+    add.add_argument("--library", metavar="NAME", help="with --site: the library's name when "
+                     "the site has several (e.g. Documents)")
     add.add_argument("--secret-expires", type=_date, help="the secret's expiry date, YYYY-MM-DD")
-    add.add_argument("--mount-point", help="where to mount (default: ~/OneDrive/<name> or Z:)")
+    add.add_argument("--mount-point", help="where to mount (default: " + (
+        "the first free drive letter from Z: down" if sys.platform == "win32"
+        else "~/OneDrive/<name>") + ")")
     add.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
     add.add_argument("--port", type=port_arg, default=None,
                      help="loopback port (default 53682)")
     add.add_argument("--timeout", type=seconds_arg, default=300.0,
                      help="seconds to wait for the browser")
     add.set_defaults(func=cmd_add)
+
+    lib = sub.add_parser(
+        "libraries", help="sign in and list the drives, SharePoint sites' and Teams' "
+        "libraries the account can mount (with their --drive-id)")
+    lib.add_argument("--client-id", required=True, help="Application (client) ID of your app")
+    lib.add_argument("--tenant", default="common",
+                     help="common, organizations or a tenant ID")
+    add_cloud_arg(lib)
+    lib.add_argument("--search", metavar="QUERY", help="also search SharePoint sites by name")
+    lib.add_argument("--no-browser", action="store_true", help="print the sign-in URL instead")
+    lib.add_argument("--port", type=port_arg, default=None, help="loopback port")
+    lib.add_argument("--timeout", type=seconds_arg, default=300.0,
+                     help="seconds to wait for the browser")
+    lib.set_defaults(func=cmd_libraries)
 
     ls = sub.add_parser("list", help="list accounts, drives, mount points and state")
     ls.set_defaults(func=cmd_list)
@@ -112,6 +145,7 @@ def _expiry_arg(value: date | None) -> date | None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from onedrive_gui.cli.authorize import (
+        check_cloud_arg,
         check_sign_in_args,
         interactive_sign_in,
         read_client_secret,
@@ -122,28 +156,42 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         # every argument is checked before the keyring, the secret and the browser
         name = validate_account_name(args.name, service.settings.names())
-        client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
-                                                              args.port, args.timeout)
+        source = service.account(args.from_account) if args.from_account else None
+        if source is None and not args.client_id:
+            raise ValidationError("Client ID missing", "No --client-id was given.",
+                                  "Give your app's --client-id, or --from ACCOUNT to use the "
+                                  "sign-in of an account already added.")
+        if source is not None:
+            client_id, tenant, cloud = source.client_id, source.tenant, source.cloud
+            port, timeout = 0, 0.0
+        else:
+            client_id, tenant, port, timeout = check_sign_in_args(
+                args.client_id, args.tenant, args.port, args.timeout)
+            cloud = check_cloud_arg(args.cloud, tenant)
         drive_id = _drive_id_arg(args.drive_id)
+        site = _site_args(args.site, args.library, drive_id, tenant)
         secret_expires = _expiry_arg(args.secret_expires)
         mount_point = _mount_point_arg(args.mount_point, name, service.settings)
         service.secrets.check()  # refuse before the user spends time in the browser
-        secret = read_client_secret()
-        token = interactive_sign_in(
-            client_id, secret, tenant=tenant, no_browser=args.no_browser,
-            port=port, timeout=timeout,
-        )
+        if source is not None:
+            secret = service.secrets.get_client_secret(source.name)
+            secret_expires = secret_expires or source.secret_expires
+            _say(f"Using the sign-in of '{source.name}'...")
+            token = service.signed_in(source.name,
+                                      ("Sites.Read.All",) if site else ())
+        else:
+            secret = read_client_secret()
+            token = interactive_sign_in(
+                client_id, secret, tenant=tenant, no_browser=args.no_browser,
+                port=port, timeout=timeout, cloud=cloud,
+                extra_scopes=("Sites.Read.All",) if site else (),
+            )
         _say("Looking up your drives...")
-        user, drives = service.discover(token)
-        if drive_id:
-            matches = [d for d in drives if d.id == drive_id]
-            if not matches:
-                raise ValidationError(
-                    "Drive not found",
-                    f"{user.email} has no drive with ID '{drive_id}'.",
-                    "Run the command without --drive-id to see the drives found.",
-                )
-            drive = matches[0]
+        user, drives = service.discover(token, cloud)
+        if site:
+            drive = _site_library(token, cloud, drives, site, args.library)
+        elif drive_id:
+            drive = _drive_by_id(token, cloud, user, drives, drive_id)
         else:
             if len(drives) > 1:
                 _say(f"{len(drives)} drives found; using the default one. Others:")
@@ -160,6 +208,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             drive=drive,
             secret_expires=secret_expires,
             mount_point=mount_point,
+            cloud=cloud,
         )
     finally:
         service.shutdown()
@@ -167,6 +216,145 @@ def cmd_add(args: argparse.Namespace) -> int:
         f"Added '{account.name}': {drive.name} ({drive.drive_type}) of "
         f"{user.display_name} <{user.email}>. Mount it with: onedrive-gui mount {account.name}"
     )
+    return 0
+
+
+def _site_args(site: str | None, library: str | None, drive_id: str | None,
+               tenant: str) -> str | None:
+    """--site / --library checked: not with --drive-id, not for personal accounts."""
+    if library is not None and site is None:
+        raise ValidationError("--library without --site",
+                              "--library names a library of the site given with --site.",
+                              "Add --site QUERY, or use --drive-id.")
+    if site is None:
+        return None
+    if not site.strip():
+        raise ValidationError("Nothing to search for", "--site was given without a name.",
+                              "Type a part of the site's name, e.g. --site Marketing.")
+    if drive_id is not None:
+        raise ValidationError("--site and --drive-id together",
+                              "Both pick the drive to mount.", "Use one of them.")
+    if tenant.lower() == "consumers":
+        from onedrive_gui.core.libraries import PERSONAL_NOTE
+
+        raise ValidationError("No sites for personal accounts", PERSONAL_NOTE,
+                              "Leave --site out, or sign in with a work or school account.")
+    return site.strip()
+
+
+def _site_library(token: Any, cloud: str, drives: list[Any], site: str,
+                  library: str | None) -> Any:
+    from onedrive_gui.core.graph import GraphClient
+    from onedrive_gui.core.libraries import PERSONAL_NOTE, is_personal, pick, site_libraries
+
+    if is_personal(drives):
+        raise ValidationError("No sites for personal accounts", PERSONAL_NOTE,
+                              "Leave --site out, or sign in with a work or school account.")
+    _say(f"Searching SharePoint sites for '{site}'...")
+    graph = GraphClient(token.access_token, cloud=cloud)
+    return pick(site_libraries(graph, site), library, site).drive
+
+
+def _drive_by_id(token: Any, cloud: str, user: Any, drives: list[Any], drive_id: str) -> Any:
+    """One of the account's drives, or any library it can reach, by ID."""
+    from onedrive_gui.core.errors import GraphError
+    from onedrive_gui.core.graph import GraphClient
+
+    matches = [d for d in drives if d.id == drive_id]
+    if matches:
+        return matches[0]
+    try:
+        return GraphClient(token.access_token, cloud=cloud).library(drive_id)
+    except GraphError as exc:
+        if exc.code not in ("404", "itemNotFound", "403", "accessDenied", "invalidRequest"):
+            raise
+        raise ValidationError(
+            "Drive not found",
+            f"{user.email} has no drive with ID '{drive_id}' and cannot reach one.",
+            "Run 'onedrive-gui libraries' to see the drives and libraries found, or the "
+            "command without --drive-id to use the account's own drive.",
+        ) from None
+
+
+def cmd_libraries(args: argparse.Namespace) -> int:
+    from onedrive_gui.cli.authorize import (
+        check_cloud_arg,
+        check_sign_in_args,
+        interactive_sign_in,
+        read_client_secret,
+    )
+    from onedrive_gui.core.errors import AppError
+    from onedrive_gui.core.graph import GraphClient, PermissionMissing
+    from onedrive_gui.core.libraries import (
+        PERSONAL_NOTE,
+        Library,
+        followed_libraries,
+        is_personal,
+        site_libraries,
+        team_libraries,
+    )
+    from onedrive_gui.core.oauth import SITE_SCOPES
+
+    client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
+                                                          args.port, args.timeout)
+    cloud = check_cloud_arg(args.cloud, tenant)
+    # Sites.Read.All is safe to ask of any account (rclone asks it by default); the Teams
+    # permission only where no personal account can sign in (organizations, a tenant, or a
+    # national cloud)
+    t = tenant.lower()
+    if t == "consumers":
+        extra: tuple[str, ...] = ()
+    elif t == "common" and cloud == "global":
+        extra = ("Sites.Read.All",)
+    else:
+        extra = tuple(SITE_SCOPES)
+    secret = read_client_secret()
+    token = interactive_sign_in(client_id, secret, tenant=tenant, no_browser=args.no_browser,
+                                port=port, timeout=timeout, cloud=cloud, extra_scopes=extra)
+    graph = GraphClient(token.access_token, cloud=cloud)
+    drives = graph.drives()
+    rows: list[Library] = [Library(d, "Your drives") for d in drives]
+    notes: list[str] = []
+    if is_personal(drives):
+        notes.append(PERSONAL_NOTE)
+    else:
+        search = str(args.search or "")
+
+        def searched() -> list[Library]:
+            return site_libraries(graph, search)
+
+        def followed() -> list[Library]:
+            return followed_libraries(graph)
+
+        def teams() -> list[Library]:
+            return team_libraries(graph)
+
+        finders: list[tuple[str, Callable[[], list[Library]]]] = [
+            ("followed sites", followed), ("Teams", teams)]
+        if search:
+            finders.insert(0, ("site search", searched))
+        for what, find in finders:
+            try:
+                rows.extend(find())
+            except PermissionMissing as exc:
+                how = (" With tenant 'common' the Teams permission is not asked for (personal "
+                       "accounts cannot have it): run again with --tenant organizations."
+                       if exc.scope == "Team.ReadBasic.All" and "Team.ReadBasic.All"
+                       not in extra else "")
+                notes.append(f"{what}: {exc.message} {exc.hint}{how}")
+            except AppError as exc:
+                notes.append(f"{what}: {exc.message}")
+    seen: set[str] = set()
+    print("DRIVE ID  NAME  TYPE  WHERE")
+    for lib in rows:
+        if lib.drive.id in seen:
+            continue
+        seen.add(lib.drive.id)
+        print(f"{lib.drive.id}  {lib.drive.name}  {lib.drive.drive_type}  {lib.where}")
+    for note in notes:
+        _say(note)
+    _say("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID"
+         + (f" --cloud {cloud}" if cloud != "global" else ""))
     return 0
 
 
@@ -185,7 +373,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append((
             a.name,
             a.username or "",
-            f"{a.drive_name or a.drive_id} ({a.drive_type})",
+            f"{a.drive_name or a.drive_id} ({a.drive_type})"
+            + ("" if a.cloud == "global" else f" [{a.cloud}]"),
             a.mount_point or "-",
             "mounted" if mounted else "unmounted",
             a.secret_expires.isoformat() if a.secret_expires else "unknown",
@@ -227,7 +416,7 @@ def cmd_reauth(args: argparse.Namespace) -> int:
         secret = service.secrets.get_client_secret(account.name)
         token = interactive_sign_in(
             account.client_id, secret, tenant=account.tenant, no_browser=args.no_browser,
-            port=args.port, timeout=args.timeout,
+            port=args.port, timeout=args.timeout, cloud=account.cloud,
         )
         service.reauthorize(account.name, token)
     finally:

@@ -42,6 +42,13 @@ def seconds_arg(text: str) -> float:
         ) from None
 
 
+def add_cloud_arg(p: Any) -> None:
+    p.add_argument("--cloud", default="global",
+                   help="Microsoft cloud of the account and app registration: global "
+                   "(default), us (US Government GCC High) or cn (China, 21Vianet); "
+                   "US Government DoD is not supported by rclone")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "authorize",
@@ -53,6 +60,7 @@ def register(sub: Any) -> None:
     p.add_argument("--client-id", required=True, help="Application (client) ID of your app")
     p.add_argument("--tenant", default="common",
                    help="common (default), consumers, organizations, or a tenant ID")
+    add_cloud_arg(p)
     p.add_argument("--no-browser", action="store_true",
                    help="print the sign-in link instead of opening a browser")
     p.add_argument("--port", type=port_arg, default=DEFAULT_PORT,
@@ -101,6 +109,17 @@ def read_client_secret() -> str:
     return secret
 
 
+def check_cloud_arg(cloud: str, tenant: str) -> str:
+    """--cloud checked against --tenant (no personal accounts outside Global); its key."""
+    from onedrive_gui.core.clouds import cloud as cloud_named
+    from onedrive_gui.core.clouds import validate_tenant_for_cloud
+    from onedrive_gui.core.validation import validate_tenant
+
+    c = cloud_named(cloud)
+    validate_tenant_for_cloud(validate_tenant(tenant), c)
+    return c.key
+
+
 def check_sign_in_args(client_id: str, tenant: str, port: int | None,
                        timeout: float) -> tuple[str, str, int, float]:
     """The sign-in arguments checked (before any secret is asked for or browser opened)."""
@@ -118,14 +137,18 @@ def check_sign_in_args(client_id: str, tenant: str, port: int | None,
 
 def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
                         no_browser: bool = False, port: int | None = None,
-                        timeout: float = 300.0) -> TokenResult:
+                        timeout: float = 300.0, cloud: str = "global",
+                        extra_scopes: tuple[str, ...] = ()) -> TokenResult:
     """Sign in with status lines on stderr; the token (nothing printed on stdout)."""
     from onedrive_gui.core.browser import open_browser
     from onedrive_gui.core.oauth import SignIn
     client_id, tenant, requested, timeout = check_sign_in_args(client_id, tenant, port, timeout)
-    signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout)
+    cloud = check_cloud_arg(cloud, tenant)
+    signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout,
+                    cloud=cloud, extra_scopes=extra_scopes)
     try:
-        _say("Contacting Microsoft...")
+        _say("Contacting Microsoft..." if cloud == "global"
+             else f"Contacting Microsoft ({signin.cloud.label})...")
         url = signin.start()
         if signin.port_fell_back:
             _say(f"Port {requested} is in use; using {signin.redirect_uri} instead — your app "
@@ -153,9 +176,10 @@ def cmd_authorize(args: argparse.Namespace) -> int:
     # every argument is checked before the secret is asked for
     client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
                                                           args.port, args.timeout)
+    cloud = check_cloud_arg(args.cloud, tenant)
     secret = read_client_secret()
     token = interactive_sign_in(client_id, secret, tenant=tenant, no_browser=args.no_browser,
-                                port=port, timeout=timeout)
+                                port=port, timeout=timeout, cloud=cloud)
     sys.stdout.write(token.rclone_token_json() + "\n")
     sys.stdout.flush()
     return 0

@@ -58,22 +58,31 @@ def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
     from onedrive_gui.core.mountpoints import (
         check_mount_point,
         default_mount_point,
+        onedrive_sync_note,
         other_mount_points,
     )
 
-    wanted = value if value is not None else (account.mount_point
-                                              or default_mount_point(account.name))
-    check_mount_point(wanted, base=os.getcwd(),
-                      others=other_mount_points(service.settings.accounts, exclude=account.name))
+    wanted = value if value is not None else (account.mount_point or default_mount_point(
+        account.name, [a.mount_point for a in service.settings.accounts
+                       if a.name != account.name]))
+    path = check_mount_point(wanted, base=os.getcwd(), others=other_mount_points(
+        service.settings.accounts, exclude=account.name))
+    note = onedrive_sync_note(path)
+    if note:
+        _say(note)
 
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
+    from onedrive_gui.core.elevation import elevation_warning
     from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
     from onedrive_gui.core.paths import AppPaths
 
     service = AccountService(AppPaths.default())
     account = service.account(args.name)
+    warning = elevation_warning()
+    if warning is not None:
+        _say(f"Warning: {warning[0]}. {warning[1]}")
 
     last: dict[str, str] = {}
 

@@ -247,3 +247,33 @@ def error_from_page(page: str) -> AuthError | None:
     if m is None:
         return None
     return auth_error("", f"AADSTS{m.group(1)}: {m.group(2).strip()}")
+
+
+ADMIN_CONSENT_CODES = ("AADSTS65001", "AADSTS90094")
+
+
+class AdminConsentRequired(AuthError):
+    """The tenant lets only administrators consent; ``admin_consent_url`` is for them."""
+
+    def __init__(self, message: str, admin_consent_url: str, *, code: str | None) -> None:
+        super().__init__(
+            "Administrator approval required",
+            message,
+            "Your organization lets only administrators approve this app. Send this link to "
+            f"an administrator of your organization: {admin_consent_url} — after they "
+            "accept, sign in again.",
+            code=code,
+        )
+        self.admin_consent_url = admin_consent_url
+
+
+def with_admin_consent(err: AuthError, admin_consent_url: str) -> AuthError:
+    """*err* with the organization's admin-consent link in its hint, when the error says an
+    administrator's approval is missing (AADSTS65001 / 90094); otherwise *err* unchanged.
+
+    The link (``https://<sign-in host>/<tenant>/adminconsent?client_id=<ID>``) is what the
+    user sends to an administrator; the error keeps it in ``admin_consent_url``.
+    """
+    if err.code not in ADMIN_CONSENT_CODES:
+        return err
+    return AdminConsentRequired(err.message, admin_consent_url, code=err.code)

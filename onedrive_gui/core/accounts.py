@@ -119,23 +119,54 @@ class AccountService:
         *,
         port: int = DEFAULT_PORT,
         timeout: float = 300.0,
+        cloud: str = "global",
+        extra_scopes: tuple[str, ...] = (),
     ) -> SignIn:
         """A new interactive sign-in (not started): call start(), open the URL, wait()."""
+        from onedrive_gui.core.clouds import cloud as cloud_named
+        from onedrive_gui.core.clouds import validate_tenant_for_cloud
         from onedrive_gui.core.oauth import SignIn
 
+        c = cloud_named(cloud)
         return SignIn(
             validate_client_id(client_id),
             clean_secret(client_secret)[0],
-            tenant=validate_tenant(tenant),
+            tenant=validate_tenant_for_cloud(validate_tenant(tenant), c),
             port=port,
             timeout=timeout,
+            cloud=c.key,
+            extra_scopes=extra_scopes,
         )
 
-    def discover(self, token: TokenResult) -> tuple[UserInfo, list[DriveInfo]]:
+    def discover(self, token: TokenResult, cloud: str = "global"
+                 ) -> tuple[UserInfo, list[DriveInfo]]:
         from onedrive_gui.core.graph import GraphClient
 
-        graph = GraphClient(token.access_token)
+        graph = GraphClient(token.access_token, cloud=cloud)
         return graph.me(), graph.drives()
+
+    def signed_in(self, name: str, extra_scopes: tuple[str, ...] = ()) -> TokenResult:
+        """Fresh tokens of account *name*'s sign-in (its refresh token, no browser): another
+        drive or library of the same sign-in can become an account of its own."""
+        from onedrive_gui.core.oauth import refresh
+
+        with self._lock:
+            account = self.account(name)
+            self._require_config(account)
+            stored = _remotes().get_remote(self._rc(account), account.name).get("token")
+            secret = self.secrets.get_client_secret(account.name)
+        try:
+            refresh_token = str(json.loads(str(stored or "{}")).get("refresh_token") or "")
+        except ValueError:
+            refresh_token = ""
+        if not refresh_token:
+            raise RcloneError(
+                "No sign-in stored",
+                f"The rclone config holds no usable sign-in for '{name}'.",
+                f"Sign in again: onedrive-gui reauth {name}.",
+            )
+        return refresh(account.client_id, secret, refresh_token, tenant=account.tenant,
+                       cloud=account.cloud, extra_scopes=extra_scopes)
 
     # accounts -------------------------------------------------------------------
     def add_account(
@@ -152,10 +183,14 @@ class AccountService:
         mount_point: str | None,
         auto_mount: bool = False,
         options: MountOptions | None = None,
+        cloud: str = "global",
     ) -> Account:
         """Keyring secret + encrypted rclone remote + settings entry, or nothing at all."""
+        from onedrive_gui.core.clouds import cloud as cloud_named
+
         with self._lock:
             settings = self.settings
+            region = cloud_named(cloud).rclone_region
             name = validate_account_name(name, settings.names())
             client_id = validate_client_id(client_id)
             secret = clean_secret(client_secret)[0]
@@ -174,6 +209,7 @@ class AccountService:
                 name=name,
                 client_id=client_id,
                 tenant=tenant,
+                cloud=region,
                 display_name=user.display_name,
                 username=user.email,
                 drive_id=drive.id,
@@ -199,6 +235,7 @@ class AccountService:
                     drive_id=drive.id,
                     drive_type=drive.drive_type,
                     tenant=tenant,
+                    region=region,
                 )
                 done.append(lambda: _remotes().delete_remote(self.engine.client(name), name))
                 new = replace(settings, accounts=[*settings.accounts, account])
@@ -276,7 +313,9 @@ class AccountService:
         with self._lock:
             account = self.account(name)
             self._require_config(account)
-            wanted = mount_point or account.mount_point or default_mount_point(account.name)
+            wanted = mount_point or account.mount_point or default_mount_point(
+                account.name, [a.mount_point for a in self.settings.accounts
+                               if a.name != account.name])
             prepared = str(prepare_mount_point(wanted))
             if prepared != account.mount_point:
                 account = replace(account, mount_point=prepared)
@@ -308,7 +347,17 @@ class AccountService:
         """
         from onedrive_gui.core.recovery import recover_leftovers
 
-        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir)
+        def config_password() -> str | None:
+            """Lets a left-over rclone be asked to quit over rc (it unmounts cleanly)."""
+            try:
+                return self.secrets.get_config_password()
+            except AppError as exc:
+                log.warning("no config password for stopping a left-over rclone: %s",
+                            exc.title)
+                return None
+
+        left = recover_leftovers(self.paths.sessions_dir, self.paths.rclone_cache_dir,
+                                 config_password=config_password)
         if left is None:
             return None
         names = self.settings.names()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,34 @@ _ESCAPED_IN_QUOTES = frozenset('"`$\\')
 
 class AutostartError(AppError):
     """Start-at-login could not be changed."""
+
+
+def windowless_python(executable: str, exists: Callable[[str], bool] = os.path.isfile) -> str:
+    """Windows: the ``pythonw`` next to *executable* (``python.exe`` -> ``pythonw.exe``, the
+    Store's ``python3.11.exe`` -> ``pythonw3.11.exe``), which opens no console window; the
+    executable itself when there is none."""
+    import ntpath
+
+    folder, name = ntpath.split(executable)
+    low = name.lower()
+    if not low.startswith("python") or low.startswith("pythonw") or not low.endswith(".exe"):
+        return executable
+    candidate = ntpath.join(folder, "pythonw" + name[len("python"):])
+    return candidate if exists(candidate) else executable
+
+
+def app_command(*, executable: str | None = None, frozen: bool | None = None,
+                platform: str | None = None,
+                exists: Callable[[str], bool] = os.path.isfile) -> list[str]:
+    """How the OS starts the app at login: the frozen app's own exe; from a pip install the
+    running Python with ``-m onedrive_gui`` — on Windows its ``pythonw.exe``, since
+    ``python.exe`` would open a console window at every login."""
+    exe = executable or sys.executable
+    if frozen if frozen is not None else getattr(sys, "frozen", False):
+        return [exe]
+    if (platform or sys.platform) == "win32":
+        exe = windowless_python(exe, exists)
+    return [exe, "-m", "onedrive_gui"]
 
 
 # --- pure renderers ----------------------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from onedrive_gui import APP_NAME, __version__
+from onedrive_gui.core.clouds import GLOBAL, Cloud
+from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, GraphError, NetworkError
 from onedrive_gui.core.logging_setup import register_secret
 
@@ -102,10 +104,57 @@ def parse_drive(data: dict[str, Any], *, is_default: bool = False) -> DriveInfo:
     )
 
 
+@dataclass(frozen=True)
+class SiteInfo:
+    """A SharePoint site (or a Team's site) whose document libraries can be mounted."""
+
+    id: str
+    name: str
+    web_url: str
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    id: str  # = the Microsoft 365 group's id
+    name: str
+
+
+class PermissionMissing(GraphError):
+    """Graph refused a call because the sign-in lacks an optional permission (``scope``)."""
+
+    def __init__(self, scope: str, what: str) -> None:
+        super().__init__(
+            "Permission not granted",
+            f"Finding {what} needs the permission {scope}, which this sign-in does not have.",
+            f"Add {scope} (Microsoft Graph, delegated) to your app registration's API "
+            "permissions if it is not there, then sign in again and accept it.",
+            code="403",
+        )
+        self.scope = scope
+
+
+def _needs(scope: str, what: str, call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except GraphError as exc:
+        if exc.code in ("403", "accessDenied", "Authorization_RequestDenied", "Forbidden"):
+            raise PermissionMissing(scope, what) from exc
+        raise
+
+
+def parse_site(data: dict[str, Any]) -> SiteInfo:
+    return SiteInfo(
+        id=str(data.get("id") or ""),
+        name=str(data.get("displayName") or data.get("name") or data.get("webUrl") or ""),
+        web_url=str(data.get("webUrl") or ""),
+    )
+
+
 class GraphClient:
     def __init__(self, access_token: str, *, max_retries: int = 5, max_wait: float = 120.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, cloud: str = GLOBAL) -> None:
         register_secret(access_token)
+        self.cloud: Cloud = cloud_named(cloud)
         self._token = access_token
         self.max_retries = max_retries
         self.max_wait = max_wait
@@ -117,6 +166,9 @@ class GraphClient:
         if self._session is None:
             import requests
 
+            from onedrive_gui.core.tls import use_os_trust_store
+
+            use_os_trust_store()
             s = requests.Session()
             s.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
             self._session = s
@@ -126,7 +178,8 @@ class GraphClient:
         """GET a Graph path (``/me``) with throttling retries; the JSON object."""
         import requests
 
-        url = GRAPH_URL + path
+        url = (path if path.startswith(self.cloud.graph_url + "/")
+               else self.cloud.graph_url + path)
         waited = 0.0
         attempt = 0
         while True:
@@ -137,7 +190,7 @@ class GraphClient:
                 log.debug("Graph request failed: %s", type(exc).__name__)
                 raise NetworkError(
                     "Cannot reach Microsoft",
-                    "The app cannot reach Microsoft Graph (graph.microsoft.com).",
+                    f"The app cannot reach Microsoft Graph ({self.cloud.graph_host}).",
                     "Check your connection/proxy (internet access, HTTPS_PROXY) and try again.",
                 ) from exc
             status = int(resp.status_code)
@@ -178,6 +231,18 @@ class GraphClient:
                 raise GraphError("Unexpected answer from Microsoft",
                                  "Microsoft Graph sent an unexpected answer.", "Try again.")
             return data
+
+    def _pages(self, path: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Every object of a collection, following @odata.nextLink (at most *limit*)."""
+        out: list[dict[str, Any]] = []
+        next_path: str | None = path
+        while next_path and len(out) < limit:
+            data = self.get(next_path)
+            out.extend(v for v in data.get("value") or [] if isinstance(v, dict))
+            link = data.get("@odata.nextLink")
+            next_path = str(link) if isinstance(link, str) and link.startswith(
+                self.cloud.graph_url + "/") else None
+        return out[:limit]
 
     @staticmethod
     def _graph_error(resp: Any, path: str) -> GraphError:
@@ -240,3 +305,45 @@ class GraphClient:
             self.default_drive()
         data = self.get(f"/drives/{quote(drive_id, safe='!')}")
         return parse_drive(data, is_default=str(data.get("id")) == self._default_drive_id)
+
+    # ------------------------------------------------------------------ libraries
+    def search_sites(self, query: str) -> list[SiteInfo]:
+        """SharePoint sites matching *query* (needs Sites.Read.All; work/school only)."""
+        q = quote(query.strip(), safe="")
+        found = _needs("Sites.Read.All", "SharePoint sites",
+                       lambda: self._pages(f"/sites?search={q}"))
+        return [parse_site(v) for v in found]
+
+    def followed_sites(self) -> list[SiteInfo]:
+        """The sites the user follows (needs Sites.Read.All; work/school only)."""
+        found = _needs("Sites.Read.All", "the sites you follow",
+                       lambda: self._pages("/me/followedSites"))
+        return [parse_site(v) for v in found]
+
+    def joined_teams(self) -> list[TeamInfo]:
+        """The user's Teams (needs Team.ReadBasic.All; work/school only)."""
+        found = _needs("Team.ReadBasic.All", "your Teams",
+                       lambda: self._pages("/me/joinedTeams"))
+        return [TeamInfo(id=str(v.get("id") or ""), name=str(v.get("displayName") or ""))
+                for v in found]
+
+    def site_drives(self, site_id: str) -> list[DriveInfo]:
+        """The document libraries of a site (Files.Read is enough)."""
+        return [parse_drive(v) for v in
+                self._pages(f"/sites/{quote(site_id, safe='!,.')}/drives")]
+
+    def group_drive(self, group_id: str) -> DriveInfo:
+        """A Team's (Microsoft 365 group's) document library."""
+        return parse_drive(self.get(f"/groups/{quote(group_id, safe='')}/drive"))
+
+    def library(self, drive_id: str) -> DriveInfo:
+        """Any drive by ID, with the driveType Graph reports for its root — what rclone
+        itself writes as ``drive_type`` (parentReference.driveType of ``/drives/{id}/root``)."""
+        drive = parse_drive(self.get(f"/drives/{quote(drive_id, safe='!')}"))
+        root = self.get(f"/drives/{quote(drive_id, safe='!')}/root")
+        ref = root.get("parentReference")
+        kind = str(ref.get("driveType") or "") if isinstance(ref, dict) else ""
+        if kind and kind != drive.drive_type:
+            drive = DriveInfo(drive.id, drive.name, kind, drive.owner_name, drive.quota_total,
+                              drive.quota_used, drive.is_default)
+        return drive

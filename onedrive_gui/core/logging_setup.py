@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
 import re
+import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -47,21 +51,48 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(verbosity: int = 0, log_file: Path | None = None) -> None:
-    """Configure the root logger: stderr at WARNING (INFO/DEBUG with -v/-vv), optional file."""
+LOG_MAX_BYTES = 1 << 20  # the app's own log: at most this much per file ...
+LOG_BACKUPS = 3  # ... and this many older files (onedrive-gui.log.1 ... .3)
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A size-capped log readable by the user only (0600 files in a 0700 folder on POSIX; on
+    Windows the per-user folder's ACL already keeps others out)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        def opener(path: str, flags: int) -> int:
+            return os.open(path, flags, 0o600)
+
+        stream = open(self.baseFilename, self.mode, encoding=self.encoding,
+                      errors=self.errors, opener=opener)
+        if os.name == "posix":
+            os.fchmod(stream.fileno(), 0o600)  # a file left by an older version
+        return stream
+
+
+def setup_logging(verbosity: int = 0, log_file: Path | None = None, *,
+                  max_bytes: int = LOG_MAX_BYTES, backups: int = LOG_BACKUPS) -> None:
+    """Configure the root logger: stderr at WARNING (INFO/DEBUG with -v/-vv) when there is a
+    stderr (a windowed Windows exe has none), and *log_file* at INFO (DEBUG with -vv),
+    rotated at *max_bytes* with *backups* older files, user-only. Everything is redacted."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     root = logging.getLogger()
     for h in list(root.handlers):
         if getattr(h, "_onedrive_gui", False):
             root.removeHandler(h)
+            h.close()
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = []
-    stream = logging.StreamHandler()
-    stream.setLevel(level)
-    handlers.append(stream)
+    if sys.stderr is not None:
+        stream = logging.StreamHandler()
+        stream.setLevel(level)
+        handlers.append(stream)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        if os.name == "posix":
+            log_file.parent.chmod(0o700)
+        fh = PrivateRotatingFileHandler(log_file, maxBytes=max_bytes, backupCount=backups,
+                                        encoding="utf-8", delay=False)
         fh.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
         handlers.append(fh)
     for h in handlers:
@@ -69,6 +100,28 @@ def setup_logging(verbosity: int = 0, log_file: Path | None = None) -> None:
         h.addFilter(RedactingFilter())
         h._onedrive_gui = True  # type: ignore[attr-defined]
         root.addHandler(h)
-    root.setLevel(min(h.level for h in handlers))
+    root.setLevel(min((h.level for h in handlers), default=level))
     for noisy in ("urllib3", "msal"):
         logging.getLogger(noisy).setLevel(max(level, logging.INFO))
+
+
+def log_uncaught_exceptions() -> None:
+    """Tracebacks of uncaught exceptions (GUI slots, threads) go to the log, not only to a
+    stderr that a windowed app does not have."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if not issubclass(kind, KeyboardInterrupt):
+            logging.getLogger("onedrive_gui").critical("uncaught exception",
+                                                       exc_info=(kind, value, tb))
+        if sys.stderr is not None:
+            previous(kind, value, tb)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            logging.getLogger("onedrive_gui").critical(
+                "uncaught exception in thread %s", getattr(args.thread, "name", "?"),
+                exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook

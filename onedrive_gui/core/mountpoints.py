@@ -37,13 +37,23 @@ def free_letters_from_mask(mask: int) -> list[str]:
     return [f"{chr(ord('A') + i)}:" for i in range(25, 2, -1) if not mask & (1 << i)]
 
 
-def free_drive_letters() -> list[str]:
-    """Free drive letters, Z: first (Windows); [] elsewhere."""
-    if sys.platform != "win32":
-        return []
+def _logical_drives() -> int:
+    """GetLogicalDrives(): bit n set = drive letter A+n in use (Windows only)."""
     import ctypes
 
-    return free_letters_from_mask(int(ctypes.windll.kernel32.GetLogicalDrives()))
+    return int(ctypes.windll.kernel32.GetLogicalDrives())  # type: ignore[attr-defined,unused-ignore]
+
+
+def free_drive_letters(taken: Iterable[str | None] = (), *, platform: str | None = None,
+                       mask: int | None = None) -> list[str]:
+    """Drive letters free now, Z: first, without the letters in *taken* (other accounts'
+    mount points: a letter is free while its account is not mounted, yet it is theirs);
+    [] elsewhere than on Windows. *mask*: GetLogicalDrives()'s answer (asked when None)."""
+    if (platform or sys.platform) != "win32":
+        return []
+    used = {normalize_drive_letter(t) for t in taken if t}
+    letters = free_letters_from_mask(_logical_drives() if mask is None else mask)
+    return [letter for letter in letters if letter not in used]
 
 
 def normalize_drive_letter(value: str) -> str | None:
@@ -80,7 +90,8 @@ def windows_mount_point(
         raise MountError(
             "Not a mount point",
             f"'{v}' is neither a drive letter nor a full folder path on a local drive.",
-            "Use a free drive letter such as Z:, or a path such as C:\\Users\\you\\OneDrive.",
+            f"Use a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE} "
+            "(not C:\\Users\\you\\OneDrive, which Microsoft's OneDrive app uses).",
         )
     path = ntpath.normpath(v)
     if exists(path):
@@ -109,14 +120,30 @@ def _no_free_letter() -> MountError:
     )
 
 
-def default_mount_point(account_name: str) -> str:
-    """Z: (or the next free letter down) on Windows; ``~/OneDrive/<name>`` elsewhere."""
-    if sys.platform == "win32":
-        letters = free_drive_letters()
+def default_mount_point(account_name: str, others: Iterable[str | None] = (), *,
+                        platform: str | None = None, mask: int | None = None) -> str:
+    """Windows: Z: (or the next free letter down) that no other account uses (*others*: their
+    mount points) — never a folder such as C:\\Users\\you\\OneDrive, which Microsoft's own
+    OneDrive app owns; elsewhere ``~/OneDrive/<name>``."""
+    if (platform or sys.platform) == "win32":
+        letters = free_drive_letters(others, platform="win32", mask=mask)
         if not letters:
             raise _no_free_letter()
         return letters[0]
     return str(Path.home() / "OneDrive" / account_name)
+
+
+# Examples in hints: a folder of the user's own (Windows: not Microsoft's OneDrive folder).
+WINDOWS_EXAMPLE = "C:\\Users\\you\\Cloud-work"
+POSIX_EXAMPLE = "~/OneDrive/<account name>"
+
+
+def example_mount_point(*, windows: bool | None = None) -> str:
+    """How a hint names a good mount point on this system."""
+    if windows is None:
+        windows = sys.platform == "win32"
+    return f"a free drive letter such as Z:, or a new folder such as {WINDOWS_EXAMPLE}" if (
+        windows) else POSIX_EXAMPLE
 
 
 # --- mount table (Linux) -----------------------------------------------------------------
@@ -264,7 +291,7 @@ def _inside(path: str, folder: str) -> bool:
         return False  # different drives
 
 
-def _app_folder_check(path: str) -> None:
+def _app_folder_check(path: str, *, windows: bool = False) -> None:
     from onedrive_gui.core.paths import AppPaths
 
     paths = AppPaths.default()
@@ -275,14 +302,20 @@ def _app_folder_check(path: str) -> None:
             raise MountError(
                 "Folder not allowed",
                 f"{path} is inside the app's own {kind} folder ({real}).",
-                "Choose a folder of your own, such as ~/OneDrive/<account name>.",
+                f"Choose a folder of your own, such as {example_mount_point(windows=windows)}.",
             )
 
 
-def _unmount_hint(path: str) -> str:
-    cmd = f"fusermount3 -u '{path}'" if sys.platform.startswith("linux") else f"umount '{path}'"
+def unmount_hint(path: str, *, platform: str | None = None) -> str:
+    """What to do when something is already mounted on *path*."""
+    platform = platform or sys.platform
+    if platform == "win32":
+        return ("Unmount it first (if an rclone.exe left over from a crash still holds it, end "
+                "that in Task Manager), or choose another drive letter.")
+    cmd = f"fusermount3 -u '{path}'" if platform.startswith("linux") else f"umount '{path}'"
     return (f"Unmount it first (if it is left over from a crash: {cmd}), or choose another "
             "folder.")
+
 
 
 def _check_text(value: str) -> str:
@@ -338,7 +371,8 @@ def _others_check(path: str, others: Mapping[str, str | None], *, windows: bool)
             raise MountError(
                 "Mount point taken",
                 f"{path} is already the mount point of the account '{name}'.",
-                "Choose another folder for this account, such as ~/OneDrive/<account name>.",
+                "Choose another place for this account, such as "
+                f"{example_mount_point(windows=windows)}.",
             )
         try:
             common = inside([mine_cmp, theirs_cmp])
@@ -350,8 +384,8 @@ def _others_check(path: str, others: Mapping[str, str | None], *, windows: bool)
                 "Mount points overlap",
                 f"{path} {where} {theirs}, the mount point of the account '{name}'; one "
                 "drive would hide the other.",
-                "Choose a folder outside other accounts' mount points, such as "
-                "~/OneDrive/<account name>.",
+                "Choose a place outside other accounts' mount points, such as "
+                f"{example_mount_point(windows=windows)}.",
             )
 
 
@@ -370,6 +404,8 @@ def check_mount_point(
     *,
     others: Mapping[str, str | None] | None = None,
     base: str | None = None,
+    platform: str | None = None,
+    mask: int | None = None,
 ) -> str:
     """Check where a drive is to appear, without changing anything; return it normalised.
 
@@ -377,14 +413,17 @@ def check_mount_point(
     equal, contain or lie inside. A relative path is resolved against *base* (the command
     line passes the working directory) and refused when *base* is None (the desktop app has
     no meaningful working directory). A missing folder is fine: it is created when mounting
-    (:func:`mount_point_note` says so).
+    (:func:`mount_point_note` says so). *platform* and *mask* (GetLogicalDrives' answer) are
+    the machine's facts, asked when None.
     """
     v = _check_text(value)
-    if sys.platform == "win32":
+    if (platform or sys.platform) == "win32":
         v = os.path.expanduser(v)
         if normalize_drive_letter(v) is None and v != "*":
-            _app_folder_check(os.path.abspath(v))
-        path = windows_mount_point(v, free_letters=free_drive_letters(), exists=os.path.exists)
+            _app_folder_check(os.path.abspath(v), windows=True)
+        path = windows_mount_point(v, free_letters=free_drive_letters(platform="win32",
+                                                                      mask=mask),
+                                   exists=os.path.exists)
         _others_check(path, others or {}, windows=True)
         return path
     path = _posix_path(v, base)
@@ -398,7 +437,7 @@ def check_mount_point(
             what = (" (an rclone mount, perhaps left over from a crash)"
                     if entry.fstype == "fuse.rclone" else f" ({entry.fstype})")
         raise MountError("Already a mount point",
-                         f"Something is already mounted on {path}{what}.", _unmount_hint(path))
+                         f"Something is already mounted on {path}{what}.", unmount_hint(path))
     outer = _enclosing_rclone_mount(path)
     if outer is not None:
         raise MountError(
@@ -440,7 +479,7 @@ def check_mount_point(
 def _os_error(path: str, exc: OSError) -> MountError:
     if exc.errno in STALE_ERRNOS:
         return MountError("Disconnected mount", f"{path} is a mount that lost its program.",
-                          _unmount_hint(path))
+                          unmount_hint(path))
     return MountError(
         "Cannot create the folder",
         f"{path} cannot be used: {exc.strerror or exc}"
@@ -449,8 +488,8 @@ def _os_error(path: str, exc: OSError) -> MountError:
     )
 
 
-def other_mount_points(accounts: Iterable[Any], exclude: str | None = None
-                       ) -> dict[str, str | None]:
+def other_mount_points(accounts: Iterable[Any], exclude: str | None = None, *,
+                       platform: str | None = None) -> dict[str, str | None]:
     """Name -> mount point of each account (Account-like: ``name``, ``mount_point``) except
     *exclude*; an account without one gets its default (not on Windows, where the default is
     whichever drive letter is free at mount time)."""
@@ -459,17 +498,109 @@ def other_mount_points(accounts: Iterable[Any], exclude: str | None = None
         if exclude is not None and a.name.lower() == exclude.lower():
             continue
         mp = a.mount_point
-        if not mp and sys.platform != "win32":
-            mp = default_mount_point(a.name)
+        if not mp and (platform or sys.platform) != "win32":
+            mp = default_mount_point(a.name, platform=platform)
         out[a.name] = mp
     return out
 
 
-def mount_point_note(path: str) -> str:
+def mount_point_note(path: str, *, platform: str | None = None) -> str:
     """What the user should know about a checked mount point that is fine ('' if nothing)."""
-    if sys.platform == "win32" or os.path.isdir(path):
+    synced = onedrive_sync_note(path)
+    if synced:
+        return synced
+    if (platform or sys.platform) == "win32" or os.path.isdir(path):
         return ""
     return f"{path} does not exist yet; it is created when the drive is mounted."
+
+
+# --- folders Microsoft's OneDrive app syncs (Windows) --------------------------------------
+# The OneDrive app sets %OneDrive% (the default account), %OneDriveCommercial% (work or
+# school) and %OneDriveConsumer% (personal) to its sync roots, and records each account's
+# root as UserFolder under HKCU\Software\Microsoft\OneDrive\Accounts\<account>. Known Folder
+# Move redirects Desktop, Documents and Pictures into such a root, so they are inside it. A
+# drive mounted in there would be synced back to the cloud by that app (or fought over).
+
+ONEDRIVE_ENV = ("OneDrive", "OneDriveCommercial", "OneDriveConsumer")
+_ONEDRIVE_ACCOUNTS_KEY = r"Software\Microsoft\OneDrive\Accounts"
+
+
+def _registry_sync_roots() -> list[str]:
+    """UserFolder of each account of Microsoft's OneDrive app (Windows registry)."""
+    roots: list[str] = []
+    if sys.platform != "win32":
+        return roots
+    import winreg
+
+    try:
+        key = winreg.OpenKey(winreg.HKEY_CURRENT_USER, _ONEDRIVE_ACCOUNTS_KEY)
+    except OSError:
+        return roots  # the OneDrive app was never set up for this user
+    with key:
+        index = 0
+        while True:
+            try:
+                name = winreg.EnumKey(key, index)
+            except OSError:
+                break
+            index += 1
+            try:
+                with winreg.OpenKey(key, name) as account:
+                    value, _kind = winreg.QueryValueEx(account, "UserFolder")
+            except OSError:
+                continue
+            if isinstance(value, str) and value:
+                roots.append(value)
+    return roots
+
+
+def onedrive_sync_roots(*, platform: str = sys.platform,
+                        environ: Mapping[str, str] | None = None,
+                        registry: Callable[[], list[str]] | None = None) -> list[str]:
+    """The folders Microsoft's OneDrive app syncs for this user ([] outside Windows)."""
+    if platform != "win32":
+        return []
+    env = os.environ if environ is None else environ
+    found = [env[v] for v in ONEDRIVE_ENV if env.get(v)]
+    try:
+        found += (registry or _registry_sync_roots)()
+    except OSError as exc:
+        log.info("cannot read the OneDrive app's folders from the registry: %s", exc)
+    roots: list[str] = []
+    for root in found:
+        norm = ntpath.normpath(root.strip())
+        if ntpath.isabs(norm) and ntpath.normcase(norm) not in map(ntpath.normcase, roots):
+            roots.append(norm)
+    return roots
+
+
+def onedrive_synced_root(path: str, roots: Iterable[str]) -> str | None:
+    """The sync root of Microsoft's OneDrive app that Windows path *path* is in (or is)."""
+    mine = ntpath.normcase(ntpath.normpath(path))
+    for root in roots:
+        theirs = ntpath.normcase(ntpath.normpath(root))
+        try:
+            if ntpath.commonpath([mine, theirs]) == theirs:
+                return root
+        except ValueError:
+            continue  # another drive
+    return None
+
+
+def onedrive_sync_note(path: str, *, platform: str = sys.platform,
+                       environ: Mapping[str, str] | None = None,
+                       registry: Callable[[], list[str]] | None = None) -> str:
+    """A warning when *path* lies in a folder Microsoft's OneDrive app syncs; else ''."""
+    if platform != "win32" or normalize_drive_letter(path) is not None:
+        return ""
+    root = onedrive_synced_root(path, onedrive_sync_roots(
+        platform=platform, environ=environ, registry=registry))
+    if root is None:
+        return ""
+    return (f"Warning: {path} is inside {root}, which Microsoft's OneDrive app keeps in sync "
+            "(Desktop and Documents may be redirected there). It would upload the whole "
+            "mounted drive a second time or fight over its files. Choose a drive letter or "
+            "a folder outside it.")
 
 
 def prepare_mount_point(value: str, *, others: Mapping[str, str | None] | None = None) -> str:

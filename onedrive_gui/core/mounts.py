@@ -33,8 +33,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
-from onedrive_gui.core.mountpoints import detach_stale_mount
+from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd, bwlimit_is_live
@@ -211,7 +212,7 @@ def mount_error(name: str, mount_point: str, exc: RcCallError) -> MountError:
         return MountError(
             "Mount folder in use",
             f"'{name}' cannot be mounted on {mount_point}: something is already mounted there.",
-            f"Unmount it first (e.g. 'fusermount3 -u {mount_point}') or choose another folder.",
+            unmount_hint(mount_point),  # no fusermount3 hint on Windows
         )
     if "overlap" in low:
         return MountError(
@@ -347,6 +348,9 @@ class MountManager:
         self._closing = False
         self._closed = False
         self._use_batch = True
+        # conflicts (issue 15): one upload guard per mount; the conflicts of this run
+        self.conflicts = ConflictLog()
+        self._guards: dict[str, ConflictGuard] = {}
 
     # ---- public API --------------------------------------------------------------------
 
@@ -477,6 +481,9 @@ class MountManager:
                 raise
             with self._lock:
                 self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+            old = self._guards.pop(name, None)  # conflicts (issue 15)
+            if old is not None:
+                old.close()
 
     def recheck(self, name: str | None = None) -> None:
         """Ask the cloud now (not at the next probe) whether *name* (or every mount) that is
@@ -682,13 +689,17 @@ class MountManager:
             return
         rcds = [p.rcd for p in self._procs.values()
                 if p.rcd is not None and p.rcd.pid is not None and p.rcd.alive()]
-        pids = [r.pid for r in rcds if r.pid is not None]
+        # each rclone with its rc address, so a later start can ask a left-over one to quit
+        entries = [(r.pid, r.url, r.client.user if r.url is not None else None)
+                   for r in rcds if r.pid is not None]
         self._session.write(
-            pids[0] if pids else None,
+            entries[0][0] if entries else None,
             str(rcds[0].binary.path) if rcds else None,
             {m.name: m.status.mount_point or m.requested for m in self._mounts.values()
              if m.status.state in (MountState.MOUNTING, MountState.UNMOUNTING, *_LIVE)},
-            rcd_pids=pids,
+            rc_url=entries[0][1] if entries else None,
+            rc_user=entries[0][2] if entries else None,
+            rcds=entries,
         )
 
     def _event(self, kind: str, text: str) -> None:
@@ -741,11 +752,12 @@ class MountManager:
 
     def _mount_one(self, client: RcClient, m: _Mount) -> None:
         detach_stale_mount(m.requested)
+        vfs_opt, write_back = hold_uploads(m.vfs_opt)  # conflicts: the guard releases uploads
         try:
             # m.config (the limits) is not passed as the mount's _config: they are flags of
             # the account's rclone, where rclone's process-wide limiters read them.
             used = client.mount(
-                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=m.vfs_opt, timeout=120,
+                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt, timeout=120,
             )
         except RcCallError as exc:
             raise mount_error(m.name, m.requested, exc) from None
@@ -753,9 +765,20 @@ class MountManager:
         for info in client.list_mounts():
             if _norm(info.mount_point) == _norm(used):
                 m.rc_fs = info.fs
+        self._new_guard(client, m, write_back, used)  # conflicts (issue 15)
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)
+
+    def _new_guard(self, client: RcClient, m: _Mount, write_back: float, used: str) -> None:
+        """conflicts (issue 15): the upload guard of a (re)mounted *m*."""
+        old = self._guards.pop(m.name, None)
+        if old is not None:
+            old.close()
+        self._guards[m.name] = ConflictGuard(
+            client, m.rc_fs or m.fs, account=m.name, write_back=write_back,
+            mount_point=used, conflicts=self.conflicts,
+            on_conflict=lambda c: self._event("conflict", c.text()))
 
     def _listed(self, client: RcClient, m: _Mount) -> bool:
         mp = m.status.mount_point or m.requested
@@ -878,6 +901,10 @@ class MountManager:
         proc.failed_polls = 0
         signals = self._read_signals(proc)
         self._apply(live, poll, signals)
+        for m in live:  # conflicts (issue 15): check queued uploads, release due ones
+            guard = self._guards.get(m.name)
+            if guard is not None and m.status.state in _LIVE:
+                guard.tick()
         self._start_probes(rcd.client, live)
         if proc.restart_for is not None:
             self._restart_when_idle(proc, live)
@@ -951,7 +978,9 @@ class MountManager:
         except OSError as exc:
             log.warning("reading the rclone log: %s", exc)
             return []
-        return [s for s in map(sig.classify, lines) if s is not None]
+        # A failed cache write counts as "cache full" by the disk's free space, not by
+        # rclone's (translated) error text.
+        return sig.classify_lines(lines)
 
     def _apply(self, live: list[_Mount], poll: _Poll, signals: list[Signal]) -> None:
         now = time.monotonic()
@@ -1045,10 +1074,13 @@ class MountManager:
             "that disk, then copy the file again.",
         )
 
-    @staticmethod
-    def _kick_uploads(client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
+    def _kick_uploads(self, client: RcClient, m: _Mount, *, only_retried: bool = True) -> None:
         """The cloud works again: upload what failed now, not after rclone's back-off (which
         grows to minutes)."""
+        guard = self._guards.get(m.name)  # conflicts (issue 15): check first, then release
+        if guard is not None:
+            guard.kick(only_retried=only_retried)
+            return
         fs = m.rc_fs or m.fs
         try:
             queue_ = client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []

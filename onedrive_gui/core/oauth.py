@@ -23,7 +23,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from onedrive_gui import APP_NAME, __version__
-from onedrive_gui.core.aad_errors import auth_error, error_from_page
+from onedrive_gui.core.aad_errors import auth_error, error_from_page, with_admin_consent
+from onedrive_gui.core.clouds import GLOBAL, Cloud
+from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, CancelledError, NetworkError
 from onedrive_gui.core.logging_setup import register_secret
 from onedrive_gui.core.loopback import DEFAULT_PORT, LoopbackReceiver
@@ -31,6 +33,8 @@ from onedrive_gui.core.loopback import DEFAULT_PORT, LoopbackReceiver
 log = logging.getLogger(__name__)
 
 SCOPES = ["Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All", "User.Read"]
+# Optional, work/school only: finding SharePoint sites (search, followed) and the user's Teams.
+SITE_SCOPES = ["Sites.Read.All", "Team.ReadBasic.All"]
 AUTHORITY_HOST = "https://login.microsoftonline.com"
 HTTP_TIMEOUT = 30.0
 
@@ -74,6 +78,9 @@ def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonl
     """Turn requests' connection failures into NetworkError (no URL, no secret in the text)."""
     import requests
 
+    from onedrive_gui.core.tls import use_os_trust_store
+
+    use_os_trust_store()
     try:
         yield
     except requests.exceptions.SSLError as exc:
@@ -81,9 +88,9 @@ def _network_errors(what: str = "Microsoft's sign-in service (login.microsoftonl
         raise NetworkError(
             "Secure connection failed",
             f"The app reached {what}, but could not verify its certificate.",
-            "If your network uses an inspecting proxy, point REQUESTS_CA_BUNDLE (or "
-            "SSL_CERT_FILE) at its CA certificate; otherwise check your connection/proxy and "
-            "the computer's date and time.",
+            "If your network inspects TLS, its CA certificate must be in this computer's "
+            "certificate store (ask your IT), or point REQUESTS_CA_BUNDLE at it; otherwise "
+            "check your connection/proxy and the computer's date and time.",
         ) from exc
     except requests.exceptions.ProxyError as exc:
         log.debug("proxy failure: %s", type(exc).__name__)
@@ -106,11 +113,14 @@ class SignIn:
     """One interactive sign-in: start() -> open the URL -> wait(); cancel() from any thread."""
 
     def __init__(self, client_id: str, client_secret: str, *, tenant: str = "common",
-                 port: int = DEFAULT_PORT, timeout: float = 300.0) -> None:
+                 port: int = DEFAULT_PORT, timeout: float = 300.0, cloud: str = GLOBAL,
+                 extra_scopes: tuple[str, ...] = ()) -> None:
         register_secret(client_secret)
         self.client_id = client_id
         self._secret = client_secret
         self.tenant = tenant
+        self.cloud: Cloud = cloud_named(cloud)
+        self.scopes = [*SCOPES, *(s for s in extra_scopes if s not in SCOPES)]
         self._requested_port = port
         self.timeout = timeout
         self.auth_url = ""
@@ -173,9 +183,9 @@ class SignIn:
         try:
             self._app = self._build_app()
             self._check_cancelled()
-            with _network_errors():
+            with _network_errors(self._where()):
                 flow = self._app.initiate_auth_code_flow(
-                    SCOPES, redirect_uri=self.redirect_uri, state=state,
+                    self.scopes, redirect_uri=self.redirect_uri, state=state,
                     response_mode="form_post")
             self._flow = flow
             self.auth_url = str(flow["auth_uri"])
@@ -189,8 +199,8 @@ class SignIn:
     def _build_app(self) -> Any:
         import msal
 
-        authority = f"{AUTHORITY_HOST}/{self.tenant}"
-        with _network_errors():
+        authority = f"{self.cloud.authority_host}/{self.tenant}"
+        with _network_errors(self._where()):
             try:
                 return msal.ConfidentialClientApplication(
                     self.client_id, client_credential=self._secret, authority=authority,
@@ -205,10 +215,20 @@ class SignIn:
                     "Overview).",
                 ) from exc
 
+    def _auth_error(self, error: str, description: str | None) -> AuthError:
+        """The sign-in error; a missing admin approval names this tenant's consent link."""
+        tenant = self.tenant if self.tenant.lower() not in ("common", "consumers") \
+            else "organizations"
+        return with_admin_consent(auth_error(error, description),
+                                  self.cloud.admin_consent_url(tenant, self.client_id))
+
+    def _where(self) -> str:
+        return f"Microsoft's sign-in service ({self.cloud.login_host})"
+
     def _check_authorize_page(self, url: str) -> None:
         import requests
 
-        with _network_errors():
+        with _network_errors(self._where()):
             resp = requests.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT,
                                 headers={"User-Agent": f"{APP_NAME}/{__version__}"})
         err = error_from_page(resp.text) if resp.text else None
@@ -234,10 +254,10 @@ class SignIn:
             receiver.close()
         params = answer.params
         if not params.get("code"):
-            raise auth_error(params.get("error", ""), params.get("error_description"))
+            raise self._auth_error(params.get("error", ""), params.get("error_description"))
         self._check_cancelled()
         started = datetime.now(UTC)
-        with _network_errors():
+        with _network_errors(self._where()):
             try:
                 result = self._app.acquire_token_by_auth_code_flow(self._flow, params)
             except ValueError as exc:
@@ -252,7 +272,7 @@ class SignIn:
             raise AuthError("Sign-in failed", "Microsoft sent no usable answer.",
                             "Try again.")
         if "error" in result:
-            raise auth_error(str(result["error"]), result.get("error_description"))
+            raise self._auth_error(str(result["error"]), result.get("error_description"))
         self._check_cancelled()
         return _token_result(result, started)
 
@@ -295,12 +315,42 @@ def _token_result(result: dict[str, Any], started: datetime) -> TokenResult:
     )
 
 
+def refresh(client_id: str, client_secret: str, refresh_token: str, *,
+            tenant: str = "common", cloud: str = GLOBAL,
+            extra_scopes: tuple[str, ...] = ()) -> TokenResult:
+    """New tokens from a stored refresh token (no browser): to add another drive or library
+    of an account that is already signed in. AuthError when Microsoft refuses it."""
+    import msal
+
+    register_secret(client_secret)
+    register_secret(refresh_token)
+    c = cloud_named(cloud)
+    where = f"Microsoft's sign-in service ({c.login_host})"
+    with _network_errors(where):
+        app = msal.ConfidentialClientApplication(
+            client_id, client_credential=client_secret,
+            authority=f"{c.authority_host}/{tenant}", timeout=HTTP_TIMEOUT,
+            app_name=APP_NAME, app_version=__version__)
+        started = datetime.now(UTC)
+        result = app.acquire_token_by_refresh_token(
+            refresh_token, scopes=[*SCOPES, *(x for x in extra_scopes if x not in SCOPES)])
+    if not isinstance(result, dict):
+        raise AuthError("Sign-in failed", "Microsoft sent no usable answer.", "Try again.")
+    if "error" in result:
+        raise auth_error(str(result["error"]), result.get("error_description"))
+    if not result.get("refresh_token"):
+        result = {**result, "refresh_token": refresh_token}
+    return _token_result(result, started)
+
+
 def sign_in(client_id: str, client_secret: str, *, tenant: str = "common",
             port: int = DEFAULT_PORT, timeout: float = 300.0,
             open_browser: Callable[[str], bool] | None = None,
-            on_started: Callable[[SignIn], None] | None = None) -> TokenResult:
+            on_started: Callable[[SignIn], None] | None = None, cloud: str = GLOBAL,
+            extra_scopes: tuple[str, ...] = ()) -> TokenResult:
     """The whole interactive sign-in in one call (blocking)."""
-    signin = SignIn(client_id, client_secret, tenant=tenant, port=port, timeout=timeout)
+    signin = SignIn(client_id, client_secret, tenant=tenant, port=port, timeout=timeout,
+                    cloud=cloud, extra_scopes=extra_scopes)
     try:
         url = signin.start()
         if on_started is not None:

@@ -53,7 +53,7 @@ def due_reminders(accounts: Iterable[_AccountLike], now: datetime | None = None)
             elif days <= SECRET_WARNING_DAYS:
                 when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
                 out.append(Reminder(
-                    "secret-expiring", a.name, f"{a.name}: client secret expires {when}",
+                    "secret-expiring", a.name, f"{a.name}: secret expires {when}",
                     f"The client secret expires on {a.secret_expires.isoformat()}. Create a new "
                     "one in the Azure portal (Certificates & secrets) and enter it in Settings.",
                 ))

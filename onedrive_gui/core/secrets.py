@@ -22,6 +22,7 @@ from onedrive_gui.core.logging_setup import register_secret
 
 CONFIG_PASSWORD_USER = "rclone-config-password"  # noqa: S105 (an entry name, not a secret)
 CLIENT_SECRET_PREFIX = "client-secret:"  # noqa: S105 (an entry name, not a secret)
+SELF_TEST_USER = "self-test"  # a throwaway entry written and deleted by round_trip()
 # Windows Credential Manager holds at most 2560 bytes per credential blob (UTF-16).
 WINDOWS_BLOB_LIMIT = 2560
 MAX_CLIENT_SECRET_CHARS = 1000
@@ -198,6 +199,38 @@ class SecretStore:
             backend.delete_password(self.service, user)
         except self._errors() as exc:
             raise self._failure(exc, f"delete the {what}") from exc
+
+    def round_trip(self) -> str:
+        """Write, read back and delete a throwaway entry; the name of the backend used.
+
+        What the first account will need of the keyring (``--self-test``). KeyringError when
+        there is no secure keyring, when it refuses, or when it does not give back what was
+        written or keeps what was deleted.
+        """
+        import secrets as _random
+
+        backend = _name(self._backend())
+        value = _random.token_urlsafe(24)
+        what = "self-test entry"
+        self._set(SELF_TEST_USER, value, what)
+        try:
+            read = self._get(SELF_TEST_USER, what)
+        finally:
+            self._delete(SELF_TEST_USER, what)
+        if read != value:
+            raise KeyringError(
+                "Keyring does not keep secrets",
+                f"{backend} accepted an entry but gave back "
+                f"{'nothing' if read is None else 'another value'} when it was read.",
+                "Check your keyring (unlock it, or reset it in your keyring manager) and retry.",
+            )
+        if self._get(SELF_TEST_USER, what) is not None:
+            raise KeyringError(
+                "Keyring does not delete secrets",
+                f"{backend} still holds an entry the app deleted.",
+                "Check your keyring in your keyring manager and retry.",
+            )
+        return backend
 
     # client secrets -----------------------------------------------------------------
     def get_client_secret(self, account: str) -> str:

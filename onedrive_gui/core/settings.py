@@ -261,6 +261,7 @@ class Account:
     name: str
     client_id: str
     tenant: str = "common"
+    cloud: str = "global"  # core.clouds key = rclone's region: global | us | cn
     display_name: str | None = None
     username: str | None = None
     drive_id: str
@@ -364,6 +365,16 @@ def _options_from(d: Any, where: str) -> MountOptions:
     return opts
 
 
+def _cloud_from(v: Any, where: str) -> str:
+    """A cloud key (files written before clouds existed have none: global)."""
+    from onedrive_gui.core.clouds import CLOUDS
+
+    key = _expect(v, str, where)
+    if key not in CLOUDS:
+        raise _Shape(f"{where} '{key}' is not one of {', '.join(CLOUDS)}")
+    return str(key)
+
+
 def _account_from(d: Any, i: int) -> Account:
     where = f"accounts[{i}]"
     _expect(d, dict, where)
@@ -373,6 +384,7 @@ def _account_from(d: Any, i: int) -> Account:
             name=name,
             client_id=_expect(d["client_id"], str, f"{where}.client_id"),
             tenant=_expect(d.get("tenant", "common"), str, f"{where}.tenant"),
+            cloud=_cloud_from(d.get("cloud", "global"), f"{where}.cloud"),
             display_name=_opt_str(d, "display_name", where),
             username=_opt_str(d, "username", where),
             drive_id=_expect(d["drive_id"], str, f"{where}.drive_id"),
@@ -417,6 +429,7 @@ def settings_to_json(settings: AppSettings) -> dict[str, Any]:
             "name": a.name,
             "client_id": a.client_id,
             "tenant": a.tenant,
+            "cloud": a.cloud,
             "display_name": a.display_name,
             "username": a.username,
             "drive_id": a.drive_id,

@@ -87,3 +87,58 @@ def overall_state(statuses: list[object]) -> str:
     if any(st in ("mounted", "unmounting") for st in states):
         return "mounted"
     return "idle"
+
+
+# Windows copies tray texts into fixed buffers and silently cuts the rest (Qt's
+# qwindowssystemtrayicon.cpp fills NOTIFYICONDATA's szInfoTitle[64], szInfo[256] and
+# szTip[128], each with its terminating zero). Every text the tray shows stays within them,
+# on all platforms; what does not fit is in the menu or a details dialog.
+NOTIFY_TITLE_MAX = 63
+NOTIFY_BODY_MAX = 255
+TOOLTIP_MAX = 127
+ELLIPSIS = "…"
+
+
+def text_len(text: str) -> int:
+    """Length as Windows counts it: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int) -> str:
+    """*text* if it fits in *limit* UTF-16 units; else cut at a word boundary, with "…"."""
+    if text_len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    while cut and text_len(cut) > limit - 1:
+        cut = cut[:-1]
+    space = cut.rfind(" ")
+    if space >= len(cut) * 2 // 3:  # a word boundary near the end: cut there
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.—-") + ELLIPSIS
+
+
+def short_state(status: object | None) -> str:
+    """A few words for an account's state, for where space is short (the tooltip)."""
+    if status is None:
+        return "not mounted"
+    state = state_name(status)
+    pending = int(getattr(status, "pending_uploads", 0) or 0)
+    word = {"mounted": "mounted", "throttled": "slowed down", "offline": "offline",
+            "sign_in_needed": "sign-in needed", "error": "error",
+            "unmounted": "not mounted"}.get(state, f"{state}…")
+    return f"{word}, uploading {pending}" if pending else word
+
+
+def tooltip_text(lines: list[str], short: list[str]) -> str:
+    """The tray tooltip within TOOLTIP_MAX: the full *lines* (one per account) if they fit,
+    else the *short* ones, else a count of accounts by state."""
+    for candidate in (lines, short):
+        text = "\n".join(candidate)
+        if text_len(text) <= TOOLTIP_MAX:
+            return text
+    counts: dict[str, int] = {}
+    for line in short:
+        word = line.rpartition(": ")[2].split(",")[0]
+        counts[word] = counts.get(word, 0) + 1
+    summary = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+    return clip(f"OneDrive GUI, {len(short)} accounts: {summary}", TOOLTIP_MAX)

@@ -62,7 +62,8 @@ class ReauthorizeDialog(QDialog):
         def work() -> None:
             account = accounts.account(name)
             secret = accounts.secrets.get_client_secret(name)
-            signin = accounts.sign_in(account.client_id, secret, account.tenant)
+            signin = accounts.sign_in(account.client_id, secret, account.tenant,
+                                      cloud=account.cloud)
             self._signin = signin
             try:
                 if cancel.is_set():

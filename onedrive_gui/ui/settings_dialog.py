@@ -85,11 +85,11 @@ def _mount_options_help(name: str) -> str:
     return MountOptions.help(name)
 
 
-def _default_mount_point_text(name: str) -> str:
+def _default_mount_point_text(name: str, others: list[str | None] | None = None) -> str:
     from onedrive_gui.core.mountpoints import default_mount_point
 
     try:
-        return f"default: {default_mount_point(name)}"
+        return f"default: {default_mount_point(name, others or [])}"
     except AppError:
         return "default: a free drive letter"
 
@@ -191,6 +191,11 @@ class AccountsTab(QWidget):
         self.status = QLabel()
         self.mount_point = QLineEdit()
         self.mount_point.setAccessibleName("Mount point")
+        self.mount_note = QLabel()  # Windows: inside a folder OneDrive's own app syncs
+        self.mount_note.setWordWrap(True)
+        self.mount_note.setStyleSheet("color: #9d5d00;")
+        self.mount_note.hide()
+        self.mount_point.textChanged.connect(self._mount_point_typed)
         self.auto_mount = QCheckBox("Mount automatically when the app starts")
         self.cache_mode = QComboBox()
         for key, label, help_text in CACHE_PRESETS:
@@ -216,6 +221,7 @@ class AccountsTab(QWidget):
         form.addRow(self.info)
         form.addRow(self.status)
         form.addRow("Mount point:", self.mount_point)
+        form.addRow(self.mount_note)
         form.addRow(self.auto_mount)
         form.addRow("Cache:", self.cache_mode)
         form.addRow("Cache max size:", self.cache_max_size)
@@ -252,10 +258,18 @@ class AccountsTab(QWidget):
         a = self.dialog.draft.account(name)
         who = " ".join(x for x in (a.display_name or "", f"<{a.username}>" if a.username
                                    else "") if x)
-        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}")
+        from onedrive_gui.core.clouds import CLOUDS
+
+        cloud = CLOUDS[a.cloud]  # fixed: the registration and the sign-in live in that cloud
+        self.info.setText(f"<b>{a.name}</b> — {a.drive_name or ''} ({a.drive_type}) of {who}"
+                          f"<br>Microsoft cloud: {cloud.label}")
+        self.info.setToolTip("The cloud cannot change for an account: its app registration "
+                             "and sign-in exist in that cloud only. Add the drive again as a "
+                             "new account to use another cloud.")
         self.refresh_status()
         self.mount_point.setText(a.mount_point or "")
-        self.mount_point.setPlaceholderText(_default_mount_point_text(a.name))
+        self.mount_point.setPlaceholderText(_default_mount_point_text(
+            a.name, [o.mount_point for o in self.dialog.draft.accounts if o.name != a.name]))
         self.auto_mount.setChecked(a.auto_mount)
         idx = self.cache_mode.findData(a.options.cache_mode)
         self.cache_mode.setCurrentIndex(max(idx, 0))
@@ -264,6 +278,13 @@ class AccountsTab(QWidget):
         self.secret_expiry.setText(a.secret_expires.isoformat() if a.secret_expires
                                    else "not recorded")
 
+
+    def _mount_point_typed(self, text: str) -> None:
+        from onedrive_gui.core.mountpoints import onedrive_sync_note
+
+        note = onedrive_sync_note(text.strip()) if text.strip() else ""
+        self.mount_note.setText(note)
+        self.mount_note.setVisible(bool(note))
     def refresh_status(self) -> None:
         if self._current:
             mounts = self.dialog.ctx.mounts
@@ -464,7 +485,8 @@ class SettingsDialog(QDialog):
             if _same_path(a.mount_point, before):
                 accounts.append(a)
                 continue
-            wanted = a.mount_point or default_mount_point(a.name)
+            wanted = a.mount_point or default_mount_point(
+                a.name, [o.mount_point for o in new.accounts if o.name != a.name])
             try:
                 path = check_mount_point(
                     wanted, others=other_mount_points(new.accounts, exclude=a.name))

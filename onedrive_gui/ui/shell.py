@@ -4,16 +4,25 @@ notifications, reminders, quit after uploads."""
 from __future__ import annotations
 
 import logging
+import re
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.format import plural, short_path
+from onedrive_gui.ui.format import (
+    NOTIFY_BODY_MAX,
+    NOTIFY_TITLE_MAX,
+    clip,
+    plural,
+    short_path,
+    text_len,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -23,20 +32,41 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
+# Quit never waits for uploads without a limit: what is left after this stays in the cache
+# and is uploaded at the next mount.
+QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error"}
+                "rcd-stop-failed": "error", "conflict": "warning"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
                 "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
-                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
+                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
+                "conflict": "Changed in two places: both kept"}
+
+
+_AADSTS = re.compile(r"AADSTS\d+")
+DETAILS_SUFFIX = " Click for details."
 
 
 def _reason(error: str | None) -> str:
     """Microsoft's reason from a SIGN_IN_NEEDED status, without the generic "Sign in again."
     (the notification itself says how)."""
     return (error or "").removeprefix("Sign-in needed: ").removesuffix(" Sign in again.")
+
+
+def sign_in_notice(name: str, error: str | None) -> str:
+    """The sign-in-needed notification: as much of Microsoft's reason as fits beside what to
+    do, its AADSTS code kept (the whole reason is on the account's line in the menu)."""
+    rest = f" Click here or choose “Sign in to {name} again…”; the drive stays mounted."
+    reason = _reason(error) or "Microsoft asks for a new sign-in."
+    budget = NOTIFY_BODY_MAX - text_len(rest)
+    shown = clip(reason, budget)
+    code = _AADSTS.search(reason)
+    if code and code.group(0) not in shown:
+        shown = clip(reason, budget - text_len(code.group(0)) - 3) + f" ({code.group(0)})"
+    return shown + rest
 
 
 class DesktopShell(QObject):
@@ -67,16 +97,21 @@ class DesktopShell(QObject):
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
-        menu.quit_requested.connect(self.quit)
+        menu.quit_requested.connect(self.quit_from_menu)
         if self.controller is not None:
             self.controller.mount_event.connect(self._mount_event)
             self.controller.failed.connect(self._mount_failed)
             self.controller.changed.connect(self._status_changed)
         self.wizard: Any = None
         self.settings_dialog: Any = None
+        self.log_window: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
+        self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
         self._last_state: dict[str, str] = {}
+        # Windows only: unmounting asks about open files (rclone's cmount does not wait).
+        self.platform = sys.platform
+        self.file_lister: Any = None  # the Restart Manager (core.open_files) by default
         self._reminder_timer = QTimer(self)
         self._reminder_timer.setInterval(REMINDER_INTERVAL_MS)
         self._reminder_timer.timeout.connect(self.check_reminders)
@@ -88,6 +123,7 @@ class DesktopShell(QObject):
             self.window.show()
         else:
             self.tray.show()
+        self.warn_if_elevated()
         if not self.ctx.accounts.settings.accounts:
             self.add_account()
             return
@@ -95,6 +131,14 @@ class DesktopShell(QObject):
             self.controller.auto_mount()
         self.check_reminders()
         self._reminder_timer.start()
+
+    def warn_if_elevated(self, **probe: Any) -> None:
+        """Windows: drives mounted by an elevated app are invisible to normal programs."""
+        from onedrive_gui.core.elevation import elevation_warning
+
+        warning = elevation_warning(**probe)
+        if warning is not None:
+            self.notify(*warning, level="warning")
 
     def show_main(self) -> None:
         """A second launch asked us to show ourselves."""
@@ -182,9 +226,12 @@ class DesktopShell(QObject):
         self.surface.refresh()
 
     def view_log(self) -> None:
-        log_file = self.ctx.paths.app_log
-        target = log_file if log_file.exists() else self.ctx.paths.log_dir
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+        """The log view: the app's and rclone's logs, filter, search, Copy diagnostics."""
+        if self.log_window is None:
+            from onedrive_gui.ui.log_window import LogWindow
+
+            self.log_window = LogWindow(self.ctx)
+        self._raise(self.log_window)
 
     # -- mounts ----------------------------------------------------------------------------------
     def mount(self, name: str) -> None:
@@ -194,6 +241,68 @@ class DesktopShell(QObject):
             f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}."))
 
     def unmount(self, name: str) -> None:
+        if self.controller is None:
+            return
+        status = self.controller.status(name)
+        mount_point = getattr(status, "mount_point", None) if status is not None else None
+        if self.platform == "win32" and mount_point and self.controller.is_mounted(name):
+            # WinFsp unmounts even while files are open: ask first, naming who holds them.
+            self._ask_about_open_files([(name, str(mount_point))], name,
+                                       lambda: self._unmount_asked(name))
+            return
+        self._unmount_asked(name)
+
+    def quit_from_menu(self) -> None:
+        """Quit; on Windows first ask to close the files open from the mounted drives (they
+        are unmounted at once, open files or not)."""
+        mounted: list[tuple[str, str]] = []
+        if self.controller is not None and self.platform == "win32":
+            for n in self.ctx.accounts.settings.names():
+                mp = getattr(self.controller.status(n), "mount_point", None)
+                if mp and self.controller.is_mounted(n):
+                    mounted.append((n, str(mp)))
+        if not mounted:
+            self.quit()
+            return
+        self._ask_about_open_files(mounted, "", self.quit)
+
+    def _ask_about_open_files(self, mounted: list[tuple[str, str]], name: str,
+                              then: Any) -> None:
+        """Find (in a worker) the programs holding the drives' files, ask, then *then*."""
+        from onedrive_gui.core.open_files import cached_files, file_holders
+
+        if self.controller is None:
+            return
+        cache_dir, platform, lister = (self.ctx.paths.rclone_cache_dir, self.platform,
+                                       self.file_lister)
+
+        def work() -> Any:
+            paths = [p for n, mp in mounted for p in cached_files(cache_dir, n, mp)]
+            return file_holders(paths, platform=platform, lister=lister)
+
+        def done(holders: Any) -> None:
+            where = ", ".join(mp.rstrip("\\/") if len(mp.rstrip("\\/")) == 2 else mp
+                              for _n, mp in mounted)
+            if self.ask_open_files(name, where, holders):
+                then()
+
+        def failed(err: AppError) -> None:  # the question is asked all the same
+            log.warning("cannot tell which programs have files open: %s", err.message)
+            done(None)
+
+        self.controller.runner.run(work, done, failed)
+
+    def ask_open_files(self, name: str, mount_point: str, holders: Any) -> bool:
+        """Ask before unmounting *name* (quitting when empty) with files maybe open."""
+        from onedrive_gui.core.open_files import unmount_question
+        from onedrive_gui.ui.messages import confirm
+
+        question, details = unmount_question(mount_point, holders)
+        if not name:
+            return confirm(None, "Quit OneDrive GUI?", f"{question}\n\n{details}", "Quit")
+        return confirm(None, f"Unmount {name}?", f"{question}\n\n{details}", "Unmount")
+
+    def _unmount_asked(self, name: str) -> None:
         if self.controller is None:
             return
         pending = self.controller.pending_uploads(name)
@@ -241,22 +350,29 @@ class DesktopShell(QObject):
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Quit OneDrive GUI?")
         box.setText(f"{plural(count, 'file')} still to be uploaded.")
-        box.setInformativeText("The app finishes the uploads, unmounts your drives and then "
-                               "quits. This can take a while on a slow connection.")
+        box.setInformativeText(
+            "The app finishes the uploads, unmounts your drives and then quits. It waits at "
+            f"most {QUIT_UPLOAD_LIMIT / 60:.0f} minutes; what is not uploaded by then stays "
+            "in the cache and is uploaded the next time you mount.")
         quit_btn = box.addButton("Quit after uploads", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is quit_btn
 
-    def quit(self, *, ask: bool = True, upload_timeout: float | None = None) -> None:
+    def quit(self, *, ask: bool = True, upload_timeout: float | None = None,
+             why: str = "Quit") -> int:
         """Quit after the uploads (asking first while some are pending, unless *ask* is
-        False); *upload_timeout*: stop waiting after that many seconds (what is left stays
-        in the cache and is uploaded at the next mount)."""
-        if self._quitting:
-            return
+        False), waiting at most *upload_timeout* s for them (QUIT_UPLOAD_LIMIT by default;
+        what is left stays in the cache and is uploaded at the next mount). *why* goes to
+        the log. Returns the uploads pending when the quit began (-1: the user said no)."""
         pending = self.controller.pending_uploads() if self.controller is not None else 0
+        if self._quitting:
+            return pending
         if pending and ask and not self.ask_pending_quit(pending):
-            return
+            return -1
+        wait = QUIT_UPLOAD_LIMIT if upload_timeout is None else upload_timeout
+        log.info("quitting (%s): %s pending, waiting at most %.0f s for them", why,
+                 plural(pending, "upload"), wait)
         self._quitting = True
         self.quitting.emit()
         if pending:
@@ -265,9 +381,23 @@ class DesktopShell(QObject):
         if self.controller is None:
             self._finish_quit(None)
         else:
-            self.controller.shutdown(self._finish_quit, upload_timeout=upload_timeout)
+            self.controller.shutdown(self._finish_quit, upload_timeout=wait)
+        return pending
+
+    def quit_now(self) -> None:
+        """Unmount and stop rclone before returning (the session is ending and the process
+        may be ended right after; nothing is pending, so this takes a moment only)."""
+        if self._quitting:
+            return  # a quit is already under way (it is bounded)
+        log.info("quitting now (the session ends)")
+        self._quitting = True
+        self.quitting.emit()
+        if self.controller is not None:
+            self.controller.shutdown_now()
+        self._finish_quit(None)
 
     def _finish_quit(self, _result: Any) -> None:
+        log.info("drives unmounted and rclone stopped; the app quits")
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:
@@ -276,7 +406,10 @@ class DesktopShell(QObject):
 
     # -- notifications ------------------------------------------------------------------------
     def notify(self, title: str, text: str, level: str = "info",
-               on_click: Any = None) -> None:
+               on_click: Any = None, on_details: Any = None) -> None:
+        """A notification within what Windows shows (title 63, text 255 characters); a
+        longer text is cut and, unless the notification has its own click action, a click
+        shows all of it (*on_details*, by default a box with the whole text)."""
         log.info("notification: %s — %s", title, text)
         if not getattr(self.ctx.accounts.settings, "notifications", True):
             return
@@ -285,14 +418,53 @@ class DesktopShell(QObject):
         if now - self._last_notes.get(key, -1e9) < 30:
             return
         self._last_notes[key] = now
-        self.surface.notify(title, text, level, on_click=on_click)
+        if self.tray is None:  # the stand-in window shows any length, and takes no clicks
+            self.surface.notify(title, text, level, on_click=on_click)
+            return
+        shown_title, shown = clip(title, NOTIFY_TITLE_MAX), text
+        if text_len(text) > NOTIFY_BODY_MAX:
+            if on_click is None:
+                shown = clip(text, NOTIFY_BODY_MAX - text_len(DETAILS_SUFFIX)) + DETAILS_SUFFIX
+                on_click = on_details or (lambda: self.show_details(title, text, level))
+            else:
+                shown = clip(text, NOTIFY_BODY_MAX)
+        self.surface.notify(shown_title, shown, level, on_click=on_click)
+
+    def show_details(self, title: str, text: str, level: str = "info") -> None:
+        """The whole text of a notification that was too long to show."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox()
+        box.setIcon(QMessageBox.Icon.Warning if level in ("warning", "error")
+                    else QMessageBox.Icon.Information)
+        box.setWindowTitle(title)
+        box.setText(text)
+        box.setTextInteractionFlags(box.textInteractionFlags()
+                                    | Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_box = box
+        box.show()
+        self._raise(box)
 
     def _mount_event(self, kind: str, text: str) -> None:
-        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"))
+        on_click = self._open_conflict_folder(text) if kind == "conflict" else None
+        self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
+                    on_click=on_click)
+
+    def _open_conflict_folder(self, text: str) -> Any:
+        """"Open both": opens the folder holding the two files the notification names
+        (issue 15; the manager keeps this run's conflicts)."""
+        manager = getattr(self.controller, "manager", None)
+        log_ = getattr(manager, "conflicts", None)
+        found = [c for c in log_.items() if c.text() == text] if log_ is not None else []
+        folder = found[-1].local_folder if found else None
+        if not folder:
+            return None
+        return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
         title = f"{name}: {err.title}" if name else err.title
-        self.notify(title, f"{err.message} {err.hint}".strip(), "error")
+        text = f"{err.message} {err.hint}".strip()
+        self.notify(title, text, "error", on_details=lambda: self.show_error(err))
         self.surface.refresh()
 
     def _status_changed(self, status: Any) -> None:
@@ -307,10 +479,7 @@ class DesktopShell(QObject):
                         "Performance.", "warning")
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
-            self.notify(f"{name}: sign-in needed",
-                        f"{_reason(status.error)} Click here "
-                        f"or choose “Sign in to {name} again…” in the menu; the drive stays "
-                        "mounted meanwhile.", "error",
+            self.notify(f"{name}: sign-in needed", sign_in_notice(name, status.error), "error",
                         on_click=lambda: self.reauthorize(name))
         elif new == "OFFLINE" and old != "OFFLINE":
             self.notify(f"{status.name}: OneDrive unreachable",

@@ -25,6 +25,7 @@ class TrayMenu(QMenu):
         super().__init__(parent)
         self.accounts = accounts
         self.controller = controller
+        self.setToolTipsVisible(True)  # an account's full error, which its line may not show
         self.aboutToShow.connect(self.rebuild)
         self.rebuild()
 
@@ -40,6 +41,9 @@ class TrayMenu(QMenu):
             line = self.addAction(status_line(name, status))
             line.setEnabled(False)
             state = state_name(status) if status is not None else "unmounted"
+            error = getattr(status, "error", None) if status is not None else None
+            if error and state in ("error", "sign_in_needed"):
+                line.setToolTip(error)  # the whole of it (a notification holds 255 characters)
             if state == "error":
                 retry = self.addAction(f"Mount {name} again")
                 retry.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))

@@ -1,13 +1,30 @@
 ; OneDrive GUI - per-user Windows installer (NSIS 3, MUI2, amd64, no admin rights).
 ;
-;   makensis /DVERSION=0.1.0 /DPAYLOAD=<dist\onedrive-gui> [/DVERSION_NUM=0.1.0.0]
-;            [/DOUTFILE=<setup.exe>] [/DAPP_ICON=<app.ico>] installer.nsi
+;   makensis -DVERSION=0.1.0 -DPAYLOAD=<dist/onedrive-gui> [-DVERSION_NUM=0.1.0.0]
+;            [-DOUTFILE=<setup.exe>] [-DAPP_ICON=<app.ico>] [-DABOUT_URL=<app's web page>]
+;            [-DWINFSP_MSI=<winfsp-x.y.z.msi>] installer.nsi
 ; (packaging/build.py --installer does this.)
+;
+; Built with Debian's makensis (package nsis), on Linux, from the Windows payload: the release
+; workflow's "installer" job, and the wine tests in tests/packaging run exactly this makensis
+; and its amd64 stubs. (The official NSIS build for Windows ships x86 stubs only; an x86
+; installer would also run under WoW64 file-system and registry redirection, where a 32-bit
+; PowerShell cannot even read a 64-bit process's path.)
 ;
 ; Command line of the built installer (besides NSIS's own /S and /D=<dir>, which must be last):
 ;   /DESKTOP=0|1    desktop shortcut (default 0, or 1 when one exists from an earlier install)
 ;   /AUTOSTART=0|1  start when I sign in, HKCU Run (default 1, or the earlier install's choice)
+;   /PATH=0|1       put onedrive-gui-cli on my PATH, HKCU Environment (default 0, or the
+;                   earlier install's choice)
+;   /WINFSP=1       run the bundled WinFsp installer when WinFsp is missing (it asks for
+;                   administrator rights itself); without it a silent install only reports it
+; Exit codes: 0 done; 2 cancelled or refused (e.g. /D= a folder that needs administrator rights).
 ; Uninstaller: /S keeps the accounts and settings; /PURGE=1 removes them too.
+;
+; Before files are replaced or removed, a running app is asked to quit the way its Quit does
+; (uploads finish, drives unmounted): `onedrive-gui-cli.exe quit --timeout 60`. Only what is
+; still running after that (quit failed or timed out, or an older version without the
+; command) is ended with taskkill /F /T, and only in this user's session.
 
 Unicode true
 Target amd64-unicode
@@ -30,6 +47,8 @@ SetCompressorDictSize 64
 
 !define APPNAME "OneDrive GUI"
 !define EXENAME "onedrive-gui.exe"
+!define CLINAME "onedrive-gui-cli.exe"  ; the console companion: the command line, and `quit`
+!define QUIT_TIMEOUT 60  ; seconds the running app gets to finish uploads and unmount
 !define PUBLISHER "OneDrive GUI contributors"
 !define UNINST_KEY "Software\Microsoft\Windows\CurrentVersion\Uninstall\onedrive-gui"
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
@@ -37,7 +56,12 @@ SetCompressorDictSize 64
 ; The Run value name; the app's own "start at login" setting must use the same name.
 !define RUN_VALUE "onedrive-gui"  ; = core/autostart.py Autostart.app_id: the app and the installer share one entry
 !define SETTINGS_DIR "$LOCALAPPDATA\onedrive-gui"
+!define ENV_KEY "Environment"  ; HKCU: the user's own PATH
 !define WINFSP_URL "https://winfsp.dev/rel/"
+!define WINFSP_REPO "https://github.com/winfsp/winfsp"
+; WinFsp's licence (GPLv3 with a FLOSS exception) allows a FLOSS app to redistribute its
+; unmodified installer, with this notice and a link to its repository in the user interface.
+!define WINFSP_NOTICE "WinFsp - Windows File System Proxy, Copyright (C) Bill Zissimopoulos"
 
 Name "${APPNAME}"
 OutFile "${OUTFILE}"
@@ -61,8 +85,18 @@ VIAddVersionKey "LegalCopyright" "MIT licence"
 !include "nsDialogs.nsh"
 !include "Sections.nsh"
 
+!include "StrFunc.nsh"
+!include "WinMessages.nsh"
+
+${StrLoc}
+${StrRep}
+${UnStrLoc}
+${UnStrRep}
+
 Var WinFspDir
+Var WinFspRun
 Var Purge
+Var Session
 
 !ifdef APP_ICON
   !define MUI_ICON "${APP_ICON}"
@@ -71,7 +105,7 @@ Var Purge
 !define MUI_ABORTWARNING
 !define MUI_COMPONENTSPAGE_SMALLDESC
 
-!define MUI_WELCOMEPAGE_TEXT "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup closes it first."
+!define MUI_WELCOMEPAGE_TEXT "This installs ${APPNAME} ${VERSION} for your user account only; no administrator rights are needed.$\r$\n$\r$\n${APPNAME} signs in to OneDrive with your own Azure app registration and shows your drives as folders or drive letters, through rclone (included).$\r$\n$\r$\nIf ${APPNAME} is running, setup asks it to quit first (files still uploading are finished)."
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_COMPONENTS
 !insertmacro MUI_PAGE_DIRECTORY
@@ -87,44 +121,144 @@ Page custom WinFspPageCreate
 !insertmacro MUI_LANGUAGE "English"
 
 ; ---------------------------------------------------------------------------------------------
-; Close a running app (upgrade, uninstall): politely, then by force; then our own rclone.
-!macro CLOSE_APP_FUNC un
-Function ${un}IsAppRunning
-  ; exit code 0 from find = the process list names our exe
-  nsExec::Exec '"$SYSDIR\cmd.exe" /C ""$SYSDIR\tasklist.exe" /NH /FI "IMAGENAME eq ${EXENAME}" | "$SYSDIR\find.exe" /I "${EXENAME}""'
+; Close a running app (upgrade, uninstall): ask it to quit, force only what is left.
+!macro CLOSE_APP_FUNC un sf
+Function ${un}SessionId
+  ; $Session = this process's Terminal Services session: tasklist/taskkill look only there
+  ; (another user signed in on the same PC runs their own copy).
+  System::Call 'kernel32::GetCurrentProcessId() i .r0'
+  System::Call 'kernel32::ProcessIdToSessionId(i r0, *i .r1) i .r2'
+  ${If} $2 == 0
+    StrCpy $1 "0"
+  ${EndIf}
+  StrCpy $Session $1
+FunctionEnd
+
+Function ${un}IsRunning
+  ; in: $R9 = image name; out: $0 = 1 when it runs in this session, else 0. The CSV output
+  ; names the image in quotes whatever the system's language (no message text is read).
+  nsExec::ExecToStack '"$SYSDIR\tasklist.exe" /FO CSV /NH /FI "SESSION eq $Session" /FI "IMAGENAME eq $R9"'
   Pop $0
+  Pop $1
+  ${${sf}StrLoc} $2 $1 '"$R9"' ">"
+  ${If} $2 == ""
+    StrCpy $0 0
+  ${Else}
+    StrCpy $0 1
+  ${EndIf}
+FunctionEnd
+
+Function ${un}AnyRunning
+  ; $0 = 1 when the app or its console companion runs in this session
+  StrCpy $R9 "${EXENAME}"
+  Call ${un}IsRunning
+  ${If} $0 == 0
+    StrCpy $R9 "${CLINAME}"
+    Call ${un}IsRunning
+  ${EndIf}
 FunctionEnd
 
 Function ${un}CloseApp
-  Call ${un}IsAppRunning
-  ${If} $0 == 0
-    DetailPrint "Closing the running ${APPNAME}..."
-    nsExec::Exec '"$SYSDIR\taskkill.exe" /IM ${EXENAME} /T'
+  Call ${un}SessionId
+  ${If} ${FileExists} "$INSTDIR\${CLINAME}"
+    ; The app's own quit: uploads finish (at most QUIT_TIMEOUT s), drives are unmounted,
+    ; rclone stops. Exit 0 when it quit or none was running.
+    DetailPrint "Asking ${APPNAME} to quit (uploads finish first, at most ${QUIT_TIMEOUT} s)..."
+    nsExec::ExecToLog '"$INSTDIR\${CLINAME}" quit --timeout ${QUIT_TIMEOUT}'
     Pop $1
-    StrCpy $2 0
-    ${Do}
-      Sleep 500
-      Call ${un}IsAppRunning
-      ${If} $0 != 0
-        ${Break}
-      ${EndIf}
-      IntOp $2 $2 + 1
-    ${LoopUntil} $2 >= 10
-    ${If} $0 == 0
-      nsExec::Exec '"$SYSDIR\taskkill.exe" /F /IM ${EXENAME} /T'
-      Pop $1
-      Sleep 1000
-    ${EndIf}
+  ${Else}
+    StrCpy $1 "no quit command (earlier version)"
   ${EndIf}
-  ; An rclone left running from this folder (its parent gone) would lock rclone.exe.
+  ${If} $1 != 0
+    DetailPrint "${APPNAME} did not quit by itself ($1)."
+  ${EndIf}
+  ; what quit left running (a console `onedrive-gui-cli mount`, or quit failed): a few
+  ; seconds to go, then forced
+  StrCpy $R8 0
+  ${Do}
+    Call ${un}AnyRunning
+    ${If} $0 == 0
+    ${OrIf} $R8 >= 10
+      ${Break}
+    ${EndIf}
+    Sleep 500
+    IntOp $R8 $R8 + 1
+  ${Loop}
+  ${If} $0 == 1
+    DetailPrint "Ending ${APPNAME} by force."
+    nsExec::ExecToLog '"$SYSDIR\taskkill.exe" /F /T /FI "SESSION eq $Session" /IM "${EXENAME}" /IM "${CLINAME}"'
+    Pop $1
+    Sleep 1000
+  ${EndIf}
+  ; An rclone left running from this folder (its parent gone) would lock rclone.exe. The
+  ; folder goes through the environment, not into the command: any character of a user
+  ; name (an apostrophe, say) is safe there.
   ${If} ${FileExists} "$INSTDIR\rclone.exe"
-    nsExec::Exec `"$SYSDIR\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive -Command "Get-Process -Name rclone -ErrorAction SilentlyContinue | Where-Object { $$_.Path -eq '$INSTDIR\rclone.exe' } | Stop-Process -Force"`
+    System::Call 'kernel32::SetEnvironmentVariable(t "ODG_INSTDIR", t "$INSTDIR") i .r1'
+    nsExec::ExecToLog '"$SYSDIR\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -NonInteractive -Command "$$exe = Join-Path $$env:ODG_INSTDIR rclone.exe; Get-Process -Name rclone -ErrorAction SilentlyContinue | Where-Object { $$_.Path -eq $$exe } | Stop-Process -Force"'
     Pop $1
   ${EndIf}
 FunctionEnd
 !macroend
-!insertmacro CLOSE_APP_FUNC ""
-!insertmacro CLOSE_APP_FUNC "un."
+!insertmacro CLOSE_APP_FUNC "" ""
+!insertmacro CLOSE_APP_FUNC "un." "Un"
+
+; ---------------------------------------------------------------------------------------------
+; Folders that need administrator rights are refused: this is a per-user install.
+Function PrefixOf
+  ; $R1 = folder, $R2 = candidate parent; $R0 = 1 when $R1 is $R2 or inside it
+  StrCpy $R0 0
+  ${If} $R2 == ""
+    Return
+  ${EndIf}
+  StrLen $R3 $R2
+  StrCpy $R4 $R1 $R3  ; the first len($R2) characters (StrCmp ignores case)
+  ${If} $R4 == $R2
+    StrCpy $R5 $R1 1 $R3  ; the character after it: end, or a separator
+    ${If} $R5 == ""
+    ${OrIf} $R5 == "\"
+      StrCpy $R0 1
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+Function IsProtectedDir
+  ; in: $R1 = folder; out: $R0 = 1 when it needs administrator rights to write
+  StrCpy $R0 0
+  ; (a drive's root is refused by NSIS itself: AllowRootDirInstall is off)
+  ${ForEach} $R6 1 7 + 1
+    ${Select} $R6
+      ${Case} 1
+        StrCpy $R2 $PROGRAMFILES64
+      ${Case} 2
+        StrCpy $R2 $PROGRAMFILES32
+      ${Case} 3
+        ReadEnvStr $R2 "ProgramFiles(x86)"
+      ${Case} 4
+        ReadEnvStr $R2 "ProgramW6432"
+      ${Case} 5
+        ReadEnvStr $R2 "ProgramFiles"
+      ${Case} 6
+        StrCpy $R2 $WINDIR
+      ${Case} 7
+        ReadEnvStr $R2 "ProgramData"
+    ${EndSelect}
+    ${If} $R0 == 0
+      Call PrefixOf
+    ${EndIf}
+    ${If} $R0 == 1
+      ${Break}
+    ${EndIf}
+  ${Next}
+FunctionEnd
+
+Function .onVerifyInstDir
+  StrCpy $R1 $INSTDIR
+  Call IsProtectedDir
+  ${If} $R0 == 1
+    Abort ; Next stays disabled: a folder of your own is needed (no administrator rights)
+  ${EndIf}
+FunctionEnd
 
 ; ---------------------------------------------------------------------------------------------
 Function DetectWinFsp
@@ -139,10 +273,29 @@ Function DetectWinFsp
   ${EndIf}
 FunctionEnd
 
+!ifndef WINFSP_MSI
 Function OpenWinFspLink
   Pop $0
   ExecShell "open" "${WINFSP_URL}"
 FunctionEnd
+!endif
+
+!ifdef WINFSP_MSI
+Function OpenWinFspRepo
+  Pop $0
+  ExecShell "open" "${WINFSP_REPO}"
+FunctionEnd
+
+Function WinFspCheckbox
+  Pop $0
+  ${NSD_GetState} $0 $1
+  ${If} $1 == ${BST_CHECKED}
+    StrCpy $WinFspRun 1
+  ${Else}
+    StrCpy $WinFspRun 0
+  ${EndIf}
+FunctionEnd
+!endif
 
 Function WinFspPageCreate
   ${If} $WinFspDir != ""
@@ -154,15 +307,108 @@ Function WinFspPageCreate
   ${If} $0 == error
     Abort
   ${EndIf}
-  ${NSD_CreateLabel} 0 0 100% 60u "${APPNAME} shows your OneDrive in Explorer through rclone's mount, and on Windows rclone needs WinFsp (the Windows File System Proxy, free and open source) for that. WinFsp was not found on this computer.$\r$\n$\r$\nWithout it, signing in and setting up accounts work, but mounting a drive fails until WinFsp is installed. Installing WinFsp needs administrator rights; you can do it now or later, and ${APPNAME} will pick it up without reinstalling."
+  ${NSD_CreateLabel} 0 0 100% 48u "${APPNAME} shows your OneDrive in Explorer through rclone's mount, and on Windows rclone needs WinFsp (the Windows File System Proxy, free and open source) for that. WinFsp was not found on this computer. Without it, signing in and setting up accounts work, but mounting a drive fails until WinFsp is installed; ${APPNAME} picks it up without reinstalling."
   Pop $0
-  ${NSD_CreateLink} 0 70u 100% 12u "Download WinFsp from ${WINFSP_URL}"
+!ifdef WINFSP_MSI
+  ${NSD_CreateCheckbox} 0 54u 100% 12u "Install WinFsp now (its own setup asks for administrator rights)"
+  Pop $0
+  StrCpy $WinFspRun 1
+  ${NSD_Check} $0
+  ${NSD_OnClick} $0 WinFspCheckbox
+  ${NSD_CreateLabel} 0 70u 100% 20u "The WinFsp installer is included unmodified, as released by the WinFsp project. ${WINFSP_NOTICE}."
+  Pop $0
+  ${NSD_CreateLink} 0 92u 100% 12u "${WINFSP_REPO}"
+  Pop $0
+  ${NSD_OnClick} $0 OpenWinFspRepo
+!else
+  ${NSD_CreateLabel} 0 54u 100% 20u "Installing WinFsp needs administrator rights; you can do it now or later."
+  Pop $0
+  ${NSD_CreateLink} 0 76u 100% 12u "Download WinFsp from ${WINFSP_URL}"
   Pop $0
   ${NSD_OnClick} $0 OpenWinFspLink
-  ${NSD_CreateLabel} 0 90u 100% 24u "Click Next to continue installing ${APPNAME}."
-  Pop $0
+!endif
   nsDialogs::Show
 FunctionEnd
+
+; ---------------------------------------------------------------------------------------------
+; The user's PATH (HKCU\Environment), for onedrive-gui-cli in cmd and PowerShell.
+!macro PATH_FUNCS un sf
+Function ${un}PathHasInstDir
+  ; $0 = 1 when $INSTDIR is an entry of the user's PATH; $1 = the PATH
+  ReadRegStr $1 HKCU "${ENV_KEY}" "Path"
+  ${${sf}StrLoc} $2 ";$1;" ";$INSTDIR;" ">"
+  ${If} $2 == ""
+    StrCpy $0 0
+  ${Else}
+    StrCpy $0 1
+  ${EndIf}
+FunctionEnd
+
+Function ${un}PathTooLong
+  ; $0 = 1 when the PATH in $1 is too long to be edited here without cutting it
+  StrLen $2 $1
+  StrLen $3 $INSTDIR
+  IntOp $2 $2 + $3
+  IntOp $2 $2 + 4
+  ${If} $2 >= ${NSIS_MAX_STRLEN}
+    StrCpy $0 1
+  ${Else}
+    StrCpy $0 0
+  ${EndIf}
+FunctionEnd
+
+Function ${un}PathChanged
+  ; running programs (Explorer, new consoles) re-read the environment
+  SendMessage ${HWND_BROADCAST} ${WM_SETTINGCHANGE} 0 "STR:Environment" /TIMEOUT=2000
+FunctionEnd
+!macroend
+!insertmacro PATH_FUNCS "" ""
+!insertmacro PATH_FUNCS "un." "Un"
+
+Function AddToPath
+  Call PathHasInstDir
+  ${If} $0 == 1
+    Return
+  ${EndIf}
+  Call PathTooLong
+  ${If} $0 == 1
+    DetailPrint "Your PATH is too long to add $INSTDIR safely: add it yourself (see the README)."
+    Return
+  ${EndIf}
+  ${If} $1 == ""
+    StrCpy $1 "$INSTDIR"
+  ${Else}
+    StrCpy $1 "$1;$INSTDIR"
+  ${EndIf}
+  WriteRegExpandStr HKCU "${ENV_KEY}" "Path" $1
+  Call PathChanged
+FunctionEnd
+
+!macro REMOVE_FROM_PATH un sf
+Function ${un}RemoveFromPath
+  Call ${un}PathHasInstDir
+  ${If} $0 == 0
+    Return
+  ${EndIf}
+  Call ${un}PathTooLong
+  ${If} $0 == 1
+    DetailPrint "Your PATH is too long to remove $INSTDIR safely: remove it yourself."
+    Return
+  ${EndIf}
+  ${${sf}StrRep} $1 ";$1;" ";$INSTDIR;" ";"
+  ; drop the separators added around it
+  StrCpy $1 $1 "" 1
+  StrCpy $1 $1 -1
+  ${If} $1 == ""
+    DeleteRegValue HKCU "${ENV_KEY}" "Path"
+  ${Else}
+    WriteRegExpandStr HKCU "${ENV_KEY}" "Path" $1
+  ${EndIf}
+  Call ${un}PathChanged
+FunctionEnd
+!macroend
+!insertmacro REMOVE_FROM_PATH "" ""
+!insertmacro REMOVE_FROM_PATH "un." "Un"
 
 ; ---------------------------------------------------------------------------------------------
 Section "-${APPNAME}" SecCore
@@ -189,13 +435,31 @@ Section "-${APPNAME}" SecCore
   WriteRegStr HKCU "${UNINST_KEY}" "QuietUninstallString" '"$INSTDIR\uninstall.exe" /S'
   WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
   WriteRegStr HKCU "${UNINST_KEY}" "DisplayIcon" "$INSTDIR\${EXENAME},0"
-  WriteRegStr HKCU "${UNINST_KEY}" "URLInfoAbout" "${WINFSP_URL}"
+!ifdef ABOUT_URL
+  WriteRegStr HKCU "${UNINST_KEY}" "URLInfoAbout" "${ABOUT_URL}"
+!else
+  DeleteRegValue HKCU "${UNINST_KEY}" "URLInfoAbout"
+!endif
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
   WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
   ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
   IntFmt $0 "0x%08X" $0
   WriteRegDWORD HKCU "${UNINST_KEY}" "EstimatedSize" "$0"
 
+  ${If} $WinFspDir == ""
+!ifdef WINFSP_MSI
+    ${If} $WinFspRun == 1
+      DetailPrint "Starting the WinFsp installer (${WINFSP_NOTICE}, ${WINFSP_REPO})..."
+      InitPluginsDir
+      SetOutPath "$PLUGINSDIR"
+      File "/oname=winfsp.msi" "${WINFSP_MSI}"
+      SetOutPath "$INSTDIR"
+      ExecWait '"$SYSDIR\msiexec.exe" /i "$PLUGINSDIR\winfsp.msi"' $0
+      DetailPrint "WinFsp installer finished (exit code $0)."
+      Call DetectWinFsp
+    ${EndIf}
+!endif
+  ${EndIf}
   ${If} $WinFspDir == ""
     DetailPrint "WinFsp not found: mounting needs it (${WINFSP_URL})."
   ${Else}
@@ -211,6 +475,10 @@ Section "Start when I sign in" SecAutostart
   WriteRegStr HKCU "${RUN_KEY}" "${RUN_VALUE}" '"$INSTDIR\${EXENAME}"'
 SectionEnd
 
+Section /o "Command line: onedrive-gui-cli on my PATH" SecPath
+  Call AddToPath
+SectionEnd
+
 Section "-Apply unchecked options"
   ; Unchecking an option on upgrade removes what the earlier install created.
   ${IfNot} ${SectionIsSelected} ${SecDesktop}
@@ -220,14 +488,30 @@ Section "-Apply unchecked options"
     DeleteRegValue HKCU "${RUN_KEY}" "${RUN_VALUE}"
     DeleteRegValue HKCU "${APPROVED_KEY}" "${RUN_VALUE}"
   ${EndIf}
+  ${IfNot} ${SectionIsSelected} ${SecPath}
+    Call RemoveFromPath
+  ${EndIf}
 SectionEnd
 
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
   !insertmacro MUI_DESCRIPTION_TEXT ${SecDesktop} "Put a ${APPNAME} shortcut on the desktop."
   !insertmacro MUI_DESCRIPTION_TEXT ${SecAutostart} "Start ${APPNAME} in the notification area when you sign in to Windows, so your drives are mounted. You can change this later in the app."
+  !insertmacro MUI_DESCRIPTION_TEXT ${SecPath} "Add the install folder to your PATH, so that onedrive-gui-cli (the command line) runs from any cmd or PowerShell window."
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
 ; Section indexes are defined only after the sections, so .onInit comes here.
+!macro OPTION_FROM_COMMAND_LINE name section
+  ClearErrors
+  ${GetOptions} $R0 "/${name}=" $R1
+  ${IfNot} ${Errors}
+    ${If} $R1 == "1"
+      !insertmacro SelectSection ${section}
+    ${Else}
+      !insertmacro UnselectSection ${section}
+    ${EndIf}
+  ${EndIf}
+!macroend
+
 Function .onInit
   ; Earlier choices are kept on upgrade.
   ${If} ${FileExists} "$DESKTOP\${APPNAME}.lnk"
@@ -239,28 +523,36 @@ Function .onInit
     ${If} $1 == ""
       !insertmacro UnselectSection ${SecAutostart}
     ${EndIf}
+    Push $INSTDIR
+    StrCpy $INSTDIR $0
+    Call PathHasInstDir
+    Pop $INSTDIR
+    ${If} $0 == 1
+      !insertmacro SelectSection ${SecPath}
+    ${EndIf}
   ${EndIf}
   ; Command-line choices win.
   ${GetParameters} $R0
+  !insertmacro OPTION_FROM_COMMAND_LINE "DESKTOP" ${SecDesktop}
+  !insertmacro OPTION_FROM_COMMAND_LINE "AUTOSTART" ${SecAutostart}
+  !insertmacro OPTION_FROM_COMMAND_LINE "PATH" ${SecPath}
+  StrCpy $WinFspRun 0
   ClearErrors
-  ${GetOptions} $R0 "/DESKTOP=" $R1
+  ${GetOptions} $R0 "/WINFSP=" $R1
   ${IfNot} ${Errors}
-    ${If} $R1 == "1"
-      !insertmacro SelectSection ${SecDesktop}
-    ${Else}
-      !insertmacro UnselectSection ${SecDesktop}
-    ${EndIf}
-  ${EndIf}
-  ClearErrors
-  ${GetOptions} $R0 "/AUTOSTART=" $R1
-  ${IfNot} ${Errors}
-    ${If} $R1 == "1"
-      !insertmacro SelectSection ${SecAutostart}
-    ${Else}
-      !insertmacro UnselectSection ${SecAutostart}
-    ${EndIf}
+  ${AndIf} $R1 == "1"
+    StrCpy $WinFspRun 1
   ${EndIf}
   Call DetectWinFsp
+  ; A silent install has no folder page to refuse /D= on: refuse it here (exit code 2).
+  ${If} ${Silent}
+    StrCpy $R1 $INSTDIR
+    Call IsProtectedDir
+    ${If} $R0 == 1
+      SetErrorLevel 2
+      Abort
+    ${EndIf}
+  ${EndIf}
 FunctionEnd
 
 ; ---------------------------------------------------------------------------------------------
@@ -282,10 +574,12 @@ Section "Uninstall"
   Delete "$DESKTOP\${APPNAME}.lnk"
   DeleteRegValue HKCU "${RUN_KEY}" "${RUN_VALUE}"
   DeleteRegValue HKCU "${APPROVED_KEY}" "${RUN_VALUE}"
+  Call un.RemoveFromPath
 
   RMDir /r "$INSTDIR\_internal"
   RMDir /r "$INSTDIR\licenses"
   Delete "$INSTDIR\${EXENAME}"
+  Delete "$INSTDIR\${CLINAME}"
   Delete "$INSTDIR\rclone.exe"
   Delete "$INSTDIR\rclone.old.exe"
   Delete "$INSTDIR\uninstall.exe"

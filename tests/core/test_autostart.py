@@ -14,10 +14,12 @@ import pytest
 from onedrive_gui.core.autostart import (
     Autostart,
     AutostartError,
+    app_command,
     desktop_exec_arg,
     launch_agent_plist,
     render_desktop_entry,
     startup_approved_enabled,
+    windowless_python,
     windows_run_value,
 )
 
@@ -164,3 +166,39 @@ def test_launch_agent_runs_the_command_at_login() -> None:
     a = Autostart(command)
     assert a.launch_agent_file.name == "io.github.onedrive-gui.plist"
     assert a.launch_agent_file.parent.name == "LaunchAgents"
+
+
+# --- the command the OS runs at login (the platform is a parameter) ------------------------
+
+
+def test_pip_install_on_windows_starts_pythonw_so_no_console_opens_at_login() -> None:
+    venv = "C:\\Users\\ana\\venv\\Scripts"
+    files = {f"{venv}\\python.exe", f"{venv}\\pythonw.exe"}
+    cmd = app_command(executable=f"{venv}\\python.exe", frozen=False, platform="win32",
+                      exists=files.__contains__)
+    assert cmd == [f"{venv}\\pythonw.exe", "-m", "onedrive_gui"]
+    # The value written under HKCU\...\Run, quoted for CreateProcess:
+    assert windows_run_value(cmd) == f"{venv}\\pythonw.exe -m onedrive_gui"
+
+
+def test_store_python_and_a_missing_pythonw() -> None:
+    store = "C:\\Users\\ana\\AppData\\Local\\Microsoft\\WindowsApps"
+    assert windowless_python(f"{store}\\python3.11.exe",
+                             {f"{store}\\pythonw3.11.exe"}.__contains__) == (
+        f"{store}\\pythonw3.11.exe")
+    # No pythonw next to it: python.exe is still better than nothing starting at all.
+    assert windowless_python("C:\\Py\\python.exe", lambda p: False) == "C:\\Py\\python.exe"
+    assert windowless_python("C:\\Py\\pythonw.exe", lambda p: True) == "C:\\Py\\pythonw.exe"
+
+
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_elsewhere_the_running_python_is_used(platform: str) -> None:
+    assert app_command(executable="/home/ana/.venv/bin/python3", frozen=False,
+                       platform=platform, exists=lambda p: True) == [
+        "/home/ana/.venv/bin/python3", "-m", "onedrive_gui"]
+
+
+@pytest.mark.parametrize("platform", ["win32", "linux"])
+def test_the_frozen_app_starts_itself(platform: str) -> None:
+    exe = "C:\\Users\\ana\\AppData\\Local\\Programs\\OneDrive GUI\\onedrive-gui.exe"
+    assert app_command(executable=exe, frozen=True, platform=platform) == [exe]

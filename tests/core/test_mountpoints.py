@@ -13,6 +13,7 @@ from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.mountpoints import (
     check_mount_point,
     default_mount_point,
+    example_mount_point,
     free_drive_letters,
     free_letters_from_mask,
     is_mount_point,
@@ -22,6 +23,7 @@ from onedrive_gui.core.mountpoints import (
     parse_mountinfo,
     prepare_mount_point,
     rclone_fuse_mounts,
+    unmount_hint,
     windows_mount_point,
 )
 from onedrive_gui.core.paths import AppPaths
@@ -315,3 +317,111 @@ def test_windows_folders_must_be_new_inside_an_existing_folder() -> None:
             _win(value)
         assert err.value.title == title, value
         assert err.value.hint
+
+
+# --- Windows defaults and wording (the platform is a parameter) ----------------------------
+
+# GetLogicalDrives(): A, C, D in use (bit n = letter A+n).
+MASK_ACD = 0b1101
+
+
+def test_windows_default_is_a_free_drive_letter_no_other_account_uses() -> None:
+    assert default_mount_point("work", platform="win32", mask=MASK_ACD) == "Z:"
+    # 'home' has Z: (not mounted now, so Windows reports it free): the next one down.
+    assert default_mount_point("work", ["Z:", None, "y:\\"], platform="win32",
+                               mask=MASK_ACD) == "X:"
+    letters = free_drive_letters(["Z:", "C:\\Users\\ana\\Cloud"], platform="win32",
+                                 mask=MASK_ACD)
+    assert letters[0] == "Y:" and "Z:" not in letters
+    assert "C:" not in letters and "D:" not in letters
+    assert free_drive_letters(["Z:"], platform="linux", mask=0) == []
+
+
+def test_windows_default_when_every_letter_is_taken() -> None:
+    all_used = (1 << 26) - 1
+    with pytest.raises(MountError, match="All drive letters"):
+        default_mount_point("work", platform="win32", mask=all_used)
+    with pytest.raises(MountError):
+        default_mount_point("work", [f"{chr(c)}:" for c in range(ord("E"), ord("Z") + 1)],
+                            platform="win32", mask=MASK_ACD)
+
+
+def test_windows_check_refuses_a_letter_another_account_has() -> None:
+    with pytest.raises(MountError) as err:
+        check_mount_point("z", others={"home": "Z:"}, platform="win32", mask=MASK_ACD)
+    assert err.value.title == "Mount point taken"
+    assert "~/OneDrive" not in err.value.hint and "Z:" in err.value.hint
+    assert check_mount_point("y:", others={"home": "Z:"}, platform="win32",
+                             mask=MASK_ACD) == "Y:"
+
+
+def test_windows_hints_name_no_linux_tools_and_not_microsofts_onedrive_folder() -> None:
+    hint = unmount_hint("Z:", platform="win32")
+    assert "fusermount" not in hint and "umount" not in hint and "Task Manager" in hint
+    assert "fusermount3 -u '/home/a/OneDrive'" in unmount_hint("/home/a/OneDrive",
+                                                               platform="linux")
+    example = example_mount_point(windows=True)
+    assert "Z:" in example and "~" not in example and "\\OneDrive" not in example
+    with pytest.raises(MountError) as err:
+        windows_mount_point("OneDrive", free_letters=["Z:"], exists=lambda p: False)
+    # Microsoft's own client owns C:\Users\you\OneDrive: warned against, not suggested.
+    assert "such as C:\\Users\\you\\Cloud-work" in err.value.hint
+    assert "not C:\\Users\\you\\OneDrive" in err.value.hint
+# --- folders Microsoft's OneDrive app syncs (Windows) ----------------------------------------
+
+_ONEDRIVE_ENV = {"OneDrive": "C:\\Users\\Álvaro\\OneDrive - Contoso",
+                 "OneDriveCommercial": "C:\\Users\\Álvaro\\OneDrive - Contoso",
+                 "OneDriveConsumer": "C:\\Users\\Álvaro\\OneDrive",
+                 "USERPROFILE": "C:\\Users\\Álvaro"}
+
+
+def test_onedrive_sync_roots_come_from_the_environment_and_the_registry() -> None:
+    from onedrive_gui.core.mountpoints import onedrive_sync_roots
+
+    roots = onedrive_sync_roots(platform="win32", environ=_ONEDRIVE_ENV,
+                                registry=lambda: ["c:\\users\\álvaro\\onedrive - contoso",
+                                                  "D:\\OneDrive - Fabrikam", ""])
+    assert roots == ["C:\\Users\\Álvaro\\OneDrive - Contoso", "C:\\Users\\Álvaro\\OneDrive",
+                     "D:\\OneDrive - Fabrikam"]
+    assert onedrive_sync_roots(platform="win32", environ={}, registry=list) == []
+    assert onedrive_sync_roots(platform="linux", environ=_ONEDRIVE_ENV, registry=list) == []
+
+
+@pytest.mark.parametrize(("path", "synced"), [
+    ("C:\\Users\\Álvaro\\OneDrive\\Drives\\work", True),
+    ("c:\\users\\ÁLVARO\\onedrive", True),  # the root itself, any case
+    # Documents moved into OneDrive by Known Folder Move
+    ("C:\\Users\\Álvaro\\OneDrive - Contoso\\Documents\\work", True),
+    ("C:\\Users\\Álvaro\\OneDrive2\\work", False),  # a neighbour, not inside
+    ("C:\\Users\\Álvaro\\Cloud\\work", False),
+    ("E:\\OneDrive\\work", False),  # another drive
+    ("Z:", False),  # a drive letter is never synced
+])
+def test_a_mount_point_in_a_onedrive_synced_folder_is_warned_about(path: str,
+                                                                     synced: bool) -> None:
+    from onedrive_gui.core.mountpoints import onedrive_sync_note
+
+    note = onedrive_sync_note(path, platform="win32", environ=_ONEDRIVE_ENV, registry=list)
+    assert bool(note) == synced
+    if synced:
+        assert note.startswith(f"Warning: {path} is inside C:\\Users\\Álvaro\\OneDrive")
+        assert "Choose a drive letter or a folder outside it" in note
+    assert onedrive_sync_note(path, platform="linux", environ=_ONEDRIVE_ENV,
+                              registry=list) == ""
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the Windows registry exists on Windows only")
+def test_the_onedrive_app_folders_are_read_from_the_registry_as_the_app_writes_them() -> None:
+    """Microsoft's OneDrive app keeps each account's folder as UserFolder under
+    HKCU\\Software\\Microsoft\\OneDrive\\Accounts\\<account>; read with winreg."""
+    import winreg
+
+    from onedrive_gui.core.mountpoints import _registry_sync_roots
+
+    key = r"Software\Microsoft\OneDrive\Accounts\OnedriveGuiTest"
+    with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as k:
+        winreg.SetValueEx(k, "UserFolder", 0, winreg.REG_SZ, "C:\\Users\\ci\\OneDrive - Test")
+    try:
+        assert "C:\\Users\\ci\\OneDrive - Test" in _registry_sync_roots()
+    finally:
+        winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)

@@ -52,7 +52,19 @@ def test_too_old_rclone_names_found_and_needed_versions(tmp_path: Path) -> None:
         locate_rclone(str(fake))
     assert exc.value.title == "rclone is too old"
     assert "v1.60.1-DEV" in exc.value.message
-    assert "v1.74.0" in exc.value.message
+    assert "v1.75.0" in exc.value.message
+
+
+def test_rclone_174_is_refused_with_the_reason(tmp_path: Path) -> None:
+    """mount/mount ignored a mount's own options (_config) before 1.75.0."""
+    fake = _fake_rclone(tmp_path / "rclone", "rclone v1.74.3")
+    with pytest.raises(RcloneError) as exc:
+        locate_rclone(str(fake))
+    assert exc.value.title == "rclone is too old"
+    assert "v1.74.3" in exc.value.message and "v1.75.0 or newer" in exc.value.message
+    assert "ignore each drive's own rclone options" in exc.value.message
+    assert locate_rclone(str(_fake_rclone(tmp_path / "new", "rclone v1.75.0"))).version == (
+        1, 75, 0)
 
 
 def test_program_that_is_not_rclone_is_rejected(tmp_path: Path) -> None:
@@ -99,7 +111,7 @@ def test_rclone_on_path_is_the_last_resort(
     empty.mkdir()
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    fake = _fake_rclone(bindir / "rclone", "rclone v1.74.0")
+    fake = _fake_rclone(bindir / "rclone", "rclone v1.75.0")
     monkeypatch.setattr(binary.sysconfig, "get_path", lambda name: str(empty))
     monkeypatch.setattr(sys, "executable", str(empty / "python"))
     monkeypatch.setenv("PATH", str(bindir) + os.pathsep + str(empty))

@@ -410,3 +410,35 @@ def test_failed_migration_keeps_the_shared_config(engine: object) -> None:
     with pytest.raises(ValidationError):
         engine.migrate()
     assert engine.paths.rclone_config.read_bytes() == before
+# A locale whose text encoding is not UTF-8 stands in for Windows' ANSI code page (cp1252):
+# Python's text mode would decode rclone's UTF-8 output with it, strictly.
+_NON_UTF8_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+
+
+def test_rclone_output_with_a_non_ascii_profile_path_is_read_as_utf8(
+    rclone: RcloneBinary, tmp_path: Path
+) -> None:
+    """rclone names the config file (under C:\\Users\\Álvaro) in its error; a wrong password
+    must still be reported as such, whatever the system's code page."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "Álvaro" / "rclone.conf"
+    remotes.encrypt_config(rclone, config, PASSWORD)
+    script = (
+        "import locale, sys\n"
+        "from pathlib import Path\n"
+        "from onedrive_gui.core.errors import RcloneError\n"
+        "from onedrive_gui.core.rclone import remotes\n"
+        "from onedrive_gui.core.rclone.binary import locate_rclone\n"
+        "assert 'utf' not in locale.getpreferredencoding(False).lower()\n"
+        "try:\n"
+        "    remotes.encrypt_config(locate_rclone(sys.argv[1]), Path(sys.argv[2]), 'wrong')\n"
+        "except RcloneError as exc:\n"
+        "    print(exc.title)\n"
+    )
+    env = {**os.environ, **_NON_UTF8_LOCALE}
+    done = subprocess.run([sys.executable, "-c", script, str(rclone.path), str(config)],
+                          capture_output=True, env=env, timeout=60, check=False)
+    assert done.stdout.decode().strip() == "rclone config password is wrong", done.stderr
+    assert b"UnicodeDecodeError" not in done.stderr

@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-CLI = [sys.executable, "-m", "onedrive_gui"]
+# The command under test: this Python's onedrive_gui, or a frozen console executable named by
+# ONEDRIVE_GUI_E2E_CLI (the Windows workflow runs the e2e tests through onedrive-gui-cli.exe).
+CLI = ([os.environ["ONEDRIVE_GUI_E2E_CLI"]] if os.environ.get("ONEDRIVE_GUI_E2E_CLI")
+       else [sys.executable, "-m", "onedrive_gui"])
 
 
 def cli_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

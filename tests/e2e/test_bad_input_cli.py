@@ -8,6 +8,7 @@ argument checks would fail differently ("Client secret missing", "cannot reach M
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -218,3 +219,33 @@ def test_mount_points_given_to_mount(env, existing, app_home) -> None:
             (str(app_home / "OneDrive"), "contains")]
     for value, says in bad:
         refused(env, ["mount", "work", "--mount-point", value], says, exit_code=1)
+
+
+# --- an rclone chosen by the user that is too old -----------------------------------------------
+
+
+def test_an_rclone_older_than_1_75_is_refused_with_the_reason(
+    env: dict[str, str], existing: Path, tmp_path: Path
+) -> None:
+    """mount/mount ignored a mount's own options before rclone 1.75.0: a user-chosen older
+    rclone (Settings → rclone program) is refused by the command line too, saying why."""
+    from onedrive_gui.core.rclone.binary import locate_rclone
+    from onedrive_gui.core.rclone.remotes import encrypt_config
+    from onedrive_gui.core.secrets import SecretStore
+
+    old = tmp_path / "rclone-1.74"
+    old.write_text("#!/bin/sh\necho 'rclone v1.74.3'\n")
+    old.chmod(0o755)
+    store = SettingsStore(existing)
+    store.save(replace(store.load(), rclone_path=str(old)))
+    had_password = SecretStore().get_config_password() is not None
+    try:  # the app's encrypted config, as 'add' left it (written by the bundled rclone)
+        encrypt_config(locate_rclone(), AppPaths.default().rclone_config,
+                       SecretStore().ensure_config_password())
+        before = AppPaths.default().rclone_config.read_bytes()
+        refused(env, ["mount", "work"], "rclone is too old", f"{old} is v1.74.3",
+                "v1.75.0 or newer", "ignore each drive's own rclone options", exit_code=1)
+    finally:
+        if not had_password:  # leave the keyring as it was
+            SecretStore().delete_config_password()
+    assert AppPaths.default().rclone_config.read_bytes() == before  # untouched

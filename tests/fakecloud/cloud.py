@@ -21,18 +21,21 @@ from .graph import GraphService
 from .login import LoginService
 from .messages import Request, Response, json_response
 from .proxy import ProxyServer
-from .state import App, CloudState, RequestRecord, ThrottleRule, User
+from .state import CLOUDS, App, CloudState, Group, RequestRecord, Site, ThrottleRule, User
 from .throttling import ThrottlingModel, request_cost
 
-HOSTS = {login.HOST, graph.HOST, graph.DOWNLOAD_HOST, graph.UPLOAD_HOST}
+HOSTS = {login.HOST, graph.HOST, graph.DOWNLOAD_HOST, graph.UPLOAD_HOST,
+         *(h for hosts in CLOUDS.values() for h in hosts)}
 BROWSER_SCRIPT = Path(__file__).with_name("browser.py")
+AZ_SCRIPT = Path(__file__).with_name("az.py")
 
 
 @functools.lru_cache(maxsize=1)
 def _certs() -> tuple[bytes, bytes, bytes]:
     """(CA PEM, leaf cert chain PEM, leaf key PEM), made once per process."""
     ca = trustme.CA(organization_name="fakecloud test CA")
-    leaf = ca.issue_cert(*sorted(HOSTS), "*.files.1drv.com")
+    leaf = ca.issue_cert(*sorted(HOSTS), "*.files.1drv.com", "*.sharepoint.us",
+                         "*.sharepoint.cn")
     chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
     return ca.cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
 
@@ -71,6 +74,11 @@ class FakeCloud:
         self._last_app: dict[str, tuple[str, str, str]] = {}
         self.login = LoginService(self.state)
         self.graph = GraphService(self.state)
+        # national clouds: their own sign-in, Graph and file hosts over the same state
+        self.logins = {"global": self.login, **{
+            c: LoginService(self.state, c) for c in CLOUDS if c != "global"}}
+        self.graphs = {"global": self.graph, **{
+            c: GraphService(self.state, c) for c in CLOUDS if c != "global"}}
         self.proxy = ProxyServer(self.state, self._dispatch, ctx, set(HOSTS), port)
         self.proxy_url = self.proxy.url
 
@@ -166,6 +174,15 @@ class FakeCloud:
                 return self.graph.handle_download(req)
             if req.host == graph.UPLOAD_HOST:
                 return self.graph.handle_upload_host(req)
+            for key, (login_host, graph_host, file_host) in CLOUDS.items():
+                if req.host == login_host:
+                    return self.logins[key].handle(req)
+                if req.host == graph_host:
+                    return self.graphs[key].handle(req)
+                if req.host == file_host and key != "global":
+                    if req.raw_path.startswith(("/rup/", "/monitor/")):
+                        return self.graphs[key].handle_upload_host(req)
+                    return self.graphs[key].handle_download(req)
         except Exception as exc:  # a bug in the emulator: make it loud, not a hang
             traceback.print_exc()
             return json_response(500, {"error": {"code": "fakecloudBug",
@@ -225,16 +242,79 @@ class FakeCloud:
                 redirect_platform: str = "web",
                 redirect_uris: tuple[str, ...] = ("http://localhost",),
                 audience: str = "AzureADandPersonalMicrosoftAccount",
-                home_tenant: str | None = None, display_name: str = "onedrive-gui test") -> App:
+                home_tenant: str | None = None, display_name: str = "onedrive-gui test",
+                cloud: str = "global", admin_consent_only: bool = False) -> App:
         app = App(client_id, secret, secret_expired, redirect_platform, tuple(redirect_uris),
-                  audience, home_tenant, display_name)
+                  audience, home_tenant, display_name, cloud, admin_consent_only)
         self.state.add_app(app)
         return app
 
     def add_user(self, upn: str, display_name: str, *, personal: bool = True,
-                 tenant_id: str | None = None, mail: str | None = None) -> User:
+                 tenant_id: str | None = None, mail: str | None = None,
+                 cloud: str = "global") -> User:
         return self.state.add_user(upn, display_name, personal=personal, tenant_id=tenant_id,
-                                   mail=mail)
+                                   mail=mail, cloud=cloud)
+
+    def add_site(self, name: str, members: list[str], *,
+                 libraries: tuple[str, ...] = ("Documents",), cloud: str = "global",
+                 followers: tuple[str, ...] = ()) -> Site:
+        """A SharePoint site with document libraries that *members* can find and use."""
+        tenant = ""
+        if members:
+            user = self.state.user(members[0])
+            tenant = user.tenant_id if user else ""
+        return self.state.add_site(name, members, libraries=libraries, tenant_id=tenant,
+                                   cloud=cloud, followers=followers)
+
+    def add_team(self, name: str, members: list[str], *, cloud: str = "global") -> Group:
+        """A Team (Microsoft 365 group) whose library is the group's drive."""
+        return self.state.add_team(name, members, cloud=cloud)
+
+    def setup_work(self, cloud: str = "global", *, tenant_id: str | None = None) -> Defaults:
+        """A work account (and an app registered in *cloud*) with a OneDrive for Business."""
+        domain = {"global": "contoso.com", "us": "agency.us", "cn": "contoso.cn"}[cloud]
+        d = Defaults(client_id="7b0e9f2c-4a1d-4e58-9c3b-2d6f8a1e5b07",
+                     secret="Wk4~fakeWorkSecret.0123456789abcdefGHIJKL",
+                     user_upn=f"bob@{domain}", display_name="Bob Worker", drive_id="")
+        self.add_app(d.client_id, d.secret, cloud=cloud,
+                     audience="AzureADandPersonalMicrosoftAccount" if cloud == "global"
+                     else "AzureADMultipleOrgs")
+        self.add_user(d.user_upn, d.display_name, personal=False, mail=d.user_upn,
+                      cloud=cloud, tenant_id=tenant_id)
+        drive_id = self.add_drive(d.user_upn, drive_type="business")
+        self.put_file(drive_id, "/Documents/work.txt", b"work file\n")
+        return Defaults(d.client_id, d.secret, d.user_upn, d.display_name, drive_id)
+
+    def cloud_shell_env(self, admin_upn: str) -> dict[str, str]:
+        """Environment of a Cloud Shell session signed in as *admin_upn*: ``az`` (the stand-in
+        in az.py) on PATH, reaching this cloud through the proxy with that user's token."""
+        import secrets as _secrets
+
+        from .state import AccessToken
+
+        user = self.state.user(admin_upn)
+        if user is None:
+            raise KeyError(admin_upn)
+        token = "EwAz" + _secrets.token_urlsafe(60)
+        with self.state.lock:
+            self.state.access_tokens[token] = AccessToken(
+                token, user.upn, "04b07795-8ddb-461a-bbee-02f9e1bf7b46",  # Azure CLI's app
+                ["Application.ReadWrite.All", "Directory.AccessAsUser.All"],
+                time.time() + 3600, user.cloud)
+        bindir = self.workdir / "cloudshell-bin"
+        bindir.mkdir(exist_ok=True)
+        az = bindir / "az"
+        az.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{AZ_SCRIPT}" "$@"\n')
+        az.chmod(0o755)
+        env = self.subprocess_env()
+        env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+        env["FAKE_AZ_TOKEN"] = token
+        return env
+
+    def hosts_reached(self) -> set[str]:
+        """Every host a request reached (through the proxy) so far."""
+        with self.state.lock:
+            return {r.host for r in self.state.requests}
 
     def add_drive(self, upn: str, *, drive_type: str = "personal", name: str = "OneDrive",
                   quota_total: int = 5 * 2**30, default: bool = True) -> str:
@@ -242,6 +322,8 @@ class FakeCloud:
                                     quota_total=quota_total, default=default).id
 
     def put_file(self, drive_id: str, path: str, data: bytes) -> None:
+        """Create or replace a file as another device would (browser, phone): a replaced
+        file gets new content, eTag, cTag, QuickXorHash and modification times."""
         self.state.put_file(drive_id, path, data)
 
     def make_folder(self, drive_id: str, path: str) -> None:

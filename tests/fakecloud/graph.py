@@ -1,16 +1,31 @@
-"""graph.microsoft.com (v1.0 subset for OneDrive) plus the download / upload-session hosts."""
+"""graph.microsoft.com (v1.0 subset for OneDrive, SharePoint sites and Teams' libraries) plus the
+download / upload-session hosts; one instance per Microsoft cloud (national clouds have their
+own Graph host)."""
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 import secrets
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
 from .messages import Request, Response, json_response
-from .state import AccessToken, CloudState, Drive, Item, UploadSession, norm_time, now_iso
+from .state import (
+    CLOUDS,
+    AccessToken,
+    CloudState,
+    Drive,
+    Item,
+    UploadSession,
+    User,
+    norm_time,
+    now_iso,
+)
 
 HOST = "graph.microsoft.com"
 DOWNLOAD_HOST = "public.dm.files.1drv.com"
@@ -18,6 +33,9 @@ UPLOAD_HOST = "api.onedrive.com"
 GRAPH = f"https://{HOST}/v1.0"
 _RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)$")
 _CRANGE_RE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)$")
+# The OData key form rclone uses in the China cloud: .../children('@a1')/route?@a1='a/b'
+# or .../children('name')/route (backend/onedrive/onedrive.go, newOptsCallWithIDPath).
+_CHILDREN_KEY_RE = re.compile(r"^(/root|/items/[^/:]+)/children\('((?:[^']|'')*)'\)(/[^?]*)?$")
 
 
 def gerr(status: int, code: str, message: str, headers: list[tuple[str, str]] | None = None,
@@ -33,21 +51,28 @@ def not_found() -> Response:
 
 
 class GraphService:
-    def __init__(self, state: CloudState) -> None:
+    def __init__(self, state: CloudState, cloud: str = "global") -> None:
         self.state = state
+        self.cloud = cloud
+        self.host = CLOUDS[cloud][1]
+        self.graph = f"https://{self.host}/v1.0"
+        self.download_host = DOWNLOAD_HOST if cloud == "global" else CLOUDS[cloud][2]
+        self.upload_host = UPLOAD_HOST if cloud == "global" else CLOUDS[cloud][2]
         self.downloads: dict[str, tuple[str, str]] = {}  # token -> (drive id, item id)
 
     # ------------------------------------------------------------------ JSON shapes
     def drive_json(self, drive: Drive) -> dict[str, Any]:
-        owner = self.state.user(drive.owner_upn)
+        owner = self.state.user(drive.owner_upn) if drive.owner_upn else None
         used = self.state.used(drive)
+        owner_json: dict[str, Any] = (
+            {"user": {"displayName": owner.display_name, "id": owner.id}} if owner else
+            {"group": {"displayName": drive.owner_name, "id": drive.id[-12:]}})
         return {
             "id": drive.id, "driveType": drive.drive_type, "name": drive.name,
             "createdDateTime": drive.items[drive.root_id].created,
             "lastModifiedDateTime": drive.items[drive.root_id].modified,
             "webUrl": f"https://onedrive.live.com/?cid={drive.id}",
-            "owner": {"user": {"displayName": owner.display_name if owner else "",
-                               "id": owner.id if owner else ""}},
+            "owner": owner_json,
             "quota": {"total": drive.quota_total, "used": used,
                       "remaining": max(drive.quota_total - used, 0), "deleted": 0,
                       "state": "normal" if used < drive.quota_total * 0.9 else "nearing"},
@@ -90,8 +115,8 @@ class GraphService:
         return j
 
     def _owner_name(self, drive: Drive) -> str:
-        owner = self.state.user(drive.owner_upn)
-        return owner.display_name if owner else ""
+        owner = self.state.user(drive.owner_upn) if drive.owner_upn else None
+        return owner.display_name if owner else drive.owner_name
 
     def walk(self, drive: Drive, item: Item) -> list[Item]:
         out, stack = [], [item]
@@ -104,7 +129,7 @@ class GraphService:
     def download_url(self, drive: Drive, item: Item) -> str:
         token = "y4m" + secrets.token_urlsafe(60)
         self.downloads[token] = (drive.id, item.id)
-        return f"https://{DOWNLOAD_HOST}/{token}/{quote(item.name)}?download&psid=1"
+        return f"https://{self.download_host}/{token}/{quote(item.name)}?download&psid=1"
 
     # ------------------------------------------------------------------ auth
     def authenticate(self, req: Request) -> AccessToken | Response:
@@ -115,6 +140,9 @@ class GraphService:
             return gerr(401, "InvalidAuthenticationToken",
                         "Access token validation failure. Invalid audience.")
         tok = self.state.access_tokens.get(auth[7:].strip())
+        if tok is not None and tok.cloud != self.cloud:
+            return gerr(401, "InvalidAuthenticationToken",
+                        "Access token validation failure. Invalid audience.")
         if tok is None:
             return gerr(401, "InvalidAuthenticationToken",
                         "IDX14100: JWT is not well formed, there are no dots (.).")
@@ -138,7 +166,7 @@ class GraphService:
             rest = path[len("/v1.0"):]
             if rest.rstrip("/") == "/me":
                 return json_response(200, {
-                    "@odata.context": f"{GRAPH}/$metadata#users/$entity",
+                    "@odata.context": f"{self.graph}/$metadata#users/$entity",
                     "businessPhones": [], "displayName": user.display_name,
                     "givenName": user.display_name.split(" ")[0],
                     "surname": user.display_name.split(" ")[-1],
@@ -147,8 +175,13 @@ class GraphService:
                     "userPrincipalName": user.upn, "id": user.id})
             if rest.rstrip("/") == "/me/drives":
                 return json_response(200, {
-                    "@odata.context": f"{GRAPH}/$metadata#drives",
+                    "@odata.context": f"{self.graph}/$metadata#drives",
                     "value": [self.drive_json(self.state.drives[d]) for d in user.drives]})
+            if rest.startswith("/applications"):
+                return self.applications(req, user, tok, rest)
+            sp = self.sharepoint(req, user, tok, rest)
+            if sp is not None:
+                return sp
             if rest.startswith("/me/drive") and (len(rest) == 9 or rest[9] in "/:"):
                 if user.default_drive is None:
                     return gerr(404, "itemNotFound", "The user does not have a drive.")
@@ -163,16 +196,228 @@ class GraphService:
                 rest = "/" + tail if tail else ""
             else:
                 return self.not_implemented(req)
-            owner = self.state.user(drive.owner_upn)
-            if owner is not user:
+            if not self.can_use(user, drive):
                 return gerr(403, "accessDenied", "Access denied")
             return self.drive_request(req, drive, rest)
+
+    @staticmethod
+    def can_use(user: User, drive: Drive) -> bool:
+        return drive.cloud == user.cloud and (
+            drive.owner_upn.casefold() == user.upn.casefold()
+            or user.upn.casefold() in drive.readers)
+
+    def sharepoint(self, req: Request, user: User, tok: AccessToken, rest: str,
+                   ) -> Response | None:
+        """Sites search, followed sites, joined Teams, group and site drives; None when
+        *rest* is none of them."""
+        path = rest.rstrip("/")
+        me = user.upn.casefold()
+        if req.method != "GET":
+            return None
+
+        def site_json(site: Any) -> dict[str, Any]:
+            return {"id": site.id, "name": site.web_url.rsplit("/", 1)[-1],
+                    "displayName": site.name, "webUrl": site.web_url,
+                    "createdDateTime": now_iso()}
+
+        def needs(scope: str) -> Response | None:
+            if user.personal:
+                return gerr(400, "invalidRequest",
+                            "Unable to retrieve tenant service info.")
+            if scope not in tok.scopes:
+                if scope.startswith("Team"):
+                    return gerr(403, "Forbidden", "Missing scope permissions on the "
+                                "request. API requires one of 'Team.ReadBasic.All, "
+                                "TeamSettings.Read.All, TeamSettings.ReadWrite.All, "
+                                "User.Read.All, Directory.Read.All, User.ReadWrite.All, "
+                                "Directory.ReadWrite.All'.")
+                return gerr(403, "accessDenied", "Access denied")
+            return None
+
+        def visible(site: Any) -> bool:
+            return me in site.members and site.tenant_id in ("", user.tenant_id) and \
+                self.state.drives[site.drives[0]].cloud == self.cloud if site.drives else False
+
+        if path == "/sites" and "search" in req.query:
+            refused = needs("Sites.Read.All")
+            if refused:
+                return refused
+            q = req.query.get("search", "").strip("\"").casefold()
+            found = [site_json(s) for s in self.state.sites.values()
+                     if visible(s) and (q in s.name.casefold() or q == "*")]
+            return json_response(200, {"@odata.context": f"{self.graph}/$metadata#sites",
+                                       "value": found})
+        if path == "/me/followedSites":
+            refused = needs("Sites.Read.All")
+            if refused:
+                return refused
+            found = [site_json(s) for s in self.state.sites.values()
+                     if visible(s) and me in s.followers]
+            return json_response(200, {"value": found})
+        if path == "/me/joinedTeams":
+            refused = needs("Team.ReadBasic.All")
+            if refused:
+                return refused
+            teams = [{"id": g.id, "displayName": g.name, "description": None,
+                      "isArchived": False, "tenantId": user.tenant_id}
+                     for g in self.state.groups.values() if me in g.members
+                     and self.state.drives[g.drive_id].cloud == self.cloud]
+            return json_response(200, {"@odata.count": len(teams), "value": teams})
+        m = re.fullmatch(r"/sites/([^/]+)/drives", path)
+        if m:
+            site = self.state.sites.get(m.group(1))
+            if site is None or not visible(site):
+                return gerr(404, "itemNotFound", "Requested site could not be found")
+            return json_response(200, {"value": [self.drive_json(self.state.drives[d])
+                                                 for d in site.drives]})
+        m = re.fullmatch(r"/groups/([^/]+)/drive", path)
+        if m:
+            group = self.state.groups.get(m.group(1))
+            if group is None or me not in group.members:
+                return gerr(404, "Request_ResourceNotFound",
+                            f"Resource '{m.group(1)}' does not exist or one of its queried "
+                            "reference-property objects are not present.")
+            return json_response(200, self.drive_json(self.state.drives[group.drive_id]))
+        return None
+
+    # ------------------------------------------------------------------ app registrations
+    def applications(self, req: Request, user: User, tok: AccessToken, rest: str) -> Response:
+        """POST /applications and POST /applications/{id}/addPassword, checking bodies as
+        Graph does (what `az rest` sends from the Cloud Shell command)."""
+        if user.personal or not ({"Application.ReadWrite.All", "Directory.AccessAsUser.All"}
+                                 & set(tok.scopes)):
+            return gerr(403, "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.")
+        path = rest.rstrip("/")
+        if path == "/applications" and req.method == "POST":
+            return self.create_application(req, user)
+        m = re.fullmatch(r"/applications/([^/]+)/addPassword", path)
+        if m and req.method == "POST":
+            return self.add_password(req, m.group(1))
+        return self.not_implemented(req)
+
+    def create_application(self, req: Request, user: User) -> Response:
+        from .state import AUDIENCES, App
+
+        def bad(message: str) -> Response:
+            return gerr(400, "Request_BadRequest", message)
+
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return bad("Unable to read JSON request payload. Please ensure Content-Type "
+                       "header is set and payload is of valid JSON format.")
+        if not isinstance(body, dict):
+            return bad("Unable to read JSON request payload.")
+        known = {"displayName", "signInAudience", "api", "web", "requiredResourceAccess",
+                 "description", "notes", "tags"}
+        for key in body:
+            if key not in known:
+                return bad(f"Invalid property '{key}'.")
+        name = body.get("displayName")
+        if not isinstance(name, str) or not name.strip():
+            return bad("Property 'displayName' is required.")
+        audience = body.get("signInAudience", "AzureADMyOrg")
+        personal = audience in ("AzureADandPersonalMicrosoftAccount",
+                                "PersonalMicrosoftAccount")
+        if audience not in AUDIENCES or (personal and self.cloud != "global"):
+            return bad("Invalid value specified for property 'signInAudience' of resource "
+                       "'Application'.")
+        api = body.get("api") or {}
+        version = api.get("requestedAccessTokenVersion") if isinstance(api, dict) else None
+        if personal and version != 2:
+            return bad("Property api.requestedAccessTokenVersion is invalid.")
+        web = body.get("web") or {}
+        uris = web.get("redirectUris", []) if isinstance(web, dict) else None
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            return bad("Invalid value specified for property 'web.redirectUris' of resource "
+                       "'Application'.")
+        for uri in uris:
+            if not (uri.startswith("https://") or uri.startswith("http://localhost")):
+                return bad("Invalid value specified for property 'web.redirectUris' of "
+                           "resource 'Application'.")
+        rra = body.get("requiredResourceAccess", [])
+        guid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        if not isinstance(rra, list):
+            return bad("Invalid value specified for property 'requiredResourceAccess'.")
+        for res in rra:
+            ok = isinstance(res, dict) and guid.match(str(res.get("resourceAppId", ""))) \
+                and isinstance(res.get("resourceAccess"), list)
+            if ok:
+                for ra in res["resourceAccess"]:
+                    ok = ok and isinstance(ra, dict) and bool(guid.match(str(ra.get("id", "")))) \
+                        and ra.get("type") in ("Scope", "Role")
+            if not ok:
+                return bad("Invalid value specified for property 'requiredResourceAccess' of "
+                           "resource 'Application'.")
+        object_id, app_id = str(uuid.uuid4()), str(uuid.uuid4())
+        app = App(app_id, "", redirect_platform="web", redirect_uris=tuple(uris),
+                  audience=str(audience), home_tenant=user.tenant_id, display_name=name,
+                  cloud=self.cloud)
+        self.state.add_app(app)
+        created = {"id": object_id, "appId": app_id, "displayName": name,
+                   "signInAudience": audience, "api": {"requestedAccessTokenVersion": version},
+                   "web": {"redirectUris": uris}, "requiredResourceAccess": rra,
+                   "passwordCredentials": [], "createdDateTime": now_iso(ms=False),
+                   "publisherDomain": user.upn.split("@")[-1]}
+        self.state.applications[object_id] = created
+        return json_response(201, {"@odata.context": f"{self.graph}/$metadata#applications/"
+                                   "$entity", **created})
+
+    def add_password(self, req: Request, object_id: str) -> Response:
+        created = self.state.applications.get(object_id)
+        if created is None:
+            return gerr(404, "Request_ResourceNotFound",
+                        f"Resource '{object_id}' does not exist or one of its queried "
+                        "reference-property objects are not present.")
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError:
+            return gerr(400, "Request_BadRequest", "Unable to read JSON request payload.")
+        cred = body.get("passwordCredential") if isinstance(body, dict) else None
+        cred = cred if isinstance(cred, dict) else {}
+        now = time.time()
+        end_text = cred.get("endDateTime")
+        if end_text:
+            try:
+                end = datetime.fromisoformat(str(end_text).replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                return gerr(400, "Request_BadRequest",
+                            "Invalid value specified for property 'endDateTime'.")
+        else:
+            end = now + 2 * 365 * 86400
+        limit = self.state.secret_max_days
+        if limit is not None and end - now > limit * 86400 + 60:
+            return gerr(400, "Request_BadRequest", "Credential lifetime exceeds the max value "
+                        "allowed as per assigned policy.")
+        secret = secrets.token_urlsafe(30).replace("-", "~")[:40]
+        app = self.state.app(str(created["appId"]))
+        assert app is not None
+        app.secret = secret
+        key_id = str(uuid.uuid4())
+        cred_out = {"customKeyIdentifier": None, "displayName": cred.get("displayName"),
+                    "endDateTime": datetime.fromtimestamp(end, UTC).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"),
+                    "hint": secret[:3], "keyId": key_id, "secretText": secret,
+                    "startDateTime": now_iso(now, ms=False)}
+        return json_response(200, {"@odata.context": f"{self.graph}/$metadata#microsoft.graph."
+                                   "passwordCredential", **cred_out})
 
     def not_implemented(self, req: Request) -> Response:
         return gerr(501, "notSupported",
                     f"fakecloud does not implement {req.method} {req.raw_path}")
 
     def drive_request(self, req: Request, drive: Drive, rest: str) -> Response:
+        m = _CHILDREN_KEY_RE.match(rest)
+        if m:  # .../children('@a1')/route?@a1='path' -> .../:/path:/route
+            key = m.group(2)
+            if key == "@a1":
+                key = req.query.get("@a1", "")
+                if len(key) < 2 or not (key.startswith("'") and key.endswith("'")):
+                    return gerr(400, "invalidRequest", "Invalid parameter alias @a1")
+                key = key[1:-1]
+            key = key.replace("''", "'")
+            rest = f"{m.group(1)}:/{key}:" + (m.group(3) or "")
         if rest in ("", "/"):
             if req.method == "GET":
                 return json_response(200, self.drive_json(drive))
@@ -266,7 +511,7 @@ class GraphService:
                       key=lambda i: i.name.casefold())
         page = kids[skip:skip + top]
         body: dict[str, Any] = {
-            "@odata.context": f"{GRAPH}/$metadata#drives('{drive.id}')/items('{folder.id}')"
+            "@odata.context": f"{self.graph}/$metadata#drives('{drive.id}')/items('{folder.id}')"
                               "/children",
             "value": [self.item_json(drive, i) for i in page]}
         if skip + top < len(kids):
@@ -274,7 +519,7 @@ class GraphService:
             params["$top"] = str(top)
             params["$skiptoken"] = str(skip + top)
             qs = "&".join(f"{quote(k, safe='$')}={quote(v, safe='')}" for k, v in params.items())
-            body["@odata.nextLink"] = (f"https://{HOST}{req.raw_path}?{qs}")
+            body["@odata.nextLink"] = (f"https://{self.host}{req.raw_path}?{qs}")
         return json_response(200, body)
 
     def _conflict(self, name: str) -> Response:
@@ -351,10 +596,10 @@ class GraphService:
             norm_time(str(created)) if created else None,
             norm_time(str(mod)) if mod else None, expires)
         return json_response(200, {
-            "@odata.context": f"{GRAPH}/$metadata#microsoft.graph.uploadSession",
+            "@odata.context": f"{self.graph}/$metadata#microsoft.graph.uploadSession",
             "expirationDateTime": now_iso(expires),
             "nextExpectedRanges": ["0-"],
-            "uploadUrl": f"https://{UPLOAD_HOST}/rup/{sid}"})
+            "uploadUrl": f"https://{self.upload_host}/rup/{sid}"})
 
     def patch(self, req: Request, drive: Drive, item: Item | None) -> Response:
         if item is None:
@@ -428,13 +673,13 @@ class GraphService:
         mid = secrets.token_urlsafe(24)
         self.state.monitors[mid] = {"operation": "itemCopy", "percentageComplete": 100,
                                     "resourceId": new.id, "status": "completed"}
-        return Response(202, b"", [("Location", f"https://{UPLOAD_HOST}/monitor/{mid}")])
+        return Response(202, b"", [("Location", f"https://{self.upload_host}/monitor/{mid}")])
 
     def delta(self, req: Request, drive: Drive, folder: Item | None) -> Response:
         if folder is None or folder.parent_id is not None:
             return gerr(400, "invalidRequest", "fakecloud: delta only on the root")
         token = req.query.get("token", "")
-        link = f"{GRAPH}/drives/{drive.id}/root/delta?token="
+        link = f"{self.graph}/drives/{drive.id}/root/delta?token="
         if token == "latest":
             return json_response(200, {"value": [], "@odata.deltaLink": link + str(drive.seq)})
         since = int(token) if token.isdigit() else 0

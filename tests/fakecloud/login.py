@@ -1,4 +1,5 @@
-"""login.microsoftonline.com: discovery, authorize (consent page), consent, token."""
+"""login.microsoftonline.com (and the national clouds' sign-in hosts): discovery, authorize
+(consent page), consent, token."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlencode, urlsplit
 
 from .messages import Request, Response, html_response, json_response
-from .state import PERSONAL_TENANT, AccessToken, App, AuthCode, CloudState, RefreshToken, User
+from .state import (
+    CLOUDS,
+    PERSONAL_TENANT,
+    AccessToken,
+    App,
+    AuthCode,
+    CloudState,
+    RefreshToken,
+    User,
+)
 
 HOST = "login.microsoftonline.com"
 BASE = f"https://{HOST}"
@@ -32,7 +42,9 @@ def _tenant_alias(tenant: str) -> str:
     return tenant.lower()
 
 
-def openid_configuration(tenant: str) -> dict[str, object]:
+def openid_configuration(tenant: str, cloud: str = "global") -> dict[str, object]:
+    login_host, graph_host, _ = CLOUDS[cloud]
+    BASE = f"https://{login_host}"
     t = tenant
     issuer_tenant = t if t not in ("common", "organizations", "consumers") else "{tenantid}"
     if t == "consumers":
@@ -49,7 +61,7 @@ def openid_configuration(tenant: str) -> dict[str, object]:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": f"{BASE}/{issuer_tenant}/v2.0",
         "request_uri_parameter_supported": False,
-        "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+        "userinfo_endpoint": f"https://{graph_host}/oidc/userinfo",
         "authorization_endpoint": f"{BASE}/{t}/oauth2/v2.0/authorize",
         "device_authorization_endpoint": f"{BASE}/{t}/oauth2/v2.0/devicecode",
         "http_logout_supported": True,
@@ -61,9 +73,9 @@ def openid_configuration(tenant: str) -> dict[str, object]:
                              "ver", "at_hash", "c_hash", "email"],
         "kerberos_endpoint": f"{BASE}/{t}/kerberos",
         "tenant_region_scope": None,
-        "cloud_instance_name": "microsoftonline.com",
+        "cloud_instance_name": login_host.split(".", 1)[1],
         "cloud_graph_host_name": "graph.windows.net",
-        "msgraph_host": "graph.microsoft.com",
+        "msgraph_host": graph_host,
         "rbac_url": "https://pas.windows.net",
     }
 
@@ -130,8 +142,11 @@ NOT_FOR_CONSUMERS = ("The client does not exist or is not enabled for consumers.
 
 
 class LoginService:
-    def __init__(self, state: CloudState) -> None:
+    def __init__(self, state: CloudState, cloud: str = "global") -> None:
         self.state = state
+        self.cloud = cloud
+        self.host = CLOUDS[cloud][0]
+        self.base = f"https://{self.host}"
 
     # ------------------------------------------------------------------ dispatch
     def handle(self, req: Request) -> Response:
@@ -144,7 +159,7 @@ class LoginService:
         tenant = _tenant_alias(m.group(1))
         rest = path[len(m.group(0)) - 1:]
         if rest == "/v2.0/.well-known/openid-configuration" and req.method == "GET":
-            return json_response(200, openid_configuration(tenant))
+            return json_response(200, openid_configuration(tenant, self.cloud))
         if rest == "/discovery/instance" and req.method == "GET":
             return self.instance_discovery(req)
         if rest == "/oauth2/v2.0/authorize" and req.method == "GET":
@@ -158,6 +173,7 @@ class LoginService:
                                    "error_description": f"fakecloud: {req.method} {path}"})
 
     def instance_discovery(self, req: Request) -> Response:
+        BASE, HOST = self.base, self.host
         auth = req.query.get("authorization_endpoint", f"{BASE}/common/oauth2/v2.0/authorize")
         tenant = urlsplit(auth).path.split("/")[1] if urlsplit(auth).path else "common"
         return json_response(200, {
@@ -175,6 +191,8 @@ class LoginService:
             return error_page(900144, "The request body must contain the following "
                                       "parameter: 'client_id'.")
         app = self.state.app(client_id)
+        if app is not None and app.cloud != self.cloud:
+            app = None  # registered in another cloud: unknown here
         if app is None or (app.audience == "AzureADMyOrg" and app.home_tenant
                            and tenant not in ("common", "consumers", "organizations")
                            and tenant != app.home_tenant.lower()):
@@ -222,7 +240,7 @@ class LoginService:
 <h1>Let this app access your info?</h1>
 <p><b>{html.escape(app.display_name)}</b> ({html.escape(app.client_id)}) wants to:
 {scopes}</p>
-<form id="consent" method="POST" action="{BASE}/{html.escape(tenant)}/oauth2/v2.0/consent">
+<form id="consent" method="POST" action="{self.base}/{html.escape(tenant)}/oauth2/v2.0/consent">
 {hidden}
 <label>Account <input type="text" name="login" value="{html.escape(first_upn)}"></label>
 <button type="submit" name="action" value="approve">Accept</button>
@@ -264,6 +282,8 @@ class LoginService:
                 return checked
             app = checked
             user = self.state.user(login)
+            if user is not None and user.cloud != self.cloud:
+                user = None  # an account of another cloud does not exist here
             if user is None:
                 return error_page(50034, (
                     f"The user account {login} does not exist in the directory. To sign into "
@@ -287,6 +307,9 @@ class LoginService:
                     f"'{app.client_id}'({app.display_name}) in that tenant. The account needs "
                     "to be added as an external user in the tenant first. Sign out and sign in "
                     "again with a different Azure Active Directory user account."))
+            if app.admin_consent_only and not user.personal:
+                return self.deliver(q, {"error": "consent_required", "error_description": (
+                    "AADSTS90094: The grant requires admin permission.")})
             if action != "approve":
                 return self.deliver(q, {"error": "access_denied", "error_description":
                                         "AADSTS65004: User declined to consent to access the "
@@ -318,6 +341,8 @@ class LoginService:
             return aad_error(400, "invalid_request", 900144, "The request body must contain "
                              "the following parameter: 'client_id'.")
         app = self.state.app(client_id)
+        if app is not None and app.cloud != self.cloud:
+            app = None
         if app is None:
             return aad_error(400, "invalid_client", 700016,
                              app_not_found_text(client_id, tenant))
@@ -384,6 +409,8 @@ class LoginService:
 
     def grant_refresh(self, tenant: str, app: App, form: dict[str, str]) -> Response:
         rt = self.state.refresh_tokens.get(form.get("refresh_token", ""))
+        if rt is not None and rt.cloud != self.cloud:
+            rt = None
         if rt is None:
             return aad_error(400, "invalid_grant", 9002313,
                              "Invalid request. Request is malformed or invalid.")
@@ -410,13 +437,13 @@ class LoginService:
               tenant: str) -> Response:
         now = time.time()
         lifetime = int(self.state.access_token_lifetime)
-        resource = [s.removeprefix("https://graph.microsoft.com/") for s in scopes
+        resource = [s.removeprefix(f"https://{CLOUDS[self.cloud][1]}/") for s in scopes
                     if s not in RESERVED_SCOPES]
         if not resource:
             resource = ["User.Read"]
         access = "EwB" + secrets.token_urlsafe(1200)
         self.state.access_tokens[access] = AccessToken(access, user.upn, app.client_id,
-                                                       resource, now + lifetime)
+                                                       resource, now + lifetime, self.cloud)
         body: dict[str, object] = {
             "token_type": "Bearer",
             "scope": " ".join(resource + [s for s in ("openid", "profile", "email")
@@ -428,12 +455,12 @@ class LoginService:
         if "offline_access" in scopes:
             refresh = "M.C5" + secrets.token_urlsafe(300)
             self.state.refresh_tokens[refresh] = RefreshToken(refresh, user.upn, app.client_id,
-                                                              list(scopes), now)
+                                                              list(scopes), now, self.cloud)
             body["refresh_token"] = refresh
         if "openid" in scopes:
             claims: dict[str, object] = {
                 "ver": "2.0",
-                "iss": f"{BASE}/{user.tenant_id}/v2.0",
+                "iss": f"{self.base}/{user.tenant_id}/v2.0",
                 "sub": _b64url(hashlib.sha256(f"{user.oid}{app.client_id}".encode()).digest()),
                 "aud": app.client_id,
                 "exp": int(now) + lifetime,

@@ -20,6 +20,14 @@ PERSONAL_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
 AUDIENCES = ("AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount",
              "PersonalMicrosoftAccount")
 PLATFORMS = ("web", "spa", "mobile")
+# The Microsoft clouds the emulator serves: (sign-in host, Graph host, file host). National
+# clouds have no personal accounts; their file downloads/uploads go to a SharePoint host.
+CLOUDS: dict[str, tuple[str, str, str]] = {
+    "global": ("login.microsoftonline.com", "graph.microsoft.com", "public.dm.files.1drv.com"),
+    "us": ("login.microsoftonline.us", "graph.microsoft.us", "fakecloud-my.sharepoint.us"),
+    "cn": ("login.chinacloudapi.cn", "microsoftgraph.chinacloudapi.cn",
+           "fakecloud-my.sharepoint.cn"),
+}
 
 
 def now_iso(ts: float | None = None, *, ms: bool = True) -> str:
@@ -48,6 +56,8 @@ class App:
     audience: str = "AzureADandPersonalMicrosoftAccount"
     home_tenant: str | None = None
     display_name: str = "onedrive-app"
+    cloud: str = "global"
+    admin_consent_only: bool = False  # the tenant lets only admins consent (AADSTS90094)
 
 
 @dataclass
@@ -62,6 +72,7 @@ class User:
     drives: list[str] = field(default_factory=list)
     default_drive: str | None = None
     tokens_valid_from: float = 0.0
+    cloud: str = "global"
 
 
 @dataclass
@@ -94,6 +105,9 @@ class Drive:
     owner_upn: str
     quota_total: int
     root_id: str = ""
+    owner_name: str = ""  # a library's site or group
+    readers: set[str] = field(default_factory=set)  # casefolded UPNs besides the owner
+    cloud: str = "global"
     items: dict[str, Item] = field(default_factory=dict)
     seq: int = 1
     counter: int = 100
@@ -122,6 +136,7 @@ class AccessToken:
     client_id: str
     scopes: list[str]
     expires: float
+    cloud: str = "global"
 
 
 @dataclass
@@ -131,6 +146,28 @@ class RefreshToken:
     client_id: str
     scopes: list[str]
     issued: float
+    cloud: str = "global"
+
+
+@dataclass
+class Site:
+    id: str
+    name: str
+    web_url: str
+    tenant_id: str
+    members: set[str]  # casefolded UPNs that can see it
+    drives: list[str] = field(default_factory=list)
+    followers: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Group:
+    """A Microsoft 365 group with a Team; its library is the group's drive."""
+
+    id: str
+    name: str
+    members: set[str]
+    drive_id: str
 
 
 @dataclass
@@ -184,6 +221,10 @@ class CloudState:
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.uploads: dict[str, UploadSession] = {}
+        self.sites: dict[str, Site] = {}
+        self.groups: dict[str, Group] = {}
+        self.applications: dict[str, dict[str, object]] = {}  # object id -> created app
+        self.secret_max_days: int | None = None  # tenant policy on client secret lifetimes
         self.monitors: dict[str, dict[str, object]] = {}
         self.throttles: list[ThrottleRule] = []
         self.requests: list[RequestRecord] = []
@@ -207,7 +248,10 @@ class CloudState:
         return self.apps.get((client_id or "").lower())
 
     def add_user(self, upn: str, display_name: str, *, personal: bool = True,
-                 tenant_id: str | None = None, mail: str | None = None) -> User:
+                 tenant_id: str | None = None, mail: str | None = None,
+                 cloud: str = "global") -> User:
+        if personal and cloud != "global":
+            raise ValueError("national clouds have no personal Microsoft accounts")
         if personal:
             cid = _hex(8)
             user = User(upn, display_name, True, PERSONAL_TENANT, None, cid,
@@ -215,6 +259,7 @@ class CloudState:
         else:
             oid = str(uuid.uuid4())
             user = User(upn, display_name, False, tenant_id or str(uuid.uuid4()), mail, oid, oid)
+        user.cloud = cloud
         with self.lock:
             self.users[upn.casefold()] = user
             self.user_order.append(upn.casefold())
@@ -241,18 +286,53 @@ class CloudState:
                 drive_id = user.id if user.id not in self.drives else _hex(8)
             else:
                 drive_id = "b!" + secrets.token_urlsafe(48)[:64]
-            drive = Drive(drive_id, drive_type, name, user.upn, quota_total)
-            t = now_iso()
-            root = Item(self._new_item_id(drive), "root", None, True, created=t, modified=t,
-                        fs_created=now_iso(ms=False), fs_modified=now_iso(ms=False),
-                        guid=str(uuid.uuid4()).upper(), seq=drive.seq)
-            drive.root_id = root.id
-            drive.items[root.id] = root
-            self.drives[drive_id] = drive
+            drive = Drive(drive_id, drive_type, name, user.upn, quota_total, cloud=user.cloud)
+            self._add_root(drive)
             user.drives.append(drive_id)
             if default or user.default_drive is None:
                 user.default_drive = drive_id
             return drive
+
+    def _add_root(self, drive: Drive) -> None:
+        t = now_iso()
+        root = Item(self._new_item_id(drive), "root", None, True, created=t, modified=t,
+                    fs_created=now_iso(ms=False), fs_modified=now_iso(ms=False),
+                    guid=str(uuid.uuid4()).upper(), seq=drive.seq)
+        drive.root_id = root.id
+        drive.items[root.id] = root
+        self.drives[drive.id] = drive
+
+    def add_library(self, name: str, owner_name: str, members: list[str], *,
+                    cloud: str = "global", quota_total: int = 25 * 2**40) -> Drive:
+        """A SharePoint document library (driveType documentLibrary) *members* can use."""
+        with self.lock:
+            drive = Drive("b!" + secrets.token_urlsafe(48)[:64], "documentLibrary", name, "",
+                          quota_total, owner_name=owner_name,
+                          readers={m.casefold() for m in members}, cloud=cloud)
+            self._add_root(drive)
+            return drive
+
+    def add_site(self, name: str, members: list[str], *, libraries: tuple[str, ...] = (
+                 "Documents",), tenant_id: str = "", cloud: str = "global",
+                 followers: tuple[str, ...] = ()) -> Site:
+        with self.lock:
+            host = CLOUDS[cloud][2].replace("-my.", ".")
+            slug = name.replace(" ", "")
+            site_id = f"{host},{uuid.uuid4()},{uuid.uuid4()}"
+            site = Site(site_id, name, f"https://{host}/sites/{slug}", tenant_id,
+                        {m.casefold() for m in members},
+                        followers={f.casefold() for f in followers})
+            for lib in libraries:
+                site.drives.append(self.add_library(lib, name, members, cloud=cloud).id)
+            self.sites[site_id] = site
+            return site
+
+    def add_team(self, name: str, members: list[str], *, cloud: str = "global") -> Group:
+        with self.lock:
+            drive = self.add_library("Documents", name, members, cloud=cloud)
+            group = Group(str(uuid.uuid4()), name, {m.casefold() for m in members}, drive.id)
+            self.groups[group.id] = group
+            return group
 
     def drive(self, drive_id: str) -> Drive | None:
         d = self.drives.get(drive_id)

@@ -478,3 +478,36 @@ def test_upload_session_accepts_chunked_request_bodies(fakecloud: FakeCloud,
     assert last.status_code == 201
     assert last.json()["file"]["hashes"]["quickXorHash"] == quickxor_b64(data)
     assert fakecloud.get_file(d.drive_id, "/Photos/pic.jpg") == data
+
+
+def test_edit_from_another_device_and_server_side_copy(rc: tuple[Rclone, Defaults],
+                                                       fakecloud: FakeCloud) -> None:
+    rclone, d = rc
+    drive = fakecloud.state.drives[d.drive_id]
+
+    def graph_item(path: str) -> dict[str, Any]:
+        with fakecloud.state.lock:
+            item = fakecloud.state.resolve(drive, drive.items[drive.root_id], path)
+            assert item is not None
+            return fakecloud.graph.item_json(drive, item)
+
+    before = graph_item("/Documents/hello.txt")
+    time.sleep(1.1)  # fileSystemInfo has second precision
+    fakecloud.put_file(d.drive_id, "/Documents/hello.txt", b"edited on the phone\n")
+    after = graph_item("/Documents/hello.txt")
+    assert after["id"] == before["id"]
+    for key in ("eTag", "cTag", "lastModifiedDateTime"):
+        assert after[key] != before[key], key
+    assert after["file"]["hashes"]["quickXorHash"] != before["file"]["hashes"]["quickXorHash"]
+    assert (after["fileSystemInfo"]["lastModifiedDateTime"]
+            != before["fileSystemInfo"]["lastModifiedDateTime"])
+
+    # rclone's server-side copy (POST .../copy, then the monitor URL): no download
+    start = len(fakecloud.requests)
+    rclone.ok("copyto", "od:Documents/hello.txt", "od:Documents/hello (copy).txt")
+    assert fakecloud.get_file(d.drive_id, "/Documents/hello (copy).txt") == (
+        b"edited on the phone\n")
+    seen = [(r.method, r.host, r.path) for r in fakecloud.requests[start:]]
+    assert any(m == "POST" and p.endswith("/copy") for m, _, p in seen)
+    assert any(h == "api.onedrive.com" and p.startswith("/monitor/") for _, h, p in seen)
+    assert not [s for s in seen if s[1] == "public.dm.files.1drv.com"]  # nothing downloaded

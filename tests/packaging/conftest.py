@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -82,11 +83,38 @@ def makensis() -> str:
 
 @pytest.fixture(scope="session")
 def stub_exe(makensis: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny amd64 PE (a silent, empty NSIS installer) to stand in for the Windows exes."""
+    """A tiny amd64 PE (a silent NSIS "installer") standing in for the Windows exes.
+
+    It appends one line per run to the file named by ODG_STUB_LOG (when set):
+    ``<its own path>|<its arguments>|<runtime>``, where runtime says whether
+    ``_internal\\odg-old-runtime.txt`` was next to it at that moment ("old" / "new"): the
+    tests leave that file in an installed copy, and the installer removes it when it replaces
+    the runtime, so the line shows whether a call came before the files were replaced. It
+    exits with ODG_STUB_EXIT (default 0).
+    """
     d = tmp_path_factory.mktemp("stub")
     (d / "stub.nsi").write_text(
         'Unicode true\nTarget amd64-unicode\nOutFile "stub.exe"\nSilentInstall silent\n'
-        "RequestExecutionLevel user\nSection\nSectionEnd\n",
+        "RequestExecutionLevel user\n"
+        '!include "FileFunc.nsh"\n!include "LogicLib.nsh"\n'
+        "Section\n"
+        "  ReadEnvStr $0 ODG_STUB_LOG\n"
+        '  ${If} $0 != ""\n'
+        "    ${GetParameters} $1\n"
+        '    StrCpy $3 "new"\n'
+        '    ${If} ${FileExists} "$EXEDIR\\_internal\\odg-old-runtime.txt"\n'
+        '      StrCpy $3 "old"\n'
+        "    ${EndIf}\n"
+        "    FileOpen $4 $0 a\n"
+        "    FileSeek $4 0 END\n"
+        '    FileWriteUTF16LE $4 "$EXEPATH|$1|$3$\\r$\\n"\n'
+        "    FileClose $4\n"
+        "  ${EndIf}\n"
+        "  ReadEnvStr $5 ODG_STUB_EXIT\n"
+        '  ${If} $5 != ""\n'
+        "    SetErrorLevel $5\n"
+        "  ${EndIf}\n"
+        "SectionEnd\n",
         encoding="utf-8",
     )
     subprocess.run([makensis, "-V1", "stub.nsi"], cwd=d, check=True)
@@ -94,12 +122,26 @@ def stub_exe(makensis: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def installer(makensis: str, stub_exe: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fake_winfsp_msi(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bytes in place of the WinFsp installer: the installer bundles whatever it is given
+    (build.py checks the real one's hash); the tests never let it run."""
+    f = tmp_path_factory.mktemp("winfsp") / "winfsp.msi"
+    f.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096)
+    return f
+
+
+ABOUT_URL = "https://example.invalid/onedrive-gui"
+
+
+@pytest.fixture(scope="session")
+def installer(makensis: str, stub_exe: Path, fake_winfsp_msi: Path,
+              tmp_path_factory: pytest.TempPathFactory) -> Path:
     """installer.nsi compiled against a staged Windows payload (stand-in exes)."""
     d = tmp_path_factory.mktemp("installer")
     payload = bs.stage_windows_payload(d / "payload", stub_exe)
     out = d / f"onedrive-gui-{bs.app_version()}-setup.exe"
-    return timed("makensis", build.build_installer, payload, out, bs.app_version(), makensis)
+    return timed("makensis", build.build_installer, payload, out, bs.app_version(), makensis,
+                 winfsp_msi=fake_winfsp_msi, about=ABOUT_URL)
 
 
 class Wine:
@@ -119,12 +161,13 @@ class Wine:
         })
         self.user = os.environ.get("USER") or os.environ.get("LOGNAME") or "root"
 
-    def run(self, *args: str, timeout: float = 120, check: bool = True
-            ) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, timeout: float = 120, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         # Output goes to files, not pipes: wine's background processes (wineserver, services,
         # explorer) inherit the handles and would keep a pipe open long after wine returns.
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            proc = subprocess.run([self.wine, *args], env=self.env, stdout=out, stderr=err,
+            proc = subprocess.run([self.wine, *args], env={**self.env, **(env or {})},
+                                  stdout=out, stderr=err,
                                   timeout=timeout, check=False, stdin=subprocess.DEVNULL)
             out.seek(0)
             err.seek(0)
@@ -134,6 +177,11 @@ class Wine:
         if check:
             res.check_returncode()
         return res
+
+    def run_line(self, exe: Path, line: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """Run *exe* with *line* as its command line, unquoted (as NSIS wants /D=<dir>, even
+        with spaces); wine would quote an argument that has spaces, so cmd /c starts it."""
+        return self.run("cmd", "/c", f"{self.windows_path(exe)} {line}", **kwargs)
 
     def server(self, *args: str) -> None:
         subprocess.run(["wineserver", *args], env=self.env, timeout=60, check=False,
@@ -145,6 +193,13 @@ class Wine:
         cands = [p for p in users.iterdir() if p.name not in ("Public",) and p.is_dir()]
         assert len(cands) == 1, cands
         return cands[0]
+
+    def windows_path(self, path: Path) -> str:
+        """The path as Windows programs in this prefix see it (wine maps / to Z:)."""
+        return "Z:" + str(path.resolve()).replace("/", "\\")
+
+    def user_windows_dir(self) -> str:
+        return "C:\\users\\" + self.user_dir.name
 
     @property
     def local_appdata(self) -> Path:

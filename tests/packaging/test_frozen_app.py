@@ -22,10 +22,34 @@ def _exe(app: Path) -> Path:
     return app / "onedrive-gui"
 
 
-def test_version(frozen_app: Path, isolated_env: dict[str, str]) -> None:
-    out = subprocess.run([_exe(frozen_app), "--version"], env=isolated_env, capture_output=True,
+def _cli(app: Path) -> Path:
+    """The console companion (the command line on Windows), built by the same spec."""
+    return app / "onedrive-gui-cli"
+
+
+@pytest.mark.parametrize("exe", [_exe, _cli], ids=["app", "cli"])
+def test_version(frozen_app: Path, isolated_env: dict[str, str], exe) -> None:  # type: ignore[no-untyped-def]
+    out = subprocess.run([exe(frozen_app), "--version"], env=isolated_env, capture_output=True,
                          text=True, timeout=60, check=True)
     assert out.stdout.strip() == f"onedrive-gui {onedrive_gui.__version__}"
+
+
+def test_cli_reads_stdin_and_reports_on_stderr(frozen_app: Path,
+                                               isolated_env: dict[str, str]) -> None:
+    """`authorize` reads the client secret from stdin; a GUID there gets the Secret-ID
+    warning. Microsoft is unreachable (a proxy on a closed loopback port): exit 1, the
+    error's title and hint on stderr."""
+    env = dict(isolated_env, HTTPS_PROXY="http://127.0.0.1:9", NO_PROXY="")
+    out = subprocess.run(
+        [_cli(frozen_app), "authorize", "--client-id", "11111111-2222-3333-4444-555555555555",
+         "--no-browser", "--timeout", "5"],
+        input="8b2f6a2e-1c2d-4e5f-9a8b-7c6d5e4f3a2b\n", env=env, capture_output=True,
+        text=True, timeout=120, check=False)
+    assert "Warning: This looks like the secret's Secret ID" in out.stderr, out.stderr
+    assert "Error: Cannot reach Microsoft" in out.stderr
+    assert "What to do:" in out.stderr
+    assert out.returncode == 1
+    assert "8b2f6a2e" not in out.stdout  # the secret is never echoed
 
 
 def test_help_lists_commands(frozen_app: Path, isolated_env: dict[str, str]) -> None:
@@ -78,21 +102,46 @@ def test_slim(frozen_app: Path) -> None:
     assert not [p for p in frozen_app.rglob("*") if p.is_symlink() and not p.exists()]
 
 
-def test_self_test_under_xvfb(frozen_app: Path, isolated_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("exe", [_exe, _cli], ids=["app", "cli"])
+def test_self_test_under_xvfb(frozen_app: Path, isolated_env: dict[str, str], exe) -> None:  # type: ignore[no-untyped-def]
+    """What a first run needs, in the frozen app: the Secret Service round-trip (keyring's
+    backends are found through entry points: they must have been bundled), the bundled
+    rclone, Qt's xcb platform plugin."""
     assert os.environ.get("DISPLAY"), "no X display: run the tests with scripts/test.sh (Xvfb)"
     env = dict(isolated_env, QT_QPA_PLATFORM="xcb")
-    out = subprocess.run([_exe(frozen_app), "--self-test"], env=env, capture_output=True,
+    out = subprocess.run([exe(frozen_app), "--self-test"], env=env, capture_output=True,
                          text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert any(line.startswith("self-test: keyring ok: keyring.backends.SecretService")
+               for line in lines), out.stdout
+    assert f"self-test: rclone ok: rclone v{bs.rclone_from_wheel().wheel_version} " \
+           f"({frozen_app / 'rclone'})" in lines
+    assert "self-test: Qt platform ok: xcb" in lines
     assert "self-test ok" in out.stdout
+
+
+def test_frozen_self_test_fails_without_a_secure_keyring(frozen_app: Path,
+                                                         isolated_env: dict[str, str]) -> None:
+    env = dict(isolated_env, QT_QPA_PLATFORM="offscreen",
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    out = subprocess.run([_cli(frozen_app), "--self-test"], env=env, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.returncode == 1
+    assert "self-test: keyring FAILED: No secure keyring." in out.stderr
+    assert "self-test failed: keyring not usable" in out.stderr
 
 
 def test_sizes(frozen_app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Prints the figures for the README; guards against the slimming coming undone."""
     total = bs.dir_size(frozen_app)
     rclone = (frozen_app / "rclone").stat().st_size
+    cli = _cli(frozen_app).stat().st_size
     arc = timed("archive", build.archive, frozen_app, tmp_path, bs.app_version())
     with capsys.disabled():
-        print(f"\n[packaging] frozen folder {bs.mb(total)} (app {bs.mb(total - rclone)} + "
-              f"rclone {bs.mb(rclone)}), {arc.name} {bs.mb(arc.stat().st_size)}")
+        print(f"\n[packaging] frozen folder {bs.mb(total)} (app {bs.mb(total - rclone)}, of "
+              f"which the console onedrive-gui-cli {bs.mb(cli)}; rclone {bs.mb(rclone)}), "
+              f"{arc.name} {bs.mb(arc.stat().st_size)}")
     assert total - rclone < 160e6  # slim build measured ~135 MB; unslimmed ~220 MB
+    # the console companion shares _internal/: it costs its own executable only
+    assert cli <= _exe(frozen_app).stat().st_size * 1.1

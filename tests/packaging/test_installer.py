@@ -1,11 +1,14 @@
 """packaging/windows/installer.nsi compiled by Debian's makensis and run under wine64.
 
-The real Windows payload (PyInstaller output) can only be built on Windows, so the installer
-is compiled against a *staged* payload with the same layout: onedrive-gui.exe and rclone.exe
-are stand-ins (a tiny amd64 PE made by makensis itself), plus _internal/ and the real licence
-files (packaging/bundle_support.stage_windows_payload). What runs for real is the installer's
-own logic: per-user install dir, shortcuts, HKCU uninstall entry, Run value, command-line
-options, the uninstaller and its keep-settings default.
+The release builds its installer the same way (Debian's makensis, on Linux, from the Windows
+payload). The real payload (PyInstaller output) can only be built on Windows, so here the
+installer is compiled against a *staged* payload with the same layout: onedrive-gui.exe,
+onedrive-gui-cli.exe and rclone.exe are stand-ins (a tiny amd64 PE made by makensis itself
+that records how it was called: conftest.stub_exe), plus _internal/ and the real licence files
+(packaging/bundle_support.stage_windows_payload). What runs for real is the installer's own
+logic: per-user install dir (folders needing administrator rights refused), shortcuts, HKCU
+uninstall entry, Run value, PATH, command-line options, `onedrive-gui-cli quit` before files
+are replaced, the uninstaller and its keep-settings default.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.conftest import Wine, bs, timed
+from tests.packaging.conftest import ABOUT_URL, Wine, bs, build, timed
 
 pytestmark = pytest.mark.slow
 
 UNINST = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\onedrive-gui"
 RUN = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE = "onedrive-gui"  # the value core/autostart.py writes too
+ENV = r"HKCU\Environment"
+QUIT = "quit --timeout 60"
+MARKER = "odg-old-runtime.txt"  # in _internal/: present = the files were not yet replaced
 
 
 def _install_dir(wine: Wine) -> Path:
@@ -32,15 +38,44 @@ def _settings_dir(wine: Wine) -> Path:
     return wine.local_appdata / "onedrive-gui"
 
 
-def _uninstall(wine: Wine, *opts: str) -> None:
+def _uninstall(wine: Wine, *opts: str, inst: Path | None = None,
+               env: dict[str, str] | None = None) -> None:
     """Run uninstall.exe /S and wait: it re-launches itself from %TEMP% and returns at once."""
-    timed("uninstall", wine.run, str(_install_dir(wine) / "uninstall.exe"), "/S", *opts)
+    inst = inst or _install_dir(wine)
+    timed("uninstall", wine.run, str(inst / "uninstall.exe"), "/S", *opts, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if not _install_dir(wine).exists() and wine.reg_values(UNINST) is None:
+        if not inst.exists() and wine.reg_values(UNINST) is None:
             return
         time.sleep(0.5)
     raise AssertionError("the uninstaller did not finish within 60 s")
+
+
+class Calls:
+    """What the stand-in exes were asked to do (conftest.stub_exe writes the file)."""
+
+    def __init__(self, wine: Wine, tmp_path: Path) -> None:
+        self.file = tmp_path / "calls.log"
+        self.env = {"ODG_STUB_LOG": wine.windows_path(self.file)}
+
+    def __call__(self) -> list[tuple[str, str, str]]:
+        if not self.file.exists():
+            return []
+        text = self.file.read_bytes().decode("utf-16-le").lstrip("\ufeff")
+        return [(exe.rsplit("\\", 1)[-1], args.strip(), runtime)
+                for exe, args, runtime in (line.split("|") for line in text.splitlines() if line)]
+
+    def exes(self) -> list[str]:
+        if not self.file.exists():
+            return []
+        text = self.file.read_bytes().decode("utf-16-le").lstrip("\ufeff")
+        return [line.split("|")[0] for line in text.splitlines() if line]
+
+
+def _mark_old_runtime(inst: Path) -> Path:
+    marker = inst / "_internal" / MARKER
+    marker.write_text("from the earlier install")
+    return marker
 
 
 def test_installer_compiles(installer: Path) -> None:
@@ -50,16 +85,22 @@ def test_installer_compiles(installer: Path) -> None:
 
 
 def test_silent_install_with_options_then_uninstall_keeps_settings(
-        wine: Wine, installer: Path) -> None:
-    timed("install", wine.run, str(installer), "/S", "/AUTOSTART=1", "/DESKTOP=1")
+        wine: Wine, installer: Path, tmp_path: Path) -> None:
+    calls = Calls(wine, tmp_path)
+    # the user's own PATH entries stay, with %VARIABLES% unexpanded
+    wine.run("reg", "add", ENV, "/v", "Path", "/t", "REG_EXPAND_SZ", "/d",
+             r"C:\Tools;%USERPROFILE%\bin", "/f")
+    timed("install", wine.run, str(installer), "/S", "/AUTOSTART=1", "/DESKTOP=1", "/PATH=1",
+          env=calls.env)
+    assert calls() == []  # a first install has no running app to ask
     inst = _install_dir(wine)
-    for f in ("onedrive-gui.exe", "rclone.exe", "uninstall.exe", "_internal/base_library.zip",
-              "licenses/rclone-COPYING.txt"):
+    for f in ("onedrive-gui.exe", "onedrive-gui-cli.exe", "rclone.exe", "uninstall.exe",
+              "_internal/base_library.zip", "licenses/rclone-COPYING.txt"):
         assert (inst / f).is_file(), f
     assert (wine.start_menu / "OneDrive GUI.lnk").is_file()
     assert (wine.home / "Desktop" / "OneDrive GUI.lnk").is_file()
 
-    win_dir = "C:\\users\\" + wine.user_dir.name + "\\AppData\\Local\\Programs\\OneDrive GUI"
+    win_dir = wine.user_windows_dir() + "\\AppData\\Local\\Programs\\OneDrive GUI"
     values = wine.reg_values(UNINST)
     assert values is not None
     assert values["DisplayName"] == "OneDrive GUI"
@@ -69,37 +110,66 @@ def test_silent_install_with_options_then_uninstall_keeps_settings(
     assert values["UninstallString"] == f'"{win_dir}\\uninstall.exe"'
     assert values["QuietUninstallString"] == f'"{win_dir}\\uninstall.exe" /S'
     assert values["DisplayIcon"] == f"{win_dir}\\onedrive-gui.exe,0"
+    assert values["URLInfoAbout"] == ABOUT_URL  # the app's page, not WinFsp's
     assert values["NoModify"] == "0x1" and values["NoRepair"] == "0x1"
     assert int(values["EstimatedSize"], 16) > 0
     run = wine.reg_values(RUN) or {}
     assert run.get(RUN_VALUE) == f'"{win_dir}\\onedrive-gui.exe"'
+    on_path = rf"C:\Tools;%USERPROFILE%\bin;{win_dir}"
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
+    # an upgrade keeps the choice (once on PATH); unticking it takes the folder off again
+    timed("upgrade", wine.run, str(installer), "/S")
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
+    timed("upgrade", wine.run, str(installer), "/S", "/PATH=0")
+    assert (wine.reg_values(ENV) or {}).get("Path") == r"C:\Tools;%USERPROFILE%\bin"
+    timed("upgrade", wine.run, str(installer), "/S", "/PATH=1")
+    assert (wine.reg_values(ENV) or {}).get("Path") == on_path
 
     # the app's settings (what platformdirs gives it on Windows) survive a silent uninstall
     settings = _settings_dir(wine)
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "settings.json").write_text("{}")
-    _uninstall(wine)
+    _mark_old_runtime(inst)
+    _uninstall(wine, env=calls.env)
+    # the running app was asked to quit, by the installed console exe, before files went
+    assert calls() == [("onedrive-gui-cli.exe", QUIT, "old")]
+    assert calls.exes() == [f"{win_dir}\\onedrive-gui-cli.exe"]
     assert not inst.exists()
     assert not (wine.start_menu / "OneDrive GUI.lnk").exists()
     assert not (wine.home / "Desktop" / "OneDrive GUI.lnk").exists()
     assert RUN_VALUE not in (wine.reg_values(RUN) or {})
+    assert (wine.reg_values(ENV) or {}).get("Path") == r"C:\Tools;%USERPROFILE%\bin"
     assert (settings / "settings.json").is_file()
+    wine.run("reg", "delete", ENV, "/v", "Path", "/f")
 
 
-def test_install_without_options_upgrade_and_purge(wine: Wine, installer: Path) -> None:
+def test_install_without_options_upgrade_and_purge(wine: Wine, installer: Path,
+                                                   tmp_path: Path) -> None:
+    calls = Calls(wine, tmp_path)
     timed("install", wine.run, str(installer), "/S", "/AUTOSTART=0", "/DESKTOP=0")
     assert (_install_dir(wine) / "onedrive-gui.exe").is_file()
     assert not (wine.home / "Desktop" / "OneDrive GUI.lnk").exists()
     assert RUN_VALUE not in (wine.reg_values(RUN) or {})
+    assert "Path" not in (wine.reg_values(ENV) or {})  # /PATH is off by default
 
-    # install again over it (upgrade path): a stale runtime file goes, choices are kept
+    # install again over it (upgrade path): the running app is asked to quit first, then a
+    # stale runtime file goes, and the choices are kept
     stale = _install_dir(wine) / "_internal" / "stale.pyd"
     stale.write_bytes(b"old")
-    timed("upgrade", wine.run, str(installer), "/S")
-    assert not stale.exists()
+    marker = _mark_old_runtime(_install_dir(wine))
+    timed("upgrade", wine.run, str(installer), "/S", env=calls.env)
+    assert calls() == [("onedrive-gui-cli.exe", QUIT, "old")]
+    assert not stale.exists() and not marker.exists()
     assert (_install_dir(wine) / "_internal" / "base_library.zip").is_file()
     assert RUN_VALUE not in (wine.reg_values(RUN) or {})
     assert not (wine.home / "Desktop" / "OneDrive GUI.lnk").exists()
+
+    # quit fails (say, uploads did not finish in time): the upgrade still goes through
+    _mark_old_runtime(_install_dir(wine))
+    timed("upgrade", wine.run, str(installer), "/S", env={**calls.env, "ODG_STUB_EXIT": "1"})
+    assert calls()[1:] == [("onedrive-gui-cli.exe", QUIT, "old")]
+    assert not (_install_dir(wine) / "_internal" / MARKER).exists()
+    assert (_install_dir(wine) / "onedrive-gui-cli.exe").is_file()
 
     settings = _settings_dir(wine)
     settings.mkdir(parents=True, exist_ok=True)
@@ -107,3 +177,52 @@ def test_install_without_options_upgrade_and_purge(wine: Wine, installer: Path) 
     _uninstall(wine, "/PURGE=1")
     assert not settings.exists()
     assert wine.reg_values(UNINST) is None
+
+
+@pytest.mark.parametrize("folder", [r"C:\Program Files\OneDrive GUI",
+                                    r"C:\Program Files (x86)\OneDrive GUI",
+                                    r"C:\Windows\OneDrive GUI"])
+def test_folders_needing_admin_rights_are_refused(wine: Wine, installer: Path,
+                                                  folder: str) -> None:
+    """A per-user install cannot write there on Windows (wine lets anyone write, so only
+    the installer's own check stops it): exit code 2, nothing installed."""
+    proc = wine.run_line(installer, f"/S /D={folder}", check=False)
+    assert proc.returncode == 2
+    assert not (wine.prefix / "drive_c" / folder[3:].replace("\\", "/")).exists()
+    assert wine.reg_values(UNINST) is None
+
+
+def test_a_folder_with_an_apostrophe(wine: Wine, installer: Path, tmp_path: Path) -> None:
+    """Like a user named O'Brien: installed, asked to quit, uninstalled."""
+    calls = Calls(wine, tmp_path)
+    parent = "AppData\\Local\\Programs\\O'Brien's apps"
+    win_dir = f"{wine.user_windows_dir()}\\{parent}\\OneDrive GUI"
+    inst = wine.user_dir / parent.replace("\\", "/") / "OneDrive GUI"
+    timed("install", wine.run_line, installer, f"/S /D={win_dir}")
+    assert (inst / "onedrive-gui-cli.exe").is_file()
+    assert (wine.reg_values(UNINST) or {}).get("InstallLocation") == win_dir
+    _mark_old_runtime(inst)
+    # (an upgrade finds the folder in the uninstall entry)
+    timed("upgrade", wine.run, str(installer), "/S", env=calls.env)
+    assert calls() == [("onedrive-gui-cli.exe", QUIT, "old")]
+    assert calls.exes() == [f"{win_dir}\\onedrive-gui-cli.exe"]
+    _uninstall(wine, inst=inst)
+    assert not inst.exists()
+
+
+def test_the_bundled_winfsp_installer_must_be_the_pinned_release(tmp_path: Path) -> None:
+    wrong = tmp_path / "winfsp.msi"
+    wrong.write_bytes(b"not WinFsp")
+    with pytest.raises(SystemExit, match=bs.WINFSP_SHA256):
+        build.check_winfsp_msi(wrong)
+    with pytest.raises(SystemExit, match="does not exist"):
+        build.check_winfsp_msi(tmp_path / "missing.msi")
+
+
+def test_the_about_link_is_the_repository_the_workflow_builds(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.example")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "someone/onedrive-gui")
+    assert build.about_url() == "https://github.example/someone/onedrive-gui"
+    monkeypatch.delenv("GITHUB_REPOSITORY")
+    assert build.about_url() is None  # outside a workflow: no link rather than a wrong one

@@ -101,7 +101,7 @@ def test_parse_lock() -> None:
 def _pyproject_runtime() -> list[Requirement]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = project["optional-dependencies"]
-    reqs = [Requirement(r) for r in project["dependencies"] + extras["gui"] + extras["rclone"]]
+    reqs = [Requirement(r) for r in project["dependencies"]]
     reqs += [Requirement(r) for r in extras["test"] if Requirement(r).name == "pyinstaller"]
     return reqs
 

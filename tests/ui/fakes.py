@@ -102,12 +102,13 @@ class FakeAccountService:
         self.secrets_set: list[tuple[str, date | None]] = []
         self.reauthorized: list[str] = []
 
-    def sign_in(self, client_id: str, client_secret: str, tenant: str = "common") -> FakeSignIn:
+    def sign_in(self, client_id: str, client_secret: str, tenant: str = "common",
+                **kw: Any) -> FakeSignIn:
         s = FakeSignIn(self.signin_behaviour)
         self.signins.append(s)
         return s
 
-    def discover(self, token: Any) -> tuple[FakeUser, list[FakeDrive]]:
+    def discover(self, token: Any, cloud: str = "global") -> tuple[FakeUser, list[FakeDrive]]:
         return FakeUser(), [FakeDrive(), FakeDrive(id="d2", name="Team files",
                                                    drive_type="documentLibrary",
                                                    is_default=False)]
@@ -160,6 +161,13 @@ class FakeAccountService:
     def recover_after_crash(self, manager: Any, only: str | None = None) -> None:
         return None  # no app crashed before these tests
 
+    @property
+    def engine(self) -> Any:
+        """As AccountService.engine, for what the windows read of it: the real rclone."""
+        from onedrive_gui.core.rclone.binary import locate_rclone
+
+        return types.SimpleNamespace(binary=locate_rclone(None))
+
     def shutdown(self) -> None:
         pass
 
@@ -190,6 +198,6 @@ def core_module_or_fake(monkeypatch: Any, name: str, tmp_path: Path) -> None:
     mod = types.ModuleType(full)
     if name == "mountpoints":
         mod.default_mount_point = lambda n: str(tmp_path / "OneDrive" / n)  # type: ignore[attr-defined]
-        mod.free_drive_letters = lambda: ["Z:", "Y:"]  # type: ignore[attr-defined]
+        mod.free_drive_letters = lambda taken=(): ["Z:", "Y:"]  # type: ignore[attr-defined]
         mod.prepare_mount_point = lambda p: str(p)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, full, mod)

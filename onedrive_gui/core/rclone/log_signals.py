@@ -14,13 +14,28 @@ Examples of the lines (rclone 1.74/1.75, OneDrive backend)::
             .microsoftonline.com/common/oauth2/v2.0/token": dial tcp: lookup ...: no such host
     ERROR : IO error: write /home/u/.cache/onedrive-gui/rclone/vfs/od/big.bin: no space left
             on device
+
+Locale-proof: on Windows, rclone (Go) reports the system's own error text in the user's
+language ("Auf dem Datenträger ist nicht genügend Speicherplatz vorhanden.", "wsarecv: 远程主机
+强迫关闭了一个现有的连接。"), so no fault is recognised by such a text. What is the same in every
+language is the *shape* Go gives an error — the operation and what it was done on ("write
+<path>", "read tcp <addr>", "dial tcp", "lookup <host>") — and the state of the machine: a
+failed write into the VFS cache means "cache disk full" only when that disk has (almost) no
+free space left (:func:`classify_lines` asks ``shutil.disk_usage``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 _MAX_LOG_READ = 1 << 20  # bytes of new log read per look at most
 
@@ -28,6 +43,11 @@ THROTTLED = "throttled"
 SIGN_IN = "sign-in"
 OFFLINE = "offline"
 CACHE_FULL = "cache-full"
+CACHE_WRITE_FAILED = "cache-write-failed"  # the text's part; CACHE_FULL once the disk is full
+
+# A write into the cache failed and its disk has less free space than this: "cache disk full".
+CACHE_FULL_FREE_BYTES = 64 << 20
+CACHE_FULL_FREE_SHARE = 0.01  # ... or than this share of the disk, whichever is more
 
 # rclone's OneDrive backend on 429 and 503 with Retry-After (DEBUG):
 _THROTTLE_RES = (
@@ -42,15 +62,25 @@ _RECONNECT_RE = re.compile(r"rclone config reconnect ([^\s:\"]+):")
 _TOKEN_FAIL_RE = re.compile(r"couldn't fetch token: (invalid_grant|invalid_client|unauthorized"
                             r"_client|oauth2: \"(invalid_grant|invalid_client|unauthorized_client)"
                             r"\")")
-_NO_SPACE = "no space left on device"
-_CACHE_PATH_RE = re.compile(r"[/\\]vfs(?:Meta)?[/\\]([^/\\]+)[/\\](.+?): no space left on device")
-# How a network that does not work shows in Go's errors (and the proxy's / gateway's answers).
-_NETWORK_MARKS = (
-    "no such host", "connection refused", "network is unreachable", "i/o timeout",
-    "tls handshake timeout", "connection reset by peer", "no route to host",
-    "proxyconnect tcp", "bad gateway", "gateway timeout", "server misbehaving",
-    "temporary failure in name resolution", "unexpected eof", "broken pipe",
-    "client.timeout exceeded", "dial tcp",
+# A file operation (Go's os.PathError: "<op> <path>: <system text>") on a file in rclone's
+# VFS cache (vfs/<remote>/<file> or vfsMeta/<remote>/<file>) that failed.
+_CACHE_OP_RE = re.compile(
+    r"\b(?:write|open|truncate|sync|close|mkdir|rename|fallocate|seek) "
+    r"(?P<root>(?:[A-Za-z]:[/\\]|[/\\])(?:(?!: ).)*?)"
+    r"[/\\]vfs(?:Meta)?[/\\](?P<remote>[^/\\]+)[/\\](?P<file>.+?): \S"
+)
+# How a network that does not work shows in Go's errors, by their shape rather than the
+# system's words: net.OpError ("dial tcp …", "read tcp …: wsarecv: <text>"), DNS errors
+# ("lookup <host>: …"), Windows socket calls, Go's own timeouts and EOFs, and a proxy's or
+# gateway's HTTP status (Go's fixed texts, the same in every language).
+_NETWORK_RE = re.compile(
+    r"\b(?:dial|read|write|proxyconnect) (?:tcp|tcp4|tcp6|udp)\b"
+    r"|\blookup [\w.-]+(?: on \S+)?: "
+    r"|\b(?:wsarecv|wsasend|wsarecvfrom|wsasendto|connectex|getaddrinfow)\b"
+    r"|\bi/o timeout\b|TLS handshake timeout|Client\.Timeout exceeded"
+    r"|context deadline exceeded|\bunexpected EOF\b|server misbehaving|\bno such host\b"
+    r"|\bBad Gateway\b|\bGateway Timeout\b",
+    re.IGNORECASE,
 )
 
 
@@ -62,7 +92,8 @@ class Signal:
     remote: str | None = None
     seconds: float | None = None  # THROTTLED: how long the cloud asked to wait
     error: str | None = None  # SIGN_IN: the OAuth error ("invalid_grant", ...)
-    detail: str | None = None  # SIGN_IN: Microsoft's description; CACHE_FULL: the file
+    detail: str | None = None  # SIGN_IN: Microsoft's description; CACHE_*: the file
+    path: str | None = None  # CACHE_*: the cache folder the failed write was in
 
 
 def parse_throttle(line: str) -> float | None:
@@ -92,19 +123,59 @@ def classify(line: str) -> Signal | None:
 def classify_error(text: str) -> Signal | None:
     """The :class:`Signal` in an error rclone reports (an ERROR log line, or the error text
     of an rc call): sign-in refused, cloud unreachable, cache disk full."""
-    low = text.lower()
-    if _NO_SPACE in low:
-        pm = _CACHE_PATH_RE.search(text)
-        return Signal(CACHE_FULL, remote=pm.group(1) if pm else None,
-                      detail=pm.group(2) if pm else None)
+    cache = _CACHE_OP_RE.search(text)
+    if cache:
+        return Signal(CACHE_WRITE_FAILED, remote=cache.group("remote"),
+                      detail=cache.group("file"), path=cache.group("root") or None)
     t = _TOKEN_FAIL_RE.search(text)
     if t:
         r = _RECONNECT_RE.search(text)
         return Signal(SIGN_IN, remote=r.group(1) if r else None,
                       error=t.group(2) or t.group(1))
-    if any(mark in low for mark in _NETWORK_MARKS):
+    if _NETWORK_RE.search(text):
         return Signal(OFFLINE)
     return None
+
+
+Usage = Callable[[str], Any]  # shutil.disk_usage: (total, used, free)
+
+
+def disk_nearly_full(path: str | os.PathLike[str], usage: Usage = shutil.disk_usage) -> bool:
+    """Whether the disk holding *path* (or its nearest existing parent) has less free space
+    than CACHE_FULL_FREE_BYTES or CACHE_FULL_FREE_SHARE of its size."""
+    p = Path(path)
+    while True:
+        try:
+            u = usage(str(p))
+            break
+        except OSError:
+            if p.parent == p:
+                log.info("free space of %s unknown", path)
+                return False
+            p = p.parent
+    total, free = int(u[0]), int(u[2])
+    return free < max(CACHE_FULL_FREE_BYTES, int(total * CACHE_FULL_FREE_SHARE))
+
+
+def classify_lines(lines: Iterable[str], usage: Usage = shutil.disk_usage) -> list[Signal]:
+    """The signals in rclone's new log lines, a failed cache write turned into CACHE_FULL
+    when the cache's disk is (nearly) full — and dropped when it is not (then it was
+    something else, which rclone's log tells)."""
+    out: list[Signal] = []
+    full: dict[str, bool] = {}
+    for line in lines:
+        s = classify(line)
+        if s is None:
+            continue
+        if s.kind == CACHE_WRITE_FAILED:
+            root = s.path or ""
+            if root not in full:
+                full[root] = bool(root) and disk_nearly_full(root, usage)
+            if not full[root]:
+                continue
+            s = Signal(CACHE_FULL, remote=s.remote, detail=s.detail, path=s.path)
+        out.append(s)
+    return out
 
 
 class LogTail:

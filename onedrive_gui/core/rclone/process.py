@@ -105,6 +105,19 @@ def bwlimit_is_live(value: str) -> bool:
     upload:download pair (a timetable is read at start only)."""
     v = value.strip()
     return " " not in v and "," not in v
+def rc_password(config_password: str, user: str) -> str:
+    """The rc password of an rcd started with *config_password* and rc *user*.
+
+    Derived rather than random so that, after a crash, the next start can ask a left-over
+    rclone to quit (rc ``core/quit``, which unmounts cleanly) knowing only its rc address
+    and user name from the crash record — the password itself is never written anywhere.
+    Whoever knows the config password can read the whole config anyway.
+    """
+    import hashlib
+    import hmac
+
+    return hmac.new(config_password.encode(), b"onedrive-gui rc\0" + user.encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def _free_port() -> int:
@@ -244,7 +257,8 @@ class Rcd:
 
     def _start_once(self, port: int, timeout: float) -> RcClient:
         user = "onedrive-gui-" + secrets.token_hex(4)
-        password = secrets.token_urlsafe(32)
+        password = (rc_password(self._config_password, user) if self._config_password
+                    else secrets.token_urlsafe(32))
         register_secret(password)
         extra = {"RCLONE_RC_USER": user, "RCLONE_RC_PASS": password}
         if self._config_password is not None:

@@ -177,6 +177,7 @@ class RcClient:
 
     def __init__(self, url: str, user: str, password: str, *, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
+        self.user = user  # not secret (recorded for crash recovery); the password is
         self.timeout = timeout
         import requests  # on first use: the tray starts without it
 

@@ -98,7 +98,8 @@ def _run(
             cmd,
             input=stdin if stdin is not None else "",
             capture_output=True,
-            text=True,
+            encoding="utf-8",  # rclone writes UTF-8; text=True would use the ANSI code page
+            errors="replace",
             env=env,
             timeout=CONFIG_TIMEOUT,
             check=False,
@@ -180,8 +181,11 @@ def create_onedrive_remote(
     drive_id: str,
     drive_type: str,
     tenant: str,
+    region: str = "global",
 ) -> None:
-    """Create remote *name* of type onedrive; rclone writes it into the encrypted config."""
+    """Create remote *name* of type onedrive; rclone writes it into the encrypted config.
+
+    *region* is rclone's name of the Microsoft cloud (global, us, cn: core.clouds)."""
     validate_remote_name(name)
     _check_drive_type(drive_type)
     _check_token(token_json)
@@ -208,6 +212,8 @@ def create_onedrive_remote(
     }
     if tenant and tenant.lower() != "common":
         params["tenant"] = tenant
+    if region and region != "global":
+        params["region"] = region
     reply = rc.config_create(name, "onedrive", params, _OPT, timeout=CONFIG_TIMEOUT)
     _check_reply(reply, "create", name)
     stored = rc.config_get(name)

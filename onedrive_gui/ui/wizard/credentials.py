@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from onedrive_gui.core.clouds import CLOUDS, validate_tenant_for_cloud
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.validation import (
     clean_secret,
@@ -26,6 +27,7 @@ from onedrive_gui.core.validation import (
     validate_secret_expiry,
     validate_tenant,
 )
+from onedrive_gui.ui.wizard.cloud import CloudChooser
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
 ERROR_STYLE = "color: #c42b1c;"
@@ -104,9 +106,12 @@ class CredentialsPage(QWizardPage):
             "organizations: work/school only. Or your tenant ID / domain for a single-tenant app."
         )
         self.tenant_note = _note()
+        self.cloud = CloudChooser()
+        self.cloud.changed.connect(self._cloud_changed)
         self.advanced_box = QWidget()
         adv = QFormLayout(self.advanced_box)
         adv.setContentsMargins(0, 0, 0, 0)
+        adv.addRow("Microsoft cloud:", self.cloud)
         adv.addRow("Tenant:", self.tenant)
         adv.addRow("", self.tenant_note)
         self.advanced_box.hide()
@@ -147,6 +152,21 @@ class CredentialsPage(QWizardPage):
         label.setStyleSheet(style)
         label.setVisible(bool(text))
 
+    def initializePage(self) -> None:
+        self.cloud.set_key(self.state.cloud)
+        if self.state.cloud != "global":
+            self.advanced.setChecked(True)  # show where the cloud is set
+
+    def _cloud_changed(self, key: str) -> None:
+        """Steer the tenant: no personal accounts (so no 'common' guess) outside Global."""
+        self.state.cloud = key
+        tenant = self.tenant.text().strip().lower()
+        if not CLOUDS[key].personal_accounts and tenant in ("common", "consumers", ""):
+            self.tenant.setText("organizations")
+        elif CLOUDS[key].personal_accounts and tenant == "organizations":
+            self.tenant.setText("common")
+        self._changed()
+
     # -- validation ----------------------------------------------------------------------
     def _changed(self) -> None:
         valid = True
@@ -169,7 +189,8 @@ class CredentialsPage(QWizardPage):
             valid = False
             self._say(self.expires_note, f"{err.message} {err.hint}")
         try:
-            validate_tenant(self.tenant.text())
+            validate_tenant_for_cloud(validate_tenant(self.tenant.text()),
+                                      CLOUDS[self.cloud.key()])
             self._say(self.tenant_note, "")
         except ValidationError as err:
             valid = False
@@ -189,7 +210,9 @@ class CredentialsPage(QWizardPage):
     def validatePage(self) -> bool:
         self.state.client_id = validate_client_id(self.client_id.text())
         self.state.client_secret = clean_secret(self.secret.text())[0]
-        self.state.tenant = validate_tenant(self.tenant.text())
+        self.state.cloud = self.cloud.key()
+        self.state.tenant = validate_tenant_for_cloud(validate_tenant(self.tenant.text()),
+                                                      CLOUDS[self.state.cloud])
         self.state.secret_expires = validate_secret_expiry(self._expiry())
         return True
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWizardPage
 
-from onedrive_gui.ui.wizard.state import WizardState
+from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 TRAY_HELP = (
     "<p>The app keeps running in the <b>notification area</b> (system tray). Its icon shows "
@@ -15,6 +15,12 @@ TRAY_HELP = (
     "settings.</p><p>Before you quit or unmount, the app waits for pending uploads so nothing "
     "is lost.</p>"
 )
+
+
+def _cloud_label(key: str) -> str:
+    from onedrive_gui.core.clouds import CLOUDS
+
+    return CLOUDS[key].label
 
 
 class DonePage(QWizardPage):
@@ -26,10 +32,29 @@ class DonePage(QWizardPage):
         self.summary.setWordWrap(True)
         tray = QLabel(TRAY_HELP)
         tray.setWordWrap(True)
+        self.another = QPushButton("Add another drive or library from this sign-in…")
+        self.another.setToolTip("Pick another drive, SharePoint site or Teams library of the "
+                                "same account; it becomes an account of its own, without "
+                                "signing in again.")
+        self.another.clicked.connect(self.add_another)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
         lay.addWidget(tray)
+        lay.addWidget(self.another)
         lay.addStretch(1)
+
+    def add_another(self) -> None:
+        """Back to the drive page with the same sign-in (its token and credentials)."""
+        wiz = self.wizard()
+        if wiz is None or self.state.token is None:
+            return
+        self.state.account = None
+        self.state.keep_sign_in = True
+        try:
+            wiz.setStartId(DRIVE)
+            wiz.restart()
+        finally:
+            self.state.keep_sign_in = False
 
     def initializePage(self) -> None:
         a = self.state.account
@@ -41,6 +66,7 @@ class DonePage(QWizardPage):
             ("Signed in as", " ".join(x for x in (a.display_name or "", f"<{a.username}>"
                                                   if a.username else "") if x)),
             ("Drive", f"{a.drive_name or ''} ({a.drive_type})"),
+            *([("Microsoft cloud", _cloud_label(a.cloud))] if a.cloud != "global" else []),
             ("Mount point", a.mount_point or "—"),
             ("Mount automatically", "yes" if a.auto_mount else "no"),
             ("Client secret expires", a.secret_expires.isoformat() if a.secret_expires else "—"),

@@ -1,22 +1,27 @@
-"""Choose drive: the drives the signed-in user can mount (default one preselected)."""
+"""Choose drive: the drives the signed-in user can mount (default one preselected), and for
+work or school accounts "A SharePoint site or Teams library…": followed sites, the user's
+Teams and a site search, with a second sign-in for the optional permissions they need."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
+    QWidget,
     QWizardPage,
 )
 
-from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.errors import AppError, CancelledError
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import human_bytes
 from onedrive_gui.ui.messages import ErrorPanel
@@ -28,6 +33,8 @@ DRIVE_TYPES = {
     "business": "OneDrive for work or school",
     "documentLibrary": "SharePoint library",
 }
+LIBRARIES_BUTTON = "A SharePoint site or Teams library…"
+SITE_SCOPES = ("Sites.Read.All", "Team.ReadBasic.All")  # = core.oauth.SITE_SCOPES
 
 
 def usage_text(drive: Any) -> str:
@@ -38,12 +45,17 @@ def usage_text(drive: Any) -> str:
 
 
 class DrivePage(QWizardPage):
+    _consent_started = Signal(str)  # sign-in URL, from the worker
+
     def __init__(self, state: WizardState, ctx: AppContext) -> None:
         super().__init__()
         self.state = state
         self.ctx = ctx
         self.runner = TaskRunner(self)
         self._job: int | None = None
+        self._lib_job: int | None = None
+        self._signin: Any = None
+        self._shown: set[str] = set()
         self.setTitle("Choose the drive")
         self.setSubTitle("Pick the drive to mount on this computer.")
         self.status = QLabel()
@@ -57,10 +69,46 @@ class DrivePage(QWizardPage):
         self.error = ErrorPanel()
         self.retry = QPushButton("Retry")
         self.retry.clicked.connect(self.load)
+
+        from onedrive_gui.core.libraries import PERSONAL_NOTE
+
+        self.personal_note = QLabel(PERSONAL_NOTE)
+        self.personal_note.setWordWrap(True)
+        self.personal_note.hide()
+        self.libraries_button = QPushButton(LIBRARIES_BUTTON)
+        self.libraries_button.clicked.connect(self.open_libraries)
+        self.libraries_button.hide()
+        self.lib_box = QWidget()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search SharePoint sites by name, e.g. Marketing")
+        self.search.setAccessibleName("Search SharePoint sites")
+        self.search.returnPressed.connect(self.search_sites)
+        self.search_button = QPushButton("Search")
+        self.search_button.clicked.connect(self.search_sites)
+        self.lib_status = QLabel()
+        self.lib_status.setWordWrap(True)
+        self.consent_button = QPushButton("Sign in again with these permissions")
+        self.consent_button.clicked.connect(self.sign_in_for_sites)
+        self.consent_button.hide()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.search, 1)
+        row.addWidget(self.search_button)
+        box = QVBoxLayout(self.lib_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(row)
+        box.addWidget(self.lib_status)
+        box.addWidget(self.consent_button)
+        self.lib_box.hide()
+        self._consent_started.connect(self._on_consent_started)
+
         lay = QVBoxLayout(self)
         lay.addWidget(self.status)
         lay.addWidget(self.progress)
         lay.addWidget(self.list, 1)
+        lay.addWidget(self.personal_note)
+        lay.addWidget(self.libraries_button)
+        lay.addWidget(self.lib_box)
         lay.addWidget(self.error)
         lay.addWidget(self.retry)
 
@@ -71,12 +119,17 @@ class DrivePage(QWizardPage):
         self.state.drive = None
         self.state.drives = []
         self.list.clear()
+        self._shown = set()
         self.error.clear()
         self.retry.hide()
+        self.personal_note.hide()
+        self.libraries_button.hide()
+        self.lib_box.hide()
         self.progress.show()
         self.status.setText("Looking up your drives…")
-        token, accounts = self.state.token, self.ctx.accounts
-        self._job = self.runner.run(lambda: accounts.discover(token), self._loaded, self._failed)
+        token, accounts, cloud = self.state.token, self.ctx.accounts, self.state.cloud
+        self._job = self.runner.run(lambda: accounts.discover(token, cloud), self._loaded,
+                                    self._failed)
         self.completeChanged.emit()
 
     def _loaded(self, found: tuple[Any, list[Any]]) -> None:
@@ -88,21 +141,135 @@ class DrivePage(QWizardPage):
         self.status.setText(f"Drives of {user.display_name} ({user.email}):")
         default_item: QTreeWidgetItem | None = None
         for drive in drives:
-            item = QTreeWidgetItem([
-                drive.name + ("  (default)" if drive.is_default else ""),
-                DRIVE_TYPES.get(drive.drive_type, drive.drive_type),
-                usage_text(drive),
-            ])
-            item.setData(0, Qt.ItemDataRole.UserRole, drive)
-            self.list.addTopLevelItem(item)
+            item = self._add_item(drive, drive.name + ("  (default)" if drive.is_default
+                                                       else ""))
             if default_item is None or (drive.is_default and not _is_default(default_item)):
                 default_item = item
+        from onedrive_gui.core.libraries import is_personal
+
+        personal = is_personal(self.state.drives)
+        self.personal_note.setVisible(personal)
+        self.libraries_button.setVisible(not personal)
         if default_item is not None:
             self.list.setCurrentItem(default_item)
         else:
             self.status.setText(f"{user.email} has no OneDrive drive.")
         for col in (1, 2):
             self.list.resizeColumnToContents(col)
+
+    def _add_item(self, drive: Any, label: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([label, DRIVE_TYPES.get(drive.drive_type, drive.drive_type),
+                                usage_text(drive)])
+        item.setData(0, Qt.ItemDataRole.UserRole, drive)
+        self.list.addTopLevelItem(item)
+        self._shown.add(drive.id)
+        return item
+
+    # -- SharePoint sites and Teams --------------------------------------------------------
+    def open_libraries(self) -> None:
+        """Show the library finder and list the followed sites' and the Teams' libraries."""
+        self.libraries_button.hide()
+        self.lib_box.show()
+        self.search.setFocus()
+        self._find(None)
+
+    def search_sites(self) -> None:
+        if self.search.text().strip():
+            self._find(self.search.text())
+
+    def _find(self, query: str | None) -> None:
+        if self._lib_job is not None:
+            self.runner.forget(self._lib_job)
+        from onedrive_gui.core.graph import GraphClient
+        from onedrive_gui.core.libraries import find_libraries
+
+        token, cloud = self.state.token, self.state.cloud
+        self.consent_button.hide()
+        self.lib_status.setText(f"Searching for sites named “{query.strip()}”…" if query
+                                else "Looking for your sites and Teams…")
+        self.search_button.setEnabled(False)
+
+        def work() -> Any:
+            return find_libraries(GraphClient(token.access_token, cloud=cloud), query)
+
+        self._lib_job = self.runner.run(work, lambda found: self._libraries(found, query),
+                                        self._lib_failed)
+
+    def _libraries(self, found: Any, query: str | None) -> None:
+        self._lib_job = None
+        self.search_button.setEnabled(True)
+        first: QTreeWidgetItem | None = None
+        for lib in found.libraries:
+            if lib.drive.id in self._shown:
+                continue
+            item = self._add_item(lib.drive, lib.label)
+            first = first or item
+        new = len(found.libraries)
+        text = (f"{new} {'library' if new == 1 else 'libraries'} found"
+                + (f" for “{query.strip()}”" if query else " in the sites you follow and "
+                   "your Teams") + ("; pick one in the list above." if new else "."))
+        if found.missing:
+            scopes = " and ".join(found.missing)
+            text = "" if not new else text + " "
+            text += (f"Finding {'sites' if 'Sites.Read.All' in found.missing else 'Teams'} "
+                     f"needs the permission{'s' if len(found.missing) > 1 else ''} {scopes}, "
+                     "which this sign-in does not have. Add "
+                     f"{'them' if len(found.missing) > 1 else 'it'} to your app "
+                     "registration's API permissions (Microsoft Graph, delegated) if needed, "
+                     "then sign in again and accept.")
+            self.consent_button.show()
+        self.lib_status.setText(text)
+        if first is not None:
+            self.list.setCurrentItem(first)
+
+    def _lib_failed(self, err: AppError) -> None:
+        self._lib_job = None
+        self.search_button.setEnabled(True)
+        self.lib_status.setText("")
+        self.error.show_error(err)
+
+    def sign_in_for_sites(self) -> None:
+        """Incremental consent: a new sign-in asking also for the site and Teams permissions;
+        its token replaces the first one (it keeps every permission that one had)."""
+        st, accounts, open_browser = self.state, self.ctx.accounts, self.ctx.open_browser
+        extra = tuple(dict.fromkeys((*st.extra_scopes, *SITE_SCOPES)))
+        args = (st.client_id, st.client_secret, st.tenant)
+        cloud = st.cloud
+        self.consent_button.setEnabled(False)
+        self.lib_status.setText("Your browser opens Microsoft's sign-in page: accept the "
+                                "additional permissions there.")
+
+        def work() -> Any:
+            signin = accounts.sign_in(*args, cloud=cloud, extra_scopes=extra)
+            self._signin = signin
+            try:
+                url = signin.start()
+                self._consent_started.emit(url)
+                open_browser(url)
+                return signin.wait()
+            finally:
+                signin.close()
+
+        def done(token: Any) -> None:
+            self._signin = None
+            self.consent_button.setEnabled(True)
+            self.consent_button.hide()
+            st.token = token
+            st.extra_scopes = extra
+            self._find(self.search.text() or None)
+
+        def failed(err: AppError) -> None:
+            self._signin = None
+            self.consent_button.setEnabled(True)
+            if isinstance(err, CancelledError):
+                self.lib_status.setText("Sign-in cancelled.")
+            else:
+                self.error.show_error(err)
+
+        self._lib_job = self.runner.run(work, done, failed)
+
+    def _on_consent_started(self, url: str) -> None:
+        self.lib_status.setText("Waiting for you to accept the permissions in your browser…")
 
     def _failed(self, err: AppError) -> None:
         self._job = None
@@ -123,6 +290,12 @@ class DrivePage(QWizardPage):
         if self._job is not None:
             self.runner.forget(self._job)
             self._job = None
+        if self._lib_job is not None:
+            self.runner.forget(self._lib_job)
+            self._lib_job = None
+        signin, self._signin = self._signin, None
+        if signin is not None:
+            signin.cancel()
         self.state.drive = None
 
     def nextId(self) -> int:

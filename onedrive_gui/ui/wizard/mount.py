@@ -66,9 +66,13 @@ def _default_mount_point(name: str) -> str:
 
 
 class MountPage(QWizardPage):
-    def __init__(self, state: WizardState, ctx: AppContext) -> None:
+    def __init__(self, state: WizardState, ctx: AppContext, *, platform: str | None = None,
+                 drive_mask: int | None = None) -> None:
+        """*platform*, *drive_mask* (GetLogicalDrives' answer): this machine's, when None."""
         super().__init__()
         self.state = state
+        self.platform = platform or sys.platform
+        self.drive_mask = drive_mask
         self.ctx = ctx
         self.runner = TaskRunner(self)
         self.setTitle("Mount the drive")
@@ -88,7 +92,7 @@ class MountPage(QWizardPage):
         self.mount_note.hide()
         self._mount_error: AppError | None = None
 
-        self.windows = sys.platform == "win32"
+        self.windows = self.platform == "win32"
         self.drive_letter = QComboBox()
         self.drive_letter.setAccessibleName("Drive letter")
         self.mount_point = QLineEdit()
@@ -167,7 +171,10 @@ class MountPage(QWizardPage):
             from onedrive_gui.core.mountpoints import free_drive_letters
 
             self.drive_letter.clear()
-            for letter in free_drive_letters():
+            # Letters other accounts use are not offered, even while those are unmounted.
+            taken = [a.mount_point for a in self.ctx.accounts.settings.accounts]
+            for letter in free_drive_letters(taken, platform=self.platform,
+                                             mask=self.drive_mask):
                 self.drive_letter.addItem(str(letter))
         self._name_changed(self.name.text())
         if self.ctx.autostart is not None:
@@ -200,7 +207,9 @@ class MountPage(QWizardPage):
         from onedrive_gui.core.mountpoints import check_mount_point, other_mount_points
 
         return check_mount_point(self.chosen_mount_point(),
-                                 others=other_mount_points(self.ctx.accounts.settings.accounts))
+                                 others=other_mount_points(self.ctx.accounts.settings.accounts,
+                                                           platform=self.platform),
+                                 platform=self.platform, mask=self.drive_mask)
 
     def _mount_point_changed(self, *_args: Any) -> None:
         from onedrive_gui.core.mountpoints import mount_point_note
@@ -211,9 +220,10 @@ class MountPage(QWizardPage):
             self._show_mount_error(err)
         else:
             self._mount_error = None
-            note = mount_point_note(path)
+            note = mount_point_note(path, platform=self.platform)
             self.mount_note.setText(note)
-            self.mount_note.setStyleSheet("color: palette(placeholder-text);")
+            self.mount_note.setStyleSheet("color: #9d5d00;" if note.startswith("Warning:")
+                                          else "color: palette(placeholder-text);")
             self.mount_note.setVisible(bool(note))
         self.completeChanged.emit()
 
@@ -279,7 +289,7 @@ class MountPage(QWizardPage):
                 name, client_id=st.client_id, client_secret=st.client_secret,
                 tenant=st.tenant, token=st.token, user=st.user, drive=st.drive,
                 secret_expires=st.secret_expires, mount_point=mount_point,
-                auto_mount=auto_mount, options=options,
+                auto_mount=auto_mount, options=options, cloud=st.cloud,
             )
             if (autostart is not None and want_autostart is not None
                     and want_autostart != autostart.is_enabled()):

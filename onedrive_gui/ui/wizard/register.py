@@ -14,11 +14,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from onedrive_gui.core.clouds import CLOUDS
 from onedrive_gui.ui.widgets import CopyField
-from onedrive_gui.ui.wizard.state import AZURE_PORTAL_URL, CREDENTIALS, WizardState
+from onedrive_gui.ui.wizard.state import CREDENTIALS, WizardState
 
 REDIRECT_URI = "http://localhost"
 ACCOUNT_TYPES = "Accounts in any organizational directory and personal Microsoft accounts"
+# National clouds have no personal accounts: their portal offers organizations only.
+ACCOUNT_TYPES_NATIONAL = "Accounts in any organizational directory (Multitenant)"
+OPTIONAL_PERMISSIONS = ("Sites.Read.All", "Team.ReadBasic.All")
 PERMISSIONS = (
     "Files.Read",
     "Files.ReadWrite",
@@ -44,7 +48,25 @@ STEPS: list[tuple[str, list[str]]] = [
      []),
     ("Copy the secret's <b>Value</b>, not its <i>Secret ID</i>. The Value is shown only once, "
      "right after you create it.", []),
+    ("<i>Optional, for work or school accounts:</i> to mount <b>SharePoint sites and Teams "
+     "libraries</b>, also add these delegated permissions (you can add them later; the app "
+     "asks for them when you look for a library):", list(OPTIONAL_PERMISSIONS)),
 ]
+
+
+def steps_for(cloud_key: str) -> list[tuple[str, list[str]]]:
+    """The steps for the portal of *cloud_key* (account types differ outside Global)."""
+    c = CLOUDS[cloud_key]
+    if c.personal_accounts:
+        return STEPS
+    out = list(STEPS)
+    out[0] = (f"Open the Azure portal of <b>{c.label}</b> ({c.portal_host}, button below), "
+              "sign in with your organization's account, and choose <b>New registration</b>.",
+              [])
+    out[1] = ("<b>Name</b>: anything, e.g. <i>My OneDrive</i>. <b>Supported account types</b> "
+              "(personal Microsoft accounts do not exist in this cloud):",
+              [ACCOUNT_TYPES_NATIONAL])
+    return out
 
 
 class RegisterPage(QWizardPage):
@@ -54,9 +76,27 @@ class RegisterPage(QWizardPage):
         self.setTitle("Register your app in Azure")
         self.setSubTitle("Follow these steps in the Azure portal; copy each value exactly.")
         self.copy_fields: list[CopyField] = []
+        self.steps_area = QScrollArea()
+        self.steps_area.setWidgetResizable(True)
+        self.steps_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.open_portal = QPushButton("Open Azure portal")
+        self.open_portal.clicked.connect(self._open_portal)
+        self.portal_url = ""
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.steps_area, 1)
+        lay.addWidget(self.open_portal)
+        self._fill()
+
+    def _fill(self) -> None:
+        c = CLOUDS[self.state.cloud]
+        self.portal_url = c.app_registrations_url
+        self.open_portal.setToolTip(self.portal_url)
+        self.open_portal.setText("Open Azure portal" if c.personal_accounts
+                                 else f"Open Azure portal ({c.portal_host})")
+        self.copy_fields = []
         body = QWidget()
         col = QVBoxLayout(body)
-        for i, (text, values) in enumerate(STEPS, start=1):
+        for i, (text, values) in enumerate(steps_for(c.key), start=1):
             label = QLabel(f"<b>{i}.</b> {text}")
             label.setWordWrap(True)
             col.addWidget(label)
@@ -66,19 +106,13 @@ class RegisterPage(QWizardPage):
                 self.copy_fields.append(field)
                 col.addWidget(field)
         col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        self.open_portal = QPushButton("Open Azure portal")
-        self.open_portal.setToolTip(AZURE_PORTAL_URL)
-        self.open_portal.clicked.connect(self._open_portal)
-        lay = QVBoxLayout(self)
-        lay.addWidget(scroll, 1)
-        lay.addWidget(self.open_portal)
+        self.steps_area.setWidget(body)
+
+    def initializePage(self) -> None:
+        self._fill()
 
     def _open_portal(self) -> None:
-        QDesktopServices.openUrl(QUrl(AZURE_PORTAL_URL))
+        QDesktopServices.openUrl(QUrl(self.portal_url))
 
     def nextId(self) -> int:
         return CREDENTIALS

@@ -26,6 +26,7 @@ from onedrive_gui.core.errors import AppError, CancelledError, SignInTimeoutErro
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.messages import ErrorPanel
 from onedrive_gui.ui.tasks import TaskRunner
+from onedrive_gui.ui.widgets import CopyField
 from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,11 @@ class SignInPage(QWizardPage):
         self.port_note.setWordWrap(True)
         self.port_note.hide()
         self.error = ErrorPanel()
+        # AADSTS65001/90094: the organization's admin-consent link, to send to an admin
+        self.admin_link_label = QLabel("Link for your administrator:")
+        self.admin_link = CopyField("")
+        self.admin_link_label.hide()
+        self.admin_link.hide()
         self.retry_button = QPushButton("Retry")
         self.retry_button.clicked.connect(self.start)
         self.back_note = QLabel("If a value is wrong, go <b>Back</b> and correct it.")
@@ -102,6 +108,8 @@ class SignInPage(QWizardPage):
         lay.addLayout(waiting)
         lay.addWidget(self.port_note)
         lay.addWidget(self.error)
+        lay.addWidget(self.admin_link_label)
+        lay.addWidget(self.admin_link)
         lay.addLayout(retry)
         lay.addWidget(self.result)
         lay.addStretch(1)
@@ -122,15 +130,25 @@ class SignInPage(QWizardPage):
         self._set_waiting_widgets(False)
         self.port_note.hide()
         self.error.clear()
+        self.admin_link_label.hide()
+        self.admin_link.hide()
         self.retry_button.hide()
         self.back_note.hide()
         self.result.hide()
 
     def _show_failed(self, err: AppError) -> None:
+        from onedrive_gui.core.aad_errors import AdminConsentRequired
+
         self._set_waiting_widgets(False)
         self.sign_in_button.hide()
         self.status.setText("")
         self.error.show_error(err)
+        if isinstance(err, AdminConsentRequired):
+            self.admin_link.value = err.admin_consent_url
+            self.admin_link.edit.setText(err.admin_consent_url)
+            self.admin_link.edit.setCursorPosition(0)
+            self.admin_link_label.show()
+            self.admin_link.show()
         self.retry_button.show()
         self.back_note.show()
 
@@ -147,6 +165,8 @@ class SignInPage(QWizardPage):
         self._attempt = attempt
         self.auth_url = ""
         self.error.clear()
+        self.admin_link_label.hide()
+        self.admin_link.hide()
         self.retry_button.hide()
         self.back_note.hide()
         self.result.hide()
@@ -156,11 +176,13 @@ class SignInPage(QWizardPage):
         self._set_waiting_widgets(True)
         client_id, secret, tenant = (
             self.state.client_id, self.state.client_secret, self.state.tenant)
+        cloud, extra = self.state.cloud, self.state.extra_scopes
         accounts = self.ctx.accounts
         open_browser = self.ctx.open_browser
 
         def work() -> Any:
-            signin = accounts.sign_in(client_id, secret, tenant)
+            signin = accounts.sign_in(client_id, secret, tenant, cloud=cloud,
+                                      extra_scopes=extra)
             attempt.signin = signin
             try:
                 attempt.check()
@@ -239,9 +261,11 @@ class SignInPage(QWizardPage):
         return self.state.token is not None
 
     def cleanupPage(self) -> None:
-        """Back: a later sign-in must use the corrected values."""
+        """Back: a later sign-in must use the corrected values (but "add another drive from
+        this sign-in" restarts the wizard at the drive page keeping it)."""
         self.cancel()
-        self.state.token = None
+        if not self.state.keep_sign_in:
+            self.state.token = None
 
     @property
     def busy(self) -> bool:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QLabel, QRadioButton, QVBoxLayout, QWizardPage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QLabel,
+    QRadioButton,
+    QToolButton,
+    QVBoxLayout,
+    QWizardPage,
+)
 
-from onedrive_gui.ui.wizard.state import CREDENTIALS, REGISTER, WizardState
+from onedrive_gui.ui.wizard.cloud import CloudChooser
+from onedrive_gui.ui.wizard.state import CLOUD_SHELL, CREDENTIALS, REGISTER, WizardState
 
 INTRO = (
     "<p>This app connects your OneDrive as a drive on this computer, using "
@@ -28,17 +37,43 @@ class WelcomePage(QWizardPage):
         self.have_app = QRadioButton("I already have an app registration")
         self.guide_me = QRadioButton("Guide me through creating one")
         self.guide_me.setChecked(True)
+        self.cloud_shell = QRadioButton("Create it for me with Azure Cloud Shell (one command)")
+        self.cloud_shell.setToolTip("Needs an account that may register apps in its "
+                                    "directory (work or school, or a free Azure account).")
         group = QButtonGroup(self)
         group.addButton(self.have_app)
         group.addButton(self.guide_me)
+        group.addButton(self.cloud_shell)
+        self.advanced = QToolButton()
+        self.advanced.setText("Advanced: Microsoft cloud")
+        self.advanced.setCheckable(True)
+        self.advanced.setAutoRaise(True)
+        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced.toggled.connect(self._toggle_advanced)
+        self.cloud = CloudChooser()
+        self.cloud.hide()
+        self.cloud.changed.connect(self._cloud_changed)
         lay = QVBoxLayout(self)
         lay.addWidget(intro)
         lay.addSpacing(8)
         lay.addWidget(self.have_app)
         lay.addWidget(self.guide_me)
+        lay.addWidget(self.cloud_shell)
         lay.addStretch(1)
+        lay.addWidget(self.advanced)
+        lay.addWidget(self.cloud)
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.cloud.setVisible(shown)
+        self.advanced.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _cloud_changed(self, key: str) -> None:
+        self.state.cloud = key
 
     def nextId(self) -> int:
+        if self.cloud_shell.isChecked():
+            return CLOUD_SHELL
         return REGISTER if self.guide_me.isChecked() else CREDENTIALS
 
     def validatePage(self) -> bool:

@@ -6,6 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget, QWizard
 
 from onedrive_gui.ui.context import AppContext
+from onedrive_gui.ui.wizard.cloud_shell import CloudShellPage
 from onedrive_gui.ui.wizard.credentials import CredentialsPage
 from onedrive_gui.ui.wizard.done import DonePage
 from onedrive_gui.ui.wizard.drive import DrivePage
@@ -13,6 +14,7 @@ from onedrive_gui.ui.wizard.mount import MountPage
 from onedrive_gui.ui.wizard.register import RegisterPage
 from onedrive_gui.ui.wizard.signin import SignInPage
 from onedrive_gui.ui.wizard.state import (
+    CLOUD_SHELL,
     CREDENTIALS,
     DONE,
     DRIVE,
@@ -44,10 +46,11 @@ class AddAccountWizard(QWizard):
         self.drive = DrivePage(self.state, ctx)
         self.mount = MountPage(self.state, ctx)
         self.done_page = DonePage(self.state)
+        self.cloud_shell = CloudShellPage(self.state)
         for page_id, page in (
             (WELCOME, self.welcome), (REGISTER, self.register_page),
             (CREDENTIALS, self.credentials), (SIGN_IN, self.signin), (DRIVE, self.drive),
-            (MOUNT, self.mount), (DONE, self.done_page),
+            (MOUNT, self.mount), (DONE, self.done_page), (CLOUD_SHELL, self.cloud_shell),
         ):
             self.setPage(page_id, page)
         self.setStartId(WELCOME)

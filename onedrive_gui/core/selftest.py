@@ -1,0 +1,62 @@
+"""``--self-test``: what a first run needs, checked for real, with a line per check.
+
+The keyring (a throwaway entry written, read back and deleted under the app's own service,
+by :class:`~onedrive_gui.core.secrets.SecretStore`'s rules, so an insecure backend fails) and
+rclone (the one the app would use, and its version). The desktop layer adds the Qt platform.
+The release pipeline runs it on the frozen app: a Windows build whose Credential Manager
+backend was lost in packaging fails here instead of at the first account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
+from onedrive_gui.core.secrets import SecretStore
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # what was checked: "keyring", "rclone", "Qt platform"
+    ok: bool
+    detail: str  # what was found, or the error's title, message and hint
+
+    def line(self) -> str:
+        return f"self-test: {self.name} {'ok' if self.ok else 'FAILED'}: {self.detail}"
+
+
+def failed(name: str, err: AppError) -> Check:
+    detail = f"{err.title}. {err.message}"
+    if err.hint:
+        detail += f" What to do: {err.hint}"
+    return Check(name, False, detail)
+
+
+def check_keyring(secrets: SecretStore) -> Check:
+    try:
+        backend = secrets.round_trip()
+    except AppError as err:
+        return failed("keyring", err)
+    return Check("keyring", True, f"{backend} (wrote, read and deleted a test entry under "
+                                  f"'{secrets.service}')")
+
+
+def check_rclone(rclone_path: str | None = None,
+                 locate: Callable[[str | None], RcloneBinary] = locate_rclone) -> Check:
+    try:
+        found = locate(rclone_path)
+    except AppError as err:
+        return failed("rclone", err)
+    return Check("rclone", True, f"rclone {found.version_text} ({found.path})")
+
+
+def core_checks(secrets: SecretStore, rclone_path: str | None = None) -> list[Check]:
+    """The checks that need no display."""
+    return [check_keyring(secrets), check_rclone(rclone_path)]
+
+
+def missing(checks: Sequence[Check]) -> list[str]:
+    """The names of the failed checks (empty: all passed)."""
+    return [c.name for c in checks if not c.ok]
