@@ -26,11 +26,12 @@ REMINDER_INTERVAL_MS = 6 * 3600 * 1000
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error"}
+                "rcd-stop-failed": "error", "limits-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
                 "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
-                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop"}
+                "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
+                "limits-applied": "New limits applied", "limits-failed": "New limits not applied"}
 
 
 def _reason(error: str | None) -> str:
