@@ -42,7 +42,7 @@ def direct_mount(r: Rig, name: str = "work") -> float:
     env = child_env({"RCLONE_CONFIG_PASS": PASSWORD})
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [str(r.rclone.path), "mount", f"{name}:", str(mp), "--config", str(r.config),
+        [str(r.rclone.path), "mount", f"{name}:", str(mp), "--config", str(r.config_of(name)),
          "--cache-dir", str(r.tmp / "cache-direct"), "--vfs-cache-mode", "writes",
          "--ask-password=false"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -61,7 +61,8 @@ def cpu_of(pid: int) -> float:
 
 
 def polling_cost(r: Rig, mounts: int, seconds: float) -> float:
-    """CPU seconds per minute spent by our process + rcd while monitoring *mounts* mounts."""
+    """CPU seconds per minute spent by our process + the accounts' rclones while monitoring
+    *mounts* mounts (one account each)."""
     manager = MountManager(r.new_rcd, poll_interval=1.0)
     opts = MountOptions()
     mount_opt, vfs_opt = opts.to_rc()
@@ -69,12 +70,13 @@ def polling_cost(r: Rig, mounts: int, seconds: float) -> float:
         name = f"acc{i}"
         manager.mount(name, f"{name}:", str(r.mount_point(f"poll-{mounts}-{i}")), mount_opt,
                       vfs_opt, opts.global_flags())
-    rcd = manager.rcd
-    assert rcd is not None and rcd.pid is not None
+    pids = [rcd.pid for i in range(mounts)  # one rclone per account
+            if (rcd := manager.rcd_of(f"acc{i}")) is not None and rcd.pid is not None]
+    assert len(pids) == mounts
     time.sleep(2)  # let mounting settle
-    ours0, rcd0 = time.process_time(), cpu_of(rcd.pid)
+    ours0, rcd0 = time.process_time(), sum(map(cpu_of, pids))
     time.sleep(seconds)
-    used = (time.process_time() - ours0) + (cpu_of(rcd.pid) - rcd0)
+    used = (time.process_time() - ours0) + (sum(map(cpu_of, pids)) - rcd0)
     manager.shutdown()
     return used * 60.0 / seconds
 

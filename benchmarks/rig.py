@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from onedrive_gui.core.rclone import remotes
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
@@ -36,10 +37,16 @@ class Rig:
     rclone: RcloneBinary
     config: Path
 
-    def new_rcd(self, log_level: str = "INFO") -> Rcd:
-        return Rcd(self.rclone, config_path=self.config, config_password=PASSWORD,
-                   cache_dir=self.tmp / "cache", log_file=self.tmp / "rclone.log",
-                   log_level=log_level)
+    def new_rcd(self, name: str = "work", limits: dict[str, Any] | None = None,
+                log_level: str = "INFO") -> Rcd:
+        """A MountManager's rcd_factory: account *name*'s rclone with its *limits* (its own
+        config file, as the app's engine gives each account)."""
+        return Rcd(self.rclone, config_path=self.config_of(name), config_password=PASSWORD,
+                   cache_dir=self.tmp / "cache", log_file=self.tmp / f"rclone-{name}.log",
+                   log_level=log_level, limits=limits)
+
+    def config_of(self, name: str) -> Path:
+        return self.tmp / "configs" / f"{name}.conf"
 
     def mount_point(self, name: str) -> Path:
         p = self.tmp / "mnt" / name
@@ -68,18 +75,17 @@ def rig(remote_names: tuple[str, ...] = ("work",)) -> Iterator[Rig]:
         d = cloud.setup_default()
         os.environ.update(cloud.env())
         binary = locate_rclone()
-        config = tmp / "rclone.conf"
-        remotes.encrypt_config(binary, config, PASSWORD)
-        r = Rig(tmp, cloud, d, binary, config)
-        rcd = r.new_rcd()
-        rc = rcd.start()
-        for name in remote_names:
+        r = Rig(tmp, cloud, d, binary, tmp / "configs")
+        for name in remote_names:  # one config per account, as the app keeps them
+            remotes.encrypt_config(binary, r.config_of(name), PASSWORD)
+            rcd = r.new_rcd(name)
+            rc = rcd.start()
             remotes.create_onedrive_remote(
                 rc, name, client_id=d.client_id, client_secret=d.secret,
                 token_json=_token(cloud, d), drive_id=d.drive_id, drive_type="personal",
                 tenant="common",
             )
-        rcd.stop()
+            rcd.stop()
         yield r
     finally:
         for line in open("/proc/self/mountinfo", encoding="utf-8"):

@@ -2,9 +2,10 @@
 
 200 small files (4 KiB each) are written through a FUSE mount of the emulated OneDrive, and
 we time from the first write until every file has landed in the cloud (``get_file``), once
-with the app's defaults (``MountOptions().global_flags()`` as the mount's rclone ``_config``:
-tpslimit, transfers, checkers) and once with rclone's defaults (no ``_config``); the VFS
-options are the same for both. The emulated Microsoft Graph throttles while the runs go:
+with the app's defaults (``MountOptions().global_flags()``: tpslimit, burst, transfers,
+checkers, flags of the account's own rclone) and once with rclone's defaults (no limits); the
+VFS options are the same for both. For Microsoft's documented throttling model see
+``benchmarks/throttling.py``. The emulated Microsoft Graph throttles while the runs go:
 
 - ``rate`` (default): like the real service, a client that sends more than ``--limit``
   Graph requests in one second gets 429 with Retry-After 1 on every Graph request for 1 s;

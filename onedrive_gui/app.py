@@ -82,7 +82,7 @@ def build_context(paths: Any) -> Any:
         from onedrive_gui.core.mounts import MountManager
 
         return MountManager(
-            lambda: accounts.engine.rcd(),
+            accounts.rcd_factory,
             on_change=controller.on_change,
             on_event=controller.on_event,
             session=accounts.crash_record(),

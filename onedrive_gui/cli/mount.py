@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     stop = _Stop()
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
-    manager = MountManager(service.engine.rcd, on_change=on_change, on_event=on_event,
+    manager = MountManager(service.rcd_factory, on_change=on_change, on_event=on_event,
                            session=service.crash_record())
     try:
         recovered = service.recover_after_crash(manager, only=account.name)

@@ -1,9 +1,15 @@
-"""``onedrive-gui rclone -- <args>``: the located rclone with the app's config injected."""
+"""``onedrive-gui rclone -- <args>``: the located rclone with the app's config injected.
+
+Each account has its own rclone config: the one of the account whose remote the arguments
+name is used (``listremotes`` runs over every account's).
+"""
 
 from __future__ import annotations
 
 import argparse
 import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import ValidationError
@@ -37,8 +43,35 @@ def run(args: argparse.Namespace) -> int:
         )
     service = AccountService(AppPaths.default())
     engine = service.engine
-    password = engine.config_password(create=False)
-    # The user's own RCLONE_* variables (another config, another password) must not apply.
-    env = child_env({"RCLONE_CONFIG_PASS": password})
-    cmd = [str(engine.binary.path), "--config", str(engine.config_path), "--ask-password=false"]
-    return subprocess.call([*cmd, *rargs], env=env)
+    names = service.settings.names()
+    used = [n for n in names if any(a.startswith(f"{n}:") for a in rargs)]
+    if len(used) > 1:
+        raise ValidationError(
+            _("One account at a time"),
+            _(
+                "These arguments name the remotes of several accounts ({join}); each account "
+                "has its own rclone config, so rclone sees one at a time."
+            ).format(join=', '.join(used)),
+            _("Run one command per account (e.g. copy to a local folder, then from it)."),
+        )
+    if used:
+        configs = [used[0]]
+    elif rargs[:1] == ["listremotes"]:
+        configs = [n for n in names if engine.has_config(n)]  # every account's remote
+    else:
+        configs = names[:1] if len(names) == 1 else []
+    if not configs:  # a command naming no remote (version, help...): no account's config
+        with tempfile.TemporaryDirectory() as empty:
+            return subprocess.call([str(engine.binary.path), "--config",
+                                    str(Path(empty) / "rclone.conf"), *rargs],
+                                   env=child_env(None))
+    code = 0
+    for name in configs:
+        password = engine.config_password(name, create=False)
+        # The user's own RCLONE_* variables (another config, another password) must not
+        # apply.
+        env = child_env({"RCLONE_CONFIG_PASS": password})
+        cmd = [str(engine.binary.path), "--config", str(engine.config_path(name)),
+               "--ask-password=false"]
+        code = subprocess.call([*cmd, *rargs], env=env) or code
+    return code

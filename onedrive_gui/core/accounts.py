@@ -92,17 +92,24 @@ class AccountService:
                 )
             return self._engine
 
-    def _require_config(self) -> None:
-        """Accounts exist but rclone's config file is gone: say so, never recreate silently."""
-        if self.settings.accounts and not self.paths.rclone_config.exists():
+    def _require_config(self, account: Account) -> None:
+        """The account's rclone config file is gone: say so, never recreate silently."""
+        if not self.engine.has_config(account.name):
+            path = self.engine.config_path(account.name)
             raise RcloneError(
                 _("rclone configuration missing"),
-                _(
-                    "The app's rclone config ({rclone_config}) was deleted or moved, so the "
-                    "accounts' tokens are gone."
-                ).format(rclone_config=self.paths.rclone_config),
-                _("Restore the file from a backup, or remove the accounts and add them again."),
+                _("The rclone config of '{name}' ({path}) was deleted or moved, so its tokens "
+                  "are gone.").format(name=account.name, path=path),
+                _("Restore the file from a backup, or remove the account and add it again."),
             )
+
+    def _rc(self, account: Account) -> Any:
+        """The rc client of *account*'s own rclone (started with its limits if needed)."""
+        return self.engine.client(account.name, account.options.global_flags())
+
+    def rcd_factory(self, name: str, limits: dict[str, Any] | None = None) -> Any:
+        """The MountManager's ``rcd_factory``: account *name*'s rclone, with *limits*."""
+        return self.engine.rcd(name, limits)
 
     # sign-in --------------------------------------------------------------------
     def sign_in(
@@ -146,8 +153,8 @@ class AccountService:
 
         with self._lock:
             account = self.account(name)
-            self._require_config()
-            stored = _remotes().get_remote(self.engine.client(), account.name).get("token")
+            self._require_config(account)
+            stored = _remotes().get_remote(self._rc(account), account.name).get("token")
             secret = self.secrets.get_client_secret(account.name)
         try:
             refresh_token = str(json.loads(str(stored or "{}")).get("refresh_token") or "")
@@ -192,7 +199,7 @@ class AccountService:
             opts = options or MountOptions()
             opts.validate()
             self.secrets.check()
-            rc = self.engine.client()
+            rc = self.engine.client(name, opts.global_flags())
             if name in _remotes().remote_names(rc):
                 raise ValidationError(
                     _("Name already used"),
@@ -233,7 +240,7 @@ class AccountService:
                     tenant=tenant,
                     region=region,
                 )
-                done.append(lambda: _remotes().delete_remote(self.engine.client(), name))
+                done.append(lambda: _remotes().delete_remote(self.engine.client(name), name))
                 new = replace(settings, accounts=[*settings.accounts, account])
                 self.save_settings(new)
             except BaseException:
@@ -250,10 +257,12 @@ class AccountService:
         with self._lock:
             settings = self.settings
             account = settings.account(name)
-            if self.paths.rclone_config.exists():
-                rc = self.engine.client()
+            if self.engine.has_config(account.name):
+                rc = self._rc(account)
                 if account.name in _remotes().remote_names(rc):
                     _remotes().delete_remote(rc, account.name)
+                self.engine.stop(account.name)
+                self.engine.config_path(account.name).unlink(missing_ok=True)
             self.secrets.delete_client_secret(account.name)
             self.save_settings(
                 replace(settings, accounts=[a for a in settings.accounts if a.name != name])
@@ -263,8 +272,8 @@ class AccountService:
         """Replace the account's token in place (after a new consent)."""
         with self._lock:
             account = self.account(name)
-            self._require_config()
-            _remotes().update_token(self.engine.client(), account.name, token.rclone_token_json())
+            self._require_config(account)
+            _remotes().update_token(self._rc(account), account.name, token.rclone_token_json())
             now = datetime.now(UTC)
             self._update_account(
                 replace(account, last_sign_in=now, last_token_refresh=now)
@@ -274,12 +283,12 @@ class AccountService:
         """Rotate the client secret: keyring (source of truth) and rclone's encrypted config."""
         with self._lock:
             account = self.account(name)
-            self._require_config()
+            self._require_config(account)
             value = clean_secret(secret)[0]
             old = self.secrets.get_client_secret(account.name)
             self.secrets.set_client_secret(account.name, value)
             try:
-                _remotes().update_client_secret(self.engine.client(), account.name, value)
+                _remotes().update_client_secret(self._rc(account), account.name, value)
             except BaseException:
                 self.secrets.set_client_secret(account.name, old)
                 raise
@@ -295,17 +304,18 @@ class AccountService:
         self.save_settings(replace(settings, accounts=accounts))
 
     def mount(self, manager: Any, name: str, mount_point: str | None = None) -> Any:
-        """Mount *name* through *manager* (a MountManager over ``engine.rcd``); blocking.
+        """Mount *name* through *manager* (a MountManager over :meth:`rcd_factory`);
+        blocking.
 
         The mount point is checked (and created where the OS needs it) and remembered;
-        backend options go into the remote's encrypted config; global options (request
-        rate, parallel transfers, bandwidth) apply to this mount only (rclone's _config).
+        backend options go into the remote's encrypted config; the limits (request rate,
+        parallel transfers and checks, bandwidth) are flags of the account's own rclone.
         """
         from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
 
         with self._lock:
             account = self.account(name)
-            self._require_config()
+            self._require_config(account)
             wanted = mount_point or account.mount_point or default_mount_point(
                 account.name, [a.mount_point for a in self.settings.accounts
                                if a.name != account.name])
@@ -314,7 +324,7 @@ class AccountService:
                 account = replace(account, mount_point=prepared)
                 self._update_account(account)
             _remotes().update_backend_options(
-                self.engine.client(), account.name, account.options.backend_opts()
+                self._rc(account), account.name, account.options.backend_opts()
             )
         self._expiry_at_mount[account.name] = self.token_expiry(account.name)
         mount_opt, vfs_opt = account.options.to_rc()
@@ -386,7 +396,7 @@ class AccountService:
 
     def token_expiry(self, name: str) -> datetime | None:
         """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""
-        data = _remotes().get_remote(self.engine.client(), name)
+        data = _remotes().get_remote(self._rc(self.account(name)), name)
         raw = data.get("token")
         if not raw:
             return None

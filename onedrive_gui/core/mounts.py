@@ -1,13 +1,20 @@
-"""MountManager: the mounts of one ``rclone rcd``, their state, live stats and recovery.
+"""MountManager: the accounts' mounts, each over its account's own ``rclone rcd``; their
+state, live stats, limits and recovery.
+
+One rcd per account (see core.engine): the account's limits (request rate and burst,
+bandwidth, transfers, checkers) are flags of that rclone, because rclone's limiters are
+process-wide. Changing them while mounted (:meth:`MountManager.set_limits`) applies the
+bandwidth at once (rc ``core/bwlimit``); anything else restarts the account's rclone as soon
+as its uploads are done, and mounts the drive again (the VFS cache stays).
 
 One state machine per account name::
 
     UNMOUNTED -> MOUNTING -> MOUNTED <-> THROTTLED -> UNMOUNTING -> UNMOUNTED
                      \\-> ERROR (with a reason) -> MOUNTING (retry) | UNMOUNTED
 
-A monitor thread polls the rcd once per ``poll_interval`` with a single rc round
+A monitor thread polls each account's rcd once per ``poll_interval`` with a single rc round
 (``job/batch`` of ``core/stats`` + ``mount/listmounts`` + ``vfs/stats`` per mount), tails
-the rcd log for rclone's pacer message (``Too many requests. Trying again in N seconds.``,
+its log for rclone's pacer message (``Too many requests. Trying again in N seconds.``,
 logged by rclone only at DEBUG) and restarts a dead rcd, remounting what was mounted.
 Every callback runs on the monitor thread, in the order the changes happened.
 """
@@ -32,7 +39,7 @@ from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
-from onedrive_gui.core.rclone.process import Rcd
+from onedrive_gui.core.rclone.process import Rcd, bwlimit_is_live
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 from onedrive_gui.core.recovery import SessionRecord
 
@@ -84,6 +91,10 @@ OFFLINE_TEXT = (
     "on this computer stay readable; changes are uploaded when the connection is back.")
 )
 _IDLE_VFS_POLL = 5.0  # seconds between upload-queue checks of a mount where nothing moves
+# Seconds between two rc polls of an account's rclone while its drive is idle (mounted,
+# nothing pending or moving, its log quiet); a dead rclone is still noticed every tick.
+# One rclone per account: this keeps the idle cost of several accounts near that of one.
+_IDLE_RC_POLL = 5.0
 _CACHE_FULL_EVERY = 60.0  # seconds between two "cache full" notices for one mount
 
 
@@ -103,6 +114,15 @@ class MountStatus:
     @property
     def pending_uploads(self) -> int:
         return self.uploads_in_progress + self.uploads_queued
+
+
+class LimitsChange(Enum):
+    """What :meth:`MountManager.set_limits` did with an account's new limits."""
+
+    UNCHANGED = "unchanged"
+    NEXT_START = "next start"  # not mounted: they apply when it is mounted
+    APPLIED = "applied"  # live, on the running rclone (bandwidth)
+    RESTART_PENDING = "restart pending"  # its rclone restarts once its uploads are done
 
 
 class PendingUploadsError(MountError):
@@ -250,7 +270,7 @@ class _Mount:
     mount_opt: dict[str, Any]
     vfs_opt: dict[str, Any]
     status: MountStatus
-    config: dict[str, Any] = field(default_factory=dict)  # rclone's per-mount _config
+    config: dict[str, Any] = field(default_factory=dict)  # the account's limits (rcd flags)
     rc_fs: str = ""  # the Fs name rclone lists for this mount
     throttle_until: float = 0.0
     throttle_bytes: int = 0
@@ -260,6 +280,20 @@ class _Mount:
     probe_result: tuple[float, str | None] | None = None  # (started, error text or None)
     cache_full_at: float = -1e9
     vfs_polled: float = -1e9  # when rclone's vfs/stats for this mount was last read
+
+
+@dataclass
+class _Proc:
+    """One account's rclone."""
+
+    name: str
+    limits: dict[str, Any]  # what it runs (or is to run) with: rclone's option names
+    rcd: Rcd | None = None
+    tail: LogTail | None = None
+    failed_polls: int = 0
+    restart_for: dict[str, Any] | None = None  # new limits, applied once uploads are done
+    polled: float = -1e9  # when its rclone was last asked (monotonic)
+    log_size: int = -1  # its log file's size then
 
 
 @dataclass(frozen=True)
@@ -290,11 +324,16 @@ def _float(value: Any) -> float:
 
 
 class MountManager:
-    """Mounts over one lazily started rcd; see the module docstring."""
+    """Mounts, each over its account's lazily started rcd; see the module docstring.
+
+    *rcd_factory(name, limits)* gives account *name*'s rcd (not necessarily started) run
+    with *limits* (rclone's option names: TPSLimit, TPSLimitBurst, Transfers, Checkers,
+    BwLimit), e.g. ``RcloneEngine.rcd``.
+    """
 
     def __init__(
         self,
-        rcd_factory: Callable[[], Rcd],
+        rcd_factory: Callable[[str, dict[str, Any]], Rcd],
         *,
         on_change: Callable[[MountStatus], None] | None = None,
         on_event: Callable[[str, str], None] | None = None,
@@ -319,14 +358,12 @@ class MountManager:
         self._lock = threading.RLock()  # state
         self._op_lock = threading.RLock()  # rc operations: mount, unmount, poll, recovery
         self._mounts: dict[str, _Mount] = {}
-        self._rcd: Rcd | None = None
-        self._tail: LogTail | None = None
+        self._procs: dict[str, _Proc] = {}
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._closing = False
         self._closed = False
         self._use_batch = True
-        self._failed_polls = 0
         # conflicts (issue 15): one upload guard per mount; the conflicts of this run
         self.conflicts = ConflictLog()
         self._guards: dict[str, ConflictGuard] = {}
@@ -335,8 +372,16 @@ class MountManager:
 
     @property
     def rcd(self) -> Rcd | None:
-        """The current rcd (None before the first mount or after shutdown)."""
-        return self._rcd
+        """The rcd of the first account that has one (None before the first mount or
+        after shutdown); see :meth:`rcd_of`."""
+        with self._lock:
+            return next((p.rcd for p in self._procs.values() if p.rcd is not None), None)
+
+    def rcd_of(self, name: str) -> Rcd | None:
+        """Account *name*'s rcd (None when it has none)."""
+        with self._lock:
+            proc = self._procs.get(name)
+            return proc.rcd if proc is not None else None
 
     def status(self, name: str) -> MountStatus:
         with self._lock:
@@ -358,8 +403,9 @@ class MountManager:
     ) -> MountStatus:
         """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker).
 
-        *config*: global rclone options for this mount only (rc ``_config``: UserAgent,
-        TPSLimit, Transfers, ...); kept for remounts after an rcd restart.
+        *config*: the account's limits (rclone's names: TPSLimit, TPSLimitBurst,
+        Transfers, Checkers, BwLimit), flags of the account's own rclone; when its running
+        rclone has other ones (and nothing mounted), it is restarted with these.
         """
         with self._lock:
             if self._closing:
@@ -388,7 +434,7 @@ class MountManager:
         with self._op_lock:
             try:
                 check_mount_support()
-                client = self._ensure_rcd()
+                client = self._ensure_rcd(m.name, m.config)
                 self._mount_one(client, m)
             except AppError as exc:
                 with self._lock:
@@ -411,7 +457,7 @@ class MountManager:
                 st = m.status if m is not None else MountStatus(name, MountState.UNMOUNTED)
                 if m is None or st.state not in (*_LIVE, MountState.ERROR):
                     raise self._busy_error(st, wanted="unmount")
-            client = self._client_or_none()
+            client = self._client_or_none(name)
             mounted = client is not None and self._listed(client, m)
             if st.state is MountState.ERROR and not mounted:
                 if m.status.mount_point:
@@ -473,9 +519,48 @@ class MountManager:
         """Start the uploads waiting in *name*'s cache now (e.g. those left by a crash)."""
         with self._lock:
             m = self._mounts.get(name)
-        client = self._client_or_none()
+        client = self._client_or_none(name)
         if m is not None and client is not None and m.status.state in _LIVE:
             self._kick_uploads(client, m, only_retried=False)
+
+    def set_limits(self, name: str, limits: dict[str, Any]) -> LimitsChange:
+        """Account *name*'s new limits (as *config* of :meth:`mount`), applied now.
+
+        The bandwidth alone changes live (rc ``core/bwlimit``). Any other limit is read by
+        rclone at start only: the account's rclone is restarted, and its drive mounted
+        again, as soon as no upload is pending (the monitor does it; event
+        ``limits-applied``). Not mounted: they apply at the next mount. Blocking (one rc
+        call at most): call from a worker.
+        """
+        new = dict(limits)
+        with self._lock:
+            m = self._mounts.get(name)
+            proc = self._procs.get(name)
+            if m is not None:
+                m.config = dict(new)
+            active = m is not None and m.status.state in (*_LIVE, MountState.MOUNTING)
+            rcd = proc.rcd if proc is not None else None
+            if proc is None or rcd is None or not rcd.alive() or not active:
+                if proc is not None:
+                    proc.limits = dict(new)
+                    proc.restart_for = None
+                return LimitsChange.NEXT_START
+            changed = {k for k in {*new, *rcd.limits} if new.get(k) != rcd.limits.get(k)}
+            if not changed:
+                proc.restart_for = None
+                return LimitsChange.UNCHANGED
+            bandwidth = str(new.get("BwLimit") or "off")
+            if changed != {"BwLimit"} or not bwlimit_is_live(bandwidth):
+                proc.restart_for = dict(new)
+                log.info("%s: new limits (%s) apply once its uploads are done",
+                         name, ", ".join(sorted(changed)))
+                return LimitsChange.RESTART_PENDING
+        rcd.set_bwlimit(bandwidth)
+        with self._lock:
+            proc.limits = dict(new)
+            proc.restart_for = None
+        log.info("%s: bandwidth limit %s applied", name, bandwidth)
+        return LimitsChange.APPLIED
 
     def wait_for_uploads(
         self,
@@ -498,7 +583,7 @@ class MountManager:
                 state = m.status.state if m is not None else MountState.UNMOUNTED
             count = 0
             if m is not None and state in (*_LIVE, MountState.UNMOUNTING):
-                client = self._client_or_none()
+                client = self._client_or_none(name)
                 try:
                     count = self._pending(client, m) if client is not None else last or 0
                 except RcCallError:
@@ -549,8 +634,10 @@ class MountManager:
                     log.error("unmounting %s at shutdown: %s", name, exc)
                     self._event("unmount-failed", exc.user_text())
             with self._op_lock:
-                rcd, self._rcd = self._rcd, None
-                if rcd is not None:
+                for proc in list(self._procs.values()):
+                    rcd, proc.rcd = proc.rcd, None
+                    if rcd is None:
+                        continue
                     try:
                         rcd.stop()
                     except AppError as exc:
@@ -634,15 +721,19 @@ class MountManager:
         """Update the crash record (call with self._lock held)."""
         if self._session is None:
             return
-        rcd = self._rcd
-        started = rcd is not None and rcd.url is not None
+        rcds = [p.rcd for p in self._procs.values()
+                if p.rcd is not None and p.rcd.pid is not None and p.rcd.alive()]
+        # each rclone with its rc address, so a later start can ask a left-over one to quit
+        entries = [(r.pid, r.url, r.client.user if r.url is not None else None)
+                   for r in rcds if r.pid is not None]
         self._session.write(
-            rcd.pid if rcd is not None else None,
-            str(rcd.binary.path) if rcd is not None else None,
+            entries[0][0] if entries else None,
+            str(rcds[0].binary.path) if rcds else None,
             {m.name: m.status.mount_point or m.requested for m in self._mounts.values()
              if m.status.state in (MountState.MOUNTING, MountState.UNMOUNTING, *_LIVE)},
-            rc_url=rcd.url if rcd is not None and started else None,
-            rc_user=rcd.client.user if rcd is not None and started else None,
+            rc_url=entries[0][1] if entries else None,
+            rc_user=entries[0][2] if entries else None,
+            rcds=entries,
         )
 
     def _event(self, kind: str, text: str) -> None:
@@ -651,23 +742,36 @@ class MountManager:
 
     # ---- rcd ---------------------------------------------------------------------------
 
-    def _client_or_none(self) -> RcClient | None:
-        rcd = self._rcd
+    def _client_or_none(self, name: str) -> RcClient | None:
+        rcd = self.rcd_of(name)
         return rcd.client if rcd is not None and rcd.alive() else None
 
-    def _ensure_rcd(self) -> RcClient:
-        rcd = self._rcd
+    def _ensure_rcd(self, name: str, limits: dict[str, Any]) -> RcClient:
+        """Account *name*'s running rcd, started with *limits* (call with _op_lock held;
+        nothing of the account is mounted)."""
+        with self._lock:
+            proc = self._procs.get(name)
+            if proc is None:
+                proc = self._procs[name] = _Proc(name, dict(limits))
+            proc.restart_for = None
+        rcd = proc.rcd
         if rcd is not None and rcd.alive():
-            return rcd.client
-        if rcd is not None:
+            if rcd.limits == dict(limits):
+                proc.limits = dict(limits)
+                return rcd.client
+            log.info("%s: restarting its rclone with the new limits", name)
             self._stop_dead(rcd)
-        return self._start_rcd()
+        elif rcd is not None:
+            self._stop_dead(rcd)
+        proc.rcd = None
+        proc.limits = dict(limits)
+        return self._start_rcd(proc)
 
-    def _start_rcd(self) -> RcClient:
-        rcd = self._factory()
-        self._rcd = rcd
-        self._failed_polls = 0
-        self._tail = LogTail(rcd.log_file)
+    def _start_rcd(self, proc: _Proc) -> RcClient:
+        rcd = self._factory(proc.name, dict(proc.limits))
+        proc.rcd = rcd
+        proc.failed_polls = 0
+        proc.tail = LogTail(rcd.log_file)
         client = rcd.start()
         with self._lock:
             self._record()
@@ -684,9 +788,10 @@ class MountManager:
         detach_stale_mount(m.requested)
         vfs_opt, write_back = hold_uploads(m.vfs_opt)  # conflicts: the guard releases uploads
         try:
+            # m.config (the limits) is not passed as the mount's _config: they are flags of
+            # the account's rclone, where rclone's process-wide limiters read them.
             used = client.mount(
-                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt,
-                config=m.config, timeout=120,
+                m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt, timeout=120,
             )
         except RcCallError as exc:
             raise mount_error(m.name, m.requested, exc) from None
@@ -790,34 +895,55 @@ class MountManager:
         if self._closed:
             return
         with self._op_lock:
-            rcd = self._rcd
             with self._lock:
-                live = [m for m in self._mounts.values() if m.status.state in _LIVE]
-            if rcd is None or not live:
-                return
-            if not rcd.alive():
-                self._recover(rcd, live)
-                return
-            try:
-                poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live
-                                               if self._wants_vfs_stats(m)])
-            except RcCallError as exc:
-                log.warning("polling rclone: %s", exc.message)
-                return
-            except RcloneError as exc:
-                self._failed_polls += 1
-                log.warning("polling rclone (%d): %s", self._failed_polls, exc.message)
-                if not rcd.alive() or self._failed_polls >= _FAILED_POLLS_BEFORE_RESTART:
-                    self._recover(rcd, live)
-                return
-            self._failed_polls = 0
-            signals = self._read_signals()
-            self._apply(live, poll, signals)
-            for m in live:  # conflicts (issue 15): check queued uploads, release due ones
-                guard = self._guards.get(m.name)
-                if guard is not None and m.status.state in _LIVE:
-                    guard.tick()
-            self._start_probes(rcd.client)
+                by_account: dict[str, list[_Mount]] = {}
+                for m in self._mounts.values():
+                    if m.status.state in _LIVE:
+                        by_account.setdefault(m.name, []).append(m)
+                procs = [(self._procs.get(name), live) for name, live in by_account.items()]
+            for proc, live in procs:
+                if proc is not None and proc.rcd is not None:
+                    self._tick_account(proc, live)
+
+    def _tick_account(self, proc: _Proc, live: list[_Mount]) -> None:
+        """One poll of one account's rclone (call with _op_lock held)."""
+        rcd = proc.rcd
+        assert rcd is not None
+        if not rcd.alive():
+            self._recover(proc, live)
+            return
+        now = time.monotonic()
+        try:
+            log_size = rcd.log_file.stat().st_size
+        except OSError:
+            log_size = -1
+        if (proc.restart_for is None and log_size == proc.log_size
+                and now - proc.polled < _IDLE_RC_POLL
+                and not any(self._busy(m) for m in live)):
+            return  # idle: ask again in a moment (a quiet log means no news)
+        proc.polled, proc.log_size = now, log_size
+        try:
+            poll = self._poll(rcd.client, [m.rc_fs or m.fs for m in live
+                                           if self._wants_vfs_stats(m)])
+        except RcCallError as exc:
+            log.warning("polling rclone: %s", exc.message)
+            return
+        except RcloneError as exc:
+            proc.failed_polls += 1
+            log.warning("polling rclone (%d): %s", proc.failed_polls, exc.message)
+            if not rcd.alive() or proc.failed_polls >= _FAILED_POLLS_BEFORE_RESTART:
+                self._recover(proc, live)
+            return
+        proc.failed_polls = 0
+        signals = self._read_signals(proc)
+        self._apply(live, poll, signals)
+        for m in live:  # conflicts (issue 15): check queued uploads, release due ones
+            guard = self._guards.get(m.name)
+            if guard is not None and m.status.state in _LIVE:
+                guard.tick()
+        self._start_probes(rcd.client, live)
+        if proc.restart_for is not None:
+            self._restart_when_idle(proc, live)
 
     def _poll(self, client: RcClient, fss: Iterable[str]) -> _Poll:
         fs_list = list(dict.fromkeys(fss))
@@ -868,16 +994,19 @@ class MountManager:
         }
         return _Poll(mounts, core, vfs)
 
+    @staticmethod
+    def _busy(m: _Mount) -> bool:
+        st = m.status
+        return bool(st.pending_uploads or st.transfers or st.errors
+                    or st.state is not MountState.MOUNTED)
+
     def _wants_vfs_stats(self, m: _Mount) -> bool:
         """Ask rclone for *m*'s upload queue this tick? Every tick while anything moves,
         else every _IDLE_VFS_POLL seconds (it is the most expensive part of a tick)."""
-        st = m.status
-        busy = (st.pending_uploads or st.transfers or st.errors
-                or st.state is not MountState.MOUNTED)
-        return bool(busy) or time.monotonic() - m.vfs_polled >= _IDLE_VFS_POLL
+        return self._busy(m) or time.monotonic() - m.vfs_polled >= _IDLE_VFS_POLL
 
-    def _read_signals(self) -> list[Signal]:
-        tail = self._tail
+    def _read_signals(self, proc: _Proc) -> list[Signal]:
+        tail = proc.tail
         if tail is None:
             return []
         try:
@@ -1004,12 +1133,12 @@ class MountManager:
         except RcloneError as exc:  # an old rclone, or the item started meanwhile
             log.info("restarting the uploads of %s now: %s", m.name, exc.message)
 
-    def _start_probes(self, client: RcClient) -> None:
+    def _start_probes(self, client: RcClient, mounts: list[_Mount]) -> None:
         """While a mount is offline or needs a new sign-in, ask the cloud now and then."""
         now = time.monotonic()
         with self._lock:
             due = [
-                m for m in self._mounts.values()
+                m for m in mounts
                 if m.status.state in (MountState.OFFLINE, MountState.SIGN_IN_NEEDED)
                 and not m.probing and now >= m.next_probe
             ]
@@ -1043,18 +1172,20 @@ class MountManager:
             m.next_probe = time.monotonic() + (
                 self.sign_in_probe_interval if signed_out else self.probe_interval)
 
-    def _recover(self, dead: Rcd, live: list[_Mount]) -> None:
+    def _recover(self, proc: _Proc, live: list[_Mount]) -> None:
         """The rcd died: start a new one and remount what was mounted, same options."""
+        dead = proc.rcd
+        assert dead is not None
         log.warning("rclone (pid %s) stopped unexpectedly; restarting it", dead.pid)
         self._stop_dead(dead)
-        self._rcd = None
+        proc.rcd = None
         with self._lock:
             for m in live:
                 self._set(m, MountState.MOUNTING, error=None, **_zero_stats())
         try:
-            client = self._start_rcd()
+            client = self._start_rcd(proc)
         except AppError as exc:
-            self._rcd = None
+            proc.rcd = None
             with self._lock:
                 for m in live:
                     self._set(
@@ -1086,6 +1217,56 @@ class MountManager:
         if failed:
             text += _("; could not remount {join}").format(join=', '.join(failed))
         self._event("rcd-restarted", text)
+
+
+    def _restart_when_idle(self, proc: _Proc, live: list[_Mount]) -> None:
+        """New limits wait for this account: once no upload is pending, restart its rclone
+        with them (core/quit unmounts cleanly) and mount its drive again."""
+        rcd, new = proc.rcd, proc.restart_for
+        if rcd is None or new is None or any(
+                m.status.state is MountState.MOUNTING for m in live):
+            return
+        try:
+            if any(self._pending(rcd.client, m) for m in live):
+                return
+            time.sleep(_SETTLE)  # a file closed just now may not be queued yet
+            if any(self._pending(rcd.client, m) for m in live):
+                return
+        except RcloneError as exc:
+            log.info("checking the uploads of %s: %s", proc.name, exc.message)
+            return
+        log.info("%s: restarting its rclone with the new limits", proc.name)
+        with self._lock:
+            proc.restart_for = None
+            for m in live:
+                self._set(m, MountState.MOUNTING, error=None, **_zero_stats())
+        try:
+            rcd.stop()
+        except AppError as exc:
+            log.warning("stopping the rclone of %s: %s", proc.name, exc)
+        proc.rcd = None
+        proc.limits = dict(new)
+        try:
+            client = self._start_rcd(proc)
+            for m in live:
+                m.config = dict(new)
+                self._mount_one(client, m)
+        except AppError as exc:
+            with self._lock:
+                for m in live:
+                    if m.status.state is MountState.MOUNTING:
+                        self._set(m, MountState.ERROR, error=exc.message)
+            self._event("limits-failed",
+                        _(
+                            "'{name}' could not be mounted again with its new limits: "
+                            "{message} {hint}"
+                        ).format(name=proc.name, message=exc.message, hint=exc.hint).strip())
+            return
+        self._event("limits-applied",
+                    _(
+                        "The new limits of '{name}' apply now: its rclone was restarted once "
+                        "its uploads were done."
+                    ).format(name=proc.name))
 
 
 def _remote_of(fs: str) -> str:

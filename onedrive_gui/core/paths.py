@@ -36,8 +36,23 @@ class AppPaths:
 
     @property
     def rclone_config(self) -> Path:
-        """The app's own rclone config, encrypted with rclone's config encryption."""
+        """The rclone config of earlier app versions: every account's remote in one
+        file (migrated into :meth:`account_rclone_config` files, then removed)."""
         return self.data_dir / "rclone.conf"
+
+    @property
+    def rclone_configs_dir(self) -> Path:
+        return self.data_dir / "rclone"
+
+    def account_rclone_config(self, name: str) -> Path:
+        """One account's rclone config (its one remote), encrypted with rclone's config
+        encryption. One file per account: rclone rewrites the whole file when it saves a
+        refreshed token, and each account has its own rclone process."""
+        return self.rclone_configs_dir / f"{name}.conf"
+
+    def account_rclone_log(self, name: str) -> Path:
+        """The log of one account's rclone."""
+        return self.log_dir / f"rclone-{name}.log"
 
     @property
     def rclone_cache_dir(self) -> Path:

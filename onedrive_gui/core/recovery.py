@@ -30,7 +30,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,24 +57,34 @@ class SessionRecord:
         # Which process this is: a later process with the same pid differs in both.
         self.app_started = process_start_time(self.app_pid)
         self.app_exe = process_image(self.app_pid)
-        self._rcd_started: tuple[int | None, str | None] = (None, None)
+        self._rcd_started: dict[int, str | None] = {}  # rclone pid -> its start time
 
     def write(self, rcd_pid: int | None, rclone: str | None, mounts: dict[str, str], *,
-              rc_url: str | None = None, rc_user: str | None = None) -> None:
-        """Record the current rclone and mounts; no mounts left -> no record.
+              rc_url: str | None = None, rc_user: str | None = None,
+              rcds: Sequence[tuple[int, str | None, str | None]] | None = None) -> None:
+        """Record the current rclone(s) and mounts; no mounts left -> no record.
 
-        *rc_url* and *rc_user* let a later start ask a left-over rclone to quit; the rc
-        password is not recorded (it is derived from the config password in the keyring).
+        *rc_url* and *rc_user* (of *rcd_pid*) let a later start ask a left-over rclone to
+        quit; the rc password is not recorded (it is derived from the config password in
+        the keyring). *rcds*: every rclone of this process (one per account) as
+        (pid, rc_url, rc_user), *rcd_pid* among them.
         """
         if not mounts:
             self.remove()
             return
-        if self._rcd_started[0] != rcd_pid:
-            self._rcd_started = (rcd_pid, process_start_time(rcd_pid) if rcd_pid else None)
+        entries = list(rcds or [])
+        if rcd_pid is not None and all(pid != rcd_pid for pid, _u, _n in entries):
+            entries.insert(0, (rcd_pid, rc_url, rc_user))
+        for pid, _u, _n in entries:
+            if pid not in self._rcd_started:
+                self._rcd_started[pid] = process_start_time(pid)
+        first = entries[0] if entries else (None, None, None)
         data = {"app_pid": self.app_pid, "app_started": self.app_started,
-                "app_exe": self.app_exe, "rcd_pid": rcd_pid,
-                "rcd_started": self._rcd_started[1], "rclone": rclone,
-                "rc_url": rc_url, "rc_user": rc_user,
+                "app_exe": self.app_exe, "rcd_pid": first[0],
+                "rcd_started": self._rcd_started.get(first[0]) if first[0] else None,
+                "rclone": rclone, "rc_url": first[1], "rc_user": first[2],
+                "rcds": [{"pid": pid, "started": self._rcd_started.get(pid), "rc_url": url,
+                          "rc_user": user} for pid, url, user in entries],
                 "mounts": dict(sorted(mounts.items()))}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -490,6 +500,27 @@ def _str(data: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _recorded_rclones(data: dict[str, Any]
+                      ) -> list[tuple[int, str | None, str | None, str | None]]:
+    """(pid, start time, rc url, rc user) of every rclone a record names (one per account;
+    records of earlier versions name one, with or without its rc address)."""
+    out: dict[int, tuple[int, str | None, str | None, str | None]] = {}
+    rcds = data.get("rcds")
+    if isinstance(rcds, list):
+        for e in rcds:
+            if isinstance(e, dict) and isinstance(e.get("pid"), int):
+                out.setdefault(e["pid"], (e["pid"], _str(e, "started"), _str(e, "rc_url"),
+                                          _str(e, "rc_user")))
+    pid = data.get("rcd_pid")
+    if isinstance(pid, int):
+        out.setdefault(pid, (pid, _str(data, "rcd_started"), _str(data, "rc_url"),
+                             _str(data, "rc_user")))
+    for extra in data.get("rcd_pids") or []:
+        if isinstance(extra, int):
+            out.setdefault(extra, (extra, None, None, None))
+    return list(out.values())
+
+
 def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
                       config_password: str | Callable[[], str | None] | None = None
                       ) -> Leftovers | None:
@@ -521,14 +552,15 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
         found = True
         try:
             if data:
-                rcd_pid = data.get("rcd_pid")
-                if isinstance(rcd_pid, int) and same_process(
-                        rcd_pid, data.get("rcd_started"), None) and _same_program(
-                        process_image(rcd_pid), _str(data, "rclone")):
+                for rcd_pid, started, rc_url, rc_user in _recorded_rclones(data):
+                    if not (same_process(rcd_pid, started, None) and _same_program(
+                            process_image(rcd_pid), _str(data, "rclone"))):
+                        continue
                     log.warning("stopping the rclone (pid %d) left by a crashed app", rcd_pid)
-                    rc_url, rc_user = _str(data, "rc_url"), _str(data, "rc_user")
-                    password = (config_password() if callable(config_password) and rc_url
-                                and rc_user else config_password)
+                    if callable(config_password):
+                        password = config_password() if rc_url and rc_user else None
+                    else:
+                        password = config_password
                     how[rcd_pid] = stop_orphan(
                         rcd_pid, rc_url=rc_url, rc_user=rc_user,
                         config_password=password if isinstance(password, str) else None)

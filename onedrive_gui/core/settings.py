@@ -139,12 +139,15 @@ class MountOptions:
         N_("Delay between closing a changed file and uploading it; a short delay merges "
         "quick successive saves into one upload.")))
     tpslimit: float = field(default=8.0, metadata=_help(
-        N_("Maximum HTTP requests per second (0 = unlimited). SharePoint/OneDrive starts "
-        "throttling an app at about 1,200 resource units a minute, and a listing costs 2; "
-        "8/s stays under that. Lower it (rclone's maintainers suggest 3) if you see "
-        "'Too many requests'.")))
-    tpslimit_burst: int = field(default=8, metadata=_help(
-        N_("Requests allowed in a burst above the per-second limit.")))
+        N_("Maximum HTTP requests per second of this account (0 = unlimited). SharePoint/"
+        "OneDrive throttles an app at 1,250 resource units a minute in small tenants, and a "
+        "listing or an upload costs 2: 8/s (960 a minute) stays under that, and under the "
+        "3,000 requests per user in 5 minutes. Lower it (rclone's maintainers suggest 3) if "
+        "you see 'Too many requests'.")))
+    tpslimit_burst: int = field(default=100, metadata=_help(
+        N_("Requests sent at once before the per-second limit applies (opening a large folder, "
+        "saving many files). 100 at once plus 8/s for the rest of the minute is at most "
+        "580 requests (1,160 units) a minute: still under the smallest tenant's budget.")))
     transfers: int = field(default=4, metadata=_help(
         N_("Files uploaded or downloaded in parallel.")))
     checkers: int = field(default=4, metadata=_help(
@@ -241,7 +244,8 @@ class MountOptions:
         return mount_opt, vfs_opt
 
     def global_flags(self) -> dict[str, Any]:
-        """rclone global ("main" block) options: for rc ``options/set {"main": ...}``."""
+        """The account's limits in rclone's option names: flags of the account's own
+        ``rclone rcd`` (core.rclone.process.limit_args); rclone's limiters are per process."""
         return {
             "TPSLimit": float(self.tpslimit),
             "TPSLimitBurst": self.tpslimit_burst,
@@ -249,18 +253,6 @@ class MountOptions:
             "Checkers": self.checkers,
             "BwLimit": self.bwlimit.strip() or "off",
         }
-
-    def global_args(self) -> list[str]:
-        """The same global options as command-line flags for ``rclone rcd``."""
-        args = [
-            f"--tpslimit={float(self.tpslimit):g}",
-            f"--tpslimit-burst={self.tpslimit_burst}",
-            f"--transfers={self.transfers}",
-            f"--checkers={self.checkers}",
-        ]
-        if self.bwlimit.strip():
-            args.append(f"--bwlimit={self.bwlimit.strip()}")
-        return args
 
     def backend_opts(self) -> dict[str, str]:
         """OneDrive backend options: keys of the remote in the (encrypted) rclone config."""

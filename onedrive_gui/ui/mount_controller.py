@@ -87,6 +87,19 @@ class MountController(QObject):
 
         self.runner.run(work, on_done, lambda err: self._failed(name, err))
 
+    def set_limits(self, name: str, limits: dict[str, Any],
+                   on_done: Callable[[Any], None] | None = None) -> None:
+        """Apply *name*'s new limits to its running rclone (MountManager.set_limits, in a
+        worker); *on_done* gets the LimitsChange (GUI thread)."""
+        manager = self.manager
+        if manager is None:
+            return
+
+        def work() -> Any:
+            return manager.set_limits(name, limits)
+
+        self.runner.run(work, on_done, lambda err: self._failed(name, err))
+
     def recheck(self, name: str) -> None:
         """Ask the cloud at once whether *name* works again (after a new sign-in)."""
         if self.manager is not None:

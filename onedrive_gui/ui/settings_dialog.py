@@ -1,13 +1,16 @@
 """Settings: General, Accounts and Performance tabs over a draft of AppSettings.
 
 OK/Apply validate the draft (MountOptions.validate), save it through AccountService in a
-worker, keep start-at-login in sync and offer to remount drives whose options changed.
+worker, keep start-at-login in sync, apply a mounted drive's new limits to its running
+rclone (saying when they take effect) and offer to remount drives whose other options
+changed.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -45,6 +48,31 @@ log = logging.getLogger(__name__)
 LOG_LEVELS = ["ERROR", "WARNING", "INFO", "DEBUG"]
 # Fields whose change only takes effect on the next mount.
 REMOUNT_FIELDS = ("mount_point", "options")
+# Options applied to a mounted drive at once (its rclone's limits; see MountManager.set_limits).
+LIMIT_FIELDS = ("tpslimit", "tpslimit_burst", "transfers", "checkers", "bwlimit")
+
+
+def _without_limits(options: Any) -> Any:
+    from onedrive_gui.core.settings import MountOptions
+
+    defaults = MountOptions()
+    return replace(options, **{f: getattr(defaults, f) for f in LIMIT_FIELDS})
+
+
+def limits_text(name: str, change: Any) -> str:
+    """What happened to *name*'s new limits (a core.mounts.LimitsChange), for the user."""
+    value = getattr(change, "value", "")
+    if value == "applied":
+        return _("The new bandwidth limit of '{name}' applies now.").format(name=name)
+    if value == "restart pending":
+        return (_(
+            "The new limits of '{name}' apply as soon as its uploads are done: its rclone is "
+            "then restarted and the drive mounted again (a few seconds; open files on it are "
+            "closed)."
+        ).format(name=name))
+    if value == "next start":
+        return _("The new limits of '{name}' apply the next time it is mounted.").format(name=name)
+    return ""
 
 
 def _help_label(text: str) -> QLabel:
@@ -526,6 +554,11 @@ class SettingsDialog(QDialog):
         self.buttons.setEnabled(True)
         self.draft = copy.deepcopy(new)
         self.saved.emit()
+        mounts = self.ctx.mounts
+        for a in new.accounts:
+            if mounts is not None and self._limits_changed(old, a):
+                mounts.set_limits(a.name, a.options.global_flags(),
+                                  on_done=self._on_limits(a.name))
         changed = [a.name for a in new.accounts if self._needs_remount(old, a)]
         if changed and self.ask(
             _("Remount to apply?"),
@@ -542,7 +575,23 @@ class SettingsDialog(QDialog):
         if mounts is None or not mounts.is_mounted(a.name) or a.name not in old.names():
             return False
         before = old.account(a.name)
-        return any(getattr(before, f) != getattr(a, f) for f in REMOUNT_FIELDS)
+        return any(getattr(before, f) != getattr(a, f) for f in REMOUNT_FIELDS if f != "options"
+                   ) or _without_limits(before.options) != _without_limits(a.options)
+
+    def _limits_changed(self, old: Any, a: Any) -> bool:
+        mounts = self.ctx.mounts
+        if mounts is None or not mounts.is_mounted(a.name) or a.name not in old.names():
+            return False
+        return bool(old.account(a.name).options.global_flags() != a.options.global_flags())
+
+    def _on_limits(self, name: str) -> Callable[[Any], None]:
+        def done(change: Any) -> None:
+            text = limits_text(name, change)
+            if text:
+                self.note.setText(text)
+                self.note.show()
+
+        return done
 
     def _apply_failed(self, err: AppError) -> None:
         self.buttons.setEnabled(True)

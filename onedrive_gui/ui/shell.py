@@ -41,14 +41,16 @@ QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error", "conflict": "warning"}
+                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": N_("rclone restarted"),
                 "uploads-abandoned": N_("Uploads left pending"),
                 "cache-full": N_("Cache disk full"), "recovered": N_("Recovered after a crash"),
                 "rcd-failed": N_("rclone stopped"), "unmount-failed": N_("Unmount failed"),
                 "monitor-error": N_("Mount check failed"),
                 "rcd-stop-failed": N_("rclone did not stop"),
-                "conflict": N_("Changed in two places: both kept")}
+                "conflict": N_("Changed in two places: both kept"),
+                "limits-applied": N_("New limits applied"),
+                "limits-failed": N_("New limits not applied")}
 
 
 _AADSTS = re.compile(r"AADSTS\d+")

@@ -95,15 +95,19 @@ class MountRig:
     recorder: Recorder = field(default_factory=Recorder)
     extra_args: list[str] = field(default_factory=list)
 
-    def new_rcd(self) -> Rcd:
+    def new_rcd(self, name: str = "acct", limits: dict[str, Any] | None = None) -> Rcd:
+        """The MountManager's rcd_factory: one rcd per account, as the app's engine."""
         rcd = Rcd(
             self.binary,
             config_path=self.tmp / "rclone.conf",
             config_password=None,
             cache_dir=self.tmp / "cache",
-            log_file=self.log_file,
+            # one log per account, as the app's engine ("acct" writes rig.log_file)
+            log_file=self.log_file if name == "acct" else self.log_file.with_name(
+                f"rclone-{name}.log"),
             log_level="DEBUG",
             extra_args=self.extra_args,
+            limits=limits,
         )
         self.rcds.append(rcd)
         return rcd

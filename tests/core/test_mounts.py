@@ -332,3 +332,67 @@ def test_real_throttling_by_the_emulated_onedrive(
     assert not lister.is_alive() and listing == []
     wait_for(lambda: mgr.status("od").state is S.MOUNTED, timeout=30, what="MOUNTED again")
     rig.recorder.wait_states("od", [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED])
+
+
+def test_new_limits_apply_live_or_after_the_uploads(rig: MountRig) -> None:
+    """Bandwidth changes on the running rclone; a request limit restarts the account's
+    rclone, but only once its uploads are done, and the drive is mounted again."""
+    from onedrive_gui.core.mounts import LimitsChange
+
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    slow = {"BwLimit": "100k", "TPSLimit": 0.0}
+    mgr.mount("acct", "acct:", str(mp), {}, VFS, slow)
+    first = mgr.rcd_of("acct")
+    assert first is not None and first.client.call("core/bwlimit")["rate"] == "100Ki"
+
+    data = os.urandom(700_000)  # seconds at 100 KiB/s: still uploading at the change
+    (mp / "big.bin").write_bytes(data)
+    wait_for(lambda: mgr.status("acct").uploads_in_progress == 1, what="upload running")
+    assert mgr.set_limits("acct", {**slow, "TPSLimit": 2.0}) is LimitsChange.RESTART_PENDING
+    assert mgr.rcd_of("acct") is first  # not while the upload runs
+    assert mgr.status("acct").pending_uploads == 1
+
+    wait_for(lambda: any(k == "limits-applied" for k, _ in rig.recorder.events), timeout=60,
+             what="the restart with the new limits")
+    assert (rig.backing / "big.bin").read_bytes() == data  # finished first: nothing lost
+    second = mgr.rcd_of("acct")
+    assert second is not None and second is not first and not first.alive()
+    assert second.client.call("options/get")["main"]["TPSLimit"] == 2
+    assert mgr.status("acct").state is S.MOUNTED and is_mounted(mp)
+    assert (mp / "big.bin").read_bytes() == data
+
+    assert mgr.set_limits("acct", {"BwLimit": "1M", "TPSLimit": 2.0}) is LimitsChange.APPLIED
+    assert second.client.call("core/bwlimit")["rate"] == "1Mi" and mgr.rcd_of("acct") is second
+    assert mgr.set_limits("acct", {"BwLimit": "1M", "TPSLimit": 2.0}) is LimitsChange.UNCHANGED
+    mgr.unmount("acct")
+    assert mgr.set_limits("acct", {"TPSLimit": 3.0}) is LimitsChange.NEXT_START
+    mgr.mount("acct", "acct:", str(mp), {}, VFS, {"TPSLimit": 3.0})
+    third = mgr.rcd_of("acct")
+    assert third is not None and third.client.call("options/get")["main"]["TPSLimit"] == 3
+
+
+def test_one_accounts_rclone_dying_leaves_the_others_mounted(rig: MountRig) -> None:
+    other = rig.tmp / "other"
+    other.mkdir()
+    with (rig.tmp / "rclone.conf").open("a") as f:
+        f.write(f"[acct2]\ntype = alias\nremote = {other}\n")
+    mgr = rig.manager()
+    mp1, mp2 = rig.mount_point("one"), rig.mount_point("two")
+    mgr.mount("acct", "acct:", str(mp1), {}, VFS)
+    mgr.mount("acct2", "acct2:", str(mp2), {}, VFS)
+    first, second = mgr.rcd_of("acct"), mgr.rcd_of("acct2")
+    assert first is not None and second is not None and first is not second
+    assert first.pid is not None
+
+    os.kill(first.pid, signal.SIGKILL)
+
+    kind, text = wait_for(lambda: next(iter(rig.recorder.events), None), timeout=5,
+                          what="an event")
+    assert kind == "rcd-restarted" and "acct remounted" in text
+    assert mgr.status("acct").state is S.MOUNTED
+    assert mgr.rcd_of("acct2") is second and second.alive()  # untouched
+    rig.recorder.wait_states("acct2", [S.MOUNTING, S.MOUNTED])  # never left MOUNTED
+    (mp2 / "still.txt").write_text("the other drive stayed mounted\n")
+    assert mgr.wait_for_uploads("acct2", timeout=60)
+    wait_for(lambda: (other / "still.txt").exists(), timeout=60, what="upload")

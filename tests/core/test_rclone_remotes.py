@@ -334,6 +334,82 @@ def test_throttling_lines_are_kept_at_info() -> None:
     assert not keep_log_line("\tcontinuation of a dropped line", "INFO", False)
 
 
+# ---- one config per account: migration of an earlier version's shared config ------------
+
+
+@pytest.fixture
+def engine(rclone: RcloneBinary, tmp_path: Path) -> Iterator[object]:
+    import uuid
+
+    from onedrive_gui.core.engine import RcloneEngine
+    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.secrets import SecretStore
+
+    root = tmp_path / "app"
+    paths = AppPaths(root / "config", root / "data", root / "cache", root / "logs")
+    paths.ensure()
+    store = SecretStore(f"onedrive-gui-test-{uuid.uuid4().hex}")
+    eng = RcloneEngine(paths, store, rclone_path=str(rclone.path))
+    yield eng
+    eng.stop()
+    store.delete_config_password()
+
+
+def _legacy_config(engine: object, names: list[str]) -> None:
+    """An earlier version's shared, encrypted rclone.conf holding *names*."""
+    from onedrive_gui.core.engine import RcloneEngine
+
+    assert isinstance(engine, RcloneEngine)
+    password = engine.secrets.ensure_config_password()
+    old = engine.paths.rclone_config
+    remotes.encrypt_config(engine.binary, old, password)
+    rcd = Rcd(engine.binary, config_path=old, config_password=password,
+              cache_dir=engine.paths.rclone_cache_dir, log_file=engine.paths.rclone_log)
+    rc = rcd.start()
+    try:
+        for i, name in enumerate(names):
+            if "-" in name:  # a name the app never made, written by rclone all the same
+                rc.config_create(name, "alias", {"remote": "/tmp"}, {"nonInteractive": True})
+                continue
+            remotes.create_onedrive_remote(
+                rc, name, client_id="00000000-1111-2222-3333-444444444444",
+                client_secret=SECRET, token_json=token_json(f"{ACCESS}{i}", f"{REFRESH}{i}"),
+                drive_id=f"{DRIVE_ID}{i}", drive_type="personal", tenant="common")
+    finally:
+        rcd.stop()
+
+
+def test_shared_config_is_moved_into_one_config_per_account(
+    engine: object, net_trap: ConnectionCounter
+) -> None:
+    from onedrive_gui.core.engine import RcloneEngine
+
+    assert isinstance(engine, RcloneEngine)
+    _legacy_config(engine, ["work", "home"])
+    old = engine.paths.rclone_config
+    assert sorted(engine.migrate()) == ["home", "work"]
+    assert not old.exists()  # removed only after both copies read back right
+    assert stat.S_IMODE(engine.paths.rclone_configs_dir.stat().st_mode) == 0o700
+    for i, name in enumerate(["work", "home"]):
+        path = engine.config_path(name)
+        assert remotes.is_encrypted(path) and ACCESS.encode() not in path.read_bytes()
+        rc = engine.client(name)
+        assert remotes.remote_names(rc) == [name]  # its own remote only
+        got = remotes.get_remote(rc, name)
+        assert got["drive_id"] == f"{DRIVE_ID}{i}" and got["client_secret"] == SECRET
+        assert json.loads(got["token"])["refresh_token"] == f"{REFRESH}{i}"
+    assert net_trap.connections == 0  # rclone moved them offline
+
+
+def test_failed_migration_keeps_the_shared_config(engine: object) -> None:
+    from onedrive_gui.core.engine import RcloneEngine
+
+    assert isinstance(engine, RcloneEngine)
+    _legacy_config(engine, ["work", "odd-name"])
+    before = engine.paths.rclone_config.read_bytes()
+    with pytest.raises(ValidationError):
+        engine.migrate()
+    assert engine.paths.rclone_config.read_bytes() == before
 # A locale whose text encoding is not UTF-8 stands in for Windows' ANSI code page (cp1252):
 # Python's text mode would decode rclone's UTF-8 output with it, strictly.
 _NON_UTF8_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}

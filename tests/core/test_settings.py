@@ -56,7 +56,7 @@ def test_defaults_are_the_onedrive_aware_ones() -> None:
     assert (o.cache_mode, o.cache_max_size, o.cache_max_age, o.dir_cache_time) == (
         "writes", "10G", "24h", "1h")
     assert (o.poll_interval, o.tpslimit, o.tpslimit_burst, o.transfers, o.checkers) == (
-        "1m", 8, 8, 4, 4)
+        "1m", 8, 100, 4, 4)
     assert (o.bwlimit, o.chunk_size) == ("", "10M")
     o.validate()
 
@@ -65,7 +65,7 @@ def test_every_option_explains_itself() -> None:
     for f in fields(MountOptions):
         assert len(MountOptions.help(f.name)) > 30, f.name
     assert "320 KiB" in MountOptions.help("chunk_size")
-    assert "1,200" in MountOptions.help("tpslimit")
+    assert "1,250" in MountOptions.help("tpslimit")
 
 
 @pytest.mark.parametrize(
@@ -139,11 +139,8 @@ def test_rc_blocks_use_rclone_key_names() -> None:
     assert vfs_opt == {"CacheMode": "writes", "CacheMaxSize": "10G", "CacheMaxAge": "24h",
                        "DirCacheTime": "1h", "PollInterval": "1m", "WriteBack": "5s"}
     assert o.to_rc(volume_name="work")[0] == {"VolumeName": "work"}
-    assert o.global_flags() == {"TPSLimit": 8.0, "TPSLimitBurst": 8, "Transfers": 4,
+    assert o.global_flags() == {"TPSLimit": 8.0, "TPSLimitBurst": 100, "Transfers": 4,
                                 "Checkers": 4, "BwLimit": "off"}
-    assert o.global_args() == ["--tpslimit=8", "--tpslimit-burst=8", "--transfers=4",
-                               "--checkers=4"]
-    assert MountOptions(bwlimit="1M").global_args()[-1] == "--bwlimit=1M"
     assert o.backend_opts() == {"chunk_size": "10M"}
 
 
@@ -158,15 +155,22 @@ def rc(tmp_path: Path) -> Iterator[RcClient]:
         rcd.stop(timeout=10)
 
 
-def test_rclone_applies_every_global_option(rc: RcClient) -> None:
+def test_rclone_runs_with_every_limit(tmp_path: Path) -> None:
+    """The account's limits are flags of its rcd: rclone reports each back."""
     opts = MountOptions(tpslimit=3, tpslimit_burst=5, transfers=2, checkers=3, bwlimit="1M:2M")
-    rc.options_set({"main": opts.global_flags()})
-    main = rc.call("options/get")["main"]
-    assert (main["TPSLimit"], main["TPSLimitBurst"], main["Transfers"], main["Checkers"]) == (
-        3, 5, 2, 3)
-    assert main["BwLimit"] == "1Mi:2Mi"
-    rc.options_set({"main": MountOptions().global_flags()})  # back to no limit
-    assert rc.call("options/get")["main"]["BwLimit"] == "off"
+    rcd = Rcd(locate_rclone(), config_path=tmp_path / "rclone.conf", config_password=None,
+              cache_dir=tmp_path / "cache", log_file=tmp_path / "rclone.log",
+              limits=opts.global_flags())
+    rc = rcd.start()
+    try:
+        main = rc.call("options/get")["main"]
+        assert (main["TPSLimit"], main["TPSLimitBurst"], main["Transfers"],
+                main["Checkers"]) == (3, 5, 2, 3)
+        assert main["BwLimit"] == "1Mi:2Mi"
+        rcd.set_bwlimit("off")  # live: rc core/bwlimit
+        assert rc.call("core/bwlimit")["rate"] == "off"
+    finally:
+        rcd.stop(timeout=10)
 
 
 def test_rclone_mounts_with_every_vfs_option(rc: RcClient, tmp_path: Path) -> None:

@@ -81,7 +81,7 @@ def test_add_mount_write_unmount_rotate_reauth_remove(fakecloud, cloud, app_home
     )
     assert r.returncode == 0, r.stderr
     assert "Added 'work'" in r.stdout and cloud.user_upn in r.stdout
-    conf = Path(os.environ["XDG_DATA_HOME"]) / "onedrive-gui" / "rclone.conf"
+    conf = Path(os.environ["XDG_DATA_HOME"]) / "onedrive-gui" / "rclone" / "work.conf"
     assert b"\nRCLONE_ENCRYPT_V0:\n" in conf.read_bytes()
 
     # a second add with the same name is refused before anything happens
@@ -194,11 +194,11 @@ def test_rclone_config_deleted_behind_our_back(fakecloud, cloud, app_home, tmp_p
     r = run_cli(["add", "work", "--client-id", cloud.client_id,
                  "--mount-point", str(tmp_path / "mnt")], env=env, stdin=cloud.secret)
     assert r.returncode == 0, r.stderr
-    conf = Path(os.environ["XDG_DATA_HOME"]) / "onedrive-gui" / "rclone.conf"
+    conf = Path(os.environ["XDG_DATA_HOME"]) / "onedrive-gui" / "rclone" / "work.conf"
     conf.unlink()
     r = run_cli(["mount", "work"], env=env)
     assert r.returncode != 0
-    assert "rclone configuration missing" in r.stderr and "remove the accounts" in r.stderr
+    assert "rclone configuration missing" in r.stderr and "remove the account" in r.stderr
     assert not conf.exists()  # not silently recreated
     r = run_cli(["remove", "work"], env=env)
     assert r.returncode == 0, r.stderr

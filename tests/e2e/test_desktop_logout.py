@@ -36,7 +36,8 @@ def test_sigterm_quits_cleanly_after_the_uploads(fakecloud, app_home, tmp_path):
     assert fakecloud.get_file(d.drive_id, "/minutes.txt") == b"written just before logging out\n"
     assert not is_mounted(mnt)
     assert not list(sessions.glob("*.json"))
-    rclones = subprocess.run(["pgrep", "-f", f"rclone rcd.*{AppPaths.default().rclone_config}"],
-                             capture_output=True, text=True, check=False)
+    rclones = subprocess.run(
+        ["pgrep", "-f", f"rclone rcd.*{AppPaths.default().rclone_configs_dir}"],
+        capture_output=True, text=True, check=False)
     assert rclones.stdout == ""
     assert os.path.isdir(mnt) and not any(Path(mnt).iterdir())

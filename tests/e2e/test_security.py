@@ -271,9 +271,10 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
         env = _isolated_env(home, cloud)
         paths = json.loads(subprocess.run(
             [sys.executable, "-c", "import json; from onedrive_gui.core.paths import AppPaths; "
-             "p = AppPaths.default(); print(json.dumps({k: str(getattr(p, k)) for k in "
+             "p = AppPaths.default(); print(json.dumps({**{k: str(getattr(p, k)) for k in "
              "('config_dir', 'data_dir', 'cache_dir', 'log_dir', 'settings_file', "
-             "'rclone_config', 'rclone_log', 'app_log')}))"],
+             "'app_log')}, 'rclone_config': str(p.account_rclone_config('work')), "
+             "'rclone_log': str(p.account_rclone_log('work'))}))"],
             env=env, capture_output=True, text=True, check=True, timeout=60).stdout)
         outputs: dict[str, str] = {}
         with ProcSampler(home) as sampler:
@@ -381,7 +382,7 @@ def test_debug_logs_and_files_hold_no_secret(journey: Journey) -> None:
     hits = [f"stderr of {name}: {leaked}" for name, text in journey.outputs.items()
             if (leaked := _leaks(text.encode(), needles))]
     files = files_under(journey.home)
-    assert any(f.name == "rclone.log" and f.stat().st_size > 0 for f in files)
+    assert any(f.name == "rclone-work.log" and f.stat().st_size > 0 for f in files)
     assert any(f.name == "settings.json" for f in files)
     hits += [f"{f}: {leaked}" for f in files if (leaked := _leaks(f.read_bytes(), needles))]
     assert hits == []

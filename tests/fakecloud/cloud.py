@@ -12,6 +12,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import trustme
 
@@ -21,6 +22,7 @@ from .login import LoginService
 from .messages import Request, Response, json_response
 from .proxy import ProxyServer
 from .state import CLOUDS, App, CloudState, Group, RequestRecord, Site, ThrottleRule, User
+from .throttling import ThrottlingModel, request_cost
 
 HOSTS = {login.HOST, graph.HOST, graph.DOWNLOAD_HOST, graph.UPLOAD_HOST,
          *(h for hosts in CLOUDS.values() for h in hosts)}
@@ -68,6 +70,8 @@ class FakeCloud:
         self.browser.chmod(self.browser.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP
                            | stat.S_IXOTH)
         self.state = CloudState()
+        self.throttling: ThrottlingModel | None = None  # off by default
+        self._last_app: dict[str, tuple[str, str, str]] = {}
         self.login = LoginService(self.state)
         self.graph = GraphService(self.state)
         # national clouds: their own sign-in, Graph and file hosts over the same state
@@ -108,8 +112,57 @@ class FakeCloud:
             self.state.throttles = [r for r in self.state.throttles if r.count > 0]
         return None
 
+    def _modelled(self, req: Request) -> Response | None:
+        """Microsoft's documented throttling (tests/fakecloud/throttling.py), when set."""
+        model = self.throttling
+        if model is None or req.host == login.HOST:
+            return None
+        kind = {graph.HOST: "graph", graph.UPLOAD_HOST: "upload",
+                graph.DOWNLOAD_HOST: "download"}.get(req.host)
+        if kind is None:
+            return None
+        with self.state.lock:
+            who: tuple[str, str, str] | None = None
+            if kind == "graph":
+                auth = req.headers.get("authorization", "")
+                tok = self.state.access_tokens.get(auth[7:].strip()) if auth else None
+                user = self.state.user(tok.upn) if tok is not None else None
+                if tok is not None and user is not None:
+                    who = (user.tenant_id, tok.client_id, user.upn)
+                    self._last_app[user.upn.casefold()] = who
+            else:  # pre-authenticated URLs: the drive owner's last app
+                drive_id = None
+                if kind == "download":
+                    found = self.graph.downloads.get(req.raw_path.strip("/").split("/")[0])
+                    drive_id = found[0] if found else None
+                else:
+                    sid = req.raw_path.rstrip("/").rsplit("/", 1)[-1]
+                    session = self.state.uploads.get(sid)
+                    drive_id = session.drive_id if session is not None else None
+                drive = self.state.drives.get(drive_id or "")
+                if drive is not None:
+                    who = self._last_app.get(drive.owner_upn.casefold())
+        if who is None:
+            return None  # refused anyway (401/404): not SharePoint work
+        cost = request_cost(req.method, unquote(req.raw_path), req.query, host_kind=kind)
+        decision = model.decide(*who, cost, time.time())
+        if decision.allowed:
+            return None
+        if model.status == 503:
+            code, msg = "serviceNotAvailable", "Service unavailable"
+        else:
+            code, msg = "TooManyRequests", "Too many requests"
+        return graph.gerr(model.status, code, msg,
+                          [("Retry-After", str(decision.retry_after))])
+
+    def set_throttling(self, model: ThrottlingModel | None) -> None:
+        """Throttle as Microsoft documents it (None: no throttling, the default)."""
+        with self.state.lock:
+            self.throttling = model
+            self._last_app.clear()
+
     def _dispatch(self, req: Request) -> Response:
-        throttled = self._throttled(req)
+        throttled = self._throttled(req) or self._modelled(req)
         if throttled is not None:
             return throttled
         try:

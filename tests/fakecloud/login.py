@@ -429,6 +429,8 @@ class LoginService:
                 f"was issued on '{issued}' and the TokensValidFrom date (before which tokens "
                 f"are not valid) for this user is '{valid_from}'."))
         scopes = form.get("scope", "").split() or rt.scopes
+        if self.state.single_use_refresh_tokens:
+            del self.state.refresh_tokens[rt.token]
         return self.issue(app, user, scopes, nonce=None, tenant=tenant)
 
     def issue(self, app: App, user: User, scopes: list[str], *, nonce: str | None,

@@ -229,6 +229,9 @@ class CloudState:
         self.throttles: list[ThrottleRule] = []
         self.requests: list[RequestRecord] = []
         self.access_token_lifetime = 3600
+        # Refresh tokens redeemable once (the identity platform rotates them; a client that
+        # loses the new one is signed out): makes a lost token refresh visible.
+        self.single_use_refresh_tokens = False
         self.code_lifetime = 600
         self.down = False
 

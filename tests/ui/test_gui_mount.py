@@ -149,3 +149,51 @@ def test_after_a_crash_the_app_cleans_up_remounts_and_says_so(qtbot, real_ctx, f
             crashed.p.kill()
         real_ctx.mounts.shutdown_now()
         force_unmount(mnt)
+
+
+def test_new_limits_in_settings_reach_the_mounted_drive_without_losing_an_upload(
+        qtbot, real_ctx, fakecloud, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from onedrive_gui.ui.settings_dialog import SettingsDialog
+
+    name, mnt = add_in_wizard(qtbot, real_ctx, tmp_path)
+    controller = real_ctx.mounts
+    events: list[tuple[str, str]] = []
+    controller.mount_event.connect(lambda kind, text: events.append((kind, text)))
+    failures: list[object] = []
+    controller.failed.connect(lambda n, err: failures.append(err))
+    controller.mount(name)
+    qtbot.waitUntil(lambda: bool(failures) or (
+        controller.status(name) is not None
+        and controller.status(name).state.name == "MOUNTED"), timeout=SLOW)
+    assert not failures, failures
+    manager = controller.manager
+    first = manager.rcd_of(name)
+    assert first.client.call("options/get")["main"]["TPSLimit"] == 8  # the default
+
+    dialog = SettingsDialog(real_ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.performance.bwlimit.setText("4M")  # live: rc core/bwlimit, same rclone
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Apply).click()
+    qtbot.waitUntil(lambda: "bandwidth limit" in dialog.note.text(), timeout=SLOW)
+    assert first.client.call("core/bwlimit")["rate"] == "4Mi"
+    assert manager.rcd_of(name) is first
+
+    (mnt / "in-flight.txt").write_text("written just before the new limits\n")  # 5 s delay
+    dialog.performance.tpslimit.setValue(2)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Apply).click()
+    qtbot.waitUntil(lambda: "as soon as its uploads are done" in dialog.note.text(),
+                    timeout=SLOW)
+    qtbot.waitUntil(lambda: any(k == "limits-applied" for k, _ in events), timeout=SLOW)
+    assert not failures, failures
+    # the upload pending at the change is in the cloud: nothing lost
+    assert fakecloud.get_file(real_ctx.defaults.drive_id, "/in-flight.txt") == (
+        b"written just before the new limits\n")
+    second = manager.rcd_of(name)
+    assert second is not first and not first.alive()
+    main = second.client.call("options/get")["main"]
+    assert (main["TPSLimit"], main["BwLimit"]) == (2, "4Mi")
+    qtbot.waitUntil(lambda: controller.status(name).state.name == "MOUNTED", timeout=SLOW)
+    assert (mnt / "in-flight.txt").read_text() == "written just before the new limits\n"

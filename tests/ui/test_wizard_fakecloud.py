@@ -64,7 +64,7 @@ def test_wizard_adds_account_against_emulated_cloud(qtbot, real_ctx, fakecloud):
         assert account.drive_id == real_ctx.defaults.drive_id
         assert account.username == "alice@outlook.com"
         assert SecretStore().get_client_secret(name) == real_ctx.defaults.secret
-        config = real_ctx.paths.rclone_config.read_text()
+        config = real_ctx.paths.account_rclone_config(name).read_text()
         assert "RCLONE_ENCRYPT_V0:" in config and real_ctx.defaults.secret not in config
         assert name in wiz.done_page.summary.text()
     finally:

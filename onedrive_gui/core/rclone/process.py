@@ -1,4 +1,9 @@
-"""One ``rclone rcd`` on loopback, owned and stopped by the app.
+"""One ``rclone rcd`` on loopback, owned and stopped by the app (one per account).
+
+rclone's request limiter (``--tpslimit``/``--tpslimit-burst``) and its bandwidth token
+bucket (``--bwlimit``) are process-wide and built once at process start (DESIGN §9): an
+account's limits are therefore flags of its own rcd (:func:`limit_args`), never a mount's
+``_config``. Only the bandwidth can change while rclone runs (rc ``core/bwlimit``).
 
 Secrets reach rclone only through the child's environment (RCLONE_CONFIG_PASS,
 RCLONE_RC_USER, RCLONE_RC_PASS), never through argv. rclone runs in its own session /
@@ -24,7 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +69,45 @@ def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
     return any(mark in line for mark in KEEP_MARKS)
 
 
+# rclone's names of the global options an account limits (as in MountOptions.global_flags).
+LIMIT_KEYS = ("TPSLimit", "TPSLimitBurst", "Transfers", "Checkers", "BwLimit")
+
+
+def limit_args(limits: Mapping[str, Any] | None) -> list[str]:
+    """``rclone rcd`` flags for an account's limits (rclone's option names as keys:
+    TPSLimit, TPSLimitBurst, Transfers, Checkers, BwLimit); missing keys keep rclone's
+    defaults. Unknown keys are refused: a misspelt limit must not silently do nothing."""
+    if not limits:
+        return []
+    unknown = set(limits) - set(LIMIT_KEYS)
+    if unknown:
+        raise RcloneError(
+            _("Unknown rclone limit"),
+            _(
+                "{join} is not a limit the app passes to rclone."
+            ).format(join=', '.join(sorted(unknown))),
+            _("This is a bug in the app; please report it."),
+        )
+    args: list[str] = []
+    if "TPSLimit" in limits:
+        args.append(f"--tpslimit={float(limits['TPSLimit']):g}")
+    if "TPSLimitBurst" in limits:
+        args.append(f"--tpslimit-burst={int(limits['TPSLimitBurst'])}")
+    if "Transfers" in limits:
+        args.append(f"--transfers={int(limits['Transfers'])}")
+    if "Checkers" in limits:
+        args.append(f"--checkers={int(limits['Checkers'])}")
+    bw = str(limits.get("BwLimit") or "").strip()
+    if bw and bw.lower() != "off":
+        args.append(f"--bwlimit={bw}")
+    return args
+
+
+def bwlimit_is_live(value: str) -> bool:
+    """Whether rc ``core/bwlimit`` can apply *value* to a running rclone: a plain rate or an
+    upload:download pair (a timetable is read at start only)."""
+    v = value.strip()
+    return " " not in v and "," not in v
 def rc_password(config_password: str, user: str) -> str:
     """The rc password of an rcd started with *config_password* and rc *user*.
 
@@ -136,6 +180,7 @@ class Rcd:
         log_file: Path,
         log_level: str = "INFO",
         extra_args: Sequence[str] = (),
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         level = log_level.upper()
         if level not in _LOG_LEVELS:
@@ -151,6 +196,10 @@ class Rcd:
         self.log_file = Path(log_file)
         self.log_level = level
         self.extra_args = list(extra_args)
+        # The account's limits this rclone was started with (see limit_args); the bandwidth
+        # is updated here when changed live.
+        self.limits: dict[str, Any] = dict(limits or {})
+        self._limit_args = limit_args(limits)
         self.url: str | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._pump: threading.Thread | None = None
@@ -209,6 +258,7 @@ class Rcd:
             "--log-level",
             "DEBUG",
             "--ask-password=false",
+            *self._limit_args,
             *self.extra_args,
         ]
 
@@ -347,6 +397,18 @@ class Rcd:
     def _tail_text(self, offset: int) -> str:
         tail = self._read_tail(offset)
         return _("\nrclone's log says:\n{tail}").format(tail=tail) if tail else ""
+
+    def set_bwlimit(self, rate: str) -> None:
+        """Change the bandwidth limit of the running rclone (rc ``core/bwlimit``)."""
+        value = rate.strip() or "off"
+        if not bwlimit_is_live(value):
+            raise RcloneError(
+                _("Bandwidth timetable needs a restart"),
+                _("rclone reads a bandwidth timetable only when it starts."),
+                _("The app restarts the account's rclone to apply it."),
+            )
+        self.client.call("core/bwlimit", {"rate": value}, timeout=10)
+        self.limits["BwLimit"] = value
 
     # ---- stop -----------------------------------------------------------------------
 

@@ -358,10 +358,6 @@ class RcClient:
             trashed=_opt_int(data.get("trashed")),
         )
 
-    def options_set(self, options: Mapping[str, Any]) -> None:
-        """``options/set`` e.g. {"main": {"TPSLimit": 3}}; applies to the whole rcd."""
-        self.call("options/set", options)
-
     def config_create(
         self,
         name: str,

@@ -314,3 +314,46 @@ def get_remote(rc: RcClient, name: str) -> dict[str, Any]:
             for key in ("access_token", "refresh_token"):
                 register_secret(str(parsed.get(key) or ""))
     return data
+
+
+# Keys rclone keeps in a OneDrive remote that must arrive unchanged in a copy.
+_IDENTITY_KEYS = ("type", "client_id", "drive_id", "drive_type")
+
+
+def copy_remote(src: RcClient, dst: RcClient, name: str) -> None:
+    """Copy remote *name* from *src*'s config into *dst*'s, by rclone on both sides (rc
+    ``config/get`` then ``config/create``): both files stay encrypted and are only ever
+    written by rclone. Verified by reading it back from *dst*; a remote already in *dst*
+    (an interrupted earlier copy, or one whose token rclone has refreshed since) is kept
+    when it is the same drive of the same app registration.
+    """
+    data = get_remote(src, name)
+    kind = str(data.get("type") or "")
+    if not kind:
+        raise RcloneError(
+            _("Remote not readable"),
+            _("rclone's config has no type for the remote '{name}'.").format(name=name),
+            _("Remove the account and add it again."),
+        )
+    if name not in remote_names(dst):
+        params = {k: v for k, v in data.items() if k != "type"}
+        if kind == "onedrive":
+            params.update(_NON_INTERACTIVE)
+        # The values are as rclone stores them: never obscure them again.
+        reply = dst.config_create(name, kind, params, {**_OPT, "noObscure": True},
+                                  timeout=CONFIG_TIMEOUT)
+        _check_reply(reply, "copy", name)
+        expected = data
+    else:
+        expected = {k: data.get(k) for k in _IDENTITY_KEYS}
+    copied = get_remote(dst, name)
+    differs = sorted(k for k, v in expected.items() if str(copied.get(k)) != str(v))
+    if differs:
+        raise RcloneError(
+            _("rclone config not copied"),
+            _(
+                "The copy of the remote '{name}' differs from the original in {join}."
+            ).format(name=name, join=', '.join(differs)),
+            _("The original config was kept; see the rclone log, then restart the app."),
+        )
+    log.info("rclone remote %s copied into its own config", name)

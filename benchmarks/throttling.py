@@ -1,0 +1,224 @@
+"""Under Microsoft's documented throttling: the app's defaults vs rclone's, in the same run.
+
+The emulated cloud throttles as Microsoft documents it for SharePoint/OneDrive
+(tests/fakecloud/throttling.py: resource units per app per tenant per minute by tenant size,
+3,000 requests per user per 5 minutes, costs 1/2/5 RU, Retry-After, refused requests count).
+Two workloads, each run twice on a fresh mount of a fresh drive — the app's way (its
+MountManager, its own rclone started with the account's limits, ``MountOptions()``) and
+rclone's defaults (the same rcd, no limits, rclone's VFS defaults; cache mode "writes" in
+both, needed to write through a mount):
+
+- ``write``: ``--files`` small files written through the mount until all are in the cloud;
+- ``list``: a cold listing (``os.walk`` with 8 walkers at once, as a file manager or a search
+  indexer) of a tree of ``--items`` items (folders of ``--per-folder`` files).
+
+Prints, per workload: completion time, requests, 429s, and the ratios rclone/ours (time:
+target ≥ 1.5) and 429s saved (target ≥ 90 %). ``--scale`` shrinks the model's windows and
+budgets together (the documented rate stays; shorter runs while developing).
+
+    .venv/bin/python -m benchmarks.throttling [--files 1000] [--items 5000] [--only write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.rig import Rig, rig
+from onedrive_gui.core.mounts import MountManager
+from onedrive_gui.core.settings import MountOptions
+from tests.fakecloud import graph
+from tests.fakecloud.throttling import ThrottlingModel
+
+# rclone's own VFS defaults (rclone mount --help), cache mode "writes" as both need it
+RCLONE_VFS = {"CacheMode": "writes", "DirCacheTime": "5m", "PollInterval": "1m",
+              "WriteBack": "5s", "CacheMaxAge": "1h", "CacheMaxSize": "off"}
+
+
+@dataclass
+class Result:
+    seconds: float
+    requests: int
+    throttled: int
+
+
+def _setups(label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(vfsOpt, limits) of one side."""
+    if label == "ours":
+        opts = MountOptions()
+        return opts.to_rc()[1], opts.global_flags()
+    return dict(RCLONE_VFS), {}
+
+
+def _counts(r: Rig, since: int) -> tuple[int, int]:
+    hosts = (graph.HOST, graph.UPLOAD_HOST, graph.DOWNLOAD_HOST)
+    with r.cloud.state.lock:
+        new = [q for q in r.cloud.state.requests[since:] if q.host in hosts]
+    return len(new), sum(1 for q in new if q.status in (429, 503))
+
+
+def _new_drive(r: Rig, name: str) -> str:
+    """A fresh drive for *name*'s user (each run starts cold) — the remote points at it."""
+    from onedrive_gui.core.rclone import remotes
+
+    drive = r.cloud.add_drive(r.defaults.user_upn, name=name, default=False)
+    rcd = r.new_rcd(name)
+    try:
+        remotes.update_backend_options(rcd.start(), name, {"drive_id": drive})
+    finally:
+        rcd.stop()
+    return drive
+
+
+def run_write(r: Rig, label: str, model: ThrottlingModel, files: int, size: int,
+              max_seconds: float) -> Result:
+    vfs_opt, limits = _setups(label)
+    drive = _new_drive(r, label)
+    mp = r.mount_point(f"write-{label}-{time.monotonic_ns()}")
+    manager = MountManager(r.new_rcd)
+    manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+    payloads = {f"f{i:04d}.bin": os.urandom(size) for i in range(files)}
+    try:
+        os.listdir(mp)
+        since = len(r.cloud.state.requests)
+        r.cloud.set_throttling(model.scaled(1.0))  # a fresh model: nothing spent yet
+        t0 = time.perf_counter()
+        (mp / "batch").mkdir()
+        for name, data in payloads.items():
+            (mp / "batch" / name).write_bytes(data)
+        deadline = time.monotonic() + max_seconds
+        while True:
+            have = {p for p in r.cloud.list_paths(drive) if p.startswith("/batch/")}
+            if len(have) >= files and all(
+                    r.cloud.get_file(drive, f"/batch/{n}") == d for n, d in payloads.items()):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"write/{label}: {files - len(have)} of {files} files not "
+                                 f"in the cloud after {max_seconds:.0f} s")
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - t0
+        requests, throttled = _counts(r, since)
+    finally:
+        r.cloud.set_throttling(None)
+        manager.shutdown(upload_timeout=0)
+    return Result(elapsed, requests, throttled)
+
+
+def make_tree(r: Rig, drive: str, items: int, per_folder: int) -> int:
+    """Folders of *per_folder* files, *items* items in all; returns the number of files."""
+    state = r.cloud.state
+    folders = max(1, items // (per_folder + 1))
+    files = 0
+    for f in range(folders):
+        state.make_folder(drive, f"/tree/d{f:04d}")
+        for i in range(per_folder):
+            state.put_file(drive, f"/tree/d{f:04d}/x{i:03d}.txt", b"x")
+            files += 1
+    return files
+
+
+def walk_parallel(root: Path, walkers: int = 8) -> int:
+    """Every entry under *root*, listing up to *walkers* folders at once."""
+    todo: queue.Queue[Path | None] = queue.Queue()
+    todo.put(root)
+    seen = 0
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        nonlocal seen
+        while True:
+            folder = todo.get()
+            if folder is None:
+                return
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        with lock:
+                            seen += 1
+                        if entry.is_dir(follow_symlinks=False):
+                            todo.put(Path(entry.path))
+            except OSError as exc:
+                errors.append(exc)
+            finally:
+                todo.task_done()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(walkers)]
+    for t in threads:
+        t.start()
+    todo.join()
+    for _ in threads:
+        todo.put(None)
+    if errors:
+        raise SystemExit(f"listing failed: {errors[0]}")
+    return seen
+
+
+def run_list(r: Rig, label: str, model: ThrottlingModel, items: int, per_folder: int) -> Result:
+    vfs_opt, limits = _setups(label)
+    drive = _new_drive(r, label)
+    make_tree(r, drive, items, per_folder)
+    mp = r.mount_point(f"list-{label}-{time.monotonic_ns()}")
+    manager = MountManager(r.new_rcd)
+    manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+    try:
+        since = len(r.cloud.state.requests)
+        r.cloud.set_throttling(model.scaled(1.0))
+        t0 = time.perf_counter()
+        seen = walk_parallel(mp / "tree")
+        elapsed = time.perf_counter() - t0
+        requests, throttled = _counts(r, since)
+        expected = items // (per_folder + 1) * (per_folder + 1)
+        if seen != expected:
+            raise SystemExit(f"list/{label}: saw {seen} entries, expected {expected}")
+    finally:
+        r.cloud.set_throttling(None)
+        manager.shutdown(upload_timeout=0)
+    return Result(elapsed, requests, throttled)
+
+
+def report(what: str, ours: Result, base: Result) -> str:
+    speed = base.seconds / ours.seconds if ours.seconds else float("inf")
+    saved = (1 - ours.throttled / base.throttled) * 100 if base.throttled else 0.0
+    return (f"{what}: ours {ours.seconds:.1f} s, {ours.requests} requests, "
+            f"{ours.throttled} × 429; rclone defaults {base.seconds:.1f} s, {base.requests} "
+            f"requests, {base.throttled} × 429; speed-up {speed:.2f}× (target ≥ 1.5), "
+            f"429s saved {saved:.0f} % (target ≥ 90 %)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--files", type=int, default=1000)
+    ap.add_argument("--size", type=int, default=4096, help="bytes per file")
+    ap.add_argument("--items", type=int, default=5000)
+    ap.add_argument("--per-folder", type=int, default=19, help="files per folder")
+    ap.add_argument("--licences", type=int, default=1000, help="tenant size (budget band)")
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="model windows and budgets × this (rate unchanged)")
+    ap.add_argument("--only", choices=("write", "list"), default=None)
+    ap.add_argument("--max-seconds", type=float, default=900.0, help="bound for one run")
+    args = ap.parse_args()
+    model = ThrottlingModel.for_tenant(args.licences).scaled(args.scale)
+    print(f"model: {model.app_ru_per_window} RU per {model.app_window:.0f} s per app, "
+          f"{model.user_requests_per_window} requests per {model.user_window:.0f} s per user "
+          f"(tenant of ≤ {args.licences} licences, scale {args.scale:g})", flush=True)
+    with rig(("ours", "rclone")) as r:
+        if args.only in (None, "write"):
+            ours = run_write(r, "ours", model, args.files, args.size, args.max_seconds)
+            base = run_write(r, "rclone", model, args.files, args.size, args.max_seconds)
+            print(report(f"write {args.files} × {args.size // 1024} KiB until in the cloud",
+                         ours, base), flush=True)
+        if args.only in (None, "list"):
+            ours = run_list(r, "ours", model, args.items, args.per_folder)
+            base = run_list(r, "rclone", model, args.items, args.per_folder)
+            print(report(f"cold listing of {args.items} items", ours, base), flush=True)
+
+
+if __name__ == "__main__":
+    main()
