@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -73,6 +75,20 @@ def limits_text(name: str, change: Any) -> str:
     if value == "next start":
         return _("The new limits of '{name}' apply the next time it is mounted.").format(name=name)
     return ""
+
+
+def _scrolling_body(page: QWidget) -> QWidget:
+    """A body for *page* that scrolls rather than squeezing its help texts (longer
+    languages; the error panel below the tabs taking room)."""
+    body = QWidget()
+    area = QScrollArea()
+    area.setWidget(body)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    outer = QVBoxLayout(page)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(area)
+    return body
 
 
 def _help_label(text: str) -> QLabel:
@@ -377,7 +393,7 @@ class PerformanceTab(QWidget):
         self.chunk_size = QLineEdit()
         self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
-        form = QFormLayout(self)
+        form = QFormLayout(_scrolling_body(self))
         form.addRow(_("Account:"), self.account)
         labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
                   "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),

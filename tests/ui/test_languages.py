@@ -171,6 +171,8 @@ def test_every_wizard_page_shows_only_catalogue_text(qtbot, fake_ctx, pseudo):
         texts = texts_of(wiz)
         seen[wiz.currentId()] = texts
         assert not outside_catalogue(texts), (wiz.currentId(), outside_catalogue(texts))
+        page = wiz.currentPage()  # its content (the header above it is QWizard's own)
+        assert not _clipped(page), (wiz.currentId(), _clipped(page))  # longer text fits
 
     look()  # welcome
     wiz.welcome.cloud_shell.setChecked(True)
@@ -284,3 +286,45 @@ def test_qt_translation_is_found_where_the_app_looks():
     assert t.load(QLocale("zh_CN"), "qtbase", "_",
                   QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath))
     assert t.translate("QPlatformTheme", "Cancel")
+
+
+def _clipped(root: QWidget) -> list[str]:
+    """Visible word-wrapped labels given less height than their text needs."""
+    out = []
+    for label in root.findChildren(QLabel):
+        if (label.isVisibleTo(root) and label.wordWrap() and label.text()
+                and label.height() < label.heightForWidth(label.width())):
+            out.append(f"{label.text()[:60]!r}: {label.height()} < "
+                       f"{label.heightForWidth(label.width())}")
+    return out
+
+
+@pytest.mark.parametrize("language", ["pseudo", "zh_CN"])
+def test_settings_keep_every_text_readable(qtbot, fake_ctx, tmp_path, monkeypatch, language):
+    """Longer (pseudo: fullwidth letters) and shorter (Chinese) text, with the error panel
+    taking room below the tabs: no help text is squeezed; the tabs scroll instead."""
+    from onedrive_gui.ui.settings_dialog import SettingsDialog
+
+    if language == "pseudo":
+        localedir = tmp_path / "locale"
+        script.pseudo(localedir)
+        monkeypatch.setattr(i18n, "LOCALE_DIR", localedir)
+        assert i18n.install(["zz"]) == "zz"
+    else:
+        assert i18n.install(["zh_CN"]) == "zh_CN"
+    try:
+        fake_ctx.accounts.settings.accounts.append(
+            FakeAccount(name="work", mount_point=str(tmp_path / "OneDrive" / "work")))
+        dlg = SettingsDialog(fake_ctx)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        dlg.tabs.setCurrentIndex(2)
+        dlg.performance.chunk_size.setText("1M")
+        dlg.apply(close=False)
+        qtbot.waitUntil(lambda: dlg.error.isVisible())
+        for i in range(dlg.tabs.count()):
+            dlg.tabs.setCurrentIndex(i)
+            qtbot.wait(50)
+            assert not _clipped(dlg), (dlg.tabs.tabText(i), _clipped(dlg))
+    finally:
+        i18n.install(["en"])
