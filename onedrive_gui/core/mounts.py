@@ -33,6 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.activity import Activity, read_uploads
 from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
@@ -493,13 +494,71 @@ class MountManager:
                 if name is None or m.name == name:
                     m.next_probe = 0.0
 
-    def upload_now(self, name: str) -> None:
-        """Start the uploads waiting in *name*'s cache now (e.g. those left by a crash)."""
+    def upload_now(self, name: str, path: str | None = None) -> None:
+        """Start the uploads waiting in *name*'s cache now (*path*: that file only, its path
+        inside the drive), e.g. those left by a crash or held by a long upload delay. Each
+        is checked against the cloud first (conflicts), at the monitor's next look."""
         with self._lock:
             m = self._mounts.get(name)
+            guard = self._guards.get(name)
         client = self._client_or_none(name)
-        if m is not None and client is not None and m.status.state in _LIVE:
+        if m is None or client is None or m.status.state not in _LIVE:
+            return
+        if path is None:
             self._kick_uploads(client, m, only_retried=False)
+        elif guard is not None:
+            guard.release_now(path)
+        else:  # no guard (no VFS cache): rclone's own queue
+            self._release_unguarded(client, m, path)
+        with self._lock:  # the monitor looks at this account at its next tick
+            proc = self._procs.get(name)
+            if proc is not None:
+                proc.polled = -1e9
+            m.vfs_polled = -1e9
+
+    def retry(self, name: str, path: str) -> None:
+        """Upload *path* of *name* again now, after a failed upload (not after rclone's
+        back-off); checked against the cloud first, as every upload."""
+        self.upload_now(name, path)
+
+    def activity(self, name: str) -> Activity:
+        """What *name*'s drive is uploading, read fresh from its rclone (one rc round).
+        Blocking: call from a worker. Empty when it is not mounted."""
+        with self._lock:
+            m = self._mounts.get(name)
+            guard = self._guards.get(name)
+            live = m is not None and m.status.state in _LIVE
+        client = self._client_or_none(name) if live else None
+        if m is None or client is None:
+            return Activity(name)
+        fs = m.rc_fs or m.fs
+        try:
+            data = client.call("job/batch", {"inputs": [
+                {"_path": "vfs/queue", "fs": fs}, {"_path": "core/stats"}]},
+                timeout=_CALL_TIMEOUT)
+            results = data.get("results") or [{}, {}]
+            queue_, core = results[0], results[1]
+        except RcCallError as exc:
+            if exc.status != 404:
+                raise
+            queue_ = client.call("vfs/queue", {"fs": fs}, timeout=_CALL_TIMEOUT)
+            core = client.call("core/stats", timeout=_CALL_TIMEOUT)
+        items = queue_.get("queue") if isinstance(queue_, dict) else None
+        return Activity(name, tuple(read_uploads(
+            name, items if isinstance(items, list) else [],
+            core if isinstance(core, dict) else {}, fs, guard,
+            m.status.mount_point or m.requested)))
+
+    def _release_unguarded(self, client: RcClient, m: _Mount, path: str) -> None:
+        fs = m.rc_fs or m.fs
+        try:
+            for item in client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []:
+                if isinstance(item, dict) and item.get("name") == path and not item.get(
+                        "uploading"):
+                    client.call("vfs/queue-set-expiry",
+                                {"fs": fs, "id": item.get("id"), "expiry": 0}, timeout=10)
+        except RcloneError as exc:
+            log.info("uploading %s of %s now: %s", path, m.name, exc.message)
 
     def set_limits(self, name: str, limits: dict[str, Any]) -> LimitsChange:
         """Account *name*'s new limits (as *config* of :meth:`mount`), applied now.
