@@ -41,8 +41,10 @@ def state_name(status: object) -> str:
 LIVE = ("mounted", "throttled", "offline", "sign_in_needed")
 
 
-def status_line(name: str, status: object | None) -> str:
-    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s"."""
+def status_line(name: str, status: object | None, activity: object | None = None) -> str:
+    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s";
+    with its *activity* (core.activity.Activity, read fresh): "…, uploading 3 files (12.0 MB
+    left), 2.1 MB/s"."""
     if status is None:
         return f"{name}: not mounted"
     state = state_name(status)
@@ -65,6 +67,18 @@ def status_line(name: str, status: object | None) -> str:
         text = f"{name}: not mounted"
     else:
         text = f"{name}: {state}…"
+    if activity is not None and state in LIVE:
+        files = int(getattr(activity, "files", 0) or 0)
+        if files:
+            from onedrive_gui.core.i18n import ngettext
+
+            text += ngettext(", uploading {n} file ({left} left)",
+                             ", uploading {n} files ({left} left)", files).format(
+                n=files, left=human_bytes(int(getattr(activity, "bytes_left", 0) or 0)))
+            speed = float(getattr(activity, "speed", 0.0) or 0.0)
+            if speed > 0:
+                text += f", {human_speed(speed)}"
+        return text
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     if pending:
         text += f", uploading {plural(pending, 'file')}"

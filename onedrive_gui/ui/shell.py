@@ -97,6 +97,7 @@ class DesktopShell(QObject):
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
+        menu.activity_requested.connect(self.open_activity)
         menu.quit_requested.connect(self.quit_from_menu)
         if self.controller is not None:
             self.controller.mount_event.connect(self._mount_event)
@@ -105,6 +106,7 @@ class DesktopShell(QObject):
         self.wizard: Any = None
         self.settings_dialog: Any = None
         self.log_window: Any = None
+        self.activity_window: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
         self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
@@ -233,6 +235,14 @@ class DesktopShell(QObject):
             self.log_window = LogWindow(self.ctx)
         self._raise(self.log_window)
 
+    def open_activity(self) -> None:
+        """The activity window: what each drive is uploading, Upload now, Retry, conflicts."""
+        if self.activity_window is None:
+            from onedrive_gui.ui.activity_window import ActivityWindow
+
+            self.activity_window = ActivityWindow(self.ctx)
+        self._raise(self.activity_window)
+
     # -- mounts ----------------------------------------------------------------------------------
     def mount(self, name: str) -> None:
         if self.controller is None:
@@ -312,7 +322,8 @@ class DesktopShell(QObject):
         choice = self.ask_pending_unmount(name, pending)
         if choice == "wait":
             self.notify(f"{name}: finishing uploads",
-                        f"Unmounting after {plural(pending, 'upload')} finish.")
+                        f"Unmounting after {plural(pending, 'upload')} finish.",
+                        on_click=self.open_activity)
             self.controller.unmount(name, wait_for_uploads=True)
         elif choice == "force":
             self.controller.unmount(name, force=True)
@@ -447,6 +458,8 @@ class DesktopShell(QObject):
 
     def _mount_event(self, kind: str, text: str) -> None:
         on_click = self._open_conflict_folder(text) if kind == "conflict" else None
+        if kind in ("cache-full", "rcd-restarted", "recovered"):  # about pending uploads
+            on_click = self.open_activity
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
                     on_click=on_click)
 
@@ -476,7 +489,7 @@ class DesktopShell(QObject):
             self.notify(f"{status.name}: slowed down by Microsoft",
                         f"OneDrive asked the app to wait{wait}; transfers resume by themselves. "
                         "If this happens often, lower “Requests per second” in Settings → "
-                        "Performance.", "warning")
+                        "Performance.", "warning", on_click=self.open_activity)
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
             self.notify(f"{name}: sign-in needed", sign_in_notice(name, status.error), "error",
@@ -484,10 +497,10 @@ class DesktopShell(QObject):
         elif new == "OFFLINE" and old != "OFFLINE":
             self.notify(f"{status.name}: OneDrive unreachable",
                         "Files already on this computer stay readable; changes are uploaded "
-                        "when the connection is back.", "warning")
+                        "when the connection is back.", "warning", on_click=self.open_activity)
         elif new == "MOUNTED" and old == "OFFLINE":
             self.notify(f"{status.name}: back online", "OneDrive is reachable again; "
-                        "pending changes are being uploaded.")
+                        "pending changes are being uploaded.", on_click=self.open_activity)
         elif new == "ERROR" and old in ("MOUNTED", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED"):
             # A failed mount is reported by the mount's own result (with its hint).
             self.notify(f"{status.name}: drive problem", status.error or "The mount stopped.",
