@@ -458,7 +458,8 @@ class DesktopShell(QObject):
 
     def _mount_event(self, kind: str, text: str) -> None:
         on_click = self._open_conflict_folder(text) if kind == "conflict" else None
-        if kind in ("cache-full", "rcd-restarted", "recovered"):  # about pending uploads
+        if kind in ("cache-full", "rcd-restarted", "recovered") and text_len(
+                text) <= NOTIFY_BODY_MAX:  # about pending uploads (a longer one: its details)
             on_click = self.open_activity
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
                     on_click=on_click)
