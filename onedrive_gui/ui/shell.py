@@ -107,6 +107,7 @@ class DesktopShell(QObject):
         self.settings_dialog: Any = None
         self.log_window: Any = None
         self.activity_window: Any = None
+        self._keep_alive_runner: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
         self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
@@ -510,6 +511,29 @@ class DesktopShell(QObject):
             self.settings_dialog.refresh_status()
 
     def check_reminders(self) -> None:
+        """Keep the accounts' sign-ins alive (in a worker, through each account's rclone),
+        then remind of what needs the user: a secret about to expire, a sign-in about to
+        lapse (only when renewing it failed)."""
+        keep_alive = getattr(self.ctx.accounts, "keep_alive", None)
+        if keep_alive is None or self.controller is None:
+            self.show_reminders()
+            return
+        if self._keep_alive_runner is None:
+            from onedrive_gui.ui.tasks import TaskRunner
+
+            self._keep_alive_runner = TaskRunner(self)
+        names = list(self.ctx.accounts.settings.names())
+
+        def work() -> dict[str, str]:
+            return {n: keep_alive(n) for n in names}
+
+        def failed(err: AppError) -> None:
+            log.warning("keeping the sign-ins alive: %s", err.message)
+            self.show_reminders()
+
+        self._keep_alive_runner.run(work, lambda _r: self.show_reminders(), failed)
+
+    def show_reminders(self) -> None:
         from onedrive_gui.core.reminders import due_reminders
 
         for r in due_reminders(self.ctx.accounts.settings.accounts):
