@@ -64,6 +64,8 @@ class MountState(Enum):
     THROTTLED = "throttled"  # mounted; the cloud asked to slow down
     OFFLINE = "offline"  # mounted; the cloud cannot be reached, rclone keeps retrying
     SIGN_IN_NEEDED = "sign-in needed"  # mounted; Microsoft refuses to renew the sign-in
+    # not mounted yet: the cloud could not be reached to mount it; tried again now and then
+    WAITING_OFFLINE = "offline, mounts when the cloud is back"
 
 
 # States in which the drive is mounted (files stay readable from the cache).
@@ -73,7 +75,10 @@ LIVE_STATES = _LIVE
 
 _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
     MountState.UNMOUNTED: frozenset({MountState.MOUNTING}),
-    MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR}),
+    MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR,
+                                    MountState.WAITING_OFFLINE}),
+    MountState.WAITING_OFFLINE: frozenset({MountState.MOUNTED, MountState.ERROR,
+                                           MountState.UNMOUNTED}),
     **{
         live: frozenset(
             {*_LIVE, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING} - {live}
@@ -86,6 +91,10 @@ _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
     ),
 }
 
+WAITING_OFFLINE_TEXT = (
+    "OneDrive cannot be reached (no network, or Microsoft's service is down). The drive is "
+    "mounted by itself as soon as the connection is back."
+)
 OFFLINE_TEXT = (
     "OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
     "on this computer stay readable; changes are uploaded when the connection is back."
@@ -123,6 +132,15 @@ class LimitsChange(Enum):
     NEXT_START = "next start"  # not mounted: they apply when it is mounted
     APPLIED = "applied"  # live, on the running rclone (bandwidth)
     RESTART_PENDING = "restart pending"  # its rclone restarts once its uploads are done
+
+
+class _Unreachable(MountError):
+    """Mounting failed because the cloud cannot be reached (network down)."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__("OneDrive unreachable",
+                         f"'{name}' cannot be mounted now: OneDrive cannot be reached "
+                         f"({detail}).", "It is mounted as soon as the connection is back.")
 
 
 class PendingUploadsError(MountError):
@@ -419,6 +437,10 @@ class MountManager:
                 check_mount_support()
                 client = self._ensure_rcd(m.name, m.config)
                 self._mount_one(client, m)
+            except _Unreachable:
+                with self._lock:  # no error: it is mounted once the cloud answers
+                    m.next_probe = time.monotonic() + self.probe_interval
+                    self._set(m, MountState.WAITING_OFFLINE, error=WAITING_OFFLINE_TEXT)
             except AppError as exc:
                 with self._lock:
                     self._set(m, MountState.ERROR, error=exc.message)
@@ -436,8 +458,12 @@ class MountManager:
             with self._lock:
                 m = self._mounts.get(name)
                 st = m.status if m is not None else MountStatus(name, MountState.UNMOUNTED)
-                if m is None or st.state not in (*_LIVE, MountState.ERROR):
+                if m is None or st.state not in (*_LIVE, MountState.ERROR,
+                                                 MountState.WAITING_OFFLINE):
                     raise self._busy_error(st, wanted="unmount")
+                if st.state is MountState.WAITING_OFFLINE:  # stop waiting to mount it
+                    self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+                    return
             client = self._client_or_none(name)
             mounted = client is not None and self._listed(client, m)
             if st.state is MountState.ERROR and not mounted:
@@ -819,6 +845,9 @@ class MountManager:
                 m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt, timeout=120,
             )
         except RcCallError as exc:
+            found = sig.classify_error(exc.error_text)
+            if found is not None and found.kind == sig.OFFLINE:
+                raise _Unreachable(m.name, exc.error_text) from None
             raise mount_error(m.name, m.requested, exc) from None
         m.rc_fs = m.fs
         for info in client.list_mounts():
@@ -917,6 +946,7 @@ class MountManager:
     def _tick(self) -> None:
         if self._closed:
             return
+        self._retry_waiting()
         with self._op_lock:
             with self._lock:
                 by_account: dict[str, list[_Mount]] = {}
@@ -927,6 +957,65 @@ class MountManager:
             for proc, live in procs:
                 if proc is not None and proc.rcd is not None:
                     self._tick_account(proc, live)
+
+    def _retry_waiting(self) -> None:
+        """Mount again, in a thread each, the drives waiting for the cloud (offline start)."""
+        now = time.monotonic()
+        with self._lock:
+            due = [m for m in self._mounts.values()
+                   if m.status.state is MountState.WAITING_OFFLINE and not m.probing
+                   and now >= m.next_probe and not self._closing]
+            for m in due:
+                m.probing = True
+        for m in due:
+            threading.Thread(target=self._retry_mount, args=(m,), name=f"remount-{m.name}",
+                             daemon=True).start()
+
+    def _retry_mount(self, m: _Mount) -> None:
+        try:
+            try:
+                client = self._client_or_none(m.name)
+                if client is None:
+                    with self._op_lock:
+                        client = self._ensure_rcd(m.name, m.config)
+                # ask the cloud first, outside the rc lock (unreachable, this takes a while)
+                client.call("operations/about", {"fs": m.fs}, timeout=60)
+            except RcCallError as exc:
+                found = sig.classify_error(exc.error_text)
+                if found is not None and found.kind == sig.OFFLINE:
+                    log.info("%s: the cloud is still unreachable", m.name)
+                    return
+                # anything else: the mount below tells what it is
+            except AppError as exc:
+                log.info("%s: checking the cloud before mounting: %s", m.name, exc.message)
+                return
+            with self._op_lock:
+                with self._lock:
+                    if m.status.state is not MountState.WAITING_OFFLINE or self._closing:
+                        return
+                try:
+                    client = self._ensure_rcd(m.name, m.config)
+                    self._mount_one(client, m)
+                except _Unreachable as exc:
+                    log.info("%s: the cloud is still unreachable (%s)", m.name, exc.message)
+                    return
+                except AppError as exc:
+                    with self._lock:
+                        self._set(m, MountState.ERROR, error=exc.message)
+                    self._event("mount-failed", f"'{m.name}' could not be mounted: "
+                                f"{exc.message} {exc.hint}".strip())
+                    return
+                except Exception as exc:  # the waiting must end visibly, not silently
+                    log.exception("mounting %s failed unexpectedly", m.name)
+                    with self._lock:
+                        self._set(m, MountState.ERROR,
+                                  error=f"Mounting failed unexpectedly: {exc}")
+                    return
+            log.info("%s: mounted now that the cloud is reachable", m.name)
+        finally:
+            with self._lock:
+                m.probing = False
+                m.next_probe = time.monotonic() + self.probe_interval
 
     def _tick_account(self, proc: _Proc, live: list[_Mount]) -> None:
         """One poll of one account's rclone (call with _op_lock held)."""

@@ -58,6 +58,11 @@ def status_line(name: str, status: object | None, activity: object | None = None
             text += f" (retrying in {retry:.0f} s)"
     elif state == "offline":
         text = f"{name}: offline — changes upload when OneDrive is reachable again"
+    elif state == "waiting_offline":
+        from onedrive_gui.core.i18n import _
+
+        text = _("{name}: offline — mounts by itself when OneDrive is reachable").format(
+            name=name)
     elif state == "sign_in_needed":
         text = f"{name}: sign-in needed — choose “Sign in to {name} again…”"
     elif state == "error":
@@ -94,7 +99,7 @@ def overall_state(statuses: list[object]) -> str:
     states = [state_name(s) for s in statuses]
     if "error" in states or "sign_in_needed" in states:
         return "error"
-    if "throttled" in states or "offline" in states:
+    if "throttled" in states or "offline" in states or "waiting_offline" in states:
         return "throttled"
     if any(int(getattr(s, "pending_uploads", 0) or 0) for s in statuses):
         return "uploading"
@@ -138,6 +143,7 @@ def short_state(status: object | None) -> str:
     state = state_name(status)
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     word = {"mounted": "mounted", "throttled": "slowed down", "offline": "offline",
+            "waiting_offline": "offline",
             "sign_in_needed": "sign-in needed", "error": "error",
             "unmounted": "not mounted"}.get(state, f"{state}…")
     return f"{word}, uploading {pending}" if pending else word

@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
@@ -248,8 +249,11 @@ class DesktopShell(QObject):
     def mount(self, name: str) -> None:
         if self.controller is None:
             return
-        self.controller.mount(name, on_done=lambda st: self.notify(
-            f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}."))
+        def done(st: Any) -> None:
+            if st.state.name == "MOUNTED":  # else: waiting for the network (told on change)
+                self.notify(f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}.")
+
+        self.controller.mount(name, on_done=done)
 
     def unmount(self, name: str) -> None:
         if self.controller is None:
@@ -500,6 +504,14 @@ class DesktopShell(QObject):
             self.notify(f"{status.name}: OneDrive unreachable",
                         "Files already on this computer stay readable; changes are uploaded "
                         "when the connection is back.", "warning", on_click=self.open_activity)
+        elif new == "WAITING_OFFLINE" and old != "WAITING_OFFLINE":
+            self.notify(_("{name}: OneDrive unreachable").format(name=status.name),
+                        _("No connection to OneDrive: {name} is mounted by itself as soon as "
+                          "the connection is back.").format(name=status.name), "warning")
+        elif new == "MOUNTED" and old == "WAITING_OFFLINE":
+            self.notify(_("{name} mounted").format(name=status.name),
+                        _("OneDrive is reachable again and on {path}.").format(
+                            path=short_path(status.mount_point)))
         elif new == "MOUNTED" and old == "OFFLINE":
             self.notify(f"{status.name}: back online", "OneDrive is reachable again; "
                         "pending changes are being uploaded.", on_click=self.open_activity)

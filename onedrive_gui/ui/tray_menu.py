@@ -69,7 +69,10 @@ class TrayMenu(QMenu):
                 again = self.addAction(f"Sign in to {name} again…")
                 again.triggered.connect(
                     lambda _c=False, n=name: self.reauthorize_requested.emit(n))
-            if state in (*LIVE, "error", "mounting"):
+            if state == "waiting_offline":  # not mounted yet: the user may call it off
+                cancel = self.addAction(_("Don't mount {name}").format(name=name))
+                cancel.triggered.connect(lambda _c=False, n=name: self.unmount_requested.emit(n))
+            elif state in (*LIVE, "error", "mounting"):
                 unmount = self.addAction(f"Unmount {name}")
                 unmount.triggered.connect(lambda _c=False, n=name: self.unmount_requested.emit(n))
                 unmount.setEnabled(state != "mounting")
