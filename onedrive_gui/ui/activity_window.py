@@ -142,9 +142,15 @@ class ActivityWindow(QDialog):
         self.conflict_list.setHeaderLabels([_("File"), _("The cloud's version kept as"),
                                             _("Account"), _("When")])
         self.conflict_list.setRootIsDecorated(False)
-        self.conflict_list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        conflict_header = self.conflict_list.header()
+        for col, mode in enumerate((QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.Stretch,
+                                    QHeaderView.ResizeMode.ResizeToContents,
+                                    QHeaderView.ResizeMode.ResizeToContents)):
+            conflict_header.setSectionResizeMode(col, mode)
+        conflict_header.setStretchLastSection(False)
         self.conflict_list.itemSelectionChanged.connect(self._update_buttons)
-        self.conflict_list.setMaximumHeight(140)
+        self.conflict_list.setMaximumHeight(120)
         self.conflict_open_button = QPushButton(_("Open folder"))
         self.conflict_open_button.clicked.connect(self.open_conflict_folder)
         close = QPushButton(_("Close"))
@@ -228,7 +234,7 @@ class ActivityWindow(QDialog):
             top = QTreeWidgetItem([act.account])
             if act.files:
                 top.setText(2, ngettext("{n} file", "{n} files", act.files).format(n=act.files))
-                top.setText(1, human_bytes(act.bytes_left))
+                top.setText(1, _("{size} left").format(size=human_bytes(act.bytes_left)))
                 if act.speed > 0:
                     top.setText(4, human_speed(act.speed))
             else:

@@ -136,6 +136,15 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
         f"{LONG_MP}: Transport endpoint is not connected. " * 2)))
     expect(f"{NAME}: drive problem")
 
+    # started while offline: waiting to mount, then mounted by itself
+    feed(controller, MountStatus(NAME, MountState.UNMOUNTED))
+    feed(controller, MountStatus(NAME, MountState.WAITING_OFFLINE, LONG_MP,
+                                 error=mounts.WAITING_OFFLINE_TEXT))
+    _t, body = expect(f"{NAME}: OneDrive unreachable")
+    assert "mounted by itself" in body
+    feed(controller, MountStatus(NAME, MountState.MOUNTED, LONG_MP))
+    expect(f"{NAME} mounted")
+
     # what rclone and the mount monitor report
     left = Leftovers([LeftMount(NAME, LONG_MP, 12), LeftMount(OTHER, "/m/o", 3)], [4242],
                      [LONG_MP])
