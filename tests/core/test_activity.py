@@ -76,7 +76,7 @@ def test_upload_now_still_keeps_a_cloud_edit(
     cloud.put_file(d.drive_id, "/Documents/notes.txt", b"edited on the phone\n")
     wait_for(lambda: _upload_of(mgr, "Documents/notes.txt"), what="the queued edit")
 
-    mgr.upload_now("od")  # all of them
+    mgr.upload_now("od", "Documents/notes.txt")  # checked with the cloud first
     wait_for(lambda: cloud.get_file(d.drive_id, "/Documents/notes.txt") == b"edited here\n",
              timeout=30, what="the upload")
     copies = [p for p in cloud.list_paths(d.drive_id) if "(conflict from the cloud, " in p]
