@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
     service = AccountService(AppPaths.default())
     engine = service.engine
     names = service.settings.names()
-    used = [n for n in names if any(a.startswith(f"{n}:") for a in rargs)]
+    # remotes are named "work:..." in paths, and bare ("work") in rclone's config commands
+    bare = set(rargs[2:]) if rargs[:1] == ["config"] else set()
+    used = [n for n in names if n in bare or any(a.startswith(f"{n}:") for a in rargs)]
     if len(used) > 1:
         raise ValidationError(
             "One account at a time",
@@ -53,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if used:
         configs = [used[0]]
-    elif rargs[:1] == ["listremotes"]:
+    elif rargs[:1] == ["listremotes"] or rargs == ["config", "show"]:
         configs = [n for n in names if engine.has_config(n)]  # every account's remote
     else:
         configs = names[:1] if len(names) == 1 else []

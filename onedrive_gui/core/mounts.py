@@ -273,7 +273,7 @@ class _Mount:
     mount_opt: dict[str, Any]
     vfs_opt: dict[str, Any]
     status: MountStatus
-    config: dict[str, Any] = field(default_factory=dict)  # rclone's per-mount _config
+    config: dict[str, Any] = field(default_factory=dict)  # the account's limits (rcd flags)
     rc_fs: str = ""  # the Fs name rclone lists for this mount
     throttle_until: float = 0.0
     throttle_bytes: int = 0

@@ -175,7 +175,36 @@ def test_the_record_holds_no_secret_but_enough_to_stop_rclone(tmp_path: Path) ->
     assert (data["rc_url"], data["rc_user"]) == ("http://127.0.0.1:5572",
                                                   "onedrive-gui-1a2b3c4d")
     assert set(data) == {"app_pid", "app_started", "app_exe", "rcd_pid", "rcd_started",
-                         "rclone", "rc_url", "rc_user", "mounts"}
+                         "rclone", "rc_url", "rc_user", "rcds", "mounts"}
+    assert data["rcds"] == [{"pid": os.getpid(), "started": data["rcd_started"],
+                             "rc_url": "http://127.0.0.1:5572",
+                             "rc_user": "onedrive-gui-1a2b3c4d"}]
+
+
+def test_every_accounts_rclone_is_recorded_and_each_is_stopped(tmp_path: Path) -> None:
+    """One rclone per account: the record names each with its start time and rc address,
+    and a later start stops every one of them (here: two sleeping stand-ins)."""
+    sessions = tmp_path / "sessions"
+    record = SessionRecord(sessions, app_pid=_dead_pid())
+    procs = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                              start_new_session=True) for _ in range(2)]
+    try:
+        record.write(procs[0].pid, os.path.realpath(sys.executable),
+                     {"work": "/m/work", "home": "/m/home"},
+                     rcds=[(p.pid, None, None) for p in procs])
+        data = json.loads(record.path.read_text())
+        assert [e["pid"] for e in data["rcds"]] == [p.pid for p in procs]
+        assert all(e["started"] for e in data["rcds"])
+        left = recover_leftovers(sessions, tmp_path / "cache")
+        assert left is not None and sorted(left.stopped_rclone) == sorted(p.pid for p in procs)
+        assert set(left.stopped_how.values()) == {"interrupt"}  # no rc address: SIGINT first
+        for p in procs:
+            assert p.wait(timeout=15) is not None
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
 
 
 def test_rc_password_is_derived_not_stored() -> None:
@@ -260,7 +289,7 @@ def test_left_over_rclone_is_asked_to_quit_over_rc(rig: MountRig) -> None:
     sessions = rig.tmp / "sessions"
     password = "config-password-from-the-keyring"
 
-    def rcd() -> Rcd:
+    def rcd(_name: str, _limits: object = None) -> Rcd:  # MountManager's factory
         r = Rcd(rig.binary, config_path=rig.tmp / "rclone.conf", config_password=password,
                 cache_dir=rig.tmp / "cache", log_file=rig.log_file, log_level="DEBUG")
         rig.rcds.append(r)
