@@ -39,13 +39,15 @@ QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error"}
+                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error",
+                "mount-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
                 "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
                 "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
                 "conflict": "Changed in two places: both kept",
-                "limits-applied": "New limits applied", "limits-failed": "New limits not applied"}
+                "limits-applied": "New limits applied", "limits-failed": "New limits not applied",
+                "mount-failed": "Mount failed"}
 
 
 _AADSTS = re.compile(r"AADSTS\d+")

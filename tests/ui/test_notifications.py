@@ -178,6 +178,10 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
             NAME, f"Documents/Board/{LONG_FILE}",
             f"Documents/Board/{LONG_FILE[:-5]} (conflict from the cloud, 2026-11-30 14.05).xlsx",
             f"{LONG_MP}/Documents/Board", 0.0).text()),
+        ("mount-failed", "Mount failed",  # the network came back, the mount failed
+         f"'{NAME}' could not be mounted: '{NAME}' cannot be mounted on {LONG_MP}: the "
+         "folder is not empty. Choose an empty folder as mount point, or move the files out "
+         "of it."),
         ("rcd-stop-failed", "rclone did not stop", RcloneError(
             "rclone did not stop", "rclone did not quit within 10 s and was killed; "
             f"{LONG_MP} may need unmounting by hand.", "Restart the computer if the drive "
