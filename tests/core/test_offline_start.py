@@ -41,7 +41,7 @@ def test_mount_while_offline_waits_then_mounts_by_itself(
 
     assert st.state is S.WAITING_OFFLINE and st.error and "mounted by itself" in st.error
     assert not is_mounted(mp)
-    assert rig.recorder.states("od") == [S.MOUNTING, S.WAITING_OFFLINE]
+    rig.recorder.wait_states("od", [S.MOUNTING, S.WAITING_OFFLINE])  # (told by the monitor)
     assert not rig.recorder.events  # nothing to tell but the state
 
     cloud.set_down(False)  # the connection is back
