@@ -41,8 +41,10 @@ def state_name(status: object) -> str:
 LIVE = ("mounted", "throttled", "offline", "sign_in_needed")
 
 
-def status_line(name: str, status: object | None) -> str:
-    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s"."""
+def status_line(name: str, status: object | None, activity: object | None = None) -> str:
+    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s";
+    with its *activity* (core.activity.Activity, read fresh): "…, uploading 3 files (12.0 MB
+    left), 2.1 MB/s"."""
     if status is None:
         return f"{name}: not mounted"
     state = state_name(status)
@@ -56,6 +58,11 @@ def status_line(name: str, status: object | None) -> str:
             text += f" (retrying in {retry:.0f} s)"
     elif state == "offline":
         text = f"{name}: offline — changes upload when OneDrive is reachable again"
+    elif state == "waiting_offline":
+        from onedrive_gui.core.i18n import _
+
+        text = _("{name}: offline — mounts by itself when OneDrive is reachable").format(
+            name=name)
     elif state == "sign_in_needed":
         text = f"{name}: sign-in needed — choose “Sign in to {name} again…”"
     elif state == "error":
@@ -65,6 +72,18 @@ def status_line(name: str, status: object | None) -> str:
         text = f"{name}: not mounted"
     else:
         text = f"{name}: {state}…"
+    if activity is not None and state in LIVE:
+        files = int(getattr(activity, "files", 0) or 0)
+        if files:
+            from onedrive_gui.core.i18n import ngettext
+
+            text += ngettext(", uploading {n} file ({left} left)",
+                             ", uploading {n} files ({left} left)", files).format(
+                n=files, left=human_bytes(int(getattr(activity, "bytes_left", 0) or 0)))
+            speed = float(getattr(activity, "speed", 0.0) or 0.0)
+            if speed > 0:
+                text += f", {human_speed(speed)}"
+        return text
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     if pending:
         text += f", uploading {plural(pending, 'file')}"
@@ -80,7 +99,7 @@ def overall_state(statuses: list[object]) -> str:
     states = [state_name(s) for s in statuses]
     if "error" in states or "sign_in_needed" in states:
         return "error"
-    if "throttled" in states or "offline" in states:
+    if "throttled" in states or "offline" in states or "waiting_offline" in states:
         return "throttled"
     if any(int(getattr(s, "pending_uploads", 0) or 0) for s in statuses):
         return "uploading"
@@ -124,6 +143,7 @@ def short_state(status: object | None) -> str:
     state = state_name(status)
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     word = {"mounted": "mounted", "throttled": "slowed down", "offline": "offline",
+            "waiting_offline": "offline",
             "sign_in_needed": "sign-in needed", "error": "error",
             "unmounted": "not mounted"}.get(state, f"{state}…")
     return f"{word}, uploading {pending}" if pending else word

@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
+from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
@@ -38,13 +39,15 @@ QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error"}
+                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error",
+                "mount-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": "rclone restarted", "uploads-abandoned": "Uploads left pending",
                 "cache-full": "Cache disk full", "recovered": "Recovered after a crash",
                 "rcd-failed": "rclone stopped", "unmount-failed": "Unmount failed",
                 "monitor-error": "Mount check failed", "rcd-stop-failed": "rclone did not stop",
                 "conflict": "Changed in two places: both kept",
-                "limits-applied": "New limits applied", "limits-failed": "New limits not applied"}
+                "limits-applied": "New limits applied", "limits-failed": "New limits not applied",
+                "mount-failed": "Mount failed"}
 
 
 _AADSTS = re.compile(r"AADSTS\d+")
@@ -98,6 +101,7 @@ class DesktopShell(QObject):
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
+        menu.activity_requested.connect(self.open_activity)
         menu.quit_requested.connect(self.quit_from_menu)
         if self.controller is not None:
             self.controller.mount_event.connect(self._mount_event)
@@ -106,6 +110,8 @@ class DesktopShell(QObject):
         self.wizard: Any = None
         self.settings_dialog: Any = None
         self.log_window: Any = None
+        self.activity_window: Any = None
+        self._keep_alive_runner: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
         self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
@@ -234,12 +240,23 @@ class DesktopShell(QObject):
             self.log_window = LogWindow(self.ctx)
         self._raise(self.log_window)
 
+    def open_activity(self) -> None:
+        """The activity window: what each drive is uploading, Upload now, Retry, conflicts."""
+        if self.activity_window is None:
+            from onedrive_gui.ui.activity_window import ActivityWindow
+
+            self.activity_window = ActivityWindow(self.ctx)
+        self._raise(self.activity_window)
+
     # -- mounts ----------------------------------------------------------------------------------
     def mount(self, name: str) -> None:
         if self.controller is None:
             return
-        self.controller.mount(name, on_done=lambda st: self.notify(
-            f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}."))
+        def done(st: Any) -> None:
+            if st.state.name == "MOUNTED":  # else: waiting for the network (told on change)
+                self.notify(f"{name} mounted", f"OneDrive is on {short_path(st.mount_point)}.")
+
+        self.controller.mount(name, on_done=done)
 
     def unmount(self, name: str) -> None:
         if self.controller is None:
@@ -313,7 +330,8 @@ class DesktopShell(QObject):
         choice = self.ask_pending_unmount(name, pending)
         if choice == "wait":
             self.notify(f"{name}: finishing uploads",
-                        f"Unmounting after {plural(pending, 'upload')} finish.")
+                        f"Unmounting after {plural(pending, 'upload')} finish.",
+                        on_click=self.open_activity)
             self.controller.unmount(name, wait_for_uploads=True)
         elif choice == "force":
             self.controller.unmount(name, force=True)
@@ -448,6 +466,9 @@ class DesktopShell(QObject):
 
     def _mount_event(self, kind: str, text: str) -> None:
         on_click = self._open_conflict_folder(text) if kind == "conflict" else None
+        if kind in ("cache-full", "rcd-restarted", "recovered") and text_len(
+                text) <= NOTIFY_BODY_MAX:  # about pending uploads (a longer one: its details)
+            on_click = self.open_activity
         self.notify(_EVENT_TITLE.get(kind, "OneDrive GUI"), text, _EVENT_LEVEL.get(kind, "info"),
                     on_click=on_click)
 
@@ -477,7 +498,7 @@ class DesktopShell(QObject):
             self.notify(f"{status.name}: slowed down by Microsoft",
                         f"OneDrive asked the app to wait{wait}; transfers resume by themselves. "
                         "If this happens often, lower “Requests per second” in Settings → "
-                        "Performance.", "warning")
+                        "Performance.", "warning", on_click=self.open_activity)
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
             self.notify(f"{name}: sign-in needed", sign_in_notice(name, status.error), "error",
@@ -485,10 +506,18 @@ class DesktopShell(QObject):
         elif new == "OFFLINE" and old != "OFFLINE":
             self.notify(f"{status.name}: OneDrive unreachable",
                         "Files already on this computer stay readable; changes are uploaded "
-                        "when the connection is back.", "warning")
+                        "when the connection is back.", "warning", on_click=self.open_activity)
+        elif new == "WAITING_OFFLINE" and old != "WAITING_OFFLINE":
+            self.notify(_("{name}: OneDrive unreachable").format(name=status.name),
+                        _("No connection to OneDrive: {name} is mounted by itself as soon as "
+                          "the connection is back.").format(name=status.name), "warning")
+        elif new == "MOUNTED" and old == "WAITING_OFFLINE":
+            self.notify(_("{name} mounted").format(name=status.name),
+                        _("OneDrive is reachable again and on {path}.").format(
+                            path=short_path(status.mount_point)))
         elif new == "MOUNTED" and old == "OFFLINE":
             self.notify(f"{status.name}: back online", "OneDrive is reachable again; "
-                        "pending changes are being uploaded.")
+                        "pending changes are being uploaded.", on_click=self.open_activity)
         elif new == "ERROR" and old in ("MOUNTED", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED"):
             # A failed mount is reported by the mount's own result (with its hint).
             self.notify(f"{status.name}: drive problem", status.error or "The mount stopped.",
@@ -497,6 +526,29 @@ class DesktopShell(QObject):
             self.settings_dialog.refresh_status()
 
     def check_reminders(self) -> None:
+        """Keep the accounts' sign-ins alive (in a worker, through each account's rclone),
+        then remind of what needs the user: a secret about to expire, a sign-in about to
+        lapse (only when renewing it failed)."""
+        keep_alive = getattr(self.ctx.accounts, "keep_alive", None)
+        if keep_alive is None or self.controller is None:
+            self.show_reminders()
+            return
+        if self._keep_alive_runner is None:
+            from onedrive_gui.ui.tasks import TaskRunner
+
+            self._keep_alive_runner = TaskRunner(self)
+        names = list(self.ctx.accounts.settings.names())
+
+        def work() -> dict[str, str]:
+            return {n: keep_alive(n) for n in names}
+
+        def failed(err: AppError) -> None:
+            log.warning("keeping the sign-ins alive: %s", err.message)
+            self.show_reminders()
+
+        self._keep_alive_runner.run(work, lambda _r: self.show_reminders(), failed)
+
+    def show_reminders(self) -> None:
         from onedrive_gui.core.reminders import due_reminders
 
         for r in due_reminders(self.ctx.accounts.settings.accounts):
