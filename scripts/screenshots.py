@@ -199,8 +199,57 @@ def main(argv: list[str] | None = None) -> int:
     shot(logs, "log-view")
     logs.close()
 
+    activity_window(paths, accounts, controller, shot, wait)
     clouds_and_libraries(ctx, shot, wait)
     return 0
+
+
+def activity_window(paths, accounts, controller, shot, wait) -> None:  # type: ignore[no-untyped-def]
+    """The activity window: uploads of two accounts (one slow, one failed, some waiting) and a
+    conflict of this run, as MountManager.activity and .conflicts report them."""
+    import time
+    from pathlib import Path
+
+    from onedrive_gui.core.activity import RETRYING, UPLOADING, WAITING, Activity, Upload
+    from onedrive_gui.core.conflicts import Conflict, ConflictLog
+    from onedrive_gui.core.mounts import MountState, MountStatus
+    from onedrive_gui.ui.activity_window import ActivityWindow
+    from onedrive_gui.ui.context import AppContext
+
+    home = Path.home()
+    work, personal = str(home / "OneDrive/work"), str(home / "OneDrive/personal")
+    mib = 2**20
+
+    class Manager:  # stands for MountManager (what it reads from each account's rclone)
+        conflicts = ConflictLog()
+
+        def activity(self, name: str) -> Activity:
+            if name == "work":
+                return Activity("work", (
+                    Upload("work", "Projects/Q4 review.pptx", 48 * mib, UPLOADING,
+                           done=31 * mib, speed=2.1 * mib, eta=8.0, local_folder=work),
+                    Upload("work", "Projects/Budget 2026.xlsx", 3 * mib, WAITING,
+                           due_in=4.0, local_folder=work),
+                    Upload("work", "Notes/meeting.docx", 220 * 1024, WAITING, due_in=4.0,
+                           local_folder=work)))
+            return Activity("personal", (
+                Upload("personal", "Photos/2026/IMG_2041.jpg", 6 * mib, RETRYING,
+                       due_in=95.0, tries=2, local_folder=personal),))
+
+    Manager.conflicts.add(Conflict(
+        "work", "Notes/plan.txt", "Notes/plan (conflict from the cloud, 2026-11-30 09.41).txt",
+        work + "/Notes", time.time() - 600))
+    controller.manager = Manager()
+    controller._apply_status(MountStatus("work", MountState.MOUNTED, work))
+    controller._apply_status(MountStatus("personal", MountState.MOUNTED, personal))
+    ctx = AppContext(paths=paths, accounts=accounts, mounts=controller)
+    win = ActivityWindow(ctx)
+    win.resize(900, 460)
+    win.show()
+    wait(lambda: win.row_of("Notes/meeting.docx") is not None)
+    win.uploads.setCurrentItem(win.row_of("Projects/Budget 2026.xlsx"))
+    shot(win, "activity-window")
+    win.close()
 
 
 def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-def]

@@ -79,6 +79,7 @@ def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.elevation import elevation_warning
+    from onedrive_gui.core.i18n import _
     from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
     from onedrive_gui.core.paths import AppPaths
 
@@ -128,10 +129,14 @@ def run(args: argparse.Namespace) -> int:
             # checked after the clean-up above, which removes a mount left by a crash
             _check_mount_point(service, account, args.mount_point)
             status = service.mount(manager, account.name, args.mount_point)
-        print(_(
-            "Mounted '{name}' on {mount_point}. Press Ctrl-C to unmount."
-        ).format(name=account.name, mount_point=status.mount_point),
-              flush=True)
+        if status.state is MountState.WAITING_OFFLINE:  # the network is down: it waits
+            print(_("OneDrive cannot be reached: '{name}' is mounted on {path} as soon as the "
+                    "connection is back. Press Ctrl-C to stop.").format(
+                name=account.name, path=status.mount_point), flush=True)
+        else:
+            print(_(
+                "Mounted '{name}' on {mount_point}. Press Ctrl-C to unmount."
+            ).format(name=account.name, mount_point=status.mount_point), flush=True)
         while not stop.event.wait(0.5):
             pass
         stop.event.clear()

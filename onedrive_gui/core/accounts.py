@@ -394,6 +394,80 @@ class AccountService:
             self._update_account(replace(self.account(name), last_token_refresh=datetime.now(UTC)))
             return True
 
+    def keep_alive(self, name: str, *, now: datetime | None = None) -> str:
+        """Keep *name*'s sign-in from lapsing: Microsoft ends a sign-in unused for 90 days.
+
+        Reads the token rclone holds (through the account's own rclone, started for this
+        when the drive is not mounted, and stopped again): an access token obtained since the
+        last recorded use counts as a use. When the last use is older than
+        :data:`~onedrive_gui.core.reminders.KEEP_ALIVE_DAYS`, asks rclone for the drive's
+        quota (rc ``operations/about``), which makes it renew the expired access token with
+        the refresh token and store the new tokens in its encrypted config. Returns
+        "fresh" (used recently, nothing asked), "renewed" or "failed" (logged; the
+        "unused for 80 days" reminder then comes in due time). Blocking: call from a worker.
+        """
+        from datetime import timedelta
+
+        from onedrive_gui.core.reminders import ACCESS_TOKEN_MAX_MINUTES, KEEP_ALIVE_DAYS
+
+        now = now or datetime.now(UTC)
+        engine = self.engine
+        running, handed = engine.is_running(name), engine.handed_out(name)
+        try:
+            with self._lock:
+                account = self.account(name)
+                self._require_config(account)
+                client = self._rc(account)
+            before = self._token(client, name)
+            issued = before[1] - timedelta(minutes=ACCESS_TOKEN_MAX_MINUTES) if (
+                before[1] is not None) else None
+            last = account.last_token_refresh or account.last_sign_in
+            if issued is not None and issued <= now and (last is None or issued > last):
+                last = issued  # rclone renewed the sign-in by itself (a mounted drive)
+                self._note_used(name, issued)
+            if last is not None and now - last < timedelta(days=KEEP_ALIVE_DAYS):
+                return "fresh"
+            try:
+                client.call("operations/about", {"fs": f"{name}:"}, timeout=120)
+            except AppError as exc:
+                log.warning("keeping the sign-in of %s alive failed: %s", name, exc.message)
+                return "failed"
+            after = self._token(client, name)
+            if after == before:
+                log.warning("keeping the sign-in of %s alive: rclone did not renew it", name)
+                return "failed"
+            self._note_used(name, now)
+            log.info("%s: sign-in renewed quietly (unused for %s days)", name,
+                     (now - last).days if last is not None else "?")
+            return "renewed"
+        except AppError as exc:
+            log.warning("keeping the sign-in of %s alive failed: %s", name, exc.message)
+            return "failed"
+        finally:
+            if not running:  # started for this: stopped unless a mount took it meanwhile
+                engine.stop_if_idle(name, handed)
+
+    def _token(self, client: Any, name: str) -> tuple[str, datetime | None]:
+        """(a digest of the refresh token, the access token's expiry) as rclone stores them."""
+        import hashlib
+
+        raw = _remotes().get_remote(client, name).get("token")
+        try:
+            data = json.loads(raw) if raw else {}
+            expiry = data.get("expiry")
+            when = (datetime.fromisoformat(str(expiry).replace("Z", "+00:00"))
+                    if expiry else None)
+        except (ValueError, AttributeError):
+            return "", None
+        refresh = str(data.get("refresh_token") or "")
+        return hashlib.sha256(refresh.encode()).hexdigest(), when
+
+    def _note_used(self, name: str, when: datetime) -> None:
+        with self._lock:
+            account = self.account(name)
+            if account.last_token_refresh is None or when > account.last_token_refresh:
+                self._update_account(replace(account, last_token_refresh=when))
+
     def token_expiry(self, name: str) -> datetime | None:
         """Expiry of the access token rclone holds now (it changes when rclone refreshes)."""
         data = _remotes().get_remote(self._rc(self.account(name)), name)

@@ -270,6 +270,7 @@ class ConflictGuard:
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
+        self._force_names: set[str] = set()  # release these at the next tick (Upload now)
 
     # ---- monitor side ----------------------------------------------------------------
 
@@ -307,10 +308,12 @@ class ConflictGuard:
                     kept = held.kept if held is not None and held.name == name else None
                     held = self._held[ident] = _Held(name, kept=kept)
                 expiry = float(raw.get("expiry") or 0.0)
+                forced = name in self._force_names
+                self._force_names.discard(name)
                 if raw.get("uploading") or expiry <= _HELD_ABOVE or held.checking:
                     continue
                 tries = int(raw.get("tries") or 0)
-                if kick == "all" or (kick == "retried" and tries):
+                if kick == "all" or (kick == "retried" and tries) or forced:
                     held.force = True
                 if tries != held.tries:  # an upload failed: retry after a back-off
                     held.tries = tries
@@ -327,6 +330,7 @@ class ConflictGuard:
                     held.force = False
                     due.append(ident)
             finished = [self._held.pop(gone).name for gone in set(self._held) - present]
+            self._force_names.clear()  # what is not queued (any more) has nothing to release
         for name in finished:  # uploaded (or dropped): the version the next edit is based on
             fp = self._fingerprint(name)
             if fp:
@@ -343,6 +347,42 @@ class ConflictGuard:
         with self._lock:
             # "all" wins over "only retried" until the next tick applies it
             self._kick = "all" if not only_retried or self._kick == "all" else "retried"
+
+    def release_now(self, name: str) -> None:
+        """Check the queued upload of *name* (its path in the drive) against the cloud and
+        release it at the next :meth:`tick`, without waiting for its delay or back-off
+        ("Upload now", "Retry"). The check still keeps a cloud edit made meanwhile."""
+        with self._lock:
+            self._force_names.add(name)
+
+    def upload_state(self, item: Mapping[str, Any]) -> tuple[str, float | None]:
+        """What the guard does with one rc ``vfs/queue`` *item*: ("waiting", seconds until
+        it is checked and released), ("checking", None), ("retrying", seconds) after a
+        failed upload, or ("uploading", None)."""
+        if item.get("uploading"):
+            return "uploading", None
+        ident, name = item.get("id"), str(item.get("name", ""))
+        tries = int(item.get("tries") or 0)
+        expiry = float(item.get("expiry") or 0.0)
+        now = time.monotonic()
+        with self._lock:
+            held = self._held.get(ident) if isinstance(ident, int) else None
+            if held is not None and held.name != name:
+                held = None
+            if held is not None and held.checking:
+                return "checking", None
+            if name in self._force_names or (held is not None and held.force):
+                return "checking", None
+            if expiry <= _HELD_ABOVE:  # released: rclone starts it in a moment
+                return ("retrying" if tries else "waiting"), 0.0
+            if tries:
+                due = held.due_at - now if held is not None and held.tries == tries else (
+                    min(max(self.write_back, 2.0) * 2 ** (tries - 1), _MAX_BACKOFF))
+                return "retrying", max(0.0, due)
+            left = self.write_back - (HOLD - expiry)
+            if held is not None:
+                left = max(left, held.due_at - now)
+            return "waiting", max(0.0, left)
 
     def close(self) -> None:
         self._closed = True

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.errors import KeyringError
+from onedrive_gui.core.errors import KeyringError, RcloneError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
@@ -60,6 +60,7 @@ class RcloneEngine:
         self.log_level = log_level
         self._binary: RcloneBinary | None = None
         self._rcds: dict[str, Rcd] = {}
+        self._handed: dict[str, int] = {}  # rcd() calls per account (the MountManager's)
         self._migrated = False
         self._lock = threading.RLock()
 
@@ -158,6 +159,7 @@ class RcloneEngine:
         then has no mount: the MountManager asks only for a new rcd) is stopped first.
         """
         with self._lock:
+            self._handed[name] = self._handed.get(name, 0) + 1  # see stop_if_idle
             rcd = self._rcds.get(name)
             if rcd is not None and (rcd.alive() or rcd.pid is None):
                 if limits is None or dict(limits) == rcd.limits:
@@ -175,6 +177,36 @@ class RcloneEngine:
             if rcd is not None and rcd.alive():
                 return rcd.client
             return self.rcd(name, limits).start()
+
+    def is_running(self, name: str) -> bool:
+        """Whether account *name*'s rclone runs now."""
+        with self._lock:
+            rcd = self._rcds.get(name)
+            return rcd is not None and rcd.alive()
+
+    def handed_out(self, name: str) -> int:
+        """How often account *name*'s rcd was handed out by :meth:`rcd` (to mount)."""
+        with self._lock:
+            return self._handed.get(name, 0)
+
+    def stop_if_idle(self, name: str, handed: int | None = None) -> None:
+        """Stop account *name*'s rclone (started for a moment, e.g. to keep its sign-in
+        alive) unless something is mounted through it or, with *handed* (an earlier
+        :meth:`handed_out`), it was handed out to mount since."""
+        with self._lock:
+            rcd = self._rcds.get(name)
+            if rcd is None or not rcd.alive():
+                return
+            if handed is not None and self._handed.get(name, 0) != handed:
+                return
+            try:
+                if rcd.client.list_mounts():
+                    return
+            except RcloneError as exc:
+                log.info("asking the rclone of %s for its mounts: %s", name, exc.message)
+                return
+            self._rcds.pop(name, None)
+        rcd.stop()
 
     def adopt(self, name: str, rcd: Rcd) -> None:
         """Make *rcd* (started by someone else) account *name*'s rcd."""

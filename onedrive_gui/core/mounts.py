@@ -33,6 +33,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.activity import Activity, read_uploads
 from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.i18n import N_, _
@@ -64,6 +65,8 @@ class MountState(Enum):
     THROTTLED = "throttled"  # mounted; the cloud asked to slow down
     OFFLINE = "offline"  # mounted; the cloud cannot be reached, rclone keeps retrying
     SIGN_IN_NEEDED = "sign-in needed"  # mounted; Microsoft refuses to renew the sign-in
+    # not mounted yet: the cloud could not be reached to mount it; tried again now and then
+    WAITING_OFFLINE = "offline, mounts when the cloud is back"
 
 
 # States in which the drive is mounted (files stay readable from the cache).
@@ -73,7 +76,10 @@ LIVE_STATES = _LIVE
 
 _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
     MountState.UNMOUNTED: frozenset({MountState.MOUNTING}),
-    MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR}),
+    MountState.MOUNTING: frozenset({MountState.MOUNTED, MountState.ERROR,
+                                    MountState.WAITING_OFFLINE}),
+    MountState.WAITING_OFFLINE: frozenset({MountState.MOUNTED, MountState.ERROR,
+                                           MountState.UNMOUNTED}),
     **{
         live: frozenset(
             {*_LIVE, MountState.UNMOUNTING, MountState.ERROR, MountState.MOUNTING} - {live}
@@ -86,6 +92,10 @@ _TRANSITIONS: dict[MountState, frozenset[MountState]] = {
     ),
 }
 
+WAITING_OFFLINE_TEXT = (
+    N_("OneDrive cannot be reached (no network, or Microsoft's service is down). The drive is "
+       "mounted by itself as soon as the connection is back.")
+)
 OFFLINE_TEXT = (
     N_("OneDrive cannot be reached (no network, or Microsoft's service is down). Files already "
     "on this computer stay readable; changes are uploaded when the connection is back.")
@@ -123,6 +133,16 @@ class LimitsChange(Enum):
     NEXT_START = "next start"  # not mounted: they apply when it is mounted
     APPLIED = "applied"  # live, on the running rclone (bandwidth)
     RESTART_PENDING = "restart pending"  # its rclone restarts once its uploads are done
+
+
+class _Unreachable(MountError):
+    """Mounting failed because the cloud cannot be reached (network down)."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(_("OneDrive unreachable"),
+                         _("'{name}' cannot be mounted now: OneDrive cannot be reached "
+                           "({detail}).").format(name=name, detail=detail),
+                         _("It is mounted as soon as the connection is back."))
 
 
 class PendingUploadsError(MountError):
@@ -436,6 +456,10 @@ class MountManager:
                 check_mount_support()
                 client = self._ensure_rcd(m.name, m.config)
                 self._mount_one(client, m)
+            except _Unreachable:
+                with self._lock:  # no error: it is mounted once the cloud answers
+                    m.next_probe = time.monotonic() + self.probe_interval
+                    self._set(m, MountState.WAITING_OFFLINE, error=_(WAITING_OFFLINE_TEXT))
             except AppError as exc:
                 with self._lock:
                     self._set(m, MountState.ERROR, error=exc.message)
@@ -455,8 +479,12 @@ class MountManager:
             with self._lock:
                 m = self._mounts.get(name)
                 st = m.status if m is not None else MountStatus(name, MountState.UNMOUNTED)
-                if m is None or st.state not in (*_LIVE, MountState.ERROR):
+                if m is None or st.state not in (*_LIVE, MountState.ERROR,
+                                                 MountState.WAITING_OFFLINE):
                     raise self._busy_error(st, wanted="unmount")
+                if st.state is MountState.WAITING_OFFLINE:  # stop waiting to mount it
+                    self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
+                    return
             client = self._client_or_none(name)
             mounted = client is not None and self._listed(client, m)
             if st.state is MountState.ERROR and not mounted:
@@ -515,13 +543,71 @@ class MountManager:
                 if name is None or m.name == name:
                     m.next_probe = 0.0
 
-    def upload_now(self, name: str) -> None:
-        """Start the uploads waiting in *name*'s cache now (e.g. those left by a crash)."""
+    def upload_now(self, name: str, path: str | None = None) -> None:
+        """Start the uploads waiting in *name*'s cache now (*path*: that file only, its path
+        inside the drive), e.g. those left by a crash or held by a long upload delay. Each
+        is checked against the cloud first (conflicts), at the monitor's next look."""
         with self._lock:
             m = self._mounts.get(name)
+            guard = self._guards.get(name)
         client = self._client_or_none(name)
-        if m is not None and client is not None and m.status.state in _LIVE:
+        if m is None or client is None or m.status.state not in _LIVE:
+            return
+        if path is None:
             self._kick_uploads(client, m, only_retried=False)
+        elif guard is not None:
+            guard.release_now(path)
+        else:  # no guard (no VFS cache): rclone's own queue
+            self._release_unguarded(client, m, path)
+        with self._lock:  # the monitor looks at this account at its next tick
+            proc = self._procs.get(name)
+            if proc is not None:
+                proc.polled = -1e9
+            m.vfs_polled = -1e9
+
+    def retry(self, name: str, path: str) -> None:
+        """Upload *path* of *name* again now, after a failed upload (not after rclone's
+        back-off); checked against the cloud first, as every upload."""
+        self.upload_now(name, path)
+
+    def activity(self, name: str) -> Activity:
+        """What *name*'s drive is uploading, read fresh from its rclone (one rc round).
+        Blocking: call from a worker. Empty when it is not mounted."""
+        with self._lock:
+            m = self._mounts.get(name)
+            guard = self._guards.get(name)
+            live = m is not None and m.status.state in _LIVE
+        client = self._client_or_none(name) if live else None
+        if m is None or client is None:
+            return Activity(name)
+        fs = m.rc_fs or m.fs
+        try:
+            data = client.call("job/batch", {"inputs": [
+                {"_path": "vfs/queue", "fs": fs}, {"_path": "core/stats"}]},
+                timeout=_CALL_TIMEOUT)
+            results = data.get("results") or [{}, {}]
+            queue_, core = results[0], results[1]
+        except RcCallError as exc:
+            if exc.status != 404:
+                raise
+            queue_ = client.call("vfs/queue", {"fs": fs}, timeout=_CALL_TIMEOUT)
+            core = client.call("core/stats", timeout=_CALL_TIMEOUT)
+        items = queue_.get("queue") if isinstance(queue_, dict) else None
+        return Activity(name, tuple(read_uploads(
+            name, items if isinstance(items, list) else [],
+            core if isinstance(core, dict) else {}, fs, guard,
+            m.status.mount_point or m.requested)))
+
+    def _release_unguarded(self, client: RcClient, m: _Mount, path: str) -> None:
+        fs = m.rc_fs or m.fs
+        try:
+            for item in client.call("vfs/queue", {"fs": fs}, timeout=10).get("queue") or []:
+                if isinstance(item, dict) and item.get("name") == path and not item.get(
+                        "uploading"):
+                    client.call("vfs/queue-set-expiry",
+                                {"fs": fs, "id": item.get("id"), "expiry": 0}, timeout=10)
+        except RcloneError as exc:
+            log.info("uploading %s of %s now: %s", path, m.name, exc.message)
 
     def set_limits(self, name: str, limits: dict[str, Any]) -> LimitsChange:
         """Account *name*'s new limits (as *config* of :meth:`mount`), applied now.
@@ -794,6 +880,9 @@ class MountManager:
                 m.fs, m.requested, mount_opt=m.mount_opt, vfs_opt=vfs_opt, timeout=120,
             )
         except RcCallError as exc:
+            found = sig.classify_error(exc.error_text)
+            if found is not None and found.kind == sig.OFFLINE:
+                raise _Unreachable(m.name, exc.error_text) from None
             raise mount_error(m.name, m.requested, exc) from None
         m.rc_fs = m.fs
         for info in client.list_mounts():
@@ -894,6 +983,7 @@ class MountManager:
     def _tick(self) -> None:
         if self._closed:
             return
+        self._retry_waiting()
         with self._op_lock:
             with self._lock:
                 by_account: dict[str, list[_Mount]] = {}
@@ -904,6 +994,67 @@ class MountManager:
             for proc, live in procs:
                 if proc is not None and proc.rcd is not None:
                     self._tick_account(proc, live)
+
+    def _retry_waiting(self) -> None:
+        """Mount again, in a thread each, the drives waiting for the cloud (offline start)."""
+        now = time.monotonic()
+        with self._lock:
+            due = [m for m in self._mounts.values()
+                   if m.status.state is MountState.WAITING_OFFLINE and not m.probing
+                   and now >= m.next_probe and not self._closing]
+            for m in due:
+                m.probing = True
+        for m in due:
+            threading.Thread(target=self._retry_mount, args=(m,), name=f"remount-{m.name}",
+                             daemon=True).start()
+
+    def _retry_mount(self, m: _Mount) -> None:
+        try:
+            try:
+                client = self._client_or_none(m.name)
+                if client is None:
+                    with self._op_lock:
+                        client = self._ensure_rcd(m.name, m.config)
+                # ask the cloud first, outside the rc lock (unreachable, this takes a while)
+                client.call("operations/about", {"fs": m.fs}, timeout=60)
+            except RcCallError as exc:
+                found = sig.classify_error(exc.error_text)
+                if found is not None and found.kind == sig.OFFLINE:
+                    log.info("%s: the cloud is still unreachable", m.name)
+                    return
+                # anything else: the mount below tells what it is
+            except AppError as exc:
+                log.info("%s: checking the cloud before mounting: %s", m.name, exc.message)
+                return
+            with self._op_lock:
+                with self._lock:
+                    if m.status.state is not MountState.WAITING_OFFLINE or self._closing:
+                        return
+                try:
+                    client = self._ensure_rcd(m.name, m.config)
+                    self._mount_one(client, m)
+                except _Unreachable as exc:
+                    log.info("%s: the cloud is still unreachable (%s)", m.name, exc.message)
+                    return
+                except AppError as exc:
+                    with self._lock:
+                        self._set(m, MountState.ERROR, error=exc.message)
+                    self._event("mount-failed", _("'{name}' could not be mounted: {message} "
+                                                  "{hint}").format(name=m.name, message=exc.message,
+                                                                   hint=exc.hint).strip())
+                    return
+                except Exception as exc:  # the waiting must end visibly, not silently
+                    log.exception("mounting %s failed unexpectedly", m.name)
+                    with self._lock:
+                        self._set(m, MountState.ERROR,
+                                  error=_("Mounting failed unexpectedly: {exc}").format(
+                                      exc=exc))
+                    return
+            log.info("%s: mounted now that the cloud is reachable", m.name)
+        finally:
+            with self._lock:
+                m.probing = False
+                m.next_probe = time.monotonic() + self.probe_interval
 
     def _tick_account(self, proc: _Proc, live: list[_Mount]) -> None:
         """One poll of one account's rclone (call with _op_lock held)."""

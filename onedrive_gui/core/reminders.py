@@ -17,6 +17,10 @@ from onedrive_gui.core.i18n import _, ngettext
 SECRET_WARNING_DAYS = 30
 TOKEN_IDLE_WARNING_DAYS = 80
 TOKEN_LIFETIME_DAYS = 90
+# The running app renews a sign-in unused this long (AccountService.keep_alive), far from
+# the 80-day reminder; an access token lives at most this long (Microsoft: 60-90 minutes).
+KEEP_ALIVE_DAYS = 14
+ACCESS_TOKEN_MAX_MINUTES = 90
 
 
 class _AccountLike(Protocol):

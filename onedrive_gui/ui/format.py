@@ -54,8 +54,10 @@ def state_name(status: object) -> str:
 LIVE = ("mounted", "throttled", "offline", "sign_in_needed")
 
 
-def status_line(name: str, status: object | None) -> str:
-    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s"."""
+def status_line(name: str, status: object | None, activity: object | None = None) -> str:
+    """One line per account: "work: mounted on ~/OneDrive/work, uploading 3 files, 2.1 MB/s";
+    with its *activity* (core.activity.Activity, read fresh): "…, uploading 3 files (12.0 MB
+    left), 2.1 MB/s"."""
     if status is None:
         return _("{name}: not mounted").format(name=name)
     state = state_name(status)
@@ -72,6 +74,9 @@ def status_line(name: str, status: object | None) -> str:
         text = _(
             "{name}: offline — changes upload when OneDrive is reachable again"
         ).format(name=name)
+    elif state == "waiting_offline":
+        text = _("{name}: offline — mounts by itself when OneDrive is reachable").format(
+            name=name)
     elif state == "sign_in_needed":
         text = _("{name}: sign-in needed — choose “Sign in to {name} again…”").format(name=name)
     elif state == "error":
@@ -81,6 +86,16 @@ def status_line(name: str, status: object | None) -> str:
         text = _("{name}: not mounted").format(name=name)
     else:
         text = f"{name}: {state}…"
+    if activity is not None and state in LIVE:
+        n_files = int(getattr(activity, "files", 0) or 0)
+        if n_files:
+            text += ngettext(", uploading {n} file ({left} left)",
+                             ", uploading {n} files ({left} left)", n_files).format(
+                n=n_files, left=human_bytes(int(getattr(activity, "bytes_left", 0) or 0)))
+            speed = float(getattr(activity, "speed", 0.0) or 0.0)
+            if speed > 0:
+                text += f", {human_speed(speed)}"
+        return text
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     if pending:
         text += _(", uploading {files}").format(files=files(pending))
@@ -96,7 +111,7 @@ def overall_state(statuses: list[object]) -> str:
     states = [state_name(s) for s in statuses]
     if "error" in states or "sign_in_needed" in states:
         return "error"
-    if "throttled" in states or "offline" in states:
+    if "throttled" in states or "offline" in states or "waiting_offline" in states:
         return "throttled"
     if any(int(getattr(s, "pending_uploads", 0) or 0) for s in statuses):
         return "uploading"
@@ -139,8 +154,9 @@ def short_state(status: object | None) -> str:
         return _("not mounted")
     state = state_name(status)
     pending = int(getattr(status, "pending_uploads", 0) or 0)
-    word = {"mounted": "mounted", "throttled": _("slowed down"), "offline": "offline",
-            "sign_in_needed": _("sign-in needed"), "error": "error",
+    word = {"mounted": _("mounted"), "throttled": _("slowed down"), "offline": _("offline"),
+            "waiting_offline": _("offline"),
+            "sign_in_needed": _("sign-in needed"), "error": _("error"),
             "unmounted": _("not mounted")}.get(state, f"{state}…")
     return _("{word}, uploading {pending}").format(word=word, pending=pending) if pending else word
 
@@ -154,7 +170,7 @@ def tooltip_text(lines: list[str], short: list[str]) -> str:
             return text
     counts: dict[str, int] = {}
     for line in short:
-        word = line.rpartition(": ")[2].split(",")[0]
+        word = line.rpartition(": ")[2].split(",")[0].split("，")[0]  # zh: fullwidth comma
         counts[word] = counts.get(word, 0) + 1
     summary = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
     return clip(_(

@@ -41,7 +41,8 @@ QUIT_UPLOAD_LIMIT = 600.0
 _EVENT_LEVEL = {"rcd-restarted": "warning", "uploads-abandoned": "warning",
                 "cache-full": "error", "recovered": "warning",
                 "rcd-failed": "error", "unmount-failed": "error", "monitor-error": "error",
-                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error"}
+                "rcd-stop-failed": "error", "conflict": "warning", "limits-failed": "error",
+                "mount-failed": "error"}
 _EVENT_TITLE = {"rcd-restarted": N_("rclone restarted"),
                 "uploads-abandoned": N_("Uploads left pending"),
                 "cache-full": N_("Cache disk full"), "recovered": N_("Recovered after a crash"),
@@ -50,7 +51,8 @@ _EVENT_TITLE = {"rcd-restarted": N_("rclone restarted"),
                 "rcd-stop-failed": N_("rclone did not stop"),
                 "conflict": N_("Changed in two places: both kept"),
                 "limits-applied": N_("New limits applied"),
-                "limits-failed": N_("New limits not applied")}
+                "limits-failed": N_("New limits not applied"),
+                "mount-failed": N_("Mount failed")}
 
 
 _AADSTS = re.compile(r"AADSTS\d+")
@@ -109,6 +111,7 @@ class DesktopShell(QObject):
         menu.add_account_requested.connect(self.add_account)
         menu.settings_requested.connect(self.open_settings)
         menu.view_log_requested.connect(self.view_log)
+        menu.activity_requested.connect(self.open_activity)
         menu.quit_requested.connect(self.quit_from_menu)
         if self.controller is not None:
             self.controller.mount_event.connect(self._mount_event)
@@ -117,6 +120,8 @@ class DesktopShell(QObject):
         self.wizard: Any = None
         self.settings_dialog: Any = None
         self.log_window: Any = None
+        self.activity_window: Any = None
+        self._keep_alive_runner: Any = None
         self.reauth_dialogs: dict[str, Any] = {}
         self.details_box: Any = None
         self._last_notes: dict[tuple[str, str], float] = {}
@@ -247,14 +252,25 @@ class DesktopShell(QObject):
             self.log_window = LogWindow(self.ctx)
         self._raise(self.log_window)
 
+    def open_activity(self) -> None:
+        """The activity window: what each drive is uploading, Upload now, Retry, conflicts."""
+        if self.activity_window is None:
+            from onedrive_gui.ui.activity_window import ActivityWindow
+
+            self.activity_window = ActivityWindow(self.ctx)
+        self._raise(self.activity_window)
+
     # -- mounts ----------------------------------------------------------------------------------
     def mount(self, name: str) -> None:
         if self.controller is None:
             return
-        self.controller.mount(name, on_done=lambda st: self.notify(
-            _("{name} mounted").format(name=name), _(
-                "OneDrive is on {short_path}."
-            ).format(short_path=short_path(st.mount_point))))
+        def done(st: Any) -> None:
+            if st.state.name == "MOUNTED":  # else: waiting for the network (told on change)
+                self.notify(_("{name} mounted").format(name=name),
+                            _("OneDrive is on {short_path}.").format(
+                                short_path=short_path(st.mount_point)))
+
+        self.controller.mount(name, on_done=done)
 
     def unmount(self, name: str) -> None:
         if self.controller is None:
@@ -332,7 +348,8 @@ class DesktopShell(QObject):
             self.notify(_("{name}: finishing uploads").format(name=name),
                         _(
                             "Unmounting after {uploads} finish."
-                        ).format(uploads=uploads(pending)))
+                        ).format(uploads=uploads(pending)),
+                        on_click=self.open_activity)
             self.controller.unmount(name, wait_for_uploads=True)
         elif choice == "force":
             self.controller.unmount(name, force=True)
@@ -473,6 +490,9 @@ class DesktopShell(QObject):
 
     def _mount_event(self, kind: str, text: str) -> None:
         on_click = self._open_conflict_folder(text) if kind == "conflict" else None
+        if kind in ("cache-full", "rcd-restarted", "recovered") and text_len(
+                text) <= NOTIFY_BODY_MAX:  # about pending uploads (a longer one: its details)
+            on_click = self.open_activity
         self.notify(_(_EVENT_TITLE.get(kind, "OneDrive GUI")), text, _EVENT_LEVEL.get(kind, "info"),
                     on_click=on_click)
 
@@ -505,7 +525,7 @@ class DesktopShell(QObject):
                             "OneDrive asked the app to wait{wait}; transfers resume by "
                             "themselves. If this happens often, lower “Requests per second” in "
                             "Settings → Performance."
-                        ).format(wait=wait), "warning")
+                        ).format(wait=wait), "warning", on_click=self.open_activity)
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
             self.notify(_(
@@ -515,12 +535,20 @@ class DesktopShell(QObject):
         elif new == "OFFLINE" and old != "OFFLINE":
             self.notify(_("{name}: OneDrive unreachable").format(name=status.name),
                         _("Files already on this computer stay readable; changes are uploaded "
-                        "when the connection is back."), "warning")
+                        "when the connection is back."), "warning", on_click=self.open_activity)
+        elif new == "WAITING_OFFLINE" and old != "WAITING_OFFLINE":
+            self.notify(_("{name}: OneDrive unreachable").format(name=status.name),
+                        _("No connection to OneDrive: {name} is mounted by itself as soon as "
+                          "the connection is back.").format(name=status.name), "warning")
+        elif new == "MOUNTED" and old == "WAITING_OFFLINE":
+            self.notify(_("{name} mounted").format(name=status.name),
+                        _("OneDrive is reachable again and on {path}.").format(
+                            path=short_path(status.mount_point)))
         elif new == "MOUNTED" and old == "OFFLINE":
             self.notify(_(
                 "{name}: back online"
             ).format(name=status.name), _("OneDrive is reachable again; "
-                        "pending changes are being uploaded."))
+                        "pending changes are being uploaded."), on_click=self.open_activity)
         elif new == "ERROR" and old in ("MOUNTED", "THROTTLED", "OFFLINE", "SIGN_IN_NEEDED"):
             # A failed mount is reported by the mount's own result (with its hint).
             self.notify(_(
@@ -531,6 +559,29 @@ class DesktopShell(QObject):
             self.settings_dialog.refresh_status()
 
     def check_reminders(self) -> None:
+        """Keep the accounts' sign-ins alive (in a worker, through each account's rclone),
+        then remind of what needs the user: a secret about to expire, a sign-in about to
+        lapse (only when renewing it failed)."""
+        keep_alive = getattr(self.ctx.accounts, "keep_alive", None)
+        if keep_alive is None or self.controller is None:
+            self.show_reminders()
+            return
+        if self._keep_alive_runner is None:
+            from onedrive_gui.ui.tasks import TaskRunner
+
+            self._keep_alive_runner = TaskRunner(self)
+        names = list(self.ctx.accounts.settings.names())
+
+        def work() -> dict[str, str]:
+            return {n: keep_alive(n) for n in names}
+
+        def failed(err: AppError) -> None:
+            log.warning("keeping the sign-ins alive: %s", err.message)
+            self.show_reminders()
+
+        self._keep_alive_runner.run(work, lambda _r: self.show_reminders(), failed)
+
+    def show_reminders(self) -> None:
         from onedrive_gui.core.reminders import due_reminders
 
         for r in due_reminders(self.ctx.accounts.settings.accounts):

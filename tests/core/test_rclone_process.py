@@ -206,7 +206,8 @@ def test_local_mount_end_to_end(make_rcd, tmp_path: Path) -> None:  # type: igno
     mp = tmp_path / "mnt"
     mp.mkdir()  # Linux/macOS: must exist (Windows: must not)
     client = make_rcd().start()
-    used = client.mount(str(src), str(mp), vfs_opt={"CacheMode": "writes"}, mount_opt={})
+    used = client.mount(str(src), str(mp), vfs_opt={"CacheMode": "writes", "WriteBack": "10s"},
+                        mount_opt={})
     assert used == str(mp)
     try:
         assert (mp / "hello.txt").read_text() == "hi"
@@ -215,7 +216,12 @@ def test_local_mount_end_to_end(make_rcd, tmp_path: Path) -> None:  # type: igno
         assert [m.mount_point for m in mounts] == [str(mp)]
         stats = client.vfs_stats(mounts[0].fs)
         assert stats.cache_mode == "writes"
-        assert stats.pending_uploads == 1  # held back by the write-back delay
+        # held back by the write-back delay (the kernel's close reaches rclone a moment
+        # after write_text returns: it may take a few polls to show)
+        seen = time.monotonic() + 8
+        while client.vfs_stats(mounts[0].fs).pending_uploads != 1 and time.monotonic() < seen:
+            time.sleep(0.1)
+        assert client.vfs_stats(mounts[0].fs).pending_uploads == 1
         deadline = time.monotonic() + 60
         while client.vfs_stats(mounts[0].fs).pending_uploads and time.monotonic() < deadline:
             time.sleep(0.2)

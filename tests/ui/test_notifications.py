@@ -136,6 +136,15 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
         f"{LONG_MP}: Transport endpoint is not connected. " * 2)))
     expect(f"{NAME}: drive problem")
 
+    # started while offline: waiting to mount, then mounted by itself
+    feed(controller, MountStatus(NAME, MountState.UNMOUNTED))
+    feed(controller, MountStatus(NAME, MountState.WAITING_OFFLINE, LONG_MP,
+                                 error=mounts.WAITING_OFFLINE_TEXT))
+    _t, body = expect(f"{NAME}: OneDrive unreachable")
+    assert "mounted by itself" in body
+    feed(controller, MountStatus(NAME, MountState.MOUNTED, LONG_MP))
+    expect(f"{NAME} mounted")
+
     # what rclone and the mount monitor report
     left = Leftovers([LeftMount(NAME, LONG_MP, 12), LeftMount(OTHER, "/m/o", 3)], [4242],
                      [LONG_MP])
@@ -169,6 +178,10 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
             NAME, f"Documents/Board/{LONG_FILE}",
             f"Documents/Board/{LONG_FILE[:-5]} (conflict from the cloud, 2026-11-30 14.05).xlsx",
             f"{LONG_MP}/Documents/Board", 0.0).text()),
+        ("mount-failed", "Mount failed",  # the network came back, the mount failed
+         f"'{NAME}' could not be mounted: '{NAME}' cannot be mounted on {LONG_MP}: the "
+         "folder is not empty. Choose an empty folder as mount point, or move the files out "
+         "of it."),
         ("rcd-stop-failed", "rclone did not stop", RcloneError(
             "rclone did not stop", "rclone did not quit within 10 s and was killed; "
             f"{LONG_MP} may need unmounting by hand.", "Restart the computer if the drive "

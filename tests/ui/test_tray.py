@@ -20,8 +20,11 @@ MountState, MountStatus = mounts.MountState, mounts.MountStatus
 
 class FakeManager:
     def __init__(self) -> None:
+        from onedrive_gui.core.conflicts import ConflictLog
+
         self.calls: list[tuple[str, ...]] = []
         self.shut = False
+        self.conflicts = ConflictLog()
 
     def mount(self, name, fs, mount_point, mount_opt, vfs_opt, config=None):
         self.calls.append(("mount", name, mount_point))
@@ -39,6 +42,11 @@ class FakeManager:
 
     def recheck(self, name=None):
         self.calls.append(("recheck", name or ""))
+
+    def activity(self, name):
+        from onedrive_gui.core.activity import Activity
+
+        return getattr(self, "activities", {}).get(name, Activity(name))
 
 
 @pytest.fixture
@@ -82,7 +90,7 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     texts = tray.menu.action_texts()
     assert "Unmount work" in texts and "Mount work" not in texts
     assert tray.menu.action("Open in file manager").isEnabled()
-    assert texts[-4:] == ["Add account…", "Settings…", "View log", "Quit"]
+    assert texts[-5:] == ["Add account…", "Settings…", "Activity…", "View log", "Quit"]
 
     feed(controller, MountStatus("work", MountState.THROTTLED, mp, retry_after=30))
     qtbot.waitUntil(lambda: tray.state == "throttled")
@@ -141,7 +149,10 @@ def test_what_happened_to_rclone_is_told(qtbot, shell, kind, title, level):
     t.start()
     t.join()
     qtbot.waitUntil(lambda: bool(shell.notes))
-    assert shell.notes[-1] == (title, "what happened", level)
+    assert shell.notes[-1][:3] == (title, "what happened", level)
+    shell.notes[-1][3]()  # a click shows what is left to upload
+    assert shell.activity_window is not None and shell.activity_window.isVisible()
+    shell.activity_window.close()
 
 
 def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
@@ -243,3 +254,33 @@ def test_conflict_notice_names_both_files_and_opens_their_folder(qtbot, shell, t
     finally:
         QDesktopServices.unsetUrlHandler("file")
     assert recorder.urls == [str(folder)]
+
+
+def test_account_line_says_what_is_left_read_when_the_menu_opens(qtbot, shell, tmp_path):
+    from onedrive_gui.core.activity import UPLOADING, WAITING, Activity, Upload
+
+    tray, controller = shell.tray, shell.controller
+    mp = str(tmp_path / "OneDrive" / "work")
+    # the monitor's last look saw nothing pending (it looks at an idle drive every 5 s)
+    feed(controller, MountStatus("work", MountState.MOUNTED, mp))
+    qtbot.waitUntil(lambda: tray.state == "mounted")
+    controller.manager.activities = {"work": Activity("work", (
+        Upload("work", "a.bin", 10 * 2**20, UPLOADING, done=2 * 2**20, speed=2**20),
+        Upload("work", "b.txt", 2 * 2**20, WAITING, due_in=4.0),
+        Upload("work", "c.txt", 2 * 2**20, WAITING, due_in=4.0)))}
+    tray.menu.aboutToShow.emit()
+    qtbot.waitUntil(lambda: any("uploading 3 files (12.0 MB left), 1.0 MB/s" in t
+                                for t in tray.menu.action_texts()))
+
+    tray.menu.action("Activity…").trigger()
+    win = shell.activity_window
+    assert win is not None and win.isVisible()
+    qtbot.waitUntil(lambda: win.row_of("b.txt") is not None)
+    assert win.totals.text() == "3 files to upload, 12.0 MB left, 1.0 MB/s"
+    assert win.row_of("a.bin").text(2) == "uploading"
+    assert win.row_of("b.txt").text(2) == "waiting 4 s"
+    win.close()
+
+    controller.manager.activities = {}  # all uploaded
+    tray.menu.aboutToShow.emit()
+    qtbot.waitUntil(lambda: not any("uploading" in t for t in tray.menu.action_texts()))
