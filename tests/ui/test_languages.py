@@ -328,3 +328,19 @@ def test_settings_keep_every_text_readable(qtbot, fake_ctx, tmp_path, monkeypatc
             assert not _clipped(dlg), (dlg.tabs.tabText(i), _clipped(dlg))
     finally:
         i18n.install(["en"])
+
+
+def test_activity_window_shows_only_catalogue_text(qtbot, fake_ctx, pseudo, tmp_path):
+    from onedrive_gui.ui.activity_window import ActivityWindow
+    from onedrive_gui.ui.mount_controller import MountController
+
+    fake_ctx.accounts.settings.accounts.append(
+        FakeAccount(name="work", mount_point=str(tmp_path / "OneDrive" / "work")))
+    fake_ctx.mounts = MountController(fake_ctx.accounts)
+    win = ActivityWindow(fake_ctx)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.wait(200)
+    texts = texts_of(win)
+    assert any(MARK in t for t in texts)
+    assert not outside_catalogue(texts), outside_catalogue(texts)
