@@ -12,11 +12,10 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -43,6 +42,7 @@ from onedrive_gui.core.i18n import _, ngettext
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import human_bytes, human_speed
 from onedrive_gui.ui.tasks import TaskRunner
+from onedrive_gui.ui.widgets import LiveDialog
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +87,9 @@ def summary(files: int, left: int, speed: float) -> str:
     return text
 
 
-class ActivityWindow(QDialog):
+class ActivityWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
         self.setWindowTitle(_("OneDrive GUI — Activity"))
         self.resize(860, 520)
@@ -168,21 +168,8 @@ class ActivityWindow(QDialog):
         lay.addWidget(self.conflict_list)
         lay.addLayout(bottom)
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.reload)
         self._update_buttons()
         self._show_conflicts()
-
-    # -- life ----------------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        self.reload()
-        self.timer.start()
-
-    def hideEvent(self, event: Any) -> None:
-        self.timer.stop()
-        super().hideEvent(event)
 
     @property
     def manager(self) -> Any:

@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -31,6 +30,7 @@ from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
 from onedrive_gui.ui.tasks import TaskRunner
+from onedrive_gui.ui.widgets import LiveDialog
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,9 @@ def _stamp(log_dir: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-class LogWindow(QDialog):
+class LogWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
         self.setWindowTitle(_("OneDrive GUI — Log"))
         self.resize(900, 560)
@@ -110,19 +110,6 @@ class LogWindow(QDialog):
         self.level.currentIndexChanged.connect(self.refresh_view)
         self.source.currentIndexChanged.connect(self.refresh_view)
         self.search.textChanged.connect(self.refresh_view)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.reload)
-
-    # -- life ----------------------------------------------------------------------------------
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        self.reload()
-        self.timer.start()
-
-    def hideEvent(self, event: Any) -> None:
-        self.timer.stop()
-        super().hideEvent(event)
 
     # -- reading -------------------------------------------------------------------------------
     def reload(self) -> None:

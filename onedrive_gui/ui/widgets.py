@@ -1,10 +1,13 @@
-"""Small reusable widgets: a read-only value with a Copy button."""
+"""Small reusable widgets: a read-only value with a Copy button; a window that reads live
+state only while it is shown."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from onedrive_gui.core.i18n import _
 
@@ -33,3 +36,26 @@ class CopyField(QWidget):
 
     def _reset(self) -> None:
         self.button.setText(_("Copy"))
+
+
+class LiveDialog(QDialog):
+    """A window that calls :meth:`reload` when shown and every *interval_ms* while visible,
+    and reads nothing while hidden (closed windows cost no polling)."""
+
+    def __init__(self, interval_ms: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.reload)
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.reload()
+        self.timer.start()
+
+    def hideEvent(self, event: Any) -> None:
+        self.timer.stop()
+        super().hideEvent(event)
