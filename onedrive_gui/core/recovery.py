@@ -254,6 +254,19 @@ def parse_proc_start_time(stat_text: str) -> str | None:
     return fields[19] if len(fields) > 19 else None
 
 
+def _query_process(pid: int, query: Callable[[Any, Any], str | None]) -> str | None:
+    """Windows: *query(kernel32, handle)* on a limited-information handle of process *pid*
+    (None when the process cannot be opened); the handle is always closed."""
+    kernel32 = _kernel32()
+    handle = kernel32.OpenProcess(_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return None
+    try:
+        return query(kernel32, handle)
+    finally:
+        kernel32.CloseHandle(handle)
+
+
 def process_start_time(pid: int) -> str | None:
     """When process *pid* started, as an opaque text that differs between two processes
     that had the same pid (None when unknown)."""
@@ -268,18 +281,13 @@ def process_start_time(pid: int) -> str | None:
         import ctypes
         from ctypes import wintypes
 
-        kernel32 = _kernel32()
-        handle = kernel32.OpenProcess(_QUERY_LIMITED_INFORMATION, False, pid)
-        if not handle:
-            return None
-        try:
+        def created(kernel32: Any, handle: Any) -> str | None:
             times = [wintypes.FILETIME() for _i in range(4)]  # creation, exit, kernel, user
             if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
                 return None
-            created = times[0]
-            return str((created.dwHighDateTime << 32) | created.dwLowDateTime)
-        finally:
-            kernel32.CloseHandle(handle)
+            return str((times[0].dwHighDateTime << 32) | times[0].dwLowDateTime)
+
+        return _query_process(pid, created)
     try:
         done = subprocess.run(["ps", "-o", "lstart=", "-p", str(pid)], capture_output=True,
                               encoding="utf-8", errors="replace", timeout=10, check=False)
@@ -301,18 +309,14 @@ def process_image(pid: int) -> str | None:
         import ctypes
         from ctypes import wintypes
 
-        kernel32 = _kernel32()
-        handle = kernel32.OpenProcess(_QUERY_LIMITED_INFORMATION, False, pid)
-        if not handle:
-            return None
-        try:
+        def image(kernel32: Any, handle: Any) -> str | None:
             buf = ctypes.create_unicode_buffer(32768)
             size = wintypes.DWORD(len(buf))
             if kernel32.QueryFullProcessImageNameW(handle, 0, buf, ctypes.byref(size)):
                 return str(buf.value)
             return None
-        finally:
-            kernel32.CloseHandle(handle)
+
+        return _query_process(pid, image)
     try:
         done = subprocess.run(["ps", "-o", "comm=", "-p", str(pid)], capture_output=True,
                               encoding="utf-8", errors="replace", timeout=10, check=False)
