@@ -304,12 +304,12 @@ def test_mount_point_empty_means_default_and_new_folders_are_stored_in_full(
     tab.list.setCurrentRow(0)  # work
     type_into(qtbot, tab.mount_point, "~/Drives/work")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Apply).click()
-    qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved))
+    qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved), timeout=20000)  # a worker saves
     assert fake_ctx.accounts.settings.account("work").mount_point == str(
         app_home / "Drives" / "work")
     type_into(qtbot, tab.mount_point, "")
     press_ok(dialog)
-    qtbot.waitUntil(lambda: len(fake_ctx.accounts.saved) == 2)
+    qtbot.waitUntil(lambda: len(fake_ctx.accounts.saved) == 2, timeout=20000)
     assert fake_ctx.accounts.settings.account("work").mount_point is None
 
 
