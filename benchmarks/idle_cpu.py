@@ -19,7 +19,7 @@ import time
 
 from benchmarks.mount_latency import cpu_of
 from benchmarks.rig import PASSWORD, Rig, rig, wait_listing
-from onedrive_gui.core.mounts import MountManager
+from onedrive_gui.core.drives.mounts import MountManager
 from onedrive_gui.core.rclone.binary import child_env
 from onedrive_gui.core.settings import MountOptions
 

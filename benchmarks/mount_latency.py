@@ -19,7 +19,7 @@ import subprocess
 import time
 
 from benchmarks.rig import PASSWORD, Rig, median_ratio, rig, wait_listing
-from onedrive_gui.core.mounts import MountManager
+from onedrive_gui.core.drives.mounts import MountManager
 from onedrive_gui.core.rclone.binary import child_env
 from onedrive_gui.core.settings import MountOptions
 

@@ -27,7 +27,7 @@ from collections import deque
 from typing import Any
 
 from benchmarks.rig import Rig, rig
-from onedrive_gui.core.mounts import MountManager
+from onedrive_gui.core.drives.mounts import MountManager
 from onedrive_gui.core.settings import MountOptions
 from tests.fakecloud import graph
 from tests.fakecloud.cloud import FakeCloud

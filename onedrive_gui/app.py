@@ -22,7 +22,7 @@ def start_logging(verbosity: int = 0) -> None:
     redacted), from the first line on: a windowed exe has no stderr, and an app started at
     login no terminal. Uncaught exceptions go there too."""
     from onedrive_gui.core.logging_setup import log_uncaught_exceptions, setup_logging
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     try:
         setup_logging(verbosity=verbosity, log_file=AppPaths.default().app_log)
@@ -34,7 +34,7 @@ def start_logging(verbosity: int = 0) -> None:
 
 def autostart_command() -> list[str]:
     """How the OS starts the app at login (pythonw.exe on Windows from a pip install)."""
-    from onedrive_gui.core.autostart import app_command
+    from onedrive_gui.core.system.autostart import app_command
 
     return app_command()
 
@@ -68,8 +68,8 @@ class _Lazy:
 def build_context(paths: Any) -> Any:
     """AppPaths -> AppContext with SettingsStore, SecretStore, AccountService, MountManager."""
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.secrets import SecretStore
     from onedrive_gui.core.settings import SettingsStore
+    from onedrive_gui.core.system.secrets import SecretStore
     from onedrive_gui.ui.context import AppContext
     from onedrive_gui.ui.mount_controller import MountController
 
@@ -79,7 +79,7 @@ def build_context(paths: Any) -> Any:
     controller = MountController(accounts)
 
     def build_manager() -> Any:
-        from onedrive_gui.core.mounts import MountManager
+        from onedrive_gui.core.drives.mounts import MountManager
 
         return MountManager(
             accounts.rcd_factory,
@@ -90,7 +90,7 @@ def build_context(paths: Any) -> Any:
 
     controller.manager = _Lazy(build_manager)
     def build_autostart() -> Any:
-        from onedrive_gui.core.autostart import Autostart
+        from onedrive_gui.core.system.autostart import Autostart
 
         return Autostart(autostart_command())
 
@@ -130,7 +130,7 @@ def _quit_on_sigterm(shell: Any) -> None:
 def _quit_on_request(shell: Any, instance: Any, req: Any) -> None:
     """``onedrive-gui quit`` (or the installer): quit as Quit does, without asking, waiting at
     most the asked time for the uploads; the asker is told and waits for this process."""
-    from onedrive_gui.core.instance import QuitReply
+    from onedrive_gui.core.system.instance import QuitReply
 
     pending = shell.quit(ask=False, upload_timeout=req.timeout, why="asked by onedrive-gui quit")
     instance.reply_quit(QuitReply(req.token, True, pending=max(pending, 0)))
@@ -171,10 +171,10 @@ def run_gui(self_test: bool = False) -> int:
     # (shibokensupport checks each module for its feature flags), which makes them slower.
     # The settings model (loaded for the tray) and the single instance's request channel:
     import onedrive_gui.core.accounts
-    import onedrive_gui.core.instance  # noqa: F401
+    import onedrive_gui.core.system.instance  # noqa: F401
     from onedrive_gui import APP_NAME, __version__
     from onedrive_gui.core.errors import AppError
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     # isort: split
     from PySide6.QtCore import QTimer

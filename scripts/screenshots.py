@@ -37,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     global OUT
     if install_language(app, args.lang) != "en":
         OUT = OUT / args.lang
-    from onedrive_gui.core.mounts import MountState, MountStatus
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.drives.mounts import MountState, MountStatus
+    from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.ui.context import AppContext
     from onedrive_gui.ui.icons import app_icon
     from onedrive_gui.ui.mount_controller import MountController
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setWindowIcon(app_icon())
     tmp = Path(tempfile.mkdtemp())
     paths = AppPaths(tmp / "c", tmp / "d", tmp / "ca", tmp / "l")
-    from onedrive_gui.core import mountpoints
+    from onedrive_gui.core.drives import mountpoints
 
     # the screenshots show the usual ~/OneDrive/<name>, whatever HOME this runs with
     mountpoints.default_mount_point = (  # type: ignore[assignment]
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx.accounts.signin_behaviour = "deny"
     wiz.signin.start()
     wait(lambda: wiz.signin.error.isVisible())
-    from onedrive_gui.core.aad_errors import auth_error
+    from onedrive_gui.core.microsoft.aad_errors import auth_error
 
     # what the core makes of Microsoft's answer (the stand-in's own text is English only)
     wiz.signin._show_failed(auth_error(
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     dlg.hide()
 
     # The same menu when Microsoft wants a new sign-in and when the cloud is unreachable.
-    from onedrive_gui.core.mounts import OFFLINE_TEXT
+    from onedrive_gui.core.drives.mounts import OFFLINE_TEXT
 
     controller._apply_status(MountStatus(
         "work", MountState.SIGN_IN_NEEDED, str(home / "OneDrive/work"), uploads_queued=1,
@@ -177,12 +177,13 @@ def main(argv: list[str] | None = None) -> int:
 
     paths.log_dir.mkdir(parents=True, exist_ok=True)
     (paths.log_dir / "onedrive-gui.log").write_text(
-        "2026-11-30 09:00:01,100 INFO onedrive_gui.core.mounts: work: mounted on "
+        "2026-11-30 09:00:01,100 INFO onedrive_gui.core.drives.mounts: work: mounted on "
         f"{home}/OneDrive/work\n"
-        "2026-11-30 09:12:40,210 WARNING onedrive_gui.core.mounts: work: the cloud asked to "
+        "2026-11-30 09:12:40,210 WARNING onedrive_gui.core.drives.mounts: work: the cloud asked to "
         "wait 2 s (throttled)\n"
-        "2026-11-30 09:12:45,020 INFO onedrive_gui.core.mounts: work: mounted (throttling over)\n"
-        "2026-11-30 09:30:02,500 WARNING onedrive_gui.core.mounts: personal: offline — "
+        "2026-11-30 09:12:45,020 INFO onedrive_gui.core.drives.mounts: work: mounted "
+        "(throttling over)\n"
+        "2026-11-30 09:30:02,500 WARNING onedrive_gui.core.drives.mounts: personal: offline — "
         "changes upload when OneDrive is reachable again\n", encoding="utf-8")
     (paths.log_dir / "rclone.log").write_text(
         "2026/11/30 09:00:01 INFO  : work: vfs cache: cleaned: objects 12 (was 12) in use 0\n"
@@ -210,9 +211,9 @@ def activity_window(paths, accounts, controller, shot, wait) -> None:  # type: i
     import time
     from pathlib import Path
 
-    from onedrive_gui.core.activity import RETRYING, UPLOADING, WAITING, Activity, Upload
-    from onedrive_gui.core.conflicts import Conflict, ConflictLog
-    from onedrive_gui.core.mounts import MountState, MountStatus
+    from onedrive_gui.core.drives.activity import RETRYING, UPLOADING, WAITING, Activity, Upload
+    from onedrive_gui.core.drives.conflicts import Conflict, ConflictLog
+    from onedrive_gui.core.drives.mounts import MountState, MountStatus
     from onedrive_gui.ui.activity_window import ActivityWindow
     from onedrive_gui.ui.context import AppContext
 
@@ -259,11 +260,11 @@ def clouds_and_libraries(ctx, shot, wait) -> None:  # type: ignore[no-untyped-de
     import tempfile
     from types import SimpleNamespace
 
-    from onedrive_gui.core.aad_errors import AdminConsentRequired
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.clouds import CLOUDS
     from onedrive_gui.core.i18n import _
-    from onedrive_gui.core.registration import LINE_MARK
+    from onedrive_gui.core.microsoft.aad_errors import AdminConsentRequired
+    from onedrive_gui.core.microsoft.clouds import CLOUDS
+    from onedrive_gui.core.microsoft.registration import LINE_MARK
     from onedrive_gui.ui.wizard import state as ids
     from onedrive_gui.ui.wizard.wizard import AddAccountWizard
     from tests.fakecloud.cloud import FakeCloud

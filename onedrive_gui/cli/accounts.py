@@ -28,13 +28,13 @@ def _mount_point_arg(value: str | None, name: str, settings: Any) -> str:
     paths are taken from the current folder."""
     import os
 
-    from onedrive_gui.core.errors import MountError
-    from onedrive_gui.core.mountpoints import (
+    from onedrive_gui.core.drives.mountpoints import (
         check_mount_point,
         default_mount_point,
         onedrive_sync_note,
         other_mount_points,
     )
+    from onedrive_gui.core.errors import MountError
 
     wanted = value if value is not None else default_mount_point(
         name, [a.mount_point for a in settings.accounts if a.name.lower() != name.lower()])
@@ -128,7 +128,7 @@ def _cells(text: str) -> int:
 
 def _service() -> Any:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     return AccountService(AppPaths.default())
 
@@ -260,7 +260,7 @@ def _site_args(site: str | None, library: str | None, drive_id: str | None,
         raise ValidationError(_("--site and --drive-id together"),
                               _("Both pick the drive to mount."), _("Use one of them."))
     if tenant.lower() == "consumers":
-        from onedrive_gui.core.libraries import PERSONAL_NOTE
+        from onedrive_gui.core.microsoft.libraries import PERSONAL_NOTE
 
         raise ValidationError(_("No sites for personal accounts"), _(PERSONAL_NOTE),
                               _("Leave --site out, or sign in with a work or school account."))
@@ -269,8 +269,13 @@ def _site_args(site: str | None, library: str | None, drive_id: str | None,
 
 def _site_library(token: Any, cloud: str, drives: list[Any], site: str,
                   library: str | None) -> Any:
-    from onedrive_gui.core.graph import GraphClient
-    from onedrive_gui.core.libraries import PERSONAL_NOTE, is_personal, pick, site_libraries
+    from onedrive_gui.core.microsoft.graph import GraphClient
+    from onedrive_gui.core.microsoft.libraries import (
+        PERSONAL_NOTE,
+        is_personal,
+        pick,
+        site_libraries,
+    )
 
     if is_personal(drives):
         raise ValidationError(_("No sites for personal accounts"), _(PERSONAL_NOTE),
@@ -283,7 +288,7 @@ def _site_library(token: Any, cloud: str, drives: list[Any], site: str,
 def _drive_by_id(token: Any, cloud: str, user: Any, drives: list[Any], drive_id: str) -> Any:
     """One of the account's drives, or any library it can reach, by ID."""
     from onedrive_gui.core.errors import GraphError
-    from onedrive_gui.core.graph import GraphClient
+    from onedrive_gui.core.microsoft.graph import GraphClient
 
     matches = [d for d in drives if d.id == drive_id]
     if matches:
@@ -311,8 +316,8 @@ def cmd_libraries(args: argparse.Namespace) -> int:
         read_client_secret,
     )
     from onedrive_gui.core.errors import AppError
-    from onedrive_gui.core.graph import GraphClient, PermissionMissing
-    from onedrive_gui.core.libraries import (
+    from onedrive_gui.core.microsoft.graph import GraphClient, PermissionMissing
+    from onedrive_gui.core.microsoft.libraries import (
         PERSONAL_NOTE,
         Library,
         followed_libraries,
@@ -320,7 +325,7 @@ def cmd_libraries(args: argparse.Namespace) -> int:
         site_libraries,
         team_libraries,
     )
-    from onedrive_gui.core.oauth import SITE_SCOPES
+    from onedrive_gui.core.microsoft.oauth import SITE_SCOPES
 
     client_id, tenant, port, timeout = check_sign_in_args(args.client_id, args.tenant,
                                                           args.port, args.timeout)
@@ -386,7 +391,7 @@ def cmd_libraries(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from onedrive_gui.core.mountpoints import is_mount_point
+    from onedrive_gui.core.drives.mountpoints import is_mount_point
 
     service = _service()
     settings = service.settings
@@ -416,8 +421,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from onedrive_gui.core.drives.mountpoints import is_mount_point
     from onedrive_gui.core.errors import MountError
-    from onedrive_gui.core.mountpoints import is_mount_point
 
     service = _service()
     try:

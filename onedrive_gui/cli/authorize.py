@@ -17,7 +17,7 @@ from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.i18n import N_, _
 
 if TYPE_CHECKING:
-    from onedrive_gui.core.oauth import TokenResult
+    from onedrive_gui.core.microsoft.oauth import TokenResult
 
 DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (kept literal: argparse help only)
 SECRET_PROMPT = N_("Client secret (the Value, not the Secret ID): ")
@@ -114,8 +114,8 @@ def read_client_secret() -> str:
 
 def check_cloud_arg(cloud: str, tenant: str) -> str:
     """--cloud checked against --tenant (no personal accounts outside Global); its key."""
-    from onedrive_gui.core.clouds import cloud as cloud_named
-    from onedrive_gui.core.clouds import validate_tenant_for_cloud
+    from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
+    from onedrive_gui.core.microsoft.clouds import validate_tenant_for_cloud
     from onedrive_gui.core.validation import validate_tenant
 
     c = cloud_named(cloud)
@@ -126,7 +126,7 @@ def check_cloud_arg(cloud: str, tenant: str) -> str:
 def check_sign_in_args(client_id: str, tenant: str, port: int | None,
                        timeout: float) -> tuple[str, str, int, float]:
     """The sign-in arguments checked (before any secret is asked for or browser opened)."""
-    from onedrive_gui.core.loopback import DEFAULT_PORT as LOOPBACK_PORT
+    from onedrive_gui.core.microsoft.loopback import DEFAULT_PORT as LOOPBACK_PORT
     from onedrive_gui.core.validation import (
         validate_client_id,
         validate_port,
@@ -143,8 +143,8 @@ def interactive_sign_in(client_id: str, secret: str, *, tenant: str = "common",
                         timeout: float = 300.0, cloud: str = "global",
                         extra_scopes: tuple[str, ...] = ()) -> TokenResult:
     """Sign in with status lines on stderr; the token (nothing printed on stdout)."""
-    from onedrive_gui.core.browser import open_browser
-    from onedrive_gui.core.oauth import SignIn
+    from onedrive_gui.core.microsoft.browser import open_browser
+    from onedrive_gui.core.microsoft.oauth import SignIn
     client_id, tenant, requested, timeout = check_sign_in_args(client_id, tenant, port, timeout)
     cloud = check_cloud_arg(cloud, tenant)
     signin = SignIn(client_id, secret, tenant=tenant, port=requested, timeout=timeout,

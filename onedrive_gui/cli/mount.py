@@ -59,7 +59,7 @@ def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
     from the current folder)."""
     import os
 
-    from onedrive_gui.core.mountpoints import (
+    from onedrive_gui.core.drives.mountpoints import (
         check_mount_point,
         default_mount_point,
         onedrive_sync_note,
@@ -78,10 +78,10 @@ def _check_mount_point(service: Any, account: Any, value: str | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.elevation import elevation_warning
+    from onedrive_gui.core.drives.mounts import MountManager, MountState, MountStatus
     from onedrive_gui.core.i18n import _
-    from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.elevation import elevation_warning
+    from onedrive_gui.core.system.paths import AppPaths
 
     service = AccountService(AppPaths.default())
     account = service.account(args.name)

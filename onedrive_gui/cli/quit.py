@@ -4,7 +4,7 @@ For scripts and the Windows installer (before an upgrade or uninstall): the app 
 uploads (waiting at most S seconds; what is left stays in the cache for the next mount),
 unmounts the drives, stops rclone and exits; this command returns 0 once the app's process is
 gone, or when no app was running. Needs no display: the request goes through the app's
-request folder (``core/instance.py``).
+request folder (``core/system/instance.py``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from onedrive_gui.core.instance import QuitReply, quit_running
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.instance import QuitReply, quit_running
+    from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.core.validation import validate_timeout
 
     timeout = float(args.timeout)

@@ -29,8 +29,8 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.paths import AppPaths
     from onedrive_gui.core.rclone.binary import child_env
+    from onedrive_gui.core.system.paths import AppPaths
 
     rargs = list(args.rclone_args)
     if rargs[:1] == ["--"]:

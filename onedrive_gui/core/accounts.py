@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from onedrive_gui.core.errors import AppError, RcloneError, ValidationError
 from onedrive_gui.core.i18n import _
-from onedrive_gui.core.paths import AppPaths
-from onedrive_gui.core.secrets import SecretStore
 from onedrive_gui.core.settings import Account, AppSettings, MountOptions, SettingsStore
+from onedrive_gui.core.system.paths import AppPaths
+from onedrive_gui.core.system.secrets import SecretStore
 from onedrive_gui.core.validation import (
     clean_secret,
     validate_account_name,
@@ -27,8 +27,8 @@ from onedrive_gui.core.validation import (
 )
 
 if TYPE_CHECKING:  # sign-in and Graph load on first use: the tray starts without them
-    from onedrive_gui.core.graph import DriveInfo, UserInfo
-    from onedrive_gui.core.oauth import SignIn, TokenResult
+    from onedrive_gui.core.microsoft.graph import DriveInfo, UserInfo
+    from onedrive_gui.core.microsoft.oauth import SignIn, TokenResult
 
 DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (checked by a test)
 log = logging.getLogger(__name__)
@@ -80,10 +80,12 @@ class AccountService:
 
     @property
     def engine(self) -> Any:
-        """The app's :class:`~onedrive_gui.core.engine.RcloneEngine` (built lazily)."""
+        """The app's :class:`~onedrive_gui.core.rclone.engine.RcloneEngine` (built lazily)."""
         with self._lock:
             if self._engine is None:
-                from onedrive_gui.core.engine import RcloneEngine  # pulls in requests: lazily
+                from onedrive_gui.core.rclone.engine import (
+                    RcloneEngine,  # pulls in requests: lazily
+                )
 
                 self._engine = RcloneEngine(
                     self.paths,
@@ -124,9 +126,9 @@ class AccountService:
         extra_scopes: tuple[str, ...] = (),
     ) -> SignIn:
         """A new interactive sign-in (not started): call start(), open the URL, wait()."""
-        from onedrive_gui.core.clouds import cloud as cloud_named
-        from onedrive_gui.core.clouds import validate_tenant_for_cloud
-        from onedrive_gui.core.oauth import SignIn
+        from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
+        from onedrive_gui.core.microsoft.clouds import validate_tenant_for_cloud
+        from onedrive_gui.core.microsoft.oauth import SignIn
 
         c = cloud_named(cloud)
         return SignIn(
@@ -141,7 +143,7 @@ class AccountService:
 
     def discover(self, token: TokenResult, cloud: str = "global"
                  ) -> tuple[UserInfo, list[DriveInfo]]:
-        from onedrive_gui.core.graph import GraphClient
+        from onedrive_gui.core.microsoft.graph import GraphClient
 
         graph = GraphClient(token.access_token, cloud=cloud)
         return graph.me(), graph.drives()
@@ -149,7 +151,7 @@ class AccountService:
     def signed_in(self, name: str, extra_scopes: tuple[str, ...] = ()) -> TokenResult:
         """Fresh tokens of account *name*'s sign-in (its refresh token, no browser): another
         drive or library of the same sign-in can become an account of its own."""
-        from onedrive_gui.core.oauth import refresh
+        from onedrive_gui.core.microsoft.oauth import refresh
 
         with self._lock:
             account = self.account(name)
@@ -187,7 +189,7 @@ class AccountService:
         cloud: str = "global",
     ) -> Account:
         """Keyring secret + encrypted rclone remote + settings entry, or nothing at all."""
-        from onedrive_gui.core.clouds import cloud as cloud_named
+        from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
 
         with self._lock:
             settings = self.settings
@@ -311,7 +313,7 @@ class AccountService:
         backend options go into the remote's encrypted config; the limits (request rate,
         parallel transfers and checks, bandwidth) are flags of the account's own rclone.
         """
-        from onedrive_gui.core.mountpoints import default_mount_point, prepare_mount_point
+        from onedrive_gui.core.drives.mountpoints import default_mount_point, prepare_mount_point
 
         with self._lock:
             account = self.account(name)
@@ -335,7 +337,7 @@ class AccountService:
 
     def crash_record(self) -> Any:
         """This process's record of its mounts, for the MountManager (see core.recovery)."""
-        from onedrive_gui.core.recovery import SessionRecord
+        from onedrive_gui.core.drives.recovery import SessionRecord
 
         return SessionRecord(self.paths.sessions_dir)
 
@@ -348,7 +350,7 @@ class AccountService:
         Blocking. None when nothing was left behind; else (text for the user, the names
         mounted again).
         """
-        from onedrive_gui.core.recovery import recover_leftovers
+        from onedrive_gui.core.drives.recovery import recover_leftovers
 
         def config_password() -> str | None:
             """Lets a left-over rclone be asked to quit over rc (it unmounts cleanly)."""

@@ -27,7 +27,7 @@ APP_SOURCE = "app"
 READ_LIMIT = 2 * 1024 * 1024  # bytes read from the end of each log file
 REPORT_LINES = 200
 
-# "2026-11-30 05:12:01,123 WARNING onedrive_gui.core.mounts: text" (core/logging_setup.py)
+# "2026-11-30 05:12:01,123 WARNING onedrive_gui.core.drives.mounts: text" (core/logging_setup.py)
 _APP_LINE = re.compile(
     r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:,\d+)? (DEBUG|INFO|WARNING|ERROR|CRITICAL) "
     r"(.*)$")

@@ -1,7 +1,7 @@
 """``--self-test``: what a first run needs, checked for real, with a line per check.
 
 The keyring (a throwaway entry written, read back and deleted under the app's own service,
-by :class:`~onedrive_gui.core.secrets.SecretStore`'s rules, so an insecure backend fails) and
+by :class:`~onedrive_gui.core.system.secrets.SecretStore`'s rules, so an insecure backend fails) and
 rclone (the one the app would use, and its version). The desktop layer adds the Qt platform.
 The release pipeline runs it on the frozen app: a Windows build whose Credential Manager
 backend was lost in packaging fails here instead of at the first account.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
-from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.system.secrets import SecretStore
 
 
 @dataclass(frozen=True)

@@ -379,7 +379,7 @@ def _options_from(d: Any, where: str) -> MountOptions:
 
 def _cloud_from(v: Any, where: str) -> str:
     """A cloud key (files written before clouds existed have none: global)."""
-    from onedrive_gui.core.clouds import CLOUDS
+    from onedrive_gui.core.microsoft.clouds import CLOUDS
 
     key = _expect(v, str, where)
     if key not in CLOUDS:

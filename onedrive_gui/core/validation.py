@@ -2,7 +2,7 @@
 
 The wizard, the settings dialog and the command line all call these, so a value is judged
 the same way everywhere and the message says what to do. Mount points are checked in
-:mod:`onedrive_gui.core.mountpoints`.
+:mod:`onedrive_gui.core.drives.mountpoints`.
 """
 
 from __future__ import annotations

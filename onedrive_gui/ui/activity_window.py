@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from onedrive_gui.core.activity import (
+from onedrive_gui.core.drives.activity import (
     CHECKING,
     RETRYING,
     STATE_LABELS,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.ui.mount_controller import MountController
 
 
@@ -19,9 +19,9 @@ class AutostartLike(Protocol):
 
 def _default_open_browser(url: str) -> bool:
     try:
-        from onedrive_gui.core.browser import open_browser
+        from onedrive_gui.core.microsoft.browser import open_browser
     except ModuleNotFoundError as exc:
-        if exc.name != "onedrive_gui.core.browser":
+        if exc.name != "onedrive_gui.core.microsoft.browser":
             raise
         import webbrowser  # honours BROWSER, like core.browser
 

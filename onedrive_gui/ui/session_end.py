@@ -6,7 +6,7 @@ any moment. So:
 
 - nothing pending: quit now, before answering (unmounting and stopping rclone take a moment);
 - uploads pending on Windows: a reason ("Uploading N files to OneDrive") is registered
-  *beforehand*, whenever uploads are pending (``core/shutdown_block.py``: Windows ends an app
+  *beforehand*, whenever uploads are pending (``core/system/shutdown_block.py``: Windows ends an app
   without a visible window at once unless it did so), so the app may refuse the first request:
   Windows shows the reason and the user can wait or shut down anyway; the app quits after the
   uploads (at most *upload_wait* seconds) and the reason goes with it;
@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from onedrive_gui.core.i18n import _
-from onedrive_gui.core.shutdown_block import ShutdownBlock
+from onedrive_gui.core.system.shutdown_block import ShutdownBlock
 
 log = logging.getLogger(__name__)
 

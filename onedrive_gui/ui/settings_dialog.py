@@ -105,7 +105,7 @@ def _mount_options_help(name: str) -> str:
 
 
 def _default_mount_point_text(name: str, others: list[str | None] | None = None) -> str:
-    from onedrive_gui.core.mountpoints import default_mount_point
+    from onedrive_gui.core.drives.mountpoints import default_mount_point
 
     try:
         return _(
@@ -287,7 +287,7 @@ class AccountsTab(QWidget):
         a = self.dialog.draft.account(name)
         who = " ".join(x for x in (a.display_name or "", f"<{a.username}>" if a.username
                                    else "") if x)
-        from onedrive_gui.core.clouds import CLOUDS
+        from onedrive_gui.core.microsoft.clouds import CLOUDS
 
         cloud = CLOUDS[a.cloud]  # fixed: the registration and the sign-in live in that cloud
         self.info.setText(_(
@@ -316,7 +316,7 @@ class AccountsTab(QWidget):
 
 
     def _mount_point_typed(self, text: str) -> None:
-        from onedrive_gui.core.mountpoints import onedrive_sync_note
+        from onedrive_gui.core.drives.mountpoints import onedrive_sync_note
 
         note = onedrive_sync_note(text.strip()) if text.strip() else ""
         self.mount_note.setText(note)
@@ -506,12 +506,12 @@ class SettingsDialog(QDialog):
         """*new* with every field checked by the core: mount options, changed mount points
         (against the disk and the other accounts; stored as full paths) and the rclone path.
         Raises AppError naming the account."""
-        from onedrive_gui.core.errors import MountError
-        from onedrive_gui.core.mountpoints import (
+        from onedrive_gui.core.drives.mountpoints import (
             check_mount_point,
             default_mount_point,
             other_mount_points,
         )
+        from onedrive_gui.core.errors import MountError
         from onedrive_gui.core.validation import validate_rclone_path
 
         for a in new.accounts:

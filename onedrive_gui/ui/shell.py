@@ -151,7 +151,7 @@ class DesktopShell(QObject):
 
     def warn_if_elevated(self, **probe: Any) -> None:
         """Windows: drives mounted by an elevated app are invisible to normal programs."""
-        from onedrive_gui.core.elevation import elevation_warning
+        from onedrive_gui.core.system.elevation import elevation_warning
 
         warning = elevation_warning(**probe)
         if warning is not None:
@@ -301,7 +301,7 @@ class DesktopShell(QObject):
     def _ask_about_open_files(self, mounted: list[tuple[str, str]], name: str,
                               then: Any) -> None:
         """Find (in a worker) the programs holding the drives' files, ask, then *then*."""
-        from onedrive_gui.core.open_files import cached_files, file_holders
+        from onedrive_gui.core.drives.open_files import cached_files, file_holders
 
         if self.controller is None:
             return
@@ -326,7 +326,7 @@ class DesktopShell(QObject):
 
     def ask_open_files(self, name: str, mount_point: str, holders: Any) -> bool:
         """Ask before unmounting *name* (quitting when empty) with files maybe open."""
-        from onedrive_gui.core.open_files import unmount_question
+        from onedrive_gui.core.drives.open_files import unmount_question
         from onedrive_gui.ui.messages import confirm
 
         question, details = unmount_question(mount_point, holders)

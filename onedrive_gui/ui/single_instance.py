@@ -3,7 +3,7 @@
 A second launch finds the lock taken, leaves a "show" request file next to it and exits
 with 0; the first one watches the folder (QFileSystemWatcher) and shows itself. The same
 folder carries ``onedrive-gui quit``'s request (the files and their format are in
-``core/instance.py``, which the command line uses without Qt). QtCore only: no local
+``core/system/instance.py``, which the command line uses without Qt). QtCore only: no local
 server, so nothing of QtNetwork is loaded before the tray shows.
 
 On Windows only the foreground process may bring a window to the front — the second launch
@@ -21,7 +21,7 @@ from typing import Any
 
 from PySide6.QtCore import QFileSystemWatcher, QLockFile, QObject, Signal
 
-from onedrive_gui.core import instance as channel
+from onedrive_gui.core.system import instance as channel
 
 log = logging.getLogger(__name__)
 

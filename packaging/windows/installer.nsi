@@ -54,7 +54,7 @@ SetCompressorDictSize 64
 !define RUN_KEY "Software\Microsoft\Windows\CurrentVersion\Run"
 !define APPROVED_KEY "Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 ; The Run value name; the app's own "start at login" setting must use the same name.
-!define RUN_VALUE "onedrive-gui"  ; = core/autostart.py Autostart.app_id: the app and the installer share one entry
+!define RUN_VALUE "onedrive-gui"  ; = core/system/autostart.py Autostart.app_id: the app and the installer share one entry
 !define SETTINGS_DIR "$LOCALAPPDATA\onedrive-gui"
 !define ENV_KEY "Environment"  ; HKCU: the user's own PATH
 !define WINFSP_URL "https://winfsp.dev/rel/"

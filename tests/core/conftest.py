@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from onedrive_gui.core.drives.mountpoints import fuse_mount_points
+from onedrive_gui.core.drives.mounts import MountManager, MountState, MountStatus
 from onedrive_gui.core.errors import AppError
-from onedrive_gui.core.mountpoints import fuse_mount_points
-from onedrive_gui.core.mounts import MountManager, MountState, MountStatus
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from onedrive_gui.core.aad_errors import auth_error, error_from_page, first_line
 from onedrive_gui.core.errors import AuthError
+from onedrive_gui.core.microsoft.aad_errors import auth_error, error_from_page, first_line
 
 BOILERPLATE = ("\r\nTrace ID: 0b7c2a1e-1111-2222-3333-444455556666"
                "\r\nCorrelation ID: 9f0e1d2c-aaaa-bbbb-cccc-ddddeeeeffff"

@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
-from onedrive_gui.core.engine import RcloneEngine
-from onedrive_gui.core.mountpoints import fuse_mount_points
-from onedrive_gui.core.mounts import MountManager, MountState
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.drives.mountpoints import fuse_mount_points
+from onedrive_gui.core.drives.mounts import MountManager, MountState
 from onedrive_gui.core.rclone import remotes
-from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.rclone.engine import RcloneEngine
+from onedrive_gui.core.system.paths import AppPaths
+from onedrive_gui.core.system.secrets import SecretStore
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token
 

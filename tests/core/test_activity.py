@@ -12,8 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from onedrive_gui.core.activity import RETRYING, UPLOADING, WAITING, Activity, totals
-from onedrive_gui.core.mounts import MountManager
+from onedrive_gui.core.drives.activity import RETRYING, UPLOADING, WAITING, Activity, totals
+from onedrive_gui.core.drives.mounts import MountManager
 from tests.fakecloud import graph
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf

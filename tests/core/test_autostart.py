@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.autostart import (
+from onedrive_gui.core.system.autostart import (
     Autostart,
     AutostartError,
     app_command,

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.aad_errors import AdminConsentRequired, auth_error, with_admin_consent
-from onedrive_gui.core.clouds import CLOUDS, cloud, validate_tenant_for_cloud
 from onedrive_gui.core.errors import SettingsError, ValidationError
+from onedrive_gui.core.microsoft.aad_errors import (
+    AdminConsentRequired,
+    auth_error,
+    with_admin_consent,
+)
+from onedrive_gui.core.microsoft.clouds import CLOUDS, cloud, validate_tenant_for_cloud
 from onedrive_gui.core.settings import SettingsStore, settings_to_json
 
 OLD_FILE = {

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from onedrive_gui.core.conflicts import (
+from onedrive_gui.core.drives.conflicts import (
     HOLD,
     Conflict,
     Version,
@@ -22,7 +22,7 @@ from onedrive_gui.core.conflicts import (
     hold_uploads,
     parse_fingerprint,
 )
-from onedrive_gui.core.mounts import MountManager, MountState
+from onedrive_gui.core.drives.mounts import MountManager, MountState
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 

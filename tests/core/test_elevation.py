@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from onedrive_gui.core.elevation import ELEVATED_TITLE, elevation_warning, is_elevated
+from onedrive_gui.core.system.elevation import ELEVATED_TITLE, elevation_warning, is_elevated
 
 
 class RecordedShell32:

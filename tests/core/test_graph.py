@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from onedrive_gui import __version__
-from onedrive_gui.core.browser import open_browser
 from onedrive_gui.core.errors import AuthError, GraphError, NetworkError
-from onedrive_gui.core.graph import GraphClient, parse_drive, retry_after_seconds
-from onedrive_gui.core.oauth import sign_in
+from onedrive_gui.core.microsoft.browser import open_browser
+from onedrive_gui.core.microsoft.graph import GraphClient, parse_drive, retry_after_seconds
+from onedrive_gui.core.microsoft.oauth import sign_in
 from tests.fakecloud.cloud import Defaults, FakeCloud
 
 GIB = 2**30

@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from onedrive_gui.core.accounts import AccountService
-from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.reminders import due_reminders
+from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import cli_env, run_cli
 from tests.fakecloud.cloud import FakeCloud
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from onedrive_gui.core.mounts import _sign_in_text
+from onedrive_gui.core.drives.mounts import _sign_in_text
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.process import keep_log_line
 

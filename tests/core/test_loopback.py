@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import pytest
 
 from onedrive_gui.core.errors import CancelledError, NetworkError, SignInTimeoutError
-from onedrive_gui.core.loopback import MAX_BODY, MAX_HEAD, LoopbackReceiver
+from onedrive_gui.core.microsoft.loopback import MAX_BODY, MAX_HEAD, LoopbackReceiver
 
 STATE = "st-abc123"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.mounts import OFFLINE_TEXT, MountManager, MountState
+from onedrive_gui.core.drives.mounts import OFFLINE_TEXT, MountManager, MountState
 from onedrive_gui.core.rclone.remotes import update_token
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf

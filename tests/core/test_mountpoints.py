@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.errors import MountError
-from onedrive_gui.core.mountpoints import (
+from onedrive_gui.core.drives.mountpoints import (
     check_mount_point,
     default_mount_point,
     example_mount_point,
@@ -26,10 +25,11 @@ from onedrive_gui.core.mountpoints import (
     unmount_hint,
     windows_mount_point,
 )
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.rclone.binary import locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcClient
+from onedrive_gui.core.system.paths import AppPaths
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="POSIX folders")
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc mountinfo")
@@ -376,7 +376,7 @@ _ONEDRIVE_ENV = {"OneDrive": "C:\\Users\\Álvaro\\OneDrive - Contoso",
 
 
 def test_onedrive_sync_roots_come_from_the_environment_and_the_registry() -> None:
-    from onedrive_gui.core.mountpoints import onedrive_sync_roots
+    from onedrive_gui.core.drives.mountpoints import onedrive_sync_roots
 
     roots = onedrive_sync_roots(platform="win32", environ=_ONEDRIVE_ENV,
                                 registry=lambda: ["c:\\users\\álvaro\\onedrive - contoso",
@@ -399,7 +399,7 @@ def test_onedrive_sync_roots_come_from_the_environment_and_the_registry() -> Non
 ])
 def test_a_mount_point_in_a_onedrive_synced_folder_is_warned_about(path: str,
                                                                      synced: bool) -> None:
-    from onedrive_gui.core.mountpoints import onedrive_sync_note
+    from onedrive_gui.core.drives.mountpoints import onedrive_sync_note
 
     note = onedrive_sync_note(path, platform="win32", environ=_ONEDRIVE_ENV, registry=list)
     assert bool(note) == synced
@@ -416,7 +416,7 @@ def test_the_onedrive_app_folders_are_read_from_the_registry_as_the_app_writes_t
     HKCU\\Software\\Microsoft\\OneDrive\\Accounts\\<account>; read with winreg."""
     import winreg
 
-    from onedrive_gui.core.mountpoints import _registry_sync_roots
+    from onedrive_gui.core.drives.mountpoints import _registry_sync_roots
 
     key = r"Software\Microsoft\OneDrive\Accounts\OnedriveGuiTest"
     with winreg.CreateKey(winreg.HKEY_CURRENT_USER, key) as k:

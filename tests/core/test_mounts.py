@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core import mounts
-from onedrive_gui.core.errors import MountError
-from onedrive_gui.core.mounts import (
+from onedrive_gui.core.drives import mounts
+from onedrive_gui.core.drives.mounts import (
     MountState,
     PendingUploadsError,
     check_mount_support,
     mount_error,
 )
+from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.rclone.log_signals import LogTail, parse_throttle
 from onedrive_gui.core.rclone.rc import RcCallError
 
@@ -189,7 +189,7 @@ def test_callback_errors_are_logged_and_monitor_goes_on(
 
     mgr = rig.manager(on_change=bad)
     mp = rig.mount_point()
-    with caplog.at_level(logging.ERROR, logger="onedrive_gui.core.mounts"):
+    with caplog.at_level(logging.ERROR, logger="onedrive_gui.core.drives.mounts"):
         mgr.mount("acct", "acct:", str(mp), {}, VFS)
         mgr.unmount("acct")
         mgr.shutdown()
@@ -337,7 +337,7 @@ def test_real_throttling_by_the_emulated_onedrive(
 def test_new_limits_apply_live_or_after_the_uploads(rig: MountRig) -> None:
     """Bandwidth changes on the running rclone; a request limit restarts the account's
     rclone, but only once its uploads are done, and the drive is mounted again."""
-    from onedrive_gui.core.mounts import LimitsChange
+    from onedrive_gui.core.drives.mounts import LimitsChange
 
     mgr = rig.manager()
     mp = rig.mount_point()

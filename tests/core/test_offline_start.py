@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from onedrive_gui.core.mounts import MountState
+from onedrive_gui.core.drives.mounts import MountState
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.open_files import (
+from onedrive_gui.core.drives.open_files import (
     FileHolder,
     _restart_manager_list,
     cached_files,

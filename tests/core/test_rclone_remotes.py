@@ -341,9 +341,9 @@ def test_throttling_lines_are_kept_at_info() -> None:
 def engine(rclone: RcloneBinary, tmp_path: Path) -> Iterator[object]:
     import uuid
 
-    from onedrive_gui.core.engine import RcloneEngine
-    from onedrive_gui.core.paths import AppPaths
-    from onedrive_gui.core.secrets import SecretStore
+    from onedrive_gui.core.rclone.engine import RcloneEngine
+    from onedrive_gui.core.system.paths import AppPaths
+    from onedrive_gui.core.system.secrets import SecretStore
 
     root = tmp_path / "app"
     paths = AppPaths(root / "config", root / "data", root / "cache", root / "logs")
@@ -357,7 +357,7 @@ def engine(rclone: RcloneBinary, tmp_path: Path) -> Iterator[object]:
 
 def _legacy_config(engine: object, names: list[str]) -> None:
     """An earlier version's shared, encrypted rclone.conf holding *names*."""
-    from onedrive_gui.core.engine import RcloneEngine
+    from onedrive_gui.core.rclone.engine import RcloneEngine
 
     assert isinstance(engine, RcloneEngine)
     password = engine.secrets.ensure_config_password()
@@ -382,7 +382,7 @@ def _legacy_config(engine: object, names: list[str]) -> None:
 def test_shared_config_is_moved_into_one_config_per_account(
     engine: object, net_trap: ConnectionCounter
 ) -> None:
-    from onedrive_gui.core.engine import RcloneEngine
+    from onedrive_gui.core.rclone.engine import RcloneEngine
 
     assert isinstance(engine, RcloneEngine)
     _legacy_config(engine, ["work", "home"])
@@ -402,7 +402,7 @@ def test_shared_config_is_moved_into_one_config_per_account(
 
 
 def test_failed_migration_keeps_the_shared_config(engine: object) -> None:
-    from onedrive_gui.core.engine import RcloneEngine
+    from onedrive_gui.core.rclone.engine import RcloneEngine
 
     assert isinstance(engine, RcloneEngine)
     _legacy_config(engine, ["work", "odd-name"])

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core import recovery
-from onedrive_gui.core.mounts import MountManager, MountState
-from onedrive_gui.core.rclone.process import Rcd, rc_password
-from onedrive_gui.core.recovery import (
+from onedrive_gui.core.drives import recovery
+from onedrive_gui.core.drives.mounts import MountManager, MountState
+from onedrive_gui.core.drives.recovery import (
     LeftMount,
     Leftovers,
     SessionRecord,
@@ -27,6 +26,7 @@ from onedrive_gui.core.recovery import (
     remove_leftover_mount_folder,
     stop_orphan,
 )
+from onedrive_gui.core.rclone.process import Rcd, rc_password
 
 from .conftest import MountRig, is_mounted, wait_for
 

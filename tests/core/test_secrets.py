@@ -20,7 +20,7 @@ import pytest
 
 from onedrive_gui.core.errors import KeyringError
 from onedrive_gui.core.logging_setup import RedactingFilter
-from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.system.secrets import SecretStore
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "Xy7~Q8Q.aZ0-secret-value_1234567890abcdEF"
@@ -61,7 +61,7 @@ class LockedKeyring(KeyringBackend):
 CHILD = """
 import json, sys
 from onedrive_gui.core.errors import KeyringError
-from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.system.secrets import SecretStore
 store = SecretStore(sys.argv[1])
 try:
     store.set_client_secret("work", sys.stdin.read())

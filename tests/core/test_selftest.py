@@ -18,8 +18,8 @@ import pytest
 
 from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
-from onedrive_gui.core.secrets import SELF_TEST_USER, SecretStore
 from onedrive_gui.core.selftest import check_keyring, check_rclone, core_checks, missing
+from onedrive_gui.core.system.secrets import SELF_TEST_USER, SecretStore
 
 REPO = Path(__file__).resolve().parents[2]
 

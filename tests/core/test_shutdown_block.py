@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from onedrive_gui.core.shutdown_block import ShutdownBlock, block_reason
+from onedrive_gui.core.system.shutdown_block import ShutdownBlock, block_reason
 
 
 class RecordingUser32:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.tls import BUNDLE_VARIABLES
+from onedrive_gui.core.microsoft.tls import BUNDLE_VARIABLES
 
 PROBE = """
 import sys
 from onedrive_gui.core.errors import AuthError, NetworkError
-from onedrive_gui.core.graph import GraphClient
+from onedrive_gui.core.microsoft.graph import GraphClient
 try:
     GraphClient("not-a-real-token", max_retries=0).me()
 except AuthError:
@@ -69,9 +69,9 @@ def test_a_ca_in_the_os_store_is_trusted_when_no_bundle_is_named(fakecloud, os_s
 
 # What the app did before truststore: requests' own bundle (certifi) or the one named by
 # REQUESTS_CA_BUNDLE, and nothing else.
-BEFORE = PROBE.replace("from onedrive_gui.core.graph import GraphClient",
-                       "from onedrive_gui.core.graph import GraphClient\n"
-                       "import onedrive_gui.core.tls as t; t._decided = False")
+BEFORE = PROBE.replace("from onedrive_gui.core.microsoft.graph import GraphClient",
+                       "from onedrive_gui.core.microsoft.graph import GraphClient\n"
+                       "import onedrive_gui.core.microsoft.tls as t; t._decided = False")
 
 
 def test_without_truststore_the_same_machine_fails(fakecloud, os_store):

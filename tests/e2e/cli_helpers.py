@@ -94,7 +94,7 @@ def add_account(env: Mapping[str, str], cloud: object, name: str, mount_point: P
         return
     if service is None:
         from onedrive_gui.core.accounts import AccountService
-        from onedrive_gui.core.paths import AppPaths
+        from onedrive_gui.core.system.paths import AppPaths
 
         service = AccountService(AppPaths.default())
     a = service.account(name)  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.loopback import LoopbackReceiver
+from onedrive_gui.core.microsoft.loopback import LoopbackReceiver
 from tests.e2e.cli_helpers import files_under, wait_for
 from tests.fakecloud.cloud import Defaults, FakeCloud
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.settings import Account, AppSettings, SettingsStore
+from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import cli_env, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -231,7 +231,7 @@ def test_an_rclone_older_than_1_75_is_refused_with_the_reason(
     rclone (Settings → rclone program) is refused by the command line too, saying why."""
     from onedrive_gui.core.rclone.binary import locate_rclone
     from onedrive_gui.core.rclone.remotes import encrypt_config
-    from onedrive_gui.core.secrets import SecretStore
+    from onedrive_gui.core.system.secrets import SecretStore
 
     old = tmp_path / "rclone-1.74"
     old.write_text("#!/bin/sh\necho 'rclone v1.74.3'\n")

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 
 from onedrive_gui.core.errors import ValidationError
-from onedrive_gui.core.registration import (
+from onedrive_gui.core.microsoft.registration import (
     LINE_MARK,
     PERMISSION_IDS,
     cloud_shell_command,

@@ -14,7 +14,7 @@ import signal
 import stat
 from pathlib import Path
 
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, is_mounted, wait_for
 from tests.e2e.test_accounts_cli import Proc, cloud  # noqa: F401 - fixture
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, is_mounted, wait_for
 
 

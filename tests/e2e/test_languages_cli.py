@@ -52,8 +52,8 @@ def test_list_in_chinese_keeps_its_columns_aligned(app_home: Path) -> None:
     import unicodedata
     from datetime import date
 
-    from onedrive_gui.core.paths import AppPaths
     from onedrive_gui.core.settings import Account, AppSettings, SettingsStore
+    from onedrive_gui.core.system.paths import AppPaths
 
     def cells(text: str) -> int:
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import add_account, cli_env, force_unmount, is_mounted, run_cli, wait_for
 
 

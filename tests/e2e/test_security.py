@@ -35,7 +35,11 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.loopback import CONNECTION_BUDGET, MAX_CONNECTIONS, LoopbackReceiver
+from onedrive_gui.core.microsoft.loopback import (
+    CONNECTION_BUDGET,
+    MAX_CONNECTIONS,
+    LoopbackReceiver,
+)
 from tests.e2e.cli_helpers import CLI, files_under, force_unmount, is_mounted, wait_for
 from tests.fakecloud.cloud import FakeCloud
 
@@ -270,7 +274,8 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
         d = cloud.setup_default()
         env = _isolated_env(home, cloud)
         paths = json.loads(subprocess.run(
-            [sys.executable, "-c", "import json; from onedrive_gui.core.paths import AppPaths; "
+            [sys.executable, "-c", "import json; "
+             "from onedrive_gui.core.system.paths import AppPaths; "
              "p = AppPaths.default(); print(json.dumps({**{k: str(getattr(p, k)) for k in "
              "('config_dir', 'data_dir', 'cache_dir', 'log_dir', 'settings_file', "
              "'app_log')}, 'rclone_config': str(p.account_rclone_config('work')), "

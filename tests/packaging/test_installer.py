@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 UNINST = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\onedrive-gui"
 RUN = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
-RUN_VALUE = "onedrive-gui"  # the value core/autostart.py writes too
+RUN_VALUE = "onedrive-gui"  # the value core/system/autostart.py writes too
 ENV = r"HKCU\Environment"
 QUIT = "quit --timeout 60"
 MARKER = "odg-old-runtime.txt"  # in _internal/: present = the files were not yet replaced

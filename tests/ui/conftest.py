@@ -25,7 +25,7 @@ def ui_core(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def fake_ctx(ui_core: None, tmp_path: Path):
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.ui.context import AppContext
 
     paths = AppPaths(tmp_path / "cfg", tmp_path / "data", tmp_path / "cache", tmp_path / "log")
@@ -45,7 +45,7 @@ def fake_ctx(ui_core: None, tmp_path: Path):
 def real_ctx(app_home, ui_core, fakecloud, monkeypatch):
     """The real composition root (core + UI adapters) against the emulated cloud."""
     from onedrive_gui.app import build_context
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     defaults = fakecloud.setup_default()
     fakecloud.apply_env(monkeypatch, browser_action="approve")

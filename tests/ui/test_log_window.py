@@ -14,7 +14,8 @@ from tests.ui.fakes import FakeAccount
 from tests.ui.test_tray import FakeManager
 
 APP_LINES = (
-    "2026-11-30 05:00:01,100 INFO onedrive_gui.core.mounts: work: mounted on /home/a/OneDrive\n"
+    "2026-11-30 05:00:01,100 INFO onedrive_gui.core.drives.mounts: work: mounted on "
+    "/home/a/OneDrive\n"
     "2026-11-30 05:00:05,000 ERROR onedrive_gui.ui.tasks: unexpected error in a background task\n"
     "Traceback (most recent call last):\n"
     "ValueError: broken\n"
@@ -55,7 +56,7 @@ def _open(qtbot, shell):  # type: ignore[no-untyped-def]
 def test_view_log_shows_app_and_rclone_lines_in_time_order(qtbot, shell) -> None:
     win = _open(qtbot, shell)
     text = win.view.toPlainText().splitlines()
-    assert text[0].startswith("2026-11-30 05:00:01 INFO    [app] onedrive_gui.core.mounts")
+    assert text[0].startswith("2026-11-30 05:00:01 INFO    [app] onedrive_gui.core.drives.mounts")
     assert "[rclone] vfs cache: cleaned" in text[1]
     assert "[rclone] report.docx: Failed to copy" in text[2]
     assert "[app] onedrive_gui.ui.tasks: unexpected error" in text[3]

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from onedrive_gui.core import mounts
-from onedrive_gui.core.aad_errors import auth_error
-from onedrive_gui.core.conflicts import Conflict
+from onedrive_gui.core.drives import mounts
+from onedrive_gui.core.drives.conflicts import Conflict
+from onedrive_gui.core.drives.recovery import LeftMount, Leftovers
 from onedrive_gui.core.errors import MountError, RcloneError
-from onedrive_gui.core.recovery import LeftMount, Leftovers
+from onedrive_gui.core.microsoft.aad_errors import auth_error
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
     NOTIFY_TITLE_MAX,

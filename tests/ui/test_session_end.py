@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core import mounts
+from onedrive_gui.core.drives import mounts
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.session_end import SessionGuard
 from onedrive_gui.ui.shell import QUIT_UPLOAD_LIMIT, DesktopShell

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from onedrive_gui.core import instance as channel
+from onedrive_gui.core.system import instance as channel
 from onedrive_gui.ui.single_instance import SingleInstance, allow_foreground
 
 
@@ -56,7 +56,7 @@ def test_the_first_instance_may_come_to_the_front(platform, expected):
 
 
 def test_second_launch_of_the_app_exits_0(qtbot, tmp_path, app_home):
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     first = SingleInstance(AppPaths.default().config_dir)
     assert first.acquire()

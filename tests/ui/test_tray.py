@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
-from onedrive_gui.core import mounts
-from onedrive_gui.core.conflicts import Conflict, ConflictLog
+from onedrive_gui.core.drives import mounts
+from onedrive_gui.core.drives.conflicts import Conflict, ConflictLog
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.shell import DesktopShell
 from tests.ui.fakes import FakeAccount
@@ -20,7 +20,7 @@ MountState, MountStatus = mounts.MountState, mounts.MountStatus
 
 class FakeManager:
     def __init__(self) -> None:
-        from onedrive_gui.core.conflicts import ConflictLog
+        from onedrive_gui.core.drives.conflicts import ConflictLog
 
         self.calls: list[tuple[str, ...]] = []
         self.shut = False
@@ -44,7 +44,7 @@ class FakeManager:
         self.calls.append(("recheck", name or ""))
 
     def activity(self, name):
-        from onedrive_gui.core.activity import Activity
+        from onedrive_gui.core.drives.activity import Activity
 
         return getattr(self, "activities", {}).get(name, Activity(name))
 
@@ -257,7 +257,7 @@ def test_conflict_notice_names_both_files_and_opens_their_folder(qtbot, shell, t
 
 
 def test_account_line_says_what_is_left_read_when_the_menu_opens(qtbot, shell, tmp_path):
-    from onedrive_gui.core.activity import UPLOADING, WAITING, Activity, Upload
+    from onedrive_gui.core.drives.activity import UPLOADING, WAITING, Activity, Upload
 
     tray, controller = shell.tray, shell.controller
     mp = str(tmp_path / "OneDrive" / "work")

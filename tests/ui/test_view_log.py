@@ -7,7 +7,7 @@ import sys
 import threading
 
 from onedrive_gui.app import start_logging
-from onedrive_gui.core.paths import AppPaths
+from onedrive_gui.core.system.paths import AppPaths
 from onedrive_gui.ui.mount_controller import MountController
 from onedrive_gui.ui.shell import DesktopShell
 

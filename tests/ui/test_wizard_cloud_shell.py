@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
-from onedrive_gui.core.registration import LINE_MARK
+from onedrive_gui.core.microsoft.registration import LINE_MARK
 from onedrive_gui.ui.wizard.state import CLOUD_SHELL, DRIVE, SIGN_IN
 from onedrive_gui.ui.wizard.wizard import AddAccountWizard
 from tests.ui.test_wizard_clouds_libraries import _ctx

@@ -16,7 +16,7 @@ from tests.ui.test_wizard_fakecloud import SLOW, click
 
 def _ctx(fakecloud, monkeypatch, defaults):  # type: ignore[no-untyped-def]
     from onedrive_gui.app import build_context
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     fakecloud.apply_env(monkeypatch, browser_action="approve", browser_user=defaults.user_upn)
     ctx = build_context(AppPaths.default())

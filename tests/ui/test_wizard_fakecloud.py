@@ -47,8 +47,8 @@ def walk_to_mount(qtbot, ctx) -> AddAccountWizard:
 
 
 def test_wizard_adds_account_against_emulated_cloud(qtbot, real_ctx, fakecloud):
-    from onedrive_gui.core.secrets import SecretStore
     from onedrive_gui.core.settings import SettingsStore
+    from onedrive_gui.core.system.secrets import SecretStore
 
     wiz = walk_to_mount(qtbot, real_ctx)
     name = f"e2e_{uuid.uuid4().hex[:8]}"
@@ -73,7 +73,7 @@ def test_wizard_adds_account_against_emulated_cloud(qtbot, real_ctx, fakecloud):
 
 def test_cancel_leaves_nothing_behind(qtbot, real_ctx):
     from onedrive_gui.core.errors import KeyringError
-    from onedrive_gui.core.secrets import SecretStore
+    from onedrive_gui.core.system.secrets import SecretStore
 
     wiz = walk_to_mount(qtbot, real_ctx)
     name = f"e2e_{uuid.uuid4().hex[:8]}"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
-from onedrive_gui.core.clouds import CLOUDS, DOD_NOTE, GLOBAL
 from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.core.microsoft.clouds import CLOUDS, DOD_NOTE, GLOBAL
 
 NATIONAL_NOTE = (N_("{label} has no personal Microsoft accounts: sign in with your "
                  "organization's account. Register the app in {portal} (an app registered in "

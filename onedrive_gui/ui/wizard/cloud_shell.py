@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from onedrive_gui.core.clouds import CLOUDS
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.i18n import _
-from onedrive_gui.core.registration import LINE_MARK, CreatedApp, cloud_shell_command
+from onedrive_gui.core.microsoft.clouds import CLOUDS
+from onedrive_gui.core.microsoft.registration import LINE_MARK, CreatedApp, cloud_shell_command
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
 ERROR_STYLE = "color: #c42b1c;"
@@ -117,7 +117,7 @@ class CloudShellPage(QWizardPage):
         QDesktopServices.openUrl(QUrl(self.shell_url))
 
     def _changed(self) -> None:
-        from onedrive_gui.core.registration import parse_result_line
+        from onedrive_gui.core.microsoft.registration import parse_result_line
 
         text = self.line.text()
         before = self.created

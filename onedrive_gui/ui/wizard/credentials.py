@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from onedrive_gui.core.clouds import CLOUDS, validate_tenant_for_cloud
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.i18n import _
+from onedrive_gui.core.microsoft.clouds import CLOUDS, validate_tenant_for_cloud
 from onedrive_gui.core.validation import (
     clean_secret,
     secret_feedback,

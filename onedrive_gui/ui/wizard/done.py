@@ -19,7 +19,7 @@ TRAY_HELP = (
 
 
 def _cloud_label(key: str) -> str:
-    from onedrive_gui.core.clouds import CLOUDS
+    from onedrive_gui.core.microsoft.clouds import CLOUDS
 
     return _(CLOUDS[key].label)
 

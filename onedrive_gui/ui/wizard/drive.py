@@ -73,7 +73,7 @@ class DrivePage(QWizardPage):
         self.retry = QPushButton(_("Retry"))
         self.retry.clicked.connect(self.load)
 
-        from onedrive_gui.core.libraries import PERSONAL_NOTE
+        from onedrive_gui.core.microsoft.libraries import PERSONAL_NOTE
 
         self.personal_note = QLabel(_(PERSONAL_NOTE))
         self.personal_note.setWordWrap(True)
@@ -150,7 +150,7 @@ class DrivePage(QWizardPage):
                                                        else ""))
             if default_item is None or (drive.is_default and not _is_default(default_item)):
                 default_item = item
-        from onedrive_gui.core.libraries import is_personal
+        from onedrive_gui.core.microsoft.libraries import is_personal
 
         personal = is_personal(self.state.drives)
         self.personal_note.setVisible(personal)
@@ -185,8 +185,8 @@ class DrivePage(QWizardPage):
     def _find(self, query: str | None) -> None:
         if self._lib_job is not None:
             self.runner.forget(self._lib_job)
-        from onedrive_gui.core.graph import GraphClient
-        from onedrive_gui.core.libraries import find_libraries
+        from onedrive_gui.core.microsoft.graph import GraphClient
+        from onedrive_gui.core.microsoft.libraries import find_libraries
 
         token, cloud = self.state.token, self.state.cloud
         self.consent_button.hide()

@@ -61,7 +61,7 @@ def suggest_name(drive: Any, existing: list[str]) -> str:
 
 
 def _default_mount_point(name: str) -> str:
-    from onedrive_gui.core.mountpoints import default_mount_point
+    from onedrive_gui.core.drives.mountpoints import default_mount_point
 
     return str(default_mount_point(name))
 
@@ -169,7 +169,7 @@ class MountPage(QWizardPage):
         self._mount_point_edited = False
         self.name.setText(suggest_name(self.state.drive, existing))
         if self.windows:
-            from onedrive_gui.core.mountpoints import free_drive_letters
+            from onedrive_gui.core.drives.mountpoints import free_drive_letters
 
             self.drive_letter.clear()
             # Letters other accounts use are not offered, even while those are unmounted.
@@ -205,7 +205,7 @@ class MountPage(QWizardPage):
 
     def _check_mount_point(self) -> str:
         """The chosen mount point, checked against the disk and the other accounts."""
-        from onedrive_gui.core.mountpoints import check_mount_point, other_mount_points
+        from onedrive_gui.core.drives.mountpoints import check_mount_point, other_mount_points
 
         return check_mount_point(self.chosen_mount_point(),
                                  others=other_mount_points(self.ctx.accounts.settings.accounts,
@@ -213,7 +213,7 @@ class MountPage(QWizardPage):
                                  platform=self.platform, mask=self.drive_mask)
 
     def _mount_point_changed(self, *_args: Any) -> None:
-        from onedrive_gui.core.mountpoints import mount_point_note, onedrive_sync_note
+        from onedrive_gui.core.drives.mountpoints import mount_point_note, onedrive_sync_note
 
         try:
             path = self._check_mount_point()

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from onedrive_gui.core.clouds import CLOUDS
 from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.core.microsoft.clouds import CLOUDS
 from onedrive_gui.ui.widgets import CopyField
 from onedrive_gui.ui.wizard.state import CREDENTIALS, WizardState
 

@@ -138,7 +138,7 @@ class SignInPage(QWizardPage):
         self.result.hide()
 
     def _show_failed(self, err: AppError) -> None:
-        from onedrive_gui.core.aad_errors import AdminConsentRequired
+        from onedrive_gui.core.microsoft.aad_errors import AdminConsentRequired
 
         self._set_waiting_widgets(False)
         self.sign_in_button.hide()

@@ -308,7 +308,7 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _app_folder_check(path: str, *, windows: bool = False) -> None:
-    from onedrive_gui.core.paths import AppPaths
+    from onedrive_gui.core.system.paths import AppPaths
 
     paths = AppPaths.default()
     for kind, folder in (("settings", paths.config_dir), ("data", paths.data_dir),

@@ -16,11 +16,11 @@ from typing import Any
 from urllib.parse import quote
 
 from onedrive_gui import APP_NAME, __version__
-from onedrive_gui.core.clouds import GLOBAL, Cloud
-from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, GraphError, NetworkError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import register_secret
+from onedrive_gui.core.microsoft.clouds import GLOBAL, Cloud
+from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class GraphClient:
         if self._session is None:
             import requests
 
-            from onedrive_gui.core.tls import use_os_trust_store
+            from onedrive_gui.core.microsoft.tls import use_os_trust_store
 
             use_os_trust_store()
             s = requests.Session()

@@ -33,16 +33,16 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.activity import Activity, read_uploads
-from onedrive_gui.core.conflicts import ConflictGuard, ConflictLog, hold_uploads
+from onedrive_gui.core.drives.activity import Activity, read_uploads
+from onedrive_gui.core.drives.conflicts import ConflictGuard, ConflictLog, hold_uploads
+from onedrive_gui.core.drives.mountpoints import detach_stale_mount, unmount_hint
+from onedrive_gui.core.drives.recovery import SessionRecord
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.i18n import N_, _
-from onedrive_gui.core.mountpoints import detach_stale_mount, unmount_hint
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import LogTail, Signal
 from onedrive_gui.core.rclone.process import Rcd, bwlimit_is_live
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient
-from onedrive_gui.core.recovery import SessionRecord
 
 log = logging.getLogger(__name__)
 
@@ -1433,7 +1433,7 @@ def _sign_in_signal(error_text: str) -> Signal | None:
 
 def _sign_in_text(signals: list[Signal]) -> str:
     """What to tell the user when Microsoft refuses to renew the sign-in."""
-    from onedrive_gui.core.aad_errors import auth_error
+    from onedrive_gui.core.microsoft.aad_errors import auth_error
 
     best = next((s for s in signals if s.detail), signals[0])
     err = auth_error(best.error or "invalid_grant", best.detail)

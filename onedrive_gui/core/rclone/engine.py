@@ -29,7 +29,6 @@ from typing import Any
 
 from onedrive_gui.core.errors import KeyringError, RcloneError
 from onedrive_gui.core.i18n import _
-from onedrive_gui.core.paths import AppPaths
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcClient
@@ -38,7 +37,8 @@ from onedrive_gui.core.rclone.remotes import (
     encrypt_config,
     validate_remote_name,
 )
-from onedrive_gui.core.secrets import SecretStore
+from onedrive_gui.core.system.paths import AppPaths
+from onedrive_gui.core.system.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class RcloneEngine:
 
     def _new_rcd(self, config: Path, password: str, log_file: Path,
                  limits: Mapping[str, Any] | None) -> Rcd:
-        from onedrive_gui.core.graph import USER_AGENT
+        from onedrive_gui.core.microsoft.graph import USER_AGENT
 
         return Rcd(
             self.binary,

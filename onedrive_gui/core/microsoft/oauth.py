@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from onedrive_gui import APP_NAME, __version__
-from onedrive_gui.core.aad_errors import auth_error, error_from_page, with_admin_consent
-from onedrive_gui.core.clouds import GLOBAL, Cloud
-from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import AuthError, CancelledError, NetworkError
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.logging_setup import register_secret
-from onedrive_gui.core.loopback import DEFAULT_PORT, LoopbackReceiver
+from onedrive_gui.core.microsoft.aad_errors import auth_error, error_from_page, with_admin_consent
+from onedrive_gui.core.microsoft.clouds import GLOBAL, Cloud
+from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
+from onedrive_gui.core.microsoft.loopback import DEFAULT_PORT, LoopbackReceiver
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _network_errors(what: str = N_("Microsoft's sign-in service (login.microsoft
     what = _(what)
     import requests
 
-    from onedrive_gui.core.tls import use_os_trust_store
+    from onedrive_gui.core.microsoft.tls import use_os_trust_store
 
     use_os_trust_store()
     try:

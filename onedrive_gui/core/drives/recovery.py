@@ -536,7 +536,7 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
     only when a left-over rclone is found: it reads the keyring) lets that rclone be asked
     to quit over rc. A record is removed once looked at, whatever went wrong.
     """
-    from onedrive_gui.core.mountpoints import detach_stale_mount
+    from onedrive_gui.core.drives.mountpoints import detach_stale_mount
 
     if not sessions_dir.is_dir():
         return None

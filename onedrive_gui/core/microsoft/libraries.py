@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onedrive_gui.core.errors import GraphError, ValidationError
-from onedrive_gui.core.graph import DriveInfo, GraphClient
 from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.core.microsoft.graph import DriveInfo, GraphClient
 
 PERSONAL_NOTE = (N_("Personal Microsoft accounts have no SharePoint sites or Teams: only their "
                  "own OneDrive (and the drives listed here) can be mounted."))
@@ -108,7 +108,7 @@ class Found:
 def find_libraries(graph: GraphClient, search: str | None = None) -> Found:
     """Libraries of the sites found by *search* (if given), the followed sites and the user's
     Teams, without duplicates; a missing optional permission is reported, not raised."""
-    from onedrive_gui.core.graph import PermissionMissing
+    from onedrive_gui.core.microsoft.graph import PermissionMissing
 
     out: list[Library] = []
     missing: list[str] = []

@@ -15,10 +15,10 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from onedrive_gui.core.clouds import CLOUDS, Cloud
-from onedrive_gui.core.clouds import cloud as cloud_named
 from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.i18n import _
+from onedrive_gui.core.microsoft.clouds import CLOUDS, Cloud
+from onedrive_gui.core.microsoft.clouds import cloud as cloud_named
 from onedrive_gui.core.validation import (
     clean_secret,
     is_guid,
