@@ -202,3 +202,28 @@ def test_elsewhere_the_running_python_is_used(platform: str) -> None:
 def test_the_frozen_app_starts_itself(platform: str) -> None:
     exe = "C:\\Users\\ana\\AppData\\Local\\Programs\\OneDrive GUI\\onedrive-gui.exe"
     assert app_command(executable=exe, frozen=True, platform=platform) == [exe]
+
+
+@pytest.mark.parametrize(("platform", "folder", "cli", "app"), [
+    ("win32", "C:\\Users\\ana\\AppData\\Local\\Programs\\OneDrive GUI\\",
+     "onedrive-gui-cli.exe", "onedrive-gui.exe"),
+    ("win32", "C:\\Apps\\OneDrive GUI\\", "ONEDRIVE-GUI-CLI.EXE", "onedrive-gui.EXE"),
+    ("linux", "/opt/onedrive-gui/", "onedrive-gui-cli", "onedrive-gui"),
+])
+def test_start_at_login_set_from_the_console_exe_starts_the_windowed_app(
+        platform: str, folder: str, cli: str, app: str) -> None:
+    """`onedrive-gui-cli` (the frozen console companion) turning start-at-login on must not
+    register itself: a console window would open at every login."""
+    cmd = app_command(executable=folder + cli, frozen=True, platform=platform,
+                      exists={folder + app}.__contains__)
+    assert cmd == [folder + app]
+    # (the app's own exe, when the companion is alone: better than nothing starting)
+    assert app_command(executable=folder + cli, frozen=True, platform=platform,
+                       exists=lambda p: False) == [folder + cli]
+
+
+def test_the_frozen_names_are_the_bundles() -> None:
+    from onedrive_gui.core.system import autostart
+    from tests.packaging.conftest import bs
+
+    assert (autostart.FROZEN_APP, autostart.FROZEN_CLI) == (bs.APP_NAME, bs.CLI_NAME)
