@@ -17,6 +17,7 @@ from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd, RcEndpointError
 from onedrive_gui.core.rclone.rc import RcCallError, parse_duration
+from tests.e2e.cli_helpers import listening_ports
 
 
 @pytest.fixture(scope="module")
@@ -130,25 +131,6 @@ def test_killed_rcd_is_detected(make_rcd) -> None:  # type: ignore[no-untyped-de
     rcd.stop()  # stopping a dead rcd is fine
 
 
-def _listening_ports(pid: int) -> set[int]:
-    """The TCP ports *pid* listens on (/proc/<pid>/fd sockets in /proc/<pid>/net/tcp*)."""
-    inodes = set()
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports = set()
-    for table in ("tcp", "tcp6"):
-        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
-            f = line.split()
-            if f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
-                ports.add(int(f[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 def test_rc_port_is_rclones_own_and_named_nowhere_before(  # type: ignore[no-untyped-def]
     make_rcd,
 ) -> None:
@@ -159,7 +141,7 @@ def test_rc_port_is_rclones_own_and_named_nowhere_before(  # type: ignore[no-unt
     argv = Path(f"/proc/{rcd.pid}/cmdline").read_bytes().split(b"\0")
     assert argv[argv.index(b"--rc-addr") + 1] == b"127.0.0.1:0"
     port = int(client.url.rsplit(":", 1)[1])
-    assert _listening_ports(rcd.pid) == {port}
+    assert listening_ports(rcd.pid) == {port}
     assert client.call("core/pid") == {"pid": rcd.pid}
 
 

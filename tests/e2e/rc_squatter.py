@@ -6,6 +6,10 @@ each ``rclone rcd --rc-addr HOST:PORT`` bind that port before rclone does, then 
 rc call with ``{}`` (which makes the app believe rclone is there). Everything it receives
 (path, headers, body) and everything it sees is printed on stdout, one JSON object a line,
 for the test to judge. Runs until killed.
+
+Only the rclone processes whose command line contains the argument (the test's own
+temporary folder) are attacked: other rclone processes on the machine — other test runs —
+are left alone.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ class Answer(BaseHTTPRequestHandler):
         pass
 
 
-def rc_addrs() -> list[tuple[int, str]]:
+def rc_addrs(mark: bytes) -> list[tuple[int, str]]:
     found = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -55,7 +59,7 @@ def rc_addrs() -> list[tuple[int, str]]:
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if b"rcd" in argv and b"--rc-addr" in argv:
+        if b"rcd" in argv and b"--rc-addr" in argv and any(mark in a for a in argv):
             i = argv.index(b"--rc-addr")
             if i + 1 < len(argv):
                 found.append((int(name), argv[i + 1].decode(errors="replace")))
@@ -63,11 +67,12 @@ def rc_addrs() -> list[tuple[int, str]]:
 
 
 def main() -> None:
+    mark = sys.argv[1].encode()
     report(event="ready", uid=os.getuid(), euid=os.geteuid(), gid=os.getgid(),
            groups=os.getgroups())
     seen: set[tuple[int, str]] = set()
     while True:
-        for pid, addr in rc_addrs():
+        for pid, addr in rc_addrs(mark):
             if (pid, addr) in seen:
                 continue
             seen.add((pid, addr))

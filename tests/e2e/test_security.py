@@ -42,7 +42,15 @@ from onedrive_gui.core.microsoft.loopback import (
     MAX_CONNECTIONS,
     LoopbackReceiver,
 )
-from tests.e2e.cli_helpers import CLI, files_under, force_unmount, is_mounted, wait_for
+from tests.e2e.cli_helpers import (
+    CLI,
+    files_under,
+    force_unmount,
+    is_mounted,
+    listening_addrs,
+    listening_ports,
+    wait_for,
+)
 from tests.fakecloud.cloud import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -197,32 +205,11 @@ def _rc_post(port: int, method: str, auth: tuple[str, str] | None) -> int:
         conn.close()
 
 
-def _listening_addrs(pid: int) -> list[str]:
-    """Local addresses (hex, as in /proc/net/tcp*) of the TCP sockets *pid* listens on."""
-    inodes = set()
-    fd_dir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(f"{fd_dir}/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    addrs = []
-    for table in ("tcp", "tcp6"):
-        raw = (_read(f"/proc/{pid}/net/{table}") or b"").decode()
-        for line in raw.splitlines()[1:]:
-            f = line.split()
-            if f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
-                addrs.append(f[1])
-    return addrs
-
-
 def _listening_port(pid: int) -> int:
     """The one TCP port *pid* listens on (rclone's rc)."""
-    addrs = _listening_addrs(pid)
-    assert len(addrs) == 1, addrs
-    return int(addrs[0].rsplit(":", 1)[1], 16)
+    ports = listening_ports(pid)
+    assert len(ports) == 1, ports
+    return ports.pop()
 
 
 # ---------------------------------------------------------------------- the journey
@@ -336,7 +323,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
                 "config/dump, no credentials": _rc_post(port, "config/dump", None),
                 "config/dump, wrong password": _rc_post(port, "config/dump", (user, "x" * 43)),
             }
-            rc_listen = _listening_addrs(rcd.pid)
+            rc_listen = listening_addrs(rcd.pid)
             mount.p.send_signal(signal.SIGINT)
             assert mount.finish(120) == 0, mount.text()
             outputs["mount"] = mount.text()
@@ -556,11 +543,12 @@ def _python_for(uid: int, gid: int) -> str | None:
 
 class Squatter:
     """tests/e2e/rc_squatter.py run as ``nobody``: another user of the machine who takes
-    every rc port named in an rclone command line and answers rc calls with ``{}``."""
+    every rc port named in an rclone command line (of the rclone processes whose command
+    line contains *mark*) and answers rc calls with ``{}``."""
 
-    def __init__(self, python: str, uid: int, gid: int) -> None:
+    def __init__(self, python: str, uid: int, gid: int, mark: Path) -> None:
         self.p = subprocess.Popen(
-            [python, "-I", str(SQUATTER)], **_as_user(uid, gid),
+            [python, "-I", str(SQUATTER), str(mark)], **_as_user(uid, gid),
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
         self.events: list[dict[str, object]] = []
         self._pump = threading.Thread(target=self._read, daemon=True)
@@ -593,9 +581,10 @@ def test_another_local_user_taking_rc_ports_gets_nothing_secret(tmp_path: Path) 
     python = _python_for(nobody.pw_uid, nobody.pw_gid)
     if python is None:
         pytest.skip("no Python that the user 'nobody' may run")
-    squatter = Squatter(python, nobody.pw_uid, nobody.pw_gid)
-    cloud = FakeCloud(tmp_path / "fakecloud").start()
     home = tmp_path / "home"
+    # only this test's rclone is attacked (its config is under *home*), never another run's
+    squatter = Squatter(python, nobody.pw_uid, nobody.pw_gid, home)
+    cloud = FakeCloud(tmp_path / "fakecloud").start()
     env = _isolated_env(home, cloud)
     name = "squatted"
     try:
