@@ -110,6 +110,14 @@ WINDOWS_SKIP_TESTS = {
         "uses Linux mount points (/proc) and the ~/OneDrive default",
     "tests/ui/test_bad_input_gui.py::test_mount_point_that_went_bad_after_typing_is_refused_at_add":
         _DEFAULT,
+    "tests/core/test_rclone_process.py::test_rc_port_is_rclones_own_and_named_nowhere_before":
+        _PROC,
+    "tests/core/test_rclone_process.py::"
+    "test_a_launcher_that_runs_rclone_as_another_process_is_refused":
+        "the launcher is a #!/bin/sh script; rclone processes are found in /proc",
+    "tests/core/test_rclone_process.py::test_a_program_that_only_pretends_to_be_rclone_is_refused":
+        "the stand-in is a #! script",
+    "tests/e2e/rc_squatter.py": "a program run as another user by tests/e2e/test_security.py",
     "tests/e2e/test_cloud_shell_registration.py": _BASH,
     "tests/ui/test_wizard_cloud_shell.py": _BASH,
 }

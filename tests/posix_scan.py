@@ -13,7 +13,8 @@ that is not
 - on a line that says why it never runs on Windows: ``# posix-only: <reason>``.
 
 A helper function (not a test, not a fixture) is checked like a test: a POSIX-only call in it
-needs one of the guards above.
+needs one of the guards above, unless it is module-private (``_name``) and every use of it is
+in a covered test.
 """
 
 from __future__ import annotations
@@ -203,6 +204,26 @@ class _Scopes(ast.NodeVisitor):
     visit_ClassDef = _visit_scope
 
 
+def _cover_private_helpers(tree: ast.Module, scopes: _Scopes) -> None:
+    """A module-private helper (``_name``, so no other module uses it) called only from
+    covered tests is covered too."""
+    helpers = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.name.startswith("_")]
+    changed = True
+    while changed:
+        changed = False
+        for node in helpers:
+            name, covered = scopes.scope.get(node.lineno, ("", False))
+            if covered:
+                continue
+            uses = [n.lineno for n in ast.walk(tree)
+                    if isinstance(n, ast.Name) and n.id == node.name]
+            if uses and all(scopes.scope.get(line, ("", False))[1] for line in uses):
+                for line in range(node.lineno, (node.end_lineno or node.lineno) + 1):
+                    scopes.scope[line] = (scopes.scope.get(line, (name, True))[0], True)
+                changed = True
+
+
 def scan_file(path: Path, repo: Path, skip_tests: dict[str, str],
               skip_fixtures: Iterable[str]) -> list[Hit]:
     module = path.relative_to(repo).as_posix()
@@ -214,6 +235,7 @@ def scan_file(path: Path, repo: Path, skip_tests: dict[str, str],
         return []
     scopes = _Scopes(module, skip_tests, skip_fixtures, _skip_marks(tree))
     scopes.visit(tree)
+    _cover_private_helpers(tree, scopes)
     ignored = _guarded_lines(tree) | _text_lines(tree, module)
     hits = []
     for number, text in enumerate(_code_only(source), 1):
