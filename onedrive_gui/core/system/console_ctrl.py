@@ -17,6 +17,7 @@ and SIGBREAK. Elsewhere this does nothing: POSIX terminals send SIGHUP, a signal
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 import threading
@@ -41,11 +42,12 @@ def _load_kernel32() -> Any:
     from ctypes import wintypes
 
     k: Any = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined,unused-ignore]
-    k.SetConsoleCtrlHandler.argtypes = [ctypes.c_void_p, wintypes.BOOL]
+    k.SetConsoleCtrlHandler.argtypes = [_handler_type(), wintypes.BOOL]
     k.SetConsoleCtrlHandler.restype = wintypes.BOOL
     return k
 
 
+@functools.cache
 def _handler_type() -> Any:
     """``BOOL WINAPI HandlerRoutine(DWORD)``: stdcall on Windows (WINFUNCTYPE); the C calling
     convention elsewhere, where only a recorded kernel32 calls it."""
