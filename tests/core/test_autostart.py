@@ -227,3 +227,41 @@ def test_the_frozen_names_are_the_bundles() -> None:
     from tests.packaging.conftest import bs
 
     assert (autostart.FROZEN_APP, autostart.FROZEN_CLI) == (bs.APP_NAME, bs.CLI_NAME)
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the Windows registry exists on Windows only")
+def test_windows_run_entry_and_task_managers_switch() -> None:
+    """The real HKCU Run / StartupApproved values (under a throwaway name): enabled, then
+    disabled in Task Manager (StartupApproved, odd first byte) is off, enabling again here
+    wins, disabling removes both."""
+    import os
+    import winreg
+
+    from onedrive_gui.core.system.autostart import APPROVED_KEY, RUN_KEY
+
+    name = f"onedrive-gui-test-{os.getpid()}"
+    command = ["C:\\Program Files\\Odd Name\\onedrive-gui.exe", "--minimized"]
+    entry = Autostart(command, app_id=name)
+
+    def value(key: str) -> object:
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as k:
+                return winreg.QueryValueEx(k, name)[0]
+        except FileNotFoundError:
+            return None
+
+    try:
+        entry.enable()
+        assert value(RUN_KEY) == windows_run_value(command)
+        assert entry.is_enabled()
+        with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, APPROVED_KEY, 0,
+                                winreg.KEY_SET_VALUE) as k:
+            winreg.SetValueEx(k, name, 0, winreg.REG_BINARY, b"\x03" + b"\0" * 11)
+        assert not entry.is_enabled()  # the user's switch in Task Manager
+        entry.enable()
+        assert entry.is_enabled() and value(APPROVED_KEY) is None
+        entry.disable()
+        assert not entry.is_enabled()
+        assert value(RUN_KEY) is None and value(APPROVED_KEY) is None
+    finally:
+        entry.disable()
