@@ -95,6 +95,7 @@ def test_mount_on_a_drive_letter_write_and_stop_safely(fakecloud, cloud, app_hom
 
 def test_killed_with_pending_upload_is_recovered_on_next_start(
         fakecloud, cloud, app_home, drive_letter):
+    from onedrive_gui.core.drives.mountpoints import normalize_drive_letter
     from onedrive_gui.core.drives.recovery import pid_alive
     from onedrive_gui.core.system.paths import AppPaths
 
@@ -111,7 +112,8 @@ def test_killed_with_pending_upload_is_recovered_on_next_start(
         (root / "unsaved-work.bin").write_bytes(data)
         record = json.loads((sessions / f"{first.p.pid}.json").read_text(encoding="utf-8"))
         rclone_pid = record["rcd_pid"]
-        assert record["mounts"] == {"work": drive_letter}
+        assert {k: normalize_drive_letter(v) for k, v in record["mounts"].items()} == {
+            "work": drive_letter}
 
         kill_hard(first.p.pid)  # the app dies; nothing runs its clean-up
         first.p.wait(30)
