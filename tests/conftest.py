@@ -117,6 +117,15 @@ WINDOWS_SKIP_TESTS = {
         "the launcher is a #!/bin/sh script; rclone processes are found in /proc",
     "tests/core/test_rclone_process.py::test_a_program_that_only_pretends_to_be_rclone_is_refused":
         "the stand-in is a #! script",
+    "tests/ui/test_bad_input_gui.py::test_bad_mount_points_are_refused_by_ok":
+        "uses Linux mount points (/proc) and the ~/OneDrive default",
+    "tests/ui/test_bad_input_gui.py::test_default_mount_point_that_is_unusable_is_refused":
+        _DEFAULT,
+    "tests/ui/test_tray.py::test_tray_follows_mount_state":
+        "expects the '~/...' short form of a path in the home folder (Windows shows it in "
+        "full)",
+    "tests/core/test_diagnostics.py::test_report_hides_home_folder_login_name_and_tenant":
+        "moves the home folder with HOME, which Path.home() ignores on Windows (USERPROFILE)",
     "tests/e2e/rc_squatter.py": "a program run as another user by tests/e2e/test_security.py",
     "tests/e2e/test_cloud_shell_registration.py": _BASH,
     "tests/ui/test_wizard_cloud_shell.py": _BASH,
