@@ -29,6 +29,7 @@ from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
+from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.widgets import LiveDialog
 
@@ -131,7 +132,7 @@ class LogWindow(LiveDialog):
 
     def _read_failed(self, err: AppError) -> None:
         self._reading = False
-        self.view.setPlainText(f"{err.title}: {err.message}")
+        self.view.setPlainText(error_line(err))
 
     def shown_lines(self) -> list[diagnostics.LogLine]:
         return diagnostics.filter_lines(

@@ -109,9 +109,8 @@ class FakeAccountService:
         return s
 
     def discover(self, token: Any, cloud: str = "global") -> tuple[FakeUser, list[FakeDrive]]:
-        return FakeUser(), [FakeDrive(), FakeDrive(id="d2", name="Team files",
-                                                   drive_type="documentLibrary",
-                                                   is_default=False)]
+        # a personal account: its OneDrive only (SharePoint libraries are work or school's)
+        return FakeUser(), [FakeDrive()]
 
     def add_account(self, name: str, **kw: Any) -> Account:
         kw.pop("client_secret")

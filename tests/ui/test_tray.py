@@ -78,7 +78,9 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     assert tray.icon.toolTip() == "work: not mounted"
     tray.menu.aboutToShow.emit()
     assert "Mount work" in tray.menu.action_texts()
-    assert not tray.menu.action("Open in file manager").isEnabled()
+    assert "Open work in file manager" not in tray.menu.action_texts()  # nothing mounted
+    line = tray.menu.action("work: not mounted")
+    assert line.isEnabled() and line.font().bold()  # not greyed out as if unavailable
 
     mp = str(Path.home() / "OneDrive" / "work")
     feed(controller, MountStatus("work", MountState.MOUNTED, mp, uploads_in_progress=2,
@@ -89,7 +91,7 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     tray.menu.aboutToShow.emit()
     texts = tray.menu.action_texts()
     assert "Unmount work" in texts and "Mount work" not in texts
-    assert tray.menu.action("Open in file manager").isEnabled()
+    assert tray.menu.action("Open work in file manager").isEnabled()
     assert texts[-5:] == ["Add account…", "Settings…", "Activity…", "View log", "Quit"]
 
     feed(controller, MountStatus("work", MountState.THROTTLED, mp, retry_after=30))
@@ -117,7 +119,7 @@ def test_offline_and_sign_in_needed_are_shown_and_offer_the_way_out(qtbot, shell
         "work: OneDrive unreachable", "Files already on this computer stay readable; changes "
         "are uploaded when the connection is back.", "warning")
     tray.menu.aboutToShow.emit()
-    assert tray.menu.action("Open in file manager").isEnabled()  # still mounted
+    assert tray.menu.action("Open work in file manager").isEnabled()  # still mounted
     feed(controller, MountStatus("work", MountState.MOUNTED, mp))
     qtbot.waitUntil(lambda: tray.state == "mounted")
     assert shell.notes[-1][0] == "work: back online"

@@ -46,7 +46,15 @@ def test_guided_path_shows_exact_portal_values(qtbot, fake_ctx):
     assert wiz.currentId() == REGISTER
     values = [f.value for f in wiz.register_page.copy_fields]
     assert "http://localhost" in values
-    assert "Accounts in any organizational directory and personal Microsoft accounts" in values
+    # a choice in the portal (nothing to paste): named in its step, no Copy button
+    choice = "Accounts in any organizational directory and personal Microsoft accounts"
+    assert choice not in values and choice in wiz.register_page.step_labels[1].text()
+    # step 1 says "button below": the button follows it, before step 2
+    page = wiz.register_page
+    assert "button below" in page.step_labels[0].text()
+    assert (page.step_labels[0].y() < page.open_portal.mapTo(page.steps_area.widget(),
+                                                             page.open_portal.rect().topLeft()).y()
+            < page.step_labels[1].y())
     for perm in ("Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All",
                  "offline_access", "User.Read"):
         assert perm in values
@@ -130,8 +138,11 @@ def test_walk_through_adds_account_only_at_the_end(qtbot, fake_ctx):
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
 
     assert wiz.currentId() == DRIVE
-    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 2)
-    assert wiz.drive.list.currentItem().text(0).startswith("OneDrive")  # default preselected
+    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 1)
+    item = wiz.drive.list.currentItem()  # the default, preselected
+    # the user's words, not Graph's ("personal"), and one space before "(default)"
+    assert (item.text(0), item.text(1)) == ("OneDrive (default)", "OneDrive")
+    assert wiz.drive.personal_note.isVisible() and not wiz.drive.libraries_button.isVisible()
     assert "1.0 GB of 5.0 GB" == wiz.drive.list.currentItem().text(2)
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
 
