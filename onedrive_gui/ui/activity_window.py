@@ -93,7 +93,7 @@ class ActivityWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
-        self.setWindowTitle(_("OneDrive GUI — Activity"))
+        self.setWindowTitle(_("Activity"))  # Qt adds " — OneDrive GUI", the display name
         self.resize(860, 520)
         self.runner = TaskRunner(self)
         self.activities: list[Activity] = []
@@ -243,7 +243,7 @@ class ActivityWindow(LiveDialog):
                     bar = QProgressBar()
                     bar.setRange(0, 1000)
                     bar.setValue(round(u.progress * 1000))
-                    bar.setFormat(_("{percent} %").format(percent=round(u.progress * 100)))
+                    bar.setFormat(_("{percent}%").format(percent=round(u.progress * 100)))
                     bar.setMaximumHeight(18)
                     self.uploads.setItemWidget(row, 3, bar)
                 if key == (u.account, u.path):

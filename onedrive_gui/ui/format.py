@@ -177,16 +177,21 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.—-") + ELLIPSIS
 
 
-def short_state(status: object | None) -> str:
-    """A few words for an account's state, for where space is short (the tooltip)."""
+def state_word(status: object | None) -> str:
+    """"mounted", "slowed down", "offline"…: an account's state in a word or two."""
     if status is None:
         return _("not mounted")
     state = state_name(status)
-    pending = int(getattr(status, "pending_uploads", 0) or 0)
-    word = {"mounted": _("mounted"), "throttled": _("slowed down"), "offline": _("offline"),
+    return {"mounted": _("mounted"), "throttled": _("slowed down"), "offline": _("offline"),
             "waiting_offline": _("offline"),
             "sign_in_needed": _("sign-in needed"), "error": _("error"),
-            "unmounted": _("not mounted")}.get(state, f"{state}…")
+            "unmounted": _("not mounted")}.get(state, _("{state}…").format(state=state))
+
+
+def short_state(status: object | None) -> str:
+    """A few words for an account's state, for where space is short (the tooltip)."""
+    word = state_word(status)
+    pending = int(getattr(status, "pending_uploads", 0) or 0) if status is not None else 0
     return _("{word}, uploading {pending}").format(word=word, pending=pending) if pending else word
 
 
@@ -197,8 +202,8 @@ def account_state(name: str, status: object | None) -> str:
 
 def tooltip_text(lines: list[str], short: list[str], states: list[str] | None = None) -> str:
     """The tray tooltip within TOOLTIP_MAX: the full *lines* (one per account) if they fit,
-    else the *short* ones, else a count of accounts by state (*states*: their short_state
-    words, one per account)."""
+    else the *short* ones, else a count of accounts by state (*states*: their state_word,
+    one per account)."""
     for candidate in (lines, short):
         text = "\n".join(candidate)
         if text_len(text) <= TOOLTIP_MAX:
@@ -209,5 +214,5 @@ def tooltip_text(lines: list[str], short: list[str], states: list[str] | None = 
     summary = "\n".join(_("{n} {state}").format(n=n, state=word)
                         for word, n in sorted(counts.items()))
     return clip(_(
-        "OneDrive GUI, {n_short} accounts:\n{summary}"
+        "OneDrive GUI, {n_short} accounts: {summary}"
     ).format(n_short=len(short), summary=summary), TOOLTIP_MAX)

@@ -59,7 +59,7 @@ class LogWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
-        self.setWindowTitle(_("OneDrive GUI — Log"))
+        self.setWindowTitle(_("Log"))  # Qt adds " — OneDrive GUI", the display name
         self.resize(900, 560)
         self.runner = TaskRunner(self)
         self.lines: list[diagnostics.LogLine] = []

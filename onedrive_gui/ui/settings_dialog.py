@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -42,7 +43,7 @@ from PySide6.QtWidgets import (
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import LANGUAGES, SYSTEM, _, ngettext
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.format import drive_label, status_line
+from onedrive_gui.ui.format import drive_label, short_path, status_line
 from onedrive_gui.ui.messages import ErrorPanel, confirm, error_line
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.mount import CACHE_PRESETS
@@ -98,6 +99,7 @@ def _help_label(text: str) -> QLabel:
     read at length), a little space before the next field."""
     label = QLabel(text)
     label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
     label.setContentsMargins(0, 0, 0, 8)
     return label
 
@@ -205,7 +207,8 @@ class GeneralTab(QWidget):
 
     def _rclone_found(self, binary: Any) -> None:
         v = ".".join(str(x) for x in binary.version)
-        self.rclone_version.setText(_("rclone {v} — {path}").format(v=v, path=binary.path))
+        self.rclone_version.setText(_("rclone {v} — {path}").format(
+            v=v, path=short_path(str(binary.path))))
         self.rclone_version.setStyleSheet("")
 
     def _rclone_missing(self, err: AppError) -> None:
@@ -424,18 +427,31 @@ class PerformanceTab(QWidget):
         self.chunk_size = QLineEdit()
         self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
-        form = QFormLayout(_scrolling_body(self))
-        form.addRow(_("Account:"), self.account)
+        # a grid, not a form: QFormLayout gives word-wrapped help texts the height of a
+        # narrower column (gaps between the fields)
+        grid = QGridLayout(_scrolling_body(self))
+        grid.setColumnStretch(1, 1)
+        grid.addWidget(QLabel(_("Account:")), 0, 0)
+        grid.addWidget(self.account, 0, 1)
         labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
                   "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),
                   "chunk_size": _("Upload chunk size:")}
+        row = 1
         for f in self.FIELDS:
             w = getattr(self, f)
             help_text = _mount_options_help(f)
             w.setToolTip(help_text)
-            form.addRow(labels[f], w)
-            form.addRow("", _help_label(help_text))
-        form.addRow("", self.restore)
+            label = QLabel(labels[f])
+            label.setBuddy(w)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(w, row, 1)
+            grid.addWidget(_help_label(help_text), row + 1, 1)
+            row += 2
+        restore = QHBoxLayout()
+        restore.addWidget(self.restore)
+        restore.addStretch(1)
+        grid.addLayout(restore, row, 1)
+        grid.setRowStretch(row + 1, 1)  # extra height below the fields, not between them
         self._current: str | None = None
 
     def load(self, s: Any) -> None:
@@ -487,7 +503,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.runner = TaskRunner(self)
-        self.setWindowTitle(_("OneDrive GUI settings"))
+        self.setWindowTitle(_("Settings"))  # Qt adds " — OneDrive GUI", the display name
         self.draft = copy.deepcopy(ctx.accounts.settings)
         self.tabs = QTabWidget()
         self.general = GeneralTab(self)
@@ -514,7 +530,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(self.note)
         lay.addWidget(self.buttons)
-        self.resize(640, 560)
+        self.resize(680, 640)
         self.load()
         self.general.detect_rclone()
 

@@ -16,7 +16,7 @@ from onedrive_gui.ui.format import (
     account_state,
     clip,
     overall_state,
-    short_state,
+    state_word,
     status_line,
     tooltip_text,
 )
@@ -73,7 +73,7 @@ class TrayIcon(QObject):
         names = list(self.accounts.settings.names())
         statuses = [self.controller.status(n) if self.controller else None for n in names]
         short = [account_state(n, st) for n, st in zip(names, statuses, strict=True)] or lines
-        return tooltip_text(lines, short, [short_state(st) for st in statuses])
+        return tooltip_text(lines, short, [state_word(st) for st in statuses])
 
     def refresh(self, *_args: Any) -> None:
         statuses = list(self.controller.statuses.values()) if self.controller else []

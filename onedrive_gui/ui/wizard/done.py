@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.format import drive_label, short_path
@@ -48,7 +48,10 @@ class DonePage(QWizardPage):
         lay.addWidget(self.summary)
         lay.addWidget(self.now)
         lay.addWidget(tray)
-        lay.addWidget(self.another)
+        row = QHBoxLayout()
+        row.addWidget(self.another)
+        row.addStretch(1)
+        lay.addLayout(row)
         lay.addStretch(1)
 
     def add_another(self) -> None:

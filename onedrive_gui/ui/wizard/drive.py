@@ -206,6 +206,8 @@ class DrivePage(QWizardPage):
                 continue
             item = self._add_item(lib.drive, lib.label)
             first = first or item
+        for col in (1, 2):
+            self.list.resizeColumnToContents(col)
         new = len(found.libraries)
         lines = []
         if query and new:
