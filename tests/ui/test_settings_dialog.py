@@ -31,6 +31,8 @@ def test_tabs_and_help_texts(qtbot, dialog):
     assert dialog.performance.tpslimit.toolTip() == MountOptions.help("tpslimit")
     assert dialog.performance.chunk_size.toolTip() == MountOptions.help("chunk_size")
     assert dialog.accounts_tab.list.count() == 1
+    # OK / Cancel / Apply as words: no desktop theme's ✓ / ✗ (foreign on Windows)
+    assert all(b.icon().isNull() for b in dialog.buttons.buttons())
 
 
 def test_edits_persist(qtbot, dialog, fake_ctx):

@@ -180,6 +180,31 @@ def test_sign_in_failure_shows_error_with_retry(qtbot, fake_ctx):
     qtbot.waitUntil(lambda: next_button(wiz).isEnabled())
 
 
+def test_error_card_says_the_code_once_and_the_admin_link_once(qtbot, fake_ctx):
+    from onedrive_gui.core.microsoft.aad_errors import auth_error, with_admin_consent
+    from onedrive_gui.core.microsoft.clouds import CLOUDS
+
+    # the core puts Microsoft's code after its message; the card shows it on its Code line
+    fake_ctx.accounts.signin_behaviour = auth_error(
+        "invalid_request", "AADSTS50011: The redirect URI does not match.")
+    wiz = open_wizard(qtbot, fake_ctx)
+    walk_to_sign_in(qtbot, wiz)
+    qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.error.isVisible())
+    assert wiz.signin.error.text().count("AADSTS50011") == 1
+    assert "Code: AADSTS50011" in wiz.signin.error.text()
+
+    url = CLOUDS["global"].admin_consent_url("organizations", CLIENT_ID)
+    fake_ctx.accounts.signin_behaviour = with_admin_consent(
+        auth_error("invalid_client", "AADSTS90094: The grant requires admin permission."), url)
+    qtbot.mouseClick(wiz.signin.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.admin_link.isVisible())
+    card = wiz.signin.error.text()
+    assert url not in card and "link below" in card and "admin consent" in card
+    assert card.count("AADSTS90094") == 1
+    assert wiz.signin.admin_link.edit.text() == url
+
+
 def test_cancel_while_waiting_for_browser(qtbot, fake_ctx):
     fake_ctx.accounts.signin_behaviour = "ignore"
     wiz = open_wizard(qtbot, fake_ctx)
