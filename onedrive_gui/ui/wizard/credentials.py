@@ -128,6 +128,10 @@ class CredentialsPage(QWizardPage):
         lay.addWidget(self.advanced_box)
         lay.addStretch(1)
 
+        self._forms = (form, adv)
+        for note in (self.client_id_note, self.secret_note, self.expires_note,
+                     self.tenant_note):
+            self._say(note, "")
         for edit in (self.client_id, self.secret, self.tenant):
             edit.textChanged.connect(self._changed)
         self.expires.dateChanged.connect(self._changed)
@@ -143,10 +147,13 @@ class CredentialsPage(QWizardPage):
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced_box.setVisible(shown)
 
-    @staticmethod
-    def _say(label: QLabel, text: str, style: str = ERROR_STYLE) -> None:
+    def _say(self, label: QLabel, text: str, style: str = ERROR_STYLE) -> None:
+        """A note under its field; with no text its row goes (no empty gap in the form)."""
         label.setText(text)
         label.setStyleSheet(style)
+        for form in self._forms:
+            if form.indexOf(label) >= 0:
+                form.setRowVisible(label, bool(text))
         label.setVisible(bool(text))
 
     def initializePage(self) -> None:
