@@ -11,7 +11,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, ngettext
 
 
 def register(sub: Any) -> None:
@@ -108,24 +108,24 @@ def run(args: argparse.Namespace) -> int:
     last: dict[str, str] = {}
 
     def on_change(st: MountStatus) -> None:
-        line = st.state.value
-        if st.error:
-            line += f": {st.error}"
+        state = (_("{state}: {error}").format(state=st.state.value, error=st.error)
+                 if st.error else st.state.value)
+        if st.retry_after:
+            state = _("{state} (the cloud asked to wait {seconds:.0f} s)").format(
+                state=state, seconds=st.retry_after)
+        lines = [_("[{name}] {state}").format(name=st.name, state=state)]
         if st.state is MountState.SIGN_IN_NEEDED:
-            line += (_(
-                " Run 'onedrive-gui reauth {name}' in another terminal; this mount picks up "
+            lines.append(_(
+                "Run 'onedrive-gui reauth {name}' in another terminal; this mount picks up "
                 "the new sign-in by itself."
             ).format(name=st.name))
         if st.pending_uploads:
-            line += _(
-                ", {pending_uploads} upload(s) pending"
-            ).format(pending_uploads=st.pending_uploads)
-        if st.retry_after:
-            line += " " + _("(the cloud asked to wait {seconds:.0f} s)").format(
-                seconds=st.retry_after)
+            lines.append(ngettext("{n} upload pending.", "{n} uploads pending.",
+                                  st.pending_uploads).format(n=st.pending_uploads))
+        line = "\n  ".join(lines)
         if last.get(st.name) != line:
             last[st.name] = line
-            _say(f"[{st.name}] {line}")
+            _say(line)
 
     def on_event(kind: str, text: str) -> None:
         _say(text)

@@ -173,7 +173,7 @@ def mount_page(qtbot, fake_ctx, app_home):
     qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: next_button(wiz).isEnabled())
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 2)
+    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 1)
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
     assert wiz.currentId() == MOUNT
     assert commit_button(wiz).isEnabled()
