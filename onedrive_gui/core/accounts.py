@@ -367,7 +367,7 @@ class AccountService:
             return None
         names = self.settings.names()
         remounted: list[str] = []
-        failed: list[str] = []
+        failed: list[tuple[str, str]] = []  # (name, why)
         for lm in left.mounts:
             if lm.name not in names or (only is not None and lm.name != only):
                 continue
@@ -377,7 +377,7 @@ class AccountService:
                 remounted.append(lm.name)
             except AppError as exc:
                 log.error("remounting %s after a crash: %s", lm.name, exc)
-                failed.append(f"'{lm.name}' ({exc.message})")
+                failed.append((lm.name, exc.message))
         return left.describe(remounted, failed), remounted
 
     def note_token_refresh(self, name: str) -> bool:

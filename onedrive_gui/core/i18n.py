@@ -15,7 +15,7 @@ import gettext
 import os
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 DOMAIN = "onedrive_gui"
@@ -40,6 +40,23 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of *singular*/*plural* for *n*, in the user's language."""
     return _translation.ngettext(singular, plural, n)
+
+
+def names(items: Iterable[str]) -> str:
+    """A list of names (drives, programs, clouds) for a sentence, with the language's list
+    separator ("work, home" / "work、home"). Only for names: sentences are never joined."""
+    # Translators: the separator between the names in a list ("work, home"); Chinese: 、
+    return _(", ").join(items)
+
+
+def sentences(items: Iterable[str]) -> str:
+    """Whole sentences one after the other in a paragraph: "One. Two." in English, "一。二。"
+    in Chinese (no space between sentences)."""
+    text = ""
+    for sentence in items:
+        # Translators: a paragraph so far, then one more whole sentence; Chinese: no space
+        text = _("{text} {sentence}").format(text=text, sentence=sentence) if text else sentence
+    return text
 
 
 def N_(message: str) -> str:

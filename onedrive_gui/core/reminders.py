@@ -77,14 +77,13 @@ def due_reminders(accounts: Iterable[_AccountLike], now: datetime | None = None)
             idle = now - last_use
             if idle >= timedelta(days=TOKEN_IDLE_WARNING_DAYS):
                 left = TOKEN_LIFETIME_DAYS - idle.days
-                text = (
-                    _(
-                        "'{name}' has not been used for {days} days. Microsoft ends the "
-                        "sign-in after 90 days without use: "
-                    ).format(name=a.name, days=idle.days)
-                    + (_("mount it within {left} days to keep it.").format(left=left) if left > 0
-                       else _("sign in again (Re-authorize in Settings)."))
-                )
+                text = (_(
+                    "'{name}' has not been used for {days} days. Microsoft ends the sign-in "
+                    "after 90 days without use: mount it within {left} days to keep it."
+                ) if left > 0 else _(
+                    "'{name}' has not been used for {days} days. Microsoft ends the sign-in "
+                    "after 90 days without use: sign in again (Re-authorize in Settings)."
+                )).format(name=a.name, days=idle.days, left=left)
                 out.append(Reminder("token-idle", a.name, _(
                     "{name}: sign-in about to lapse"
                 ).format(name=a.name),

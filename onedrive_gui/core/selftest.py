@@ -29,9 +29,9 @@ class Check:
 
 
 def failed(name: str, err: AppError) -> Check:
-    detail = f"{err.title}. {err.message}"
-    if err.hint:
-        detail += _(" What to do: {hint}").format(hint=err.hint)
+    detail = (_("{title}. {message} What to do: {hint}") if err.hint
+              else _("{title}. {message}")).format(
+        title=err.title, message=err.message, hint=err.hint)
     return Check(name, False, detail)
 
 

@@ -158,7 +158,7 @@ class MountOptions:
         N_("Bandwidth limit, e.g. '10M' (bytes per second), '1M:10M' (upload:download) or a "
         "timetable such as '08:00,1M 19:00,off'. Empty = no limit.")))
     chunk_size: str = field(default="10M", metadata=_help(
-        N_("Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 x 320 KiB, "
+        N_("Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 × 320 KiB, "
         "rclone's default) and at most 250M. Each running transfer holds one chunk in "
         "memory.")))
 
@@ -188,7 +188,7 @@ class MountOptions:
                 raise ValueError(self.cache_max_size)
         except ValueError:
             raise bad(_("Cache size"), self.cache_max_size,
-                      size_hint + " " + _("'off' = no limit.")) from None
+                      _("{size_hint} 'off' = no limit.").format(size_hint=size_hint)) from None
         dur_hint = _("Use a duration such as 30s, 5m, 1h, 1h30m or 7d.")
         for label, value, allow_off in (
             (_("Cache max age"), self.cache_max_age, True),
@@ -225,8 +225,8 @@ class MountOptions:
             chunk = -1
         if chunk <= 0 or chunk % CHUNK_UNIT or chunk > CHUNK_MAX:
             raise bad(_("Chunk size"), self.chunk_size,
-                      _("OneDrive needs a multiple of 320 KiB up to 250M: e.g. 5M (16 x 320k), "
-                      "10M (32 x 320k, the default), 20M or 100M."))
+                      _("OneDrive needs a multiple of 320 KiB up to 250M: e.g. 5M (16 × 320k), "
+                      "10M (32 × 320k, the default), 20M or 100M."))
 
     def to_rc(self, volume_name: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """(mountOpt, vfsOpt) for rclone's rc ``mount/mount``, in rclone's own key names."""
@@ -373,7 +373,7 @@ def _options_from(d: Any, where: str) -> MountOptions:
     try:
         opts.validate()
     except ValidationError as exc:
-        raise _Shape(f"{where}: {exc.message}") from None
+        raise _Shape(_("{where}: {message}").format(where=where, message=exc.message)) from None
     return opts
 
 

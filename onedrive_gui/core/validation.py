@@ -82,7 +82,8 @@ def validate_client_id(value: str) -> str:
             _("Not a client ID"),
             _("This looks like a client secret (it contains '~'), not the Application "
             "(client) ID."),
-            _(CLIENT_ID_HINT) + " " + _("The secret goes into the client secret field."),
+            _("{hint} The secret goes into the client secret field.").format(
+                hint=_(CLIENT_ID_HINT)),
         )
     raise ValidationError(
         _("Not a client ID"),
@@ -300,7 +301,8 @@ def secret_feedback(raw: str) -> tuple[bool, str, str]:
     try:
         value, trimmed = clean_secret(raw)
     except ValidationError as err:
-        return False, (f"{err.message} {err.hint}" if raw else ""), "error"
+        return False, (_("{message} {hint}").format(message=err.message, hint=err.hint)
+                       if raw else ""), "error"
     if secret_looks_like_secret_id(value):
         return True, _(SECRET_ID_WARNING), "warning"
     if trimmed:

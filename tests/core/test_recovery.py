@@ -84,7 +84,7 @@ def test_what_the_user_is_told() -> None:
         "The app had stopped unexpectedly while drives were mounted. 'work' is mounted "
         "again; 3 file(s) written before the stop are being uploaded now. The rclone it left "
         "running was stopped. Broken mounts were removed from /m/work.")
-    text = left.describe([], ["'work' (Folder missing)"])
+    text = left.describe([], [("work", "Folder missing")])
     assert ("Could not mount 'work' (Folder missing); its pending files stay in the cache "
             "and are uploaded the next time you mount it. The rclone") in text
 

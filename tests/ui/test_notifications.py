@@ -154,7 +154,7 @@ def test_every_notification_fits_what_windows_shows(qtbot, shell, monkeypatch) -
          f"remount {NAME} (Something is already mounted on {LONG_MP} (an rclone mount, "
          "perhaps left over from a crash).)"),
         ("recovered", "Recovered after a crash",
-         left.describe([NAME], [f"'{OTHER}' (Folder missing)"])),
+         left.describe([NAME], [(OTHER, "Folder missing")])),
         ("cache-full", "Cache disk full",
          f"'{LONG_FILE}' could not be written to '{NAME}' completely: the disk holding the "
          "app's cache is full. Files already uploaded are not affected. Free up space on "

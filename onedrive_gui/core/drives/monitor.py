@@ -32,7 +32,7 @@ from onedrive_gui.core.drives.status import (
 )
 from onedrive_gui.core.drives.supervisor import _CALL_TIMEOUT, _SETTLE, MountSupervisor
 from onedrive_gui.core.errors import AppError, RcloneError
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, names
 from onedrive_gui.core.rclone import log_signals as sig
 from onedrive_gui.core.rclone.log_signals import Signal
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient
@@ -483,14 +483,20 @@ class MountMonitor(MountSupervisor):
                 self._mount_one(client, m)
                 ok.append(m.name)
             except AppError as exc:
-                failed.append(f"{m.name} ({exc.message})")
+                failed.append(_("{name} ({message})").format(name=m.name, message=exc.message))
                 with self._lock:
                     self._set(m, MountState.ERROR, error=exc.message)
-        text = _("rclone stopped unexpectedly; it was restarted")
-        if ok:
-            text += _(" and {join} remounted").format(join=', '.join(ok))
-        if failed:
-            text += _("; could not remount {join}").format(join=', '.join(failed))
+        if ok and failed:
+            text = _("rclone stopped unexpectedly; it was restarted and {ok} remounted; could "
+                     "not remount {failed}").format(ok=names(ok), failed=names(failed))
+        elif ok:
+            text = _("rclone stopped unexpectedly; it was restarted and {ok} remounted").format(
+                ok=names(ok))
+        elif failed:
+            text = _("rclone stopped unexpectedly; it was restarted; could not remount "
+                     "{failed}").format(failed=names(failed))
+        else:
+            text = _("rclone stopped unexpectedly; it was restarted")
         self._event("rcd-restarted", text)
 
 

@@ -78,15 +78,16 @@ def check_mount_support(platform: str | None = None) -> None:
             raise _winfsp_error()
         return
     if platform.startswith("linux"):
-        missing = []
-        if not _DEV_FUSE.exists():
-            missing.append(_("{DEV_FUSE} does not exist").format(DEV_FUSE=_DEV_FUSE))
-        if shutil.which("fusermount3") is None:
-            missing.append(_("the program fusermount3 is not installed"))
-        if missing:
+        no_device = not _DEV_FUSE.exists()
+        no_program = shutil.which("fusermount3") is None
+        if no_device or no_program:
+            why = (_("Drives cannot be mounted: {DEV_FUSE} does not exist and the program "
+                     "fusermount3 is not installed.") if no_device and no_program
+                   else _("Drives cannot be mounted: {DEV_FUSE} does not exist.") if no_device
+                   else _("Drives cannot be mounted: the program fusermount3 is not installed."))
             raise MountError(
                 _("FUSE is not available"),
-                _("Drives cannot be mounted: {join}.").format(join=' and '.join(missing)),
+                why.format(DEV_FUSE=_DEV_FUSE),
                 _("Install FUSE 3 (e.g. 'sudo apt install fuse3' or 'sudo dnf install fuse3') "
                 "and load the fuse kernel module ('sudo modprobe fuse'); in a container, "
                 "pass /dev/fuse to it."),

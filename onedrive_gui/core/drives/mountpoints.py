@@ -523,8 +523,9 @@ def _os_error(path: str, exc: OSError) -> MountError:
                           unmount_hint(path))
     return MountError(
         _("Cannot create the folder"),
-        _("{path} cannot be used: {value}").format(path=path, value=exc.strerror or exc)
-        + (f" ({exc.filename})" if exc.filename and exc.filename != path else "") + ".",
+        (_("{path} cannot be used: {value} ({filename}).")
+         if exc.filename and exc.filename != path else _("{path} cannot be used: {value}."))
+        .format(path=path, value=exc.strerror or exc, filename=exc.filename),
         _("Check that the folders on the way exist, are folders and are writable by you."),
     )
 

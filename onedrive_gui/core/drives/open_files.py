@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, names
 
 log = logging.getLogger(__name__)
 
@@ -138,17 +138,19 @@ def unmount_question(mount_point: str, holders: list[FileHolder] | None) -> tupl
     where = mount_point.rstrip("\\/") if len(mount_point.rstrip("\\/")) == 2 else mount_point
     question = _("Save and close the files open from {where} first.").format(where=where)
     if holders:
-        names = ", ".join(_(
+        programs = names(_(
             "{app} (process {pid})"
         ).format(app=h.app, pid=h.pid) if h.app else _(
             "process {pid}"
         ).format(pid=h.pid)
                           for h in holders[:8])
-        more = _(" and {value} more").format(value=len(holders) - 8) if len(holders) > 8 else ""
         details = (_(
-            "These programs have files open from {where}: {names}{more}. Windows removes the "
+            "These programs have files open from {where}: {names} and {value} more. Windows "
+            "removes the drive at once, and what they have not saved there is lost."
+        ) if len(holders) > 8 else _(
+            "These programs have files open from {where}: {names}. Windows removes the "
             "drive at once, and what they have not saved there is lost."
-        ).format(where=where, names=names, more=more))
+        )).format(where=where, names=programs, value=len(holders) - 8)
     else:
         details = (_("Windows removes the drive at once, even while a program still has a file "
                    "open from it; what that program has not saved there is lost."))

@@ -38,7 +38,7 @@ from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.errors import AppError
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, names, sentences
 
 log = logging.getLogger(__name__)
 
@@ -120,24 +120,28 @@ class Leftovers:
     # how each orphan was stopped: "rc", "interrupt" or "killed" (the last resort)
     stopped_how: dict[int, str] = field(default_factory=dict)
 
-    def describe(self, remounted: list[str], failed: list[str]) -> str:
+    def describe(self, remounted: list[str], failed: list[tuple[str, str]]) -> str:
         """One paragraph for the user: what happened to each drive first (a notification
-        shows the first 255 characters), then what was cleaned up."""
+        shows the first 255 characters), then what was cleaned up. *failed*: (name, why)
+        of each drive that could not be mounted again."""
         parts = [_("The app had stopped unexpectedly while drives were mounted.")]
         pending = {m.name: m.pending for m in self.mounts}
         for name in remounted:
             n = pending.get(name, 0)
-            parts.append(_("'{name}' is mounted again").format(name=name) + (
-                _("; {n} file(s) written before the stop are being uploaded now.").format(n=n) if n
-                else _("; nothing was left to upload.")))
-        for text in failed:
             parts.append(_(
-                "Could not mount {text}; its pending files stay in the cache and are uploaded "
-                "the next time you mount it."
-            ).format(text=text))
+                "'{name}' is mounted again; {n} file(s) written before the stop are being "
+                "uploaded now."
+            ).format(name=name, n=n) if n else _(
+                "'{name}' is mounted again; nothing was left to upload."
+            ).format(name=name))
+        for name, why in failed:
+            parts.append(_(
+                "Could not mount '{name}' ({why}); its pending files stay in the cache and are "
+                "uploaded the next time you mount it."
+            ).format(name=name, why=why))
+        not_mounted = {name for name, _why in failed}
         for m in self.mounts:
-            if m.pending and m.name not in remounted and not any(
-                    t.startswith(f"'{m.name}' ") for t in failed):
+            if m.pending and m.name not in remounted and m.name not in not_mounted:
                 parts.append(_(
                     "'{name}' has {pending} file(s) waiting in the cache; mount it to upload "
                     "them."
@@ -147,9 +151,9 @@ class Leftovers:
         if self.detached:
             parts.append(_(
                 "Broken mounts were removed from {join}."
-            ).format(join=', '.join(self.detached)))
+            ).format(join=names(self.detached)))
         parts.extend(self.problems)
-        return " ".join(parts)
+        return sentences(parts)
 
 
 # --- rclone's VFS cache ----------------------------------------------------------------------
@@ -617,7 +621,8 @@ def recover_leftovers(sessions_dir: Path, cache_dir: Path, *,
                             detached.append(mp)
                     except AppError as exc:
                         log.error("cleaning up %s: %s", mp, exc)
-                        problems.append(f"{exc.message} {exc.hint}".strip())
+                        problems.append(_("{message} {hint}").format(
+                            message=exc.message, hint=exc.hint).strip())
                     mounts[name] = LeftMount(name, mp, dirty_files(cache_dir, name))
         finally:
             path.unlink(missing_ok=True)

@@ -228,11 +228,8 @@ def auth_error(error: str, description: str | None) -> AuthError:
             "redirect URI http://localhost, supported account types) and try again."),
             code=code_text,
         )
-    message = _(entry.message)
-    if code is not None:
-        message += f" (AADSTS{code})"
-    elif err:
-        message += f" ({err})"
+    message = (_("{message} ({code})").format(message=_(entry.message), code=code_text)
+               if code_text else _(entry.message))
     return AuthError(_(entry.title), message, _(entry.hint), code=code_text)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from onedrive_gui.core.errors import ValidationError
-from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.core.i18n import N_, _, names
 
 GLOBAL = "global"
 
@@ -103,7 +103,8 @@ def cloud(key: str) -> Cloud:
         _("Unknown cloud"),
         _("'{key}' is not a Microsoft cloud this app knows.").format(key=key),
         _("Use one of: {values}.").format(
-            values=", ".join(f"{c.key} ({_(c.label)})" for c in CLOUDS.values())),
+            values=names(_("{key} ({label})").format(key=c.key, label=_(c.label))
+                         for c in CLOUDS.values())),
     )
 
 

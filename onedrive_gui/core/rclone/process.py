@@ -149,7 +149,8 @@ class RcEndpointError(RcloneError):
 def _endpoint_error(detail: str) -> RcEndpointError:
     return RcEndpointError(
         _("rclone's connection is not rclone's"),
-        detail + " " + _("The app sent it none of your account's data and stopped."),
+        _("{detail} The app sent it none of your account's data and stopped.").format(
+            detail=detail),
         _("Try again. If this repeats, close programs you do not know (another user of this "
           "computer may be running one). If you set your own rclone path in Settings, it must "
           "be rclone itself, not a launcher that starts rclone as another process."),
@@ -341,8 +342,9 @@ class Rcd:
                 if time.monotonic() > deadline:
                     raise RcloneError(
                         _("rclone did not start"),
-                        _("rclone did not open its remote control within {timeout:.0f} s.")
-                        .format(timeout=timeout) + self._tail_text(log_offset),
+                        self._with_log(_(
+                            "rclone did not open its remote control within {timeout:.0f} s."
+                        ).format(timeout=timeout), log_offset),
                         _("See the rclone log for details; then restart the app."),
                     )
             url = self._loopback_url(announced.url or "")
@@ -436,9 +438,9 @@ class Rcd:
             )
         return RcloneError(
             _("rclone did not start"),
-            _(
+            self._with_log(_(
                 "rclone exited at once with code {code}."
-            ).format(code=code) + self._tail_text(log_offset),
+            ).format(code=code), log_offset),
             _("See the rclone log for details; then restart the app."),
         )
 
@@ -456,9 +458,12 @@ class Rcd:
         ]
         return redact("\n".join(lines[-max_lines:]))
 
-    def _tail_text(self, offset: int) -> str:
+    def _with_log(self, message: str, offset: int) -> str:
+        """*message*, then what rclone logged since *offset* (if anything) below it."""
         tail = self._read_tail(offset)
-        return _("\nrclone's log says:\n{tail}").format(tail=tail) if tail else ""
+        if not tail:
+            return message
+        return "\n".join([message, _("rclone's log says:\n{tail}").format(tail=tail)])
 
     def set_bwlimit(self, rate: str) -> None:
         """Change the bandwidth limit of the running rclone (rc ``core/bwlimit``)."""

@@ -132,10 +132,10 @@ def _run(
     tail = redact("\n".join(lines[-6:]))
     raise RcloneError(
         _("rclone config command failed"),
-        _(
+        "\n".join([_(
             "'rclone {join}' exited with code {returncode}."
-        ).format(join=' '.join(args), returncode=proc.returncode)
-        + (_("\nrclone says:\n{tail}").format(tail=tail) if tail else ""),
+        ).format(join=' '.join(args), returncode=proc.returncode),
+            *([_("rclone says:\n{tail}").format(tail=tail)] if tail else [])]),
         _("See the message above; the config file is unchanged unless rclone says otherwise."),
     )
 

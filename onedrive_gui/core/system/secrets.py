@@ -42,13 +42,6 @@ def _name(backend: object) -> str:
 
 def _no_keyring_hint() -> str:
     forced = os.environ.get("PYTHON_KEYRING_BACKEND")
-    extra = (
-        _(
-            " PYTHON_KEYRING_BACKEND is set to '{forced}' in your environment: unset it."
-        ).format(forced=forced)
-        if forced
-        else ""
-    )
     if sys.platform == "win32":
         base = (
             _("Windows Credential Manager should be available in a normal Windows session; "
@@ -62,7 +55,11 @@ def _no_keyring_hint() -> str:
             "gnome-keyring) or KWallet — and run the app in a desktop session you logged "
             "into, which unlocks it.")
         )
-    return base + extra + _(" Nothing is stored in plain text.")
+    return (_(
+        "{advice} PYTHON_KEYRING_BACKEND is set to '{forced}' in your environment: unset it. "
+        "Nothing is stored in plain text."
+    ) if forced else _("{advice} Nothing is stored in plain text.")).format(
+        advice=base, forced=forced)
 
 
 def _no_secure_keyring(why: str) -> KeyringError:

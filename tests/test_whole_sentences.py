@@ -1,10 +1,11 @@
 """No user-facing text is built by joining translated pieces: a translator sees whole
 sentences with placeholders ("{name}: {message}"), never fragments glued together in code
-(English word order, spaces and ", " between Chinese sentences). Checked on the source of
-onedrive_gui/ui and onedrive_gui/cli: `+`, `+=`, f-strings and `sep.join(...)` that take a
+(English word order, spaces and ", " between Chinese sentences). Checked on the whole of
+onedrive_gui (core, ui, cli): `+`, `+=`, f-strings and `sep.join(...)` that take a
 translated text (`_()`, `ngettext()`, an error's title/message/hint, a variable holding one,
 or a helper that returns one) are refused; line breaks and HTML block tags between whole
-sentences are layout, not text, and are allowed."""
+sentences are layout, not text, and are allowed, and so is a list of names joined with a
+translated separator (`names()` in core/i18n: "a, b" / "a、b")."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TRANSLATE = {"_", "ngettext"}
 ERROR_TEXTS = {"title", "message", "hint"}  # AppError's fields: translated in the core
-# ui/ helpers that return translated text
-HELPERS = {"files", "uploads", "status_line", "short_state", "duration", "state_text",
+# helpers that return translated text
+HELPERS = {"names", "files", "uploads", "status_line", "short_state", "duration", "state_text",
            "summary", "error_text", "limits_text", "drive_type_label"}
 # between whole sentences: a line break or an HTML block (a space or ", " is text: Chinese
 # puts none between sentences); or the gap between a table's columns
@@ -30,13 +31,23 @@ def _is_layout(node: ast.AST) -> bool:
             and LAYOUT.fullmatch(node.value) is not None)
 
 
+def _text_parts(node: ast.AST) -> list[ast.AST]:
+    """*node* and what it contains that can end up in its value: a condition (`if`, a
+    comparison) only chooses, it is not part of the text."""
+    if isinstance(node, ast.Compare):
+        return []
+    if isinstance(node, ast.IfExp):
+        return [node, *_text_parts(node.body), *_text_parts(node.orelse)]
+    return [node, *(p for child in ast.iter_child_nodes(node) for p in _text_parts(child))]
+
+
 class _Scope(ast.NodeVisitor):
     def __init__(self, found: list[tuple[int, str]]) -> None:
         self.found = found
         self.names: set[str] = set()  # variables that hold a translated text
 
     def translated(self, node: ast.AST) -> bool:
-        for n in ast.walk(node):
+        for n in _text_parts(node):
             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and (
                     n.func.id in TRANSLATE or n.func.id in HELPERS):
                 return True
@@ -56,6 +67,16 @@ class _Scope(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         if self.translated(node.value):
             self.names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        # parts.append(_("...")), parts.extend(...): the list holds translated texts
+        call = node.value
+        if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("append", "extend", "insert")
+                and isinstance(call.func.value, ast.Name)
+                and any(self.translated(a) for a in call.args)):
+            self.names.add(call.func.value.id)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
@@ -83,9 +104,15 @@ class _Scope(ast.NodeVisitor):
     def visit_Call(self, node: ast.Call) -> None:
         f = node.func
         if (isinstance(f, ast.Attribute) and f.attr == "join" and not _is_layout(f.value)
-                and any(self.translated(a) for a in node.args)):
+                and not _translated_call(f.value) and any(self.translated(a) for a in node.args)):
             self.found.append((node.lineno, "join"))
         self.generic_visit(node)
+
+
+def _translated_call(node: ast.AST) -> bool:
+    """`_(", ")`: a separator the translator chooses (for a list of names)."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in TRANSLATE)
 
 
 def joined_texts(source: str) -> list[tuple[int, str]]:
@@ -96,8 +123,7 @@ def joined_texts(source: str) -> list[tuple[int, str]]:
 
 
 def _sources() -> list[Path]:
-    return sorted([*(ROOT / "onedrive_gui" / "ui").rglob("*.py"),
-                   *(ROOT / "onedrive_gui" / "cli").rglob("*.py")])
+    return sorted((ROOT / "onedrive_gui").rglob("*.py"))
 
 
 PLANTED = [
@@ -107,6 +133,10 @@ PLANTED = [
     'tip = ", ".join(_(w) for w in words)',
     'text = _("a") if x else _("b")\ntext += " " + _("c")',
     'def f(status):\n    return status_line("a", status) + " — " + extra',
+    'missing = []\nmissing.append(_("a"))\ntext = " and ".join(missing)',
+    'message = _(entry.message)\nmessage += f" (AADSTS{code})"',
+    'failed.append(f"{m.name} ({exc.message})")',
+    'hint = size_hint + " " + _("\'off\' = no limit.")',
 ]
 WHOLE = [
     'label.setText(_("Signed in as {who} ({mail}).").format(who=who, mail=mail))',
@@ -116,6 +146,9 @@ WHOLE = [
     'path = f"{base}/{name}"',
     'print(f"  {err.message}")',
     'print("  ".join(cells(row)))',
+    'text = _("{names} remounted").format(names=names(ok))',
+    'text = _(", ").join(_("{app} (process {pid})").format(app=a, pid=p) for a, p in found)',
+    'error = exc.message\nlate = error is not None\nwhen = time.monotonic() + (1 if late else 2)',
 ]
 
 
