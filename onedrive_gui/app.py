@@ -12,7 +12,7 @@ import sys
 import threading
 from typing import Any
 
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, names
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,7 @@ def _run_self_test(app: Any, ctx: Any, shell: Any) -> int:
     if failed:
         print(_(
             "self-test failed: {join} not usable"
-        ).format(join=', '.join(failed)), file=sys.stderr)
+        ).format(join=names(failed)), file=sys.stderr)
         return 1
     print(_(
         "self-test ok: {n_accounts} account(s), tray {value}"
