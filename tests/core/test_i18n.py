@@ -213,3 +213,17 @@ def test_the_cli_explains_errors_through_the_catalogue(tmp_path, monkeypatch, ca
         assert lines, argv
         outside = [line for line in lines if script.PSEUDO_OPEN not in line]
         assert not outside, (argv, outside)
+
+
+def test_a_paragraph_and_a_list_of_names_read_as_chinese(english):
+    """What the app tells after a crash: in Chinese no space between sentences and the names
+    listed with 、 (the translator's choice), in English as before."""
+    from onedrive_gui.core.drives.recovery import LeftMount, Leftovers
+
+    left = Leftovers([LeftMount("work", "/m/work", 0)], [4242], ["/m/work", "/m/home"])
+    assert left.describe(["work"], []).endswith(
+        "upload. The rclone it left running was stopped. Broken mounts were removed from "
+        "/m/work, /m/home.")
+    i18n.install(["zh_CN"])
+    text = left.describe(["work"], [])
+    assert "。它遗留的 rclone" in text and "/m/work、/m/home" in text and ". " not in text
