@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
     old_int = signal.signal(signal.SIGINT, stop)
     old_term = signal.signal(signal.SIGTERM, stop)
     manager = MountManager(service.rcd_factory, on_change=on_change, on_event=on_event,
-                           session=service.crash_record())
+                           session=service.crash_record(),
+                           index_sizes=service.index_sizes())
     try:
         recovered = service.recover_after_crash(manager, only=account.name)
         if recovered is not None:

@@ -683,9 +683,10 @@ class GraphService:
     def delta(self, req: Request, drive: Drive, folder: Item | None) -> Response:
         """GET /root/delta, paged the way Graph pages it (DESIGN §10 "Listing through delta").
 
-        - No token (or an empty one): every live item, parents before children; ``token``:
-          what changed since that token (changed items with their ancestors, then deleted
-          ones); ``token=latest``: nothing, only a deltaLink from now.
+        - No token (or an empty one): every live item, oldest first; ``token``: what changed
+          since that token, in the order of the changes (changed items with their ancestors,
+          then deleted ones); parents always before their children; ``token=latest``:
+          nothing, only a deltaLink from now.
         - At most :data:`DELTA_PAGE` items a page, whatever ``$top`` says (less if asked);
           ``@odata.nextLink`` (with a ``$skiptoken``) on every page but the last, and
           ``@odata.deltaLink`` only on the last one. Changes are paged the same way.
@@ -717,10 +718,21 @@ class GraphService:
             if token and not token.isdigit():
                 return gerr(400, "invalidRequest", "Invalid delta token")
             since = int(token) if token else 0
-            changed = sorted(
-                (i for i in drive.items.values() if i.seq > since),
-                key=lambda i: (self.state.path_of(drive, i).count("/") if i.parent_id else 0,
-                               i.seq))
+            # from scratch: oldest first; changes: as they happened (a modified item moves
+            # to the end, as in Graph); parents always before their children
+            changed, placed = [], set()
+
+            def place(item: Item) -> None:
+                parent = drive.items.get(item.parent_id) if item.parent_id else None
+                if parent is not None and parent.seq > since and parent.id not in placed:
+                    place(parent)
+                placed.add(item.id)
+                changed.append(item)
+
+            for item in sorted((i for i in drive.items.values() if i.seq > since),
+                               key=lambda i: i.order if not since else (i.seq, i.order)):
+                if item.id not in placed:
+                    place(item)
             entries = [("item", i.id, None, "") for i in changed]
             if since:  # a listing from scratch has no deleted items
                 entries += [("deleted", iid, pid, name)
