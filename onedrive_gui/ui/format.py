@@ -87,6 +87,9 @@ def status_line(name: str, status: object | None, activity: object | None = None
     else:
         text = f"{name}: {state}…"
     if activity is not None and state in LIVE:
+        index = getattr(activity, "index", None)  # core/drives/indexing.py
+        if index is not None and index.indexing:
+            text += " — " + index.text()
         n_files = int(getattr(activity, "files", 0) or 0)
         if n_files:
             text += ngettext(", uploading {n} file ({left} left)",

@@ -373,7 +373,8 @@ class AccountsTab(QWidget):
 
 
 class PerformanceTab(QWidget):
-    FIELDS = ("tpslimit", "transfers", "checkers", "bwlimit", "chunk_size")
+    FIELDS = ("tpslimit", "transfers", "checkers", "bwlimit", "chunk_size",
+              "prefill_max_items")
 
     def __init__(self, dialog: SettingsDialog) -> None:
         super().__init__()
@@ -391,13 +392,19 @@ class PerformanceTab(QWidget):
         self.bwlimit = QLineEdit()
         self.bwlimit.setPlaceholderText(_("no limit"))
         self.chunk_size = QLineEdit()
+        self.prefill_max_items = QSpinBox()
+        self.prefill_max_items.setRange(0, 100_000_000)
+        self.prefill_max_items.setSingleStep(50_000)
+        self.prefill_max_items.setGroupSeparatorShown(True)
+        self.prefill_max_items.setSpecialValueText(_("never"))
         self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
         form = QFormLayout(_scrolling_body(self))
         form.addRow(_("Account:"), self.account)
         labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
                   "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),
-                  "chunk_size": _("Upload chunk size:")}
+                  "chunk_size": _("Upload chunk size:"),
+                  "prefill_max_items": _("Read ahead drives of up to (files and folders):")}
         for f in self.FIELDS:
             w = getattr(self, f)
             help_text = _mount_options_help(f)
@@ -426,6 +433,7 @@ class PerformanceTab(QWidget):
         self.checkers.setValue(int(o.checkers))
         self.bwlimit.setText(o.bwlimit)
         self.chunk_size.setText(o.chunk_size)
+        self.prefill_max_items.setValue(int(o.prefill_max_items))
 
     def restore_defaults(self) -> None:
         from onedrive_gui.core.settings import MountOptions
@@ -442,7 +450,8 @@ class PerformanceTab(QWidget):
                           transfers=int(self.transfers.value()),
                           checkers=int(self.checkers.value()),
                           bwlimit=self.bwlimit.text().strip(),
-                          chunk_size=self.chunk_size.text().strip())
+                          chunk_size=self.chunk_size.text().strip(),
+                          prefill_max_items=int(self.prefill_max_items.value()))
         self.dialog.draft = replace(draft, accounts=[replace(a, options=options)
                                                      if x.name == name else x
                                                      for x in draft.accounts])

@@ -88,7 +88,7 @@ class IndexStatus:
             return _("Not read ahead (Settings → Performance). Folders are listed as you open "
                      "them.")
         if self.state == SKIPPED:
-            return _("Not prefilled: the drive has {n} items, more than the limit of {limit} "
+            return _("Not read ahead: the drive has {n} items, more than the limit of {limit} "
                      "(Settings → Performance). Folders are listed as you open them.").format(
                 n=f"{self.items:,}", limit=f"{self.limit:,}")
         if self.state == FAILED:
