@@ -48,8 +48,10 @@ log = logging.getLogger(__name__)
 
 # A new recursive refresh this often (rclone's change polling can stop seeing changes).
 SAFETY_INTERVAL = 4 * 3600.0
-# How often the indexer looks at a running refresh, and at the clocks otherwise.
-STEP = 0.5
+# How often the indexer looks at a running refresh (at first often: a small drive is read in
+# a second; then less and less often, up to STEP), and at the clocks otherwise.
+FIRST_STEP = 0.05
+STEP = 1.0
 IDLE_STEP = 30.0
 # The wall clock ran this much further than the monotonic one (or than the wait asked
 # for): the computer slept (Linux and macOS stop the monotonic clock while asleep; Windows
@@ -223,6 +225,7 @@ class Indexer:
     def _run(self) -> None:
         wall, mono = time.time(), time.monotonic()
         wait = 0.0
+        busy_step = FIRST_STEP
         while True:
             self._wake.wait(wait)
             self._wake.clear()
@@ -240,7 +243,10 @@ class Indexer:
             except Exception:  # the thread must go on for the other drives
                 log.exception("indexer: unexpected error")
                 busy = False
-            wait = STEP if busy else self._idle_wait()
+            if busy:
+                wait, busy_step = busy_step, min(STEP, busy_step * 1.5)
+            else:
+                wait, busy_step = self._idle_wait(), FIRST_STEP
 
     def _idle_wait(self) -> float:
         """Until the next safety-net refresh is due (looking at the clocks at least every
@@ -248,7 +254,7 @@ class Indexer:
         with self._lock:
             due = [e.next_safety for e in self._entries.values()]
         until = min(due, default=math.inf) - time.monotonic()
-        return max(STEP, min(IDLE_STEP, until))
+        return max(FIRST_STEP, min(IDLE_STEP, until))
 
     def _step(self, now: float) -> bool:
         """One look at every drive; whether a refresh runs."""
