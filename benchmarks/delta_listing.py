@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.rig import Rig, rig
-from benchmarks.throttling import RCLONE_VFS, _counts, _new_drive, walk_parallel
+from benchmarks.throttling import RCLONE_VFS, PlainMount, _counts, _new_drive, walk_parallel
 from onedrive_gui.core.drives.indexing import READY
 from onedrive_gui.core.drives.mounts import MountManager
 from onedrive_gui.core.settings import MountOptions
@@ -102,25 +102,19 @@ def run_ours(r: Rig, model: ThrottlingModel | None, files: int, per_folder: int,
 def run_rclone(r: Rig, model: ThrottlingModel, files: int, per_folder: int) -> Result:
     drive = _new_drive(r, "rclone")
     expected = make_files(r, drive, files, per_folder)
-    mp = r.mount_point(f"rclone-{time.monotonic_ns()}")
-    rcd = r.new_rcd("rclone")
-    client = rcd.start()
+    plain = PlainMount(r, "rclone", dict(RCLONE_VFS))
+    since = len(r.cloud.state.requests)
+    r.cloud.set_throttling(model.scaled(1.0))
     try:
-        client.config_update("rclone", {"delta": "false", "config_refresh_token": "false"},
-                             {"nonInteractive": True})  # rclone's default
-        since = len(r.cloud.state.requests)
-        r.cloud.set_throttling(model.scaled(1.0))
         t0 = time.perf_counter()
-        client.mount("rclone:", str(mp), mount_opt={}, vfs_opt=dict(RCLONE_VFS), timeout=120)
-        seen = walk_parallel(mp / "tree")
+        seen = walk_parallel(plain.mount() / "tree")
         elapsed = time.perf_counter() - t0
         if seen != expected:
             raise SystemExit(f"rclone: saw {seen} entries, expected {expected}")
         requests, throttled = _counts(r, since)
-        client.unmount(str(mp), timeout=60)
     finally:
         r.cloud.set_throttling(None)
-        rcd.stop()
+        plain.close()
     return Result(elapsed, requests, throttled)
 
 

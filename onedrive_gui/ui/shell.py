@@ -9,7 +9,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+# Not Qt: importing QtCore's Qt namespace builds its ~100 enums (≈ 40 ms) before the tray
+# icon shows; the few uses import it where they run.
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -475,6 +477,7 @@ class DesktopShell(QObject):
 
     def show_details(self, title: str, text: str, level: str = "info") -> None:
         """The whole text of a notification that was too long to show."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from onedrive_gui.core.drives.activity import RETRYING, UPLOADING, WAITING, Activity, totals
+from onedrive_gui.core.drives.activity import RETRYING, UPLOADING, WAITING, totals
 from onedrive_gui.core.drives.mounts import MountManager
 from tests.fakecloud import graph
 from tests.fakecloud.cloud import Defaults, FakeCloud
