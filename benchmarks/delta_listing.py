@@ -120,7 +120,7 @@ def run_rclone(r: Rig, model: ThrottlingModel, files: int, per_folder: int) -> R
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--files", type=int, nargs="+", default=[5000])
+    ap.add_argument("--files", type=int, nargs="*", default=[5000])
     ap.add_argument("--per-folder", type=int, default=20)
     ap.add_argument("--licences", type=int, default=1000, help="tenant size (budget band)")
     ap.add_argument("--memory-files", type=int, default=0,

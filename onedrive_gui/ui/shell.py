@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
+FIRST_REMINDER_DELAY_MS = 2_000  # keep-alive and reminders after start, once the tray shows
 # Quit never waits for uploads without a limit: what is left after this stays in the cache
 # and is uploaded at the next mount.
 QUIT_UPLOAD_LIMIT = 600.0
@@ -148,7 +149,9 @@ class DesktopShell(QObject):
             return
         if self.controller is not None:
             self.controller.auto_mount()
-        self.check_reminders()
+        # Once the icon is in the tray: the keep-alive's worker imports the rclone engine and
+        # HTTP stack, which would compete with the event loop's first turns (start-up time).
+        QTimer.singleShot(FIRST_REMINDER_DELAY_MS, self, self.check_reminders)
         self._reminder_timer.start()
 
     def warn_if_elevated(self, **probe: Any) -> None:

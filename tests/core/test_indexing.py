@@ -155,6 +155,19 @@ def test_changes_over_more_than_one_delta_page_show_by_the_safety_net(
     assert _files(mp) == _all_files(d.drive_id, cloud)
 
 
+def test_rclones_failed_poll_line_is_recognised_in_any_language() -> None:
+    from onedrive_gui.core.rclone.log_signals import CHANGE_NOTIFY_FAILED, classify
+
+    # rclone's own fixed text, whatever the OS error after it says (here: German Windows)
+    line = ("2026/12/03 08:30:50 INFO  : OneDrive root '': Change notify listener failure: "
+            "Get \"https://graph.microsoft.com/v1.0/drives/x/root/delta?token=12\": read tcp "
+            "1.2.3.4:5->6.7.8.9:443: wsarecv: Eine vorhandene Verbindung wurde vom Remotehost "
+            "geschlossen.")
+    found = classify(line)
+    assert found is not None and found.kind == CHANGE_NOTIFY_FAILED
+    assert classify("2026/12/03 08:30:50 INFO  : OneDrive root '': vfs cache: cleaned") is None
+
+
 def test_a_failed_poll_in_the_log_reads_the_drive_again(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:

@@ -351,6 +351,10 @@ def test_throttling_lines_are_kept_at_info() -> None:
     assert keep_log_line("2026/11/26 21:08:52 NOTICE: work: vfs cache: cleaned", "INFO", False)
     assert keep_log_line("\tcontinuation of a kept line", "INFO", True)
     assert not keep_log_line("\tcontinuation of a dropped line", "INFO", False)
+    # a failed poll for changes (INFO): the app then reads the drive again, at any log level
+    failed = ("2026/12/03 08:30:50 INFO  : OneDrive root '': Change notify listener failure: "
+              "TooManyRequests: Too many requests")
+    assert keep_log_line(failed, "ERROR", False)
 
 
 # ---- one config per account: migration of an earlier version's shared config ------------
