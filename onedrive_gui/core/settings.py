@@ -30,8 +30,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 CHUNK_UNIT = 320 * 1024
 CHUNK_MAX = 250 * 1024 * 1024
 # Drives with more items are not read ahead after mounting (core/drives/indexing.py): rclone
-# holds about 1 KB of memory per item (benchmarks/delta_listing.py measures it).
-DEFAULT_PREFILL_MAX_ITEMS = 200_000
+# holds about 2.3 KB of memory per item (benchmarks/delta_listing.py: 229 MiB per 100,000).
+DEFAULT_PREFILL_MAX_ITEMS = 100_000
 
 _SIZE = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([kmgtpe]?)(i?)(b?)$", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w|M|y)")
@@ -170,7 +170,7 @@ class MountOptions:
     prefill_max_items: int = field(default=DEFAULT_PREFILL_MAX_ITEMS, metadata=_help(
         N_("After mounting, the app reads the whole drive's folder listings in a few requests, "
         "so that opening folders is instant and cheap. The account's rclone then holds about "
-        "1 KB of memory per file and folder: a drive that had more items than this at its "
+        "2 KB of memory per file and folder: a drive that had more items than this at its "
         "last reading is not read ahead (its folders are listed as you open them). "
         "0 = never read ahead.")))
 
@@ -220,7 +220,7 @@ class MountOptions:
         if isinstance(self.prefill_max_items, bool) or not isinstance(
                 self.prefill_max_items, int) or self.prefill_max_items < 0:
             raise bad(_("Read-ahead limit"), self.prefill_max_items,
-                      _("Use a whole number of files and folders such as 200000 (0 = never)."))
+                      _("Use a whole number of files and folders such as 100000 (0 = never)."))
         for label, count in (
             (_("Request burst"), self.tpslimit_burst),
             (_("Transfers"), self.transfers),

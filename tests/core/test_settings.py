@@ -58,7 +58,7 @@ def test_defaults_are_the_onedrive_aware_ones() -> None:
     assert (o.poll_interval, o.tpslimit, o.tpslimit_burst, o.transfers, o.checkers) == (
         "1m", 8, 100, 4, 4)
     assert (o.bwlimit, o.chunk_size) == ("", "10M")
-    assert o.prefill_max_items == 200_000  # read ahead drives up to this many items
+    assert o.prefill_max_items == 100_000  # read ahead drives up to this many items
     o.validate()
 
 
