@@ -28,7 +28,6 @@ from onedrive_gui.ui.format import (
     text_len,
     uploads,
 )
-from onedrive_gui.ui.messages import error_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -518,6 +517,10 @@ class DesktopShell(QObject):
         return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
+        # ui.messages where used: it imports Qt's namespace and the dialog classes, whose
+        # Python types cost tens of ms before the tray shows
+        from onedrive_gui.ui.messages import error_text
+
         title = _("{name}: {title}").format(name=name, title=err.title) if name else err.title
         text = error_text(err)
         self.notify(title, text, "error", on_details=lambda: self.show_error(err))
