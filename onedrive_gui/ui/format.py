@@ -111,7 +111,7 @@ def status_line(name: str, status: object | None, activity: object | None = None
     if activity is not None and state in LIVE:
         index = getattr(activity, "index", None)  # core/drives/indexing.py
         if index is not None and index.indexing:
-            text += " — " + index.text()
+            text = _("{line} — {index}").format(line=text, index=index.text())
         n_files = int(getattr(activity, "files", 0) or 0)
         if n_files:
             left = human_bytes(int(getattr(activity, "bytes_left", 0) or 0))
