@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +20,59 @@ REPO = Path(__file__).resolve().parent.parent
 # must not leak into them or into the processes they start. Tests of other languages set
 # their own (tests/core/test_i18n.py, tests/ui/test_languages.py).
 os.environ["LANGUAGE"] = "en"
+
+
+# --- parallel workers (pytest-xdist) ---------------------------------------------------------
+# scripts/test.sh runs the suite in worker processes. Each worker gets its own Secret Service
+# (a private D-Bus session with its own unlocked gnome-keyring): the app keeps its entries
+# under one fixed service name ("onedrive-gui"), so workers sharing one keyring would read and
+# delete each other's client secrets and rclone config password. Everything else a test uses
+# is already its own: tmp_path (homes, mount points, configs; per worker under xdist), ports
+# (0 or the app's fallback), the emulated cloud (a port of its own).
+_worker_bus: subprocess.Popen[str] | None = None
+_worker_dirs: list[str] = []
+
+
+def _start_worker_secret_service() -> None:
+    global _worker_bus
+    runtime = tempfile.mkdtemp(prefix="odg-worker-run-")  # mode 700, as the daemons want
+    data = tempfile.mkdtemp(prefix="odg-worker-keyring-")
+    _worker_dirs.extend((runtime, data))
+    _worker_bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert _worker_bus.stdout is not None
+    address = _worker_bus.stdout.readline().strip()
+    assert address, "dbus-daemon did not start"
+    os.environ.update(DBUS_SESSION_BUS_ADDRESS=address, XDG_RUNTIME_DIR=runtime)
+    # unlocked with a fixed password, its files in a throwaway data dir (as scripts/test.sh)
+    out = subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+                         input="test", capture_output=True, text=True, check=True,
+                         env={**os.environ, "XDG_DATA_HOME": data}).stdout
+    for line in out.splitlines():
+        name, _, value = line.partition("=")
+        if name == "GNOME_KEYRING_CONTROL":
+            os.environ[name] = value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER") and sys.platform.startswith("linux") \
+            and shutil.which("gnome-keyring-daemon"):
+        _start_worker_secret_service()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # the keyring daemon leaves when its bus goes away
+    if _worker_bus is not None:
+        _worker_bus.send_signal(signal.SIGTERM)
+        _worker_bus.wait(timeout=10)
+    for d in _worker_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Session fixtures that build something big (a frozen app, an installer, a wine prefix) are
+# built once per worker that uses them: their tests share one worker (--dist loadgroup).
+XDIST_GROUPS = {"frozen_app": "frozen_app", "installer": "wine", "wine": "wine"}
 
 
 @pytest.fixture
@@ -98,8 +155,13 @@ def _windows_skip_reason(item: pytest.Item) -> str | None:
     return WINDOWS_SKIP_TESTS.get(node) or WINDOWS_SKIP_TESTS.get(node.split("::", 1)[0])
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        group = next((g for f, g in XDIST_GROUPS.items()
+                      if f in getattr(item, "fixturenames", ())), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
         why = _windows_skip_reason(item)
         if why is not None:
             item.add_marker(pytest.mark.skipif(sys.platform == "win32",

@@ -9,22 +9,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.ui.fakes import (
-    FakeAccountService,
-    FakeAutostart,
-    core_module_or_fake,
-)
+from tests.ui.fakes import FakeAccountService, FakeAutostart
 
 
 @pytest.fixture
-def ui_core(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Core modules the pages import lazily; stand-ins where not written yet."""
-    for name in ("mountpoints",):
-        core_module_or_fake(monkeypatch, name, tmp_path)
-
-
-@pytest.fixture
-def fake_ctx(ui_core: None, tmp_path: Path):
+def fake_ctx(tmp_path: Path):
     from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.ui.context import AppContext
 
@@ -42,7 +31,7 @@ def fake_ctx(ui_core: None, tmp_path: Path):
 
 
 @pytest.fixture
-def real_ctx(app_home, ui_core, fakecloud, monkeypatch):
+def real_ctx(app_home, fakecloud, monkeypatch):
     """The real composition root (core + UI adapters) against the emulated cloud."""
     from onedrive_gui.app import build_context
     from onedrive_gui.core.system.paths import AppPaths

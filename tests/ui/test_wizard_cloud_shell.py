@@ -18,7 +18,7 @@ from tests.ui.test_wizard_fakecloud import SLOW, click
 
 
 @pytest.mark.parametrize("cloud_key", ["global", "cn"])
-def test_cloud_shell_command_fills_the_wizard_and_signs_in(qtbot, app_home, ui_core, fakecloud,
+def test_cloud_shell_command_fills_the_wizard_and_signs_in(qtbot, app_home, fakecloud,
                                                            monkeypatch, cloud_key):
     ctx = _ctx(fakecloud, monkeypatch, fakecloud.setup_work(cloud_key))
     try:

@@ -26,7 +26,7 @@ def _ctx(fakecloud, monkeypatch, defaults):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def work_ctx(app_home, ui_core, fakecloud, monkeypatch):  # type: ignore[no-untyped-def]
+def work_ctx(app_home, fakecloud, monkeypatch):  # type: ignore[no-untyped-def]
     ctx = _ctx(fakecloud, monkeypatch, fakecloud.setup_work())
     try:
         yield ctx
@@ -169,7 +169,7 @@ def test_personal_account_is_told_why_it_sees_only_its_drives(qtbot, real_ctx, f
 
 
 @pytest.mark.parametrize("cloud_key", ["us", "cn"])
-def test_national_cloud_in_the_wizard(qtbot, app_home, ui_core, fakecloud, monkeypatch,
+def test_national_cloud_in_the_wizard(qtbot, app_home, fakecloud, monkeypatch,
                                       tmp_path, cloud_key):
     ctx = _ctx(fakecloud, monkeypatch, fakecloud.setup_work(cloud_key))
     try:
