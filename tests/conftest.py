@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,9 +71,29 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-# Session fixtures that build something big (a frozen app, an installer, a wine prefix) are
-# built once per worker that uses them: their tests share one worker (--dist loadgroup).
-XDIST_GROUPS = {"frozen_app": "frozen_app", "installer": "wine", "wine": "wine"}
+# Session fixtures that build something big (a frozen app; an installer and a wine prefix the
+# tests install into) are built by each worker that uses them: the tests using them run on
+# one worker, their module as one unit of work. (pytest-xdist's xdist_group marker cannot do
+# it: pytest 9.2 no longer lets it rename the tests.) A test elsewhere using one of these
+# fixtures fails its collection, below.
+SHARED_BUILDS = {"frozen_app": "tests/packaging/test_frozen_app.py",
+                 "installer": "tests/packaging/test_installer.py",
+                 "wine": "tests/packaging/test_installer.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    modules = set(SHARED_BUILDS.values())
+
+    class SharedBuildsOnOneWorker(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in modules else str(super()._split_scope(nodeid))
+
+    return SharedBuildsOnOneWorker(config, log)
 
 
 @pytest.fixture
@@ -155,13 +176,13 @@ def _windows_skip_reason(item: pytest.Item) -> str | None:
     return WINDOWS_SKIP_TESTS.get(node) or WINDOWS_SKIP_TESTS.get(node.split("::", 1)[0])
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        group = next((g for f, g in XDIST_GROUPS.items()
-                      if f in getattr(item, "fixturenames", ())), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+        for fixture, module in SHARED_BUILDS.items():
+            if fixture in getattr(item, "fixturenames", ()) \
+                    and item.nodeid.split("::", 1)[0] != module:
+                raise pytest.UsageError(f"{item.nodeid} uses {fixture}: move it to {module} "
+                                        "(or add its module to SHARED_BUILDS)")
         why = _windows_skip_reason(item)
         if why is not None:
             item.add_marker(pytest.mark.skipif(sys.platform == "win32",
