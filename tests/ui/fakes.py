@@ -158,6 +158,12 @@ class FakeAccountService:
     def recover_after_crash(self, manager: Any, only: str | None = None) -> None:
         return None  # no app crashed before these tests
 
+    def find_rclone(self, path: str | None) -> Any:
+        """As AccountService.find_rclone: the real rclone."""
+        from onedrive_gui.core.rclone.binary import locate_rclone
+
+        return locate_rclone(path)
+
     @property
     def engine(self) -> Any:
         """As AccountService.engine, for what the windows read of it: the real rclone."""
