@@ -23,6 +23,7 @@ from onedrive_gui.core.drives.recovery import (
     remove_leftover_mount_folder,
     stop_orphan,
 )
+from onedrive_gui.core.rclone.binary import RcloneBinary
 from onedrive_gui.core.rclone.process import Rcd, rc_password
 from onedrive_gui.core.system.processes import (
     parse_proc_start_time,
@@ -314,6 +315,32 @@ def test_left_over_rclone_is_asked_to_quit_over_rc(rig: MountRig) -> None:
     assert asked == ["keyring"]
     assert left is not None and left.stopped_how == {orphan.pid: "rc"}
     assert not pid_alive(orphan.pid) and not is_mounted(mp) and left.detached == []
+
+
+def test_a_recorded_address_now_answered_by_another_rclone_is_not_asked_to_quit(
+    tmp_path: Path, rclone_binary: RcloneBinary
+) -> None:
+    """Issue 22: the crash record's rc address is asked to quit only when rc core/pid there
+    names the left-over rclone; another rclone now answering there (with the same keyring's
+    credentials) keeps running, and the left-over one is stopped by an interrupt instead."""
+    password = "config-password-from-the-keyring"
+    started = []
+    for name in ("orphan", "other"):
+        r = Rcd(rclone_binary, config_path=tmp_path / f"{name}.conf", config_password=password,
+                cache_dir=tmp_path / "cache", log_file=tmp_path / f"{name}.log")
+        r.start()
+        started.append(r)
+    orphan, other = started
+    try:
+        assert orphan.pid is not None and other.url is not None
+        how = stop_orphan(orphan.pid, rc_url=other.url, rc_user=other.client.user,
+                          config_password=password)
+        assert how == "interrupt"
+        assert not pid_alive(orphan.pid)
+        assert other.alive() and other.client.noop() == {}
+    finally:
+        for r in started:
+            r.stop(timeout=5)
 
 
 def test_an_rclone_that_ignores_being_asked_is_killed_at_last(

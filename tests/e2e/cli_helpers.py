@@ -71,6 +71,35 @@ def force_unmount(path: Path) -> None:
         subprocess.run(["fusermount3", "-u", "-z", str(path)], check=False)
 
 
+def listening_addrs(pid: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*: "0100007F:A3F2") of the TCP sockets
+    *pid* listens on."""
+    inodes = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(f"{fd_dir}/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    addrs = []
+    for table in ("tcp", "tcp6"):
+        try:
+            raw = Path(f"/proc/{pid}/net/{table}").read_text()
+        except OSError:
+            continue
+        for line in raw.splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
+                addrs.append(f[1])
+    return addrs
+
+
+def listening_ports(pid: int) -> set[int]:
+    return {int(a.rsplit(":", 1)[1], 16) for a in listening_addrs(pid)}
+
+
 def files_under(*roots: Path) -> list[Path]:
     out: list[Path] = []
     for root in roots:

@@ -224,13 +224,19 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return not pid_alive(pid)
 
 
-def _rc_quit(rc_url: str, rc_user: str, config_password: str) -> bool:
-    """rc ``core/quit``; False when rclone refused it (then it is still running)."""
+def _rc_quit(pid: int, rc_url: str, rc_user: str, config_password: str) -> bool:
+    """rc ``core/quit``; False when rclone refused it (then it is still running), or when
+    the program at the recorded address is not the left-over rclone *pid* (rc ``core/pid``):
+    the address is asked only while that rclone, which holds it, still runs."""
     from onedrive_gui.core.rclone.process import rc_password
     from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 
     client = RcClient(rc_url, rc_user, rc_password(config_password, rc_user), timeout=10)
     try:
+        if client.call("core/pid", timeout=10).get("pid") != pid:
+            log.warning("the program at the recorded rc address is not the left-over "
+                        "rclone (pid %d); not asking it to quit", pid)
+            return False
         client.call("core/quit", timeout=10)
     except RcCallError as exc:  # e.g. 401: not the credentials this rclone was started with
         log.info("the left-over rclone refused core/quit: %s", exc.message)
@@ -279,7 +285,8 @@ def stop_orphan(pid: int, *, rc_url: str | None = None, rc_user: str | None = No
     """Stop a left-over rclone so that it unmounts: rc ``core/quit`` when its address and
     credentials are known, else an interrupt; killed only when neither worked. Returns how:
     "rc", "interrupt" or "killed"."""
-    if rc_url and rc_user and config_password and _rc_quit(rc_url, rc_user, config_password):
+    if (rc_url and rc_user and config_password and pid_alive(pid)
+            and _rc_quit(pid, rc_url, rc_user, config_password)):
         if _wait_gone(pid, _STOP_WAIT):
             return "rc"
     if _interrupt(pid):
