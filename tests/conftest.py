@@ -71,14 +71,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(d, ignore_errors=True)
 
 
-# Session fixtures that build something big (a frozen app; an installer and a wine prefix the
-# tests install into) are built by each worker that uses them: the tests using them run on
-# one worker, their module as one unit of work. (pytest-xdist's xdist_group marker cannot do
-# it: pytest 9.2 no longer lets it rename the tests.) A test elsewhere using one of these
-# fixtures fails its collection, below.
+# Session and module fixtures that build something big (a frozen app; an installer and a wine
+# prefix the tests install into; a fresh venv with the app pip-installed; the security tests'
+# whole user journey) are built once per worker that uses them: their module runs on one
+# worker, as one unit of work. (pytest-xdist's xdist_group marker cannot do it: pytest 9.2 no
+# longer lets it rename the tests.) A test in another module using one of these fixtures fails
+# the collection, below.
 SHARED_BUILDS = {"frozen_app": "tests/packaging/test_frozen_app.py",
                  "installer": "tests/packaging/test_installer.py",
-                 "wine": "tests/packaging/test_installer.py"}
+                 "wine": "tests/packaging/test_installer.py",
+                 "fresh_install": "tests/packaging/test_pip_install.py",
+                 "journey": "tests/e2e/test_security.py"}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
