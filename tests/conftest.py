@@ -84,6 +84,7 @@ SHARED_BUILDS = {"frozen_app": "tests/packaging/test_frozen_app.py",
                  "journey": "tests/e2e/test_security.py"}
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: nothing without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     if config.getvalue("dist") != "loadgroup":
         return None
