@@ -20,5 +20,5 @@ exec dbus-run-session -- bash -c '
       gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
   exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
-      -n 3 --dist loadgroup "$@"
+      -n 6 --dist loadgroup "$@"
 ' test.sh "$@"
