@@ -21,6 +21,7 @@ a record whose app process is gone means a crash:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import ntpath
@@ -262,6 +263,24 @@ def _ctrl_break(pid: int) -> bool:
         kernel32.FreeConsole()
 
 
+_ERROR_ACCESS_DENIED = 5
+_ERROR_INVALID_PARAMETER = 87
+
+
+def signal_refused(exc: OSError, *, windows: bool) -> bool:
+    """Whether *exc*, raised by ``os.kill``/``os.killpg`` for a recorded pid, only says that
+    the process is gone or not ours to signal (then the caller checks whether it still runs);
+    any other error is a real fault. Decided by error number, never by message text.
+
+    POSIX: ESRCH (ProcessLookupError), EPERM (a pid reused by another user's process).
+    Windows (``os.kill`` = OpenProcess + TerminateProcess): ERROR_INVALID_PARAMETER (87) when
+    no process has the pid any more, ERROR_ACCESS_DENIED (5) when it has exited but a handle
+    keeps it around, or belongs to someone else."""
+    if windows:
+        return getattr(exc, "winerror", None) in (_ERROR_INVALID_PARAMETER, _ERROR_ACCESS_DENIED)
+    return exc.errno in (errno.ESRCH, errno.EPERM)
+
+
 def _interrupt(pid: int) -> bool:
     """Ask *pid* to stop the way Ctrl-C does (rclone then unmounts); True once it is gone."""
     if sys.platform == "win32":
@@ -275,9 +294,25 @@ def _interrupt(pid: int) -> bool:
                 os.kill(pid, sig)
             if _wait_gone(pid, _STOP_WAIT):
                 return True
-    except ProcessLookupError:
-        return True
+    except OSError as exc:
+        if not signal_refused(exc, windows=False):
+            raise
+        log.info("interrupting pid %d: %s", pid, exc)
+        return not pid_alive(pid)
     return False
+
+
+def kill(pid: int, *, windows: bool | None = None) -> None:
+    """The last resort: SIGKILL (TerminateProcess on Windows). A pid that exited meanwhile
+    (or is not ours) is not an error: the caller waits for it to be gone."""
+    if windows is None:
+        windows = sys.platform == "win32"
+    try:
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+    except OSError as exc:
+        if not signal_refused(exc, windows=windows):
+            raise
+        log.info("killing pid %d: %s", pid, exc)
 
 
 def stop_orphan(pid: int, *, rc_url: str | None = None, rc_user: str | None = None,
@@ -292,11 +327,9 @@ def stop_orphan(pid: int, *, rc_url: str | None = None, rc_user: str | None = No
     if _interrupt(pid):
         return "interrupt"
     log.warning("the orphaned rclone (pid %d) did not stop; killing it", pid)
-    try:
-        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # TerminateProcess on Windows
-    except ProcessLookupError:
-        pass
-    _wait_gone(pid, 5.0)
+    kill(pid)
+    if not _wait_gone(pid, 5.0):
+        log.error("the orphaned rclone (pid %d) is still running after being killed", pid)
     return "killed"
 
 
