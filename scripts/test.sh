@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test suite with the real services it needs: a private D-Bus session with an
 # unlocked gnome-keyring (Secret Service) and a virtual X display. Arguments go to pytest.
+# The tests run in parallel worker processes (pytest-xdist; each worker starts its own
+# Secret Service, tests/conftest.py): most of their time is waiting on rclone, FUSE and timers,
+# so more workers than cores pays. `-n 0` runs them in this one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,5 +19,6 @@ exec dbus-run-session -- bash -c '
   eval "$(printf test | XDG_DATA_HOME="$ONEDRIVE_GUI_TEST_KEYRING_HOME" \
       gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL
-  exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest "$@"
+  exec xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
+      -n 6 --dist loadgroup "$@"
 ' test.sh "$@"

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +21,79 @@ REPO = Path(__file__).resolve().parent.parent
 # must not leak into them or into the processes they start. Tests of other languages set
 # their own (tests/core/test_i18n.py, tests/ui/test_languages.py).
 os.environ["LANGUAGE"] = "en"
+
+
+# --- parallel workers (pytest-xdist) ---------------------------------------------------------
+# scripts/test.sh runs the suite in worker processes. Each worker gets its own Secret Service
+# (a private D-Bus session with its own unlocked gnome-keyring): the app keeps its entries
+# under one fixed service name ("onedrive-gui"), so workers sharing one keyring would read and
+# delete each other's client secrets and rclone config password. Everything else a test uses
+# is already its own: tmp_path (homes, mount points, configs; per worker under xdist), ports
+# (0 or the app's fallback), the emulated cloud (a port of its own).
+_worker_bus: subprocess.Popen[str] | None = None
+_worker_dirs: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _worker_bus
+    if sys.platform.startswith("linux") and os.environ.get("PYTEST_XDIST_WORKER") \
+            and shutil.which("gnome-keyring-daemon"):
+        runtime = tempfile.mkdtemp(prefix="odg-worker-run-")  # mode 700, as the daemons want
+        data = tempfile.mkdtemp(prefix="odg-worker-keyring-")
+        _worker_dirs.extend((runtime, data))
+        _worker_bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nosyslog", "--print-address=1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert _worker_bus.stdout is not None
+        address = _worker_bus.stdout.readline().strip()
+        assert address, "dbus-daemon did not start"
+        os.environ.update(DBUS_SESSION_BUS_ADDRESS=address, XDG_RUNTIME_DIR=runtime)
+        # unlocked with a fixed password, its files in a throwaway data dir (as scripts/test.sh)
+        out = subprocess.run(["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+                             input="test", capture_output=True, text=True, check=True,
+                             env={**os.environ, "XDG_DATA_HOME": data}).stdout
+        for line in out.splitlines():
+            name, _, value = line.partition("=")
+            if name == "GNOME_KEYRING_CONTROL":
+                os.environ[name] = value
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # the keyring daemon leaves when its bus goes away
+    if _worker_bus is not None:
+        _worker_bus.send_signal(signal.SIGTERM)
+        _worker_bus.wait(timeout=10)
+    for d in _worker_dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Session and module fixtures that build something big (a frozen app; an installer and a wine
+# prefix the tests install into; a fresh venv with the app pip-installed; the security tests'
+# whole user journey) are built once per worker that uses them: their module runs on one
+# worker, as one unit of work. (pytest-xdist's xdist_group marker cannot do it: pytest 9.2 no
+# longer lets it rename the tests.) A test in another module using one of these fixtures fails
+# the collection, below.
+SHARED_BUILDS = {"frozen_app": "tests/packaging/test_frozen_app.py",
+                 "installer": "tests/packaging/test_installer.py",
+                 "wine": "tests/packaging/test_installer.py",
+                 "fresh_install": "tests/packaging/test_pip_install.py",
+                 "journey": "tests/e2e/test_security.py"}
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: nothing without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    modules = set(SHARED_BUILDS.values())
+
+    class SharedBuildsOnOneWorker(LoadGroupScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in modules else str(super()._split_scope(nodeid))
+
+    return SharedBuildsOnOneWorker(config, log)
 
 
 @pytest.fixture
@@ -142,6 +220,11 @@ def _windows_skip_reason(item: pytest.Item) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        for fixture, module in SHARED_BUILDS.items():
+            if fixture in getattr(item, "fixturenames", ()) \
+                    and item.nodeid.split("::", 1)[0] != module:
+                raise pytest.UsageError(f"{item.nodeid} uses {fixture}: move it to {module} "
+                                        "(or add its module to SHARED_BUILDS)")
         why = _windows_skip_reason(item)
         if why is not None:
             item.add_marker(pytest.mark.skipif(sys.platform == "win32",

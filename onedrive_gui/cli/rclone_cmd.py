@@ -29,7 +29,6 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
-    from onedrive_gui.core.rclone.binary import child_env
     from onedrive_gui.core.system.paths import AppPaths
 
     rargs = list(args.rclone_args)
@@ -66,13 +65,10 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory() as empty:
             return subprocess.call([str(engine.binary.path), "--config",
                                     str(Path(empty) / "rclone.conf"), *rargs],
-                                   env=child_env(None))
+                                   env=engine.command_env(None))
     code = 0
     for name in configs:
-        password = engine.config_password(name, create=False)
-        # The user's own RCLONE_* variables (another config, another password) must not
-        # apply.
-        env = child_env({"RCLONE_CONFIG_PASS": password})
+        env = engine.command_env(name)
         cmd = [str(engine.binary.path), "--config", str(engine.config_path(name)),
                "--ask-password=false"]
         code = subprocess.call([*cmd, *rargs], env=env) or code

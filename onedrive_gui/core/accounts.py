@@ -29,8 +29,9 @@ from onedrive_gui.core.validation import (
 if TYPE_CHECKING:  # sign-in and Graph load on first use: the tray starts without them
     from onedrive_gui.core.microsoft.graph import DriveInfo, UserInfo
     from onedrive_gui.core.microsoft.oauth import SignIn, TokenResult
+    from onedrive_gui.core.rclone.binary import RcloneBinary
 
-DEFAULT_PORT = 53682  # = core.loopback.DEFAULT_PORT (checked by a test)
+DEFAULT_PORT = 53682  # = core.microsoft.loopback.DEFAULT_PORT (checked by a test)
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +94,14 @@ class AccountService:
                     rclone_path=self.settings.rclone_path,
                 )
             return self._engine
+
+    def find_rclone(self, path: str | None) -> RcloneBinary:
+        """The rclone at *path* (None: where the app looks by itself), run to check that it
+        is rclone and new enough: what Settings shows, and checks before it saves a path.
+        Raises RcloneError saying what is wrong."""
+        from onedrive_gui.core.rclone.binary import locate_rclone
+
+        return locate_rclone(path)
 
     def _require_config(self, account: Account) -> None:
         """The account's rclone config file is gone: say so, never recreate silently."""

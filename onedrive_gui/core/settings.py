@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
+from onedrive_gui.core.drives.indexing import DEFAULT_PREFILL_MAX_ITEMS
 from onedrive_gui.core.errors import SettingsError, ValidationError
 from onedrive_gui.core.i18n import N_, _
 
@@ -29,9 +30,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # OneDrive upload sessions take fragments in multiples of 320 KiB; rclone recommends <= 250M.
 CHUNK_UNIT = 320 * 1024
 CHUNK_MAX = 250 * 1024 * 1024
-# Drives with more items are not read ahead after mounting (core/drives/indexing.py): rclone
-# holds about 2.3 KB of memory per item (benchmarks/delta_listing.py: 229 MiB per 100,000).
-DEFAULT_PREFILL_MAX_ITEMS = 100_000
 
 _SIZE = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([kmgtpe]?)(i?)(b?)$", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w|M|y)")

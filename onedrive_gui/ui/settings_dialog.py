@@ -197,11 +197,10 @@ class GeneralTab(QWidget):
     def detect_rclone(self) -> None:
         configured = self.rclone_path.text().strip() or None
         self.rclone_version.setText(_("Checking rclone…"))
+        accounts = self.dialog.ctx.accounts
 
         def work() -> Any:
-            from onedrive_gui.core.rclone.binary import locate_rclone
-
-            return locate_rclone(configured)
+            return accounts.find_rclone(configured)
 
         self.dialog.runner.run(work, self._rclone_found, self._rclone_missing)
 
@@ -610,9 +609,7 @@ class SettingsDialog(QDialog):
 
         def work() -> Any:
             if rclone_changed:  # run it: is it rclone, and new enough?
-                from onedrive_gui.core.rclone.binary import locate_rclone
-
-                locate_rclone(new.rclone_path)
+                accounts.find_rclone(new.rclone_path)
             if login_changed and autostart is not None:
                 if new.start_at_login:
                     autostart.enable()

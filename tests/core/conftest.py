@@ -19,6 +19,8 @@ from onedrive_gui.core.drives.mounts import MountManager, MountState, MountStatu
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
+from tests.fakecloud.cloud import Defaults, FakeCloud
+from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +163,18 @@ def rig(fuse: None, rclone_binary: RcloneBinary, tmp_path: Path) -> Iterator[Mou
         for mp in fuse_mount_points():
             if mp.startswith(str(tmp_path)):
                 subprocess.run(["fusermount3", "-u", "-z", mp], check=False)
+
+
+CloudRig = tuple[MountRig, FakeCloud, Defaults]
+
+
+@pytest.fixture
+def cloud_rig(rig: MountRig, fakecloud: FakeCloud,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[CloudRig]:
+    """The mount rig against the emulated cloud: remote ``od:`` is the default user's
+    OneDrive, signed in; rclone reaches the cloud through its proxy (HTTPS_PROXY and the CA
+    bundle in this process's environment, which the rcds inherit)."""
+    d = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch)
+    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
+    yield rig, fakecloud, d

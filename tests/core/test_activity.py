@@ -8,28 +8,14 @@ first, so a cloud edit made meanwhile is still kept).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-
-import pytest
 
 from onedrive_gui.core.drives.activity import RETRYING, UPLOADING, WAITING, totals
 from onedrive_gui.core.drives.mounts import MountManager
 from tests.fakecloud import graph
-from tests.fakecloud.cloud import Defaults, FakeCloud
-from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 
-from .conftest import MountRig, wait_for
+from .conftest import CloudRig, wait_for
 
 LONG = {"CacheMode": "writes", "WriteBack": "10m", "PollInterval": "10m"}
-
-
-@pytest.fixture
-def cloud_rig(rig: MountRig, fakecloud: FakeCloud,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MountRig, FakeCloud, Defaults]]:
-    d = fakecloud.setup_default()
-    fakecloud.apply_env(monkeypatch)
-    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
-    yield rig, fakecloud, d
 
 
 def _upload_of(mgr: MountManager, path: str, state: str | None = None) -> object:
@@ -39,7 +25,7 @@ def _upload_of(mgr: MountManager, path: str, state: str | None = None) -> object
 
 
 def test_waiting_file_listed_and_upload_now_sends_it_at_once(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, d = cloud_rig
     mgr = rig.manager()
@@ -63,7 +49,7 @@ def test_waiting_file_listed_and_upload_now_sends_it_at_once(
 
 
 def test_upload_now_still_keeps_a_cloud_edit(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, d = cloud_rig
     cloud.put_file(d.drive_id, "/Documents/notes.txt", b"first version\n")
@@ -86,7 +72,7 @@ def test_upload_now_still_keeps_a_cloud_edit(
 
 
 def test_slow_upload_shows_progress_speed_and_time_left(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, d = cloud_rig
     rig.extra_args = ["--bwlimit", "100k"]  # a slow line: 600 KB take 6 s
@@ -108,7 +94,7 @@ def test_slow_upload_shows_progress_speed_and_time_left(
 
 
 def test_failed_upload_is_listed_and_retried(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, d = cloud_rig
     rig.extra_args = ["--low-level-retries", "1"]

@@ -71,6 +71,30 @@ def test_get_with_matching_state_is_accepted_once_then_410(rx: LoopbackReceiver)
     assert rx.wait(1).params["code"] == "the-code"
 
 
+def test_the_browser_gets_its_page_although_the_app_closes_at_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sign-in closes the receiver as soon as wait() returns the answer: the page for the
+    browser that brought it must already be on its way. (The receiver's answering thread is
+    slowed down here, as on a busy computer, where the page was lost: "connection closed".)"""
+    respond = LoopbackReceiver._respond
+
+    def slow_respond(*args: object) -> None:
+        threading.Event().wait(0.3)
+        respond(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LoopbackReceiver, "_respond", staticmethod(slow_respond))
+    rx = LoopbackReceiver(STATE, port=0)
+    rx.start()
+    answered = threading.Thread(target=lambda: (rx.wait(10), rx.close()))
+    answered.start()
+    try:
+        status, page = _post(rx.port, {"code": "c0de", "state": STATE})
+    finally:
+        answered.join(10)
+        rx.close()
+    assert status == 200 and "Signed in — you can close this tab" in page
+
+
 def test_form_post_is_accepted(rx: LoopbackReceiver) -> None:
     status, page = _post(rx.port, {"code": "c0de", "state": STATE, "session_state": "x"})
     assert status == 200, page

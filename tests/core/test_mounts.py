@@ -21,7 +21,7 @@ from onedrive_gui.core.errors import MountError
 from onedrive_gui.core.rclone.log_signals import LogTail, parse_throttle
 from onedrive_gui.core.rclone.rc import RcCallError
 
-from .conftest import MountRig, is_mounted, wait_for
+from .conftest import CloudRig, MountRig, is_mounted, wait_for
 
 S = MountState
 VFS = {"CacheMode": "writes"}
@@ -307,17 +307,9 @@ def test_throttled_from_the_log_then_back_to_mounted(rig: MountRig) -> None:
     rig.recorder.wait_states("acct", [S.MOUNTING, S.MOUNTED, S.THROTTLED, S.MOUNTED])
 
 
-def test_real_throttling_by_the_emulated_onedrive(
-    rig: MountRig, fakecloud: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tests.fakecloud.cloud import FakeCloud
-    from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
-
-    assert isinstance(fakecloud, FakeCloud)
-    d = fakecloud.setup_default()
+def test_real_throttling_by_the_emulated_onedrive(cloud_rig: CloudRig) -> None:
+    rig, fakecloud, d = cloud_rig
     fakecloud.make_folder(d.drive_id, "/Fresh")
-    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
-    fakecloud.apply_env(monkeypatch)  # rclone reaches the emulated cloud through its proxy
     mgr = rig.manager()
     mp = rig.mount_point()
     mgr.mount("od", "od:", str(mp), {}, VFS)

@@ -5,31 +5,17 @@ emulated cloud (its proxy refusing every connection while "down")."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from onedrive_gui.core.drives.mounts import MountState
-from tests.fakecloud.cloud import Defaults, FakeCloud
-from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 
-from .conftest import MountRig, is_mounted
+from .conftest import CloudRig, is_mounted
 
 S = MountState
 VFS = {"CacheMode": "writes", "WriteBack": "1s"}
 
 
-@pytest.fixture
-def cloud_rig(rig: MountRig, fakecloud: FakeCloud,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MountRig, FakeCloud, Defaults]]:
-    d = fakecloud.setup_default()
-    fakecloud.apply_env(monkeypatch)
-    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
-    yield rig, fakecloud, d
-
-
 def test_mount_while_offline_waits_then_mounts_by_itself(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, d = cloud_rig
     rig.extra_args = ["--low-level-retries", "1"]
@@ -54,7 +40,7 @@ def test_mount_while_offline_waits_then_mounts_by_itself(
 
 
 def test_waiting_for_the_cloud_can_be_called_off(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: CloudRig,
 ) -> None:
     rig, cloud, _d = cloud_rig
     rig.extra_args = ["--low-level-retries", "1"]

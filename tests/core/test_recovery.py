@@ -20,15 +20,17 @@ from onedrive_gui.core.drives.recovery import (
     SessionRecord,
     dirty_files,
     long_path,
-    parse_proc_start_time,
-    pid_alive,
-    process_start_time,
     recover_leftovers,
     remove_leftover_mount_folder,
     stop_orphan,
 )
 from onedrive_gui.core.rclone.binary import RcloneBinary
 from onedrive_gui.core.rclone.process import Rcd, rc_password
+from onedrive_gui.core.system.processes import (
+    parse_proc_start_time,
+    pid_alive,
+    process_start_time,
+)
 
 from .conftest import MountRig, is_mounted, wait_for
 

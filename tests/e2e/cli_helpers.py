@@ -6,8 +6,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The command under test: this Python's onedrive_gui, or a frozen console executable named by
 # ONEDRIVE_GUI_E2E_CLI (the Windows workflow runs the e2e tests through onedrive-gui-cli.exe).
@@ -140,3 +143,48 @@ def add_account(env: Mapping[str, str], cloud: object, name: str, mount_point: P
     options = a.options if write_back is None else replace(a.options, write_back=write_back)
     service.update_account(replace(  # type: ignore[attr-defined]
         a, options=options, auto_mount=a.auto_mount if auto_mount is None else auto_mount))
+
+
+@dataclass
+class DesktopApp:
+    """The desktop app running as a user starts it, with account "work" mounted."""
+
+    proc: subprocess.Popen[str]
+    env: dict[str, str]
+    mount_point: Path
+    cloud: Any  # the emulated cloud's Defaults
+    paths: Any  # its AppPaths
+
+
+@contextmanager
+def running_desktop_app(fakecloud: Any, tmp_path: Path, *, write_back: str
+                        ) -> Iterator[DesktopApp]:
+    """``onedrive-gui`` (no arguments: the tray app, offscreen) with account "work" added
+    through the CLI (uploads after *write_back*, mounted at start), yielded once the drive is
+    mounted; killed and unmounted afterwards if the test left it running. Needs app_home."""
+    from onedrive_gui.core.system.paths import AppPaths
+
+    d = fakecloud.setup_default()
+    env = cli_env({**fakecloud.env(), "QT_QPA_PLATFORM": "offscreen"})
+    mnt = tmp_path / "OneDrive" / "work"
+    add_account(env, d, "work", mnt, write_back=write_back, auto_mount=True)
+    paths = AppPaths.default()
+    proc = subprocess.Popen([sys.executable, "-m", "onedrive_gui"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: is_mounted(mnt) and (mnt / "Documents").is_dir(), 60)
+        assert list(paths.sessions_dir.glob("*.json"))  # the crash record while mounted
+        yield DesktopApp(proc, env, mnt, d, paths)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        force_unmount(mnt)
+
+
+def assert_quit_cleanly(app: DesktopApp) -> None:
+    """After the app ended: drive unmounted, no crash record, no rclone of its left."""
+    assert not is_mounted(app.mount_point)
+    assert not list(app.paths.sessions_dir.glob("*.json"))  # a clean quit, not a crash
+    rclones = subprocess.run(["pgrep", "-f", f"rclone rcd.*{app.paths.rclone_configs_dir}"],
+                             capture_output=True, text=True, check=False)
+    assert rclones.stdout == ""

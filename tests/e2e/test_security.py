@@ -493,6 +493,7 @@ def test_sign_in_port_is_closed_within_a_second_of_success(tmp_path: Path) -> No
             stalled.sendall(b"GET / HTTP/1.1\r\n")
             subprocess.run([str(cloud.browser), url], env=env, check=True, timeout=30)
             log = cloud.wait_browser_log("delivered", 30)
+            assert "delivered" in log, log  # what the browser met instead
             assert " 200 " in log.split("delivered", 1)[1].splitlines()[0], log
 
             def port_closed() -> bool:

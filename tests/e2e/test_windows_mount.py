@@ -96,8 +96,8 @@ def test_mount_on_a_drive_letter_write_and_stop_safely(fakecloud, cloud, app_hom
 def test_killed_with_pending_upload_is_recovered_on_next_start(
         fakecloud, cloud, app_home, drive_letter):
     from onedrive_gui.core.drives.mountpoints import normalize_drive_letter
-    from onedrive_gui.core.drives.recovery import pid_alive
     from onedrive_gui.core.system.paths import AppPaths
+    from onedrive_gui.core.system.processes import pid_alive
 
     env = cli_env(fakecloud.env())
     # Upload delay 60 s (Settings → Performance): the file is still pending when it dies

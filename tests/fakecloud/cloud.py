@@ -254,11 +254,14 @@ class FakeCloud:
         return self.browser_log.read_text()
 
     def wait_browser_log(self, needle: str, timeout: float = 10.0) -> str:
-        """Wait until the browser program's log contains needle; return the log."""
+        """Wait until a whole line of the browser program's log contains needle (the program
+        may be writing that line right now); return the log."""
         deadline = time.monotonic() + timeout
         while True:
             text = self.browser_log_text()
-            if needle in text or time.monotonic() > deadline:
+            done = any(needle in line for line in text.splitlines(keepends=True)
+                       if line.endswith("\n"))
+            if done or time.monotonic() > deadline:
                 return text
             time.sleep(0.05)
 

@@ -9,22 +9,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.ui.fakes import (
-    FakeAccountService,
-    FakeAutostart,
-    core_module_or_fake,
-)
+from tests.ui.fakes import FakeAccountService, FakeAutostart
 
 
 @pytest.fixture
-def ui_core(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Core modules the pages import lazily; stand-ins where not written yet."""
-    for name in ("mountpoints",):
-        core_module_or_fake(monkeypatch, name, tmp_path)
-
-
-@pytest.fixture
-def fake_ctx(ui_core: None, tmp_path: Path):
+def fake_ctx(tmp_path: Path):
     from onedrive_gui.core.system.paths import AppPaths
     from onedrive_gui.ui.context import AppContext
 
@@ -42,17 +31,32 @@ def fake_ctx(ui_core: None, tmp_path: Path):
 
 
 @pytest.fixture
-def real_ctx(app_home, ui_core, fakecloud, monkeypatch):
-    """The real composition root (core + UI adapters) against the emulated cloud."""
+def cloud_ctx(app_home, fakecloud, monkeypatch):
+    """Build the real composition root (core + UI adapters) against the emulated cloud:
+    ``cloud_ctx(defaults, browser_user=None)``, *defaults* being what fakecloud.setup_*()
+    returned (kept as ``ctx.defaults``); the emulated browser approves the sign-in (as
+    *browser_user* when given). Every context built is shut down after the test."""
     from onedrive_gui.app import build_context
     from onedrive_gui.core.system.paths import AppPaths
 
-    defaults = fakecloud.setup_default()
-    fakecloud.apply_env(monkeypatch, browser_action="approve")
-    ctx = build_context(AppPaths.default())
-    ctx.autostart = FakeAutostart()
-    ctx.defaults = defaults
+    made = []
+
+    def make(defaults, *, browser_user=None):  # type: ignore[no-untyped-def]
+        fakecloud.apply_env(monkeypatch, browser_action="approve", browser_user=browser_user)
+        ctx = build_context(AppPaths.default())
+        ctx.autostart = FakeAutostart()
+        ctx.defaults = defaults
+        made.append(ctx)
+        return ctx
+
     try:
-        yield ctx
+        yield make
     finally:
-        ctx.mounts.shutdown_now()
+        for ctx in made:
+            ctx.mounts.shutdown_now()
+
+
+@pytest.fixture
+def real_ctx(cloud_ctx, fakecloud):
+    """The real composition root against the emulated cloud's default (personal) user."""
+    return cloud_ctx(fakecloud.setup_default())

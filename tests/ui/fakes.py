@@ -6,13 +6,10 @@ wizard test uses the real core against the emulated cloud instead.
 
 from __future__ import annotations
 
-import importlib
-import sys
 import threading
 import types
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.errors import CancelledError
@@ -162,6 +159,12 @@ class FakeAccountService:
     def recover_after_crash(self, manager: Any, only: str | None = None) -> None:
         return None  # no app crashed before these tests
 
+    def find_rclone(self, path: str | None) -> Any:
+        """As AccountService.find_rclone: the real rclone."""
+        from onedrive_gui.core.rclone.binary import locate_rclone
+
+        return locate_rclone(path)
+
     @property
     def engine(self) -> Any:
         """As AccountService.engine, for what the windows read of it: the real rclone."""
@@ -186,19 +189,3 @@ class FakeAutostart:
     def is_enabled(self) -> bool:
         return self.enabled
 
-
-def core_module_or_fake(monkeypatch: Any, name: str, tmp_path: Path) -> None:
-    """Put a stand-in for a core module not written yet (real one preferred)."""
-    full = f"onedrive_gui.core.{name}"
-    try:
-        importlib.import_module(full)
-        return
-    except ModuleNotFoundError as exc:
-        if exc.name != full:
-            raise
-    mod = types.ModuleType(full)
-    if name == "mountpoints":
-        mod.default_mount_point = lambda n: str(tmp_path / "OneDrive" / n)  # type: ignore[attr-defined]
-        mod.free_drive_letters = lambda taken=(): ["Z:", "Y:"]  # type: ignore[attr-defined]
-        mod.prepare_mount_point = lambda p: str(p)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, full, mod)

@@ -304,7 +304,9 @@ def test_mount_point_empty_means_default_and_new_folders_are_stored_in_full(
     tab.list.setCurrentRow(0)  # work
     type_into(qtbot, tab.mount_point, "~/Drives/work")
     dialog.buttons.button(QDialogButtonBox.StandardButton.Apply).click()
-    qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved), timeout=20000)  # a worker saves
+    # a worker saves; the dialog takes input again once it has said so (buttons enabled)
+    qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved) and dialog.buttons.isEnabled(),
+                    timeout=20000)
     assert fake_ctx.accounts.settings.account("work").mount_point == str(
         app_home / "Drives" / "work")
     type_into(qtbot, tab.mount_point, "")

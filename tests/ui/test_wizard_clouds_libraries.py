@@ -10,28 +10,14 @@ from PySide6.QtWidgets import QWizard
 from onedrive_gui.ui.wizard.state import CREDENTIALS, DONE, DRIVE, MOUNT, REGISTER, SIGN_IN
 from onedrive_gui.ui.wizard.wizard import AddAccountWizard
 from tests.fakecloud.state import CLOUDS
-from tests.ui.fakes import FakeAutostart
 from tests.ui.test_wizard_fakecloud import SLOW, click
 
 
-def _ctx(fakecloud, monkeypatch, defaults):  # type: ignore[no-untyped-def]
-    from onedrive_gui.app import build_context
-    from onedrive_gui.core.system.paths import AppPaths
-
-    fakecloud.apply_env(monkeypatch, browser_action="approve", browser_user=defaults.user_upn)
-    ctx = build_context(AppPaths.default())
-    ctx.autostart = FakeAutostart()
-    ctx.defaults = defaults
-    return ctx
-
-
 @pytest.fixture
-def work_ctx(app_home, ui_core, fakecloud, monkeypatch):  # type: ignore[no-untyped-def]
-    ctx = _ctx(fakecloud, monkeypatch, fakecloud.setup_work())
-    try:
-        yield ctx
-    finally:
-        ctx.mounts.shutdown_now()
+def work_ctx(cloud_ctx, fakecloud):  # type: ignore[no-untyped-def]
+    """The real composition root against the emulated cloud's work or school user."""
+    defaults = fakecloud.setup_work()
+    return cloud_ctx(defaults, browser_user=defaults.user_upn)
 
 
 def sign_in_to_drive_page(qtbot, ctx, *, cloud: str = "global") -> AddAccountWizard:
@@ -173,56 +159,53 @@ def test_personal_account_is_told_why_it_sees_only_its_drives(qtbot, real_ctx, f
 
 
 @pytest.mark.parametrize("cloud_key", ["us", "cn"])
-def test_national_cloud_in_the_wizard(qtbot, app_home, ui_core, fakecloud, monkeypatch,
-                                      tmp_path, cloud_key):
-    ctx = _ctx(fakecloud, monkeypatch, fakecloud.setup_work(cloud_key))
-    try:
-        wiz = AddAccountWizard(ctx)
-        qtbot.addWidget(wiz)
-        wiz.show()
-        wiz.welcome.advanced.setChecked(True)
-        assert "DoD" in wiz.welcome.cloud.dod.text() and "rclone" in wiz.welcome.cloud.dod.text()
-        wiz.welcome.cloud.set_key(cloud_key)
-        assert "no personal Microsoft accounts" in wiz.welcome.cloud.note.text()
-        click(qtbot, wiz, QWizard.WizardButton.NextButton)  # the guide
-        assert wiz.currentId() == REGISTER
-        portal = {"us": "portal.azure.us", "cn": "portal.azure.cn"}[cloud_key]
-        assert wiz.register_page.portal_url.startswith(f"https://{portal}/")
-        values = [f.edit.text() for f in wiz.register_page.copy_fields]
-        assert ("Accounts in any organizational directory (Multitenant)"
-                in wiz.register_page.step_labels[1].text())
-        assert "Sites.Read.All" in values and "Team.ReadBasic.All" in values
-        click(qtbot, wiz, QWizard.WizardButton.NextButton)
-        assert wiz.currentId() == CREDENTIALS
-        assert wiz.credentials.tenant.text() == "organizations"  # steered
-        wiz.credentials.client_id.setText(ctx.defaults.client_id)
-        wiz.credentials.secret.setText(ctx.defaults.secret)
-        assert wiz.credentials.isComplete()
-        wiz.credentials.tenant.setText("consumers")
-        assert "has no personal Microsoft accounts" in wiz.credentials.tenant_note.text()
-        assert not wiz.credentials.isComplete()
-        wiz.credentials.tenant.setText("organizations")
-        assert wiz.credentials.isComplete()
-        click(qtbot, wiz, QWizard.WizardButton.NextButton)
-        qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: wiz.signin.result.isVisible() or wiz.signin.error.isVisible(),
-                        timeout=SLOW)
-        assert not wiz.signin.error.isVisible(), wiz.signin.error.text()
-        click(qtbot, wiz, QWizard.WizardButton.NextButton)
-        qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() > 0
-                        or wiz.drive.error.isVisible(), timeout=SLOW)
-        assert not wiz.drive.error.isVisible(), wiz.drive.error.text()
-        _commit(qtbot, wiz, "gov", tmp_path / "mnt" / "gov")
-        label = {"us": "US Government (GCC High)", "cn": "China (operated by 21Vianet)"}
-        assert label[cloud_key] in wiz.done_page.summary.text()
-        account = ctx.accounts.account("gov")
-        assert account.cloud == cloud_key and account.tenant == "organizations"
-        _mount_write_unmount(qtbot, ctx, "gov", tmp_path / "mnt" / "gov" / "memo.txt",
-                             b"memo\n")
-        assert fakecloud.get_file(ctx.defaults.drive_id, "/memo.txt") == b"memo\n"
-        assert fakecloud.hosts_reached() <= set(CLOUDS[cloud_key])
-    finally:
-        ctx.mounts.shutdown_now()
+def test_national_cloud_in_the_wizard(qtbot, cloud_ctx, fakecloud, tmp_path, cloud_key):
+    defaults = fakecloud.setup_work(cloud_key)
+    ctx = cloud_ctx(defaults, browser_user=defaults.user_upn)
+    wiz = AddAccountWizard(ctx)
+    qtbot.addWidget(wiz)
+    wiz.show()
+    wiz.welcome.advanced.setChecked(True)
+    assert "DoD" in wiz.welcome.cloud.dod.text() and "rclone" in wiz.welcome.cloud.dod.text()
+    wiz.welcome.cloud.set_key(cloud_key)
+    assert "no personal Microsoft accounts" in wiz.welcome.cloud.note.text()
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)  # the guide
+    assert wiz.currentId() == REGISTER
+    portal = {"us": "portal.azure.us", "cn": "portal.azure.cn"}[cloud_key]
+    assert wiz.register_page.portal_url.startswith(f"https://{portal}/")
+    values = [f.edit.text() for f in wiz.register_page.copy_fields]
+    assert ("Accounts in any organizational directory (Multitenant)"
+            in wiz.register_page.step_labels[1].text())
+    assert "Sites.Read.All" in values and "Team.ReadBasic.All" in values
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)
+    assert wiz.currentId() == CREDENTIALS
+    assert wiz.credentials.tenant.text() == "organizations"  # steered
+    wiz.credentials.client_id.setText(ctx.defaults.client_id)
+    wiz.credentials.secret.setText(ctx.defaults.secret)
+    assert wiz.credentials.isComplete()
+    wiz.credentials.tenant.setText("consumers")
+    assert "has no personal Microsoft accounts" in wiz.credentials.tenant_note.text()
+    assert not wiz.credentials.isComplete()
+    wiz.credentials.tenant.setText("organizations")
+    assert wiz.credentials.isComplete()
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)
+    qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.result.isVisible() or wiz.signin.error.isVisible(),
+                    timeout=SLOW)
+    assert not wiz.signin.error.isVisible(), wiz.signin.error.text()
+    click(qtbot, wiz, QWizard.WizardButton.NextButton)
+    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() > 0
+                    or wiz.drive.error.isVisible(), timeout=SLOW)
+    assert not wiz.drive.error.isVisible(), wiz.drive.error.text()
+    _commit(qtbot, wiz, "gov", tmp_path / "mnt" / "gov")
+    label = {"us": "US Government (GCC High)", "cn": "China (operated by 21Vianet)"}
+    assert label[cloud_key] in wiz.done_page.summary.text()
+    account = ctx.accounts.account("gov")
+    assert account.cloud == cloud_key and account.tenant == "organizations"
+    _mount_write_unmount(qtbot, ctx, "gov", tmp_path / "mnt" / "gov" / "memo.txt",
+                         b"memo\n")
+    assert fakecloud.get_file(ctx.defaults.drive_id, "/memo.txt") == b"memo\n"
+    assert fakecloud.hosts_reached() <= set(CLOUDS[cloud_key])
 
 
 def test_admin_approval_required_shows_the_admin_consent_link(qtbot, work_ctx, fakecloud):

@@ -24,7 +24,6 @@ from onedrive_gui.ui.wizard.state import (
     WELCOME,
 )
 from onedrive_gui.ui.wizard.wizard import AddAccountWizard
-from tests.ui.test_wizard_clouds_libraries import _ctx
 from tests.ui.test_wizard_fakecloud import SLOW, click
 
 B = QWizard.WizardButton
@@ -37,10 +36,10 @@ def _shown(wiz: QWizard, which: QWizard.WizardButton) -> bool:
 
 @pytest.mark.parametrize("choice", ["have_app", "guide_me", "cloud_shell"])
 def test_each_way_in_ends_with_finish_which_closes_the_wizard(
-        qtbot, app_home, ui_core, fakecloud, monkeypatch, choice):
+        qtbot, cloud_ctx, fakecloud, choice):
     defaults = (fakecloud.setup_work() if choice == "cloud_shell"
                 else fakecloud.setup_default())
-    ctx = _ctx(fakecloud, monkeypatch, defaults)
+    ctx = cloud_ctx(defaults, browser_user=defaults.user_upn)
     name = f"fin_{uuid.uuid4().hex[:8]}"
     try:
         wiz = AddAccountWizard(ctx)
@@ -112,4 +111,3 @@ def test_each_way_in_ends_with_finish_which_closes_the_wizard(
     finally:
         if name in ctx.accounts.settings.names():
             ctx.accounts.remove_account(name)
-        ctx.mounts.shutdown_now()

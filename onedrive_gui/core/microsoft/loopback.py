@@ -121,6 +121,9 @@ class LoopbackReceiver:
         self.redirect_uri = ""
         self._cond = threading.Condition()
         self._result: RedirectResult | None = None
+        # an answer was taken (its page still being sent): wait() returns it only once the
+        # browser has its page, since the caller then closes the receiver and its connections
+        self._answered = False
         self._cancelled = False
         self._closing = False
         self._socks: list[socket.socket] = []
@@ -288,10 +291,16 @@ class LoopbackReceiver:
             conn.setblocking(True)
             deadline = time.monotonic() + CONNECTION_BUDGET
             try:
-                status, title, text = self._handle(*self._read_request(conn, deadline))
+                status, title, text, result = self._handle(*self._read_request(conn, deadline))
             except _Reject as rej:
-                status, title, text = rej.status, _("Request refused"), rej.text
-            self._respond(conn, status, title, text)
+                status, title, text, result = rej.status, _("Request refused"), rej.text, None
+            try:
+                self._respond(conn, status, title, text)
+            finally:  # the browser has its page (or went away): now the caller may go on
+                if result is not None:
+                    with self._cond:
+                        self._result = result
+                        self._cond.notify_all()
         except (OSError, ValueError) as exc:  # client went away, timed out, or sent garbage
             log.debug("loopback connection dropped: %s", type(exc).__name__)
         finally:
@@ -351,7 +360,8 @@ class LoopbackReceiver:
         return method, target, headers, body
 
     def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes,
-                ) -> tuple[int, str, str]:
+                ) -> tuple[int, str, str, RedirectResult | None]:
+        """The page to answer with, and the sign-in answer when this request carries it."""
         host = urlsplit("//" + headers.get("host", "")).hostname or ""
         if host not in _LOCAL_HOSTS:
             raise _Reject(400, _("This address only answers requests for localhost."))
@@ -375,33 +385,33 @@ class LoopbackReceiver:
         except ValueError:
             raise _Reject(400, _("Malformed sign-in answer.")) from None
         with self._cond:
-            if self._result is not None or self._closing or self._cancelled:
+            if self._answered or self._closing or self._cancelled:
                 log.info("loopback: refused a request after the sign-in ended")
                 return 410, _("Sign-in already finished"), (
                     _("This sign-in is over. Return to the app; start a new sign-in there if "
-                    "needed."))
+                    "needed.")), None
             state = params.get("state", "")
             if not state or not hmac.compare_digest(state.encode(),
                                                     self._expected_state.encode()):
                 log.warning("loopback: refused an answer whose state does not match")
                 return 400, _("Not this sign-in"), (
                     _("This answer does not belong to the sign-in the app is waiting for. "
-                    "Finish the sign-in in the tab the app opened."))
+                    "Finish the sign-in in the tab the app opened.")), None
             if "code" not in params and "error" not in params:
                 return 400, _("No sign-in answer"), _("The request carries neither a code nor an "\
-                    "error.")
+                    "error."), None
             register_secret(params.get("code"))
-            self._result = RedirectResult(params)
-            self._cond.notify_all()
+            self._answered = True
+        result = RedirectResult(params)
         if "error" in params:
             desc = params.get("error_description") or params["error"]
             first = desc.splitlines()[0] if desc.strip() else params["error"]
             return 200, _("Sign-in failed"), _(
                 "{first} — Return to the app for what to do."
-            ).format(first=first[:300])
+            ).format(first=first[:300]), result
         return 200, _("Signed in — you can close this tab"), (
             _("Signed in — you can close this tab. OneDrive GUI finishes the sign-in and shows "
-            "the result."))
+            "the result.")), result
 
     @staticmethod
     def _respond(conn: socket.socket, status: int, title: str, text: str) -> None:

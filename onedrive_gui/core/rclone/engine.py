@@ -29,7 +29,7 @@ from typing import Any
 
 from onedrive_gui.core.errors import KeyringError, RcloneError
 from onedrive_gui.core.i18n import _
-from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
+from onedrive_gui.core.rclone.binary import RcloneBinary, child_env, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcClient
 from onedrive_gui.core.rclone.remotes import (
@@ -70,6 +70,15 @@ class RcloneEngine:
             if self._binary is None:
                 self._binary = locate_rclone(self.rclone_path)
             return self._binary
+
+    def command_env(self, name: str | None) -> dict[str, str]:
+        """The environment for running this rclone by hand (``onedrive-gui rclone``) on
+        account *name*'s config (None: on no account's config): its password in the
+        environment, never on the command line; the user's own RCLONE_* variables (another
+        config, another password) left out."""
+        if name is None:
+            return child_env(None)
+        return child_env({"RCLONE_CONFIG_PASS": self.config_password(name, create=False)})
 
     def config_path(self, name: str) -> Path:
         """The rclone config file of account *name*."""

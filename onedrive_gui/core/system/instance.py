@@ -53,7 +53,7 @@ class QuitReply(NamedTuple):
 
 
 def _pid_alive(pid: int) -> bool:
-    from onedrive_gui.core.drives.recovery import pid_alive
+    from onedrive_gui.core.system.processes import pid_alive
 
     return pid_alive(pid)
 
