@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
+from shiboken6 import isValid
 
 from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.format import LIVE, state_name, status_line
@@ -125,8 +126,12 @@ class TrayMenu(QMenu):
 
     def _activity_read(self, activities: dict[str, Any]) -> None:
         self._reading = False
+        if not isValid(self):  # the menu went away while its uploads were read
+            return
         self.activities, self._activities_at = activities, time.monotonic()
         for name, line in self._lines.items():
+            if not isValid(line):  # the menu was cleared meanwhile; its next build reads them
+                continue
             line.setText(status_line(name, self.controller.status(name),
                                      activities.get(name)))
         self.keep_on_screen()
