@@ -76,7 +76,10 @@ class App:
     def mount(self, mgr: MountManager, name: str, limits: dict[str, Any]) -> Path:
         mp = self.tmp / "mnt" / name
         mp.mkdir(parents=True, exist_ok=True)
-        assert mgr.mount(name, f"{name}:", str(mp), {}, VFS, limits).state is MountState.MOUNTED
+        # read-ahead off (Settings → Performance, 0): every folder is listed when opened,
+        # which is what these tests count against the account's request limit
+        assert mgr.mount(name, f"{name}:", str(mp), {}, VFS, limits,
+                         prefill_max_items=0).state is MountState.MOUNTED
         return mp
 
     def graph_times(self, upn: str, since: float) -> list[float]:

@@ -264,7 +264,19 @@ def test_build_check_names_every_mismatch(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_release_workflow_installs_only_the_lock() -> None:
-    wf = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    # release.yml attaches what windows.yml's freeze job built (from the same commit, once
+    # every test job passed): that job is the release build.
+    workflows = REPO / ".github" / "workflows"
+    release = (workflows / "release.yml").read_text(encoding="utf-8")
+    assert re.search(r"uses:\s*\S*\.github/workflows/windows\.yml", release), release
+    windows = (workflows / "windows.yml").read_text(encoding="utf-8")
+    found = re.search(r"(?ms)^  freeze:\n(.*?)(?=^  \S|\Z)", windows)
+    assert found, "no freeze job in windows.yml"
+    # what is installed before the build (the test tools come after it, for the e2e run
+    # through the frozen exe: they never reach the frozen folder)
+    wf, build_step, _after = found.group(1).partition("python packaging/build.py")
+    assert build_step, "the freeze job does not build"
+    assert re.search(r'python-version:\s*"', wf), "the freeze job's Python"
     py = ".".join(map(str, build.LOCK_PYTHON))
     assert re.search(rf'python-version:\s*"{re.escape(py)}"', wf), "lock and release Pythons"
     installs = [line.strip() for line in wf.splitlines() if "pip install" in line
