@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from onedrive_gui.core.drives import mounts
+from onedrive_gui.core.drives import mount_errors
 from onedrive_gui.core.drives.mounts import (
     MountState,
     PendingUploadsError,
@@ -189,7 +189,7 @@ def test_callback_errors_are_logged_and_monitor_goes_on(
 
     mgr = rig.manager(on_change=bad)
     mp = rig.mount_point()
-    with caplog.at_level(logging.ERROR, logger="onedrive_gui.core.drives.mounts"):
+    with caplog.at_level(logging.ERROR, logger="onedrive_gui.core.drives"):
         mgr.mount("acct", "acct:", str(mp), {}, VFS)
         mgr.unmount("acct")
         mgr.shutdown()
@@ -220,7 +220,7 @@ def test_shutdown_waits_for_uploads_then_unmounts_and_stops(rig: MountRig) -> No
 def test_fuse_missing_is_a_clear_error(
     rig: MountRig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(mounts, "_DEV_FUSE", tmp_path / "no-dev-fuse")
+    monkeypatch.setattr(mount_errors, "_DEV_FUSE", tmp_path / "no-dev-fuse")
     mgr = rig.manager()
     with pytest.raises(MountError) as info:
         mgr.mount("acct", "acct:", str(rig.mount_point()), {}, VFS)
@@ -233,12 +233,12 @@ def test_fuse_missing_is_a_clear_error(
 
 
 def test_winfsp_missing_points_to_the_download(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mounts, "_winfsp_install_dir", lambda: None)
+    monkeypatch.setattr(mount_errors, "_winfsp_install_dir", lambda: None)
     with pytest.raises(MountError) as info:
         check_mount_support("win32")
     assert info.value.title == "WinFsp is not installed"
     assert "https://winfsp.dev/rel/" in info.value.hint
-    monkeypatch.setattr(mounts, "_winfsp_install_dir", lambda: r"C:\Program Files\WinFsp")
+    monkeypatch.setattr(mount_errors, "_winfsp_install_dir", lambda: r"C:\Program Files\WinFsp")
     check_mount_support("win32")
 
 
