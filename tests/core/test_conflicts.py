@@ -15,13 +15,12 @@ from collections.abc import Iterator
 import pytest
 
 from onedrive_gui.core.drives.conflicts import (
-    HOLD,
     Conflict,
     Version,
     conflict_name,
-    hold_uploads,
     parse_fingerprint,
 )
+from onedrive_gui.core.drives.uploads import hold_for, hold_uploads
 from onedrive_gui.core.drives.mounts import MountManager, MountState
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
@@ -290,9 +289,13 @@ def test_conflict_names_and_texts_fit() -> None:
 
 def test_write_back_is_held_and_the_users_delay_kept() -> None:
     opt, delay = hold_uploads({"CacheMode": "writes", "WriteBack": "0s"})
-    assert opt == {"CacheMode": "writes", "WriteBack": f"{int(HOLD)}s"} and delay == 0.0
+    assert opt == {"CacheMode": "writes", "WriteBack": f"{int(hold_for(0))}s",
+                   "HandleCaching": "0s"} and delay == 0.0
     assert hold_uploads({"WriteBack": 3_000_000_000})[1] == 3.0
     assert hold_uploads({})[1] == 5.0  # rclone's default
+    # the hold is far above the longest delay Settings accepts (an hour): a week at least
+    assert hold_for(3600) >= 7 * 86400 and hold_for(3600) >= 100 * 3600
+    assert hold_uploads({"WriteBack": "5h"})[1] == 3600.0  # beyond the bound: the bound
 
 
 def test_manager_exposes_conflicts_of_the_run(rig: MountRig) -> None:

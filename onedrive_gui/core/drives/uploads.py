@@ -47,7 +47,7 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -768,7 +768,7 @@ class UploadScheduler:
         store = self.store
         assert store is not None
         folder, leaf = posixpath.dirname(name), posixpath.basename(name)
-        candidates = [target] if target is not None else self._targets(folder, leaf, cloud)
+        candidates = iter([target]) if target is not None else self._targets(folder, leaf, cloud)
         last: RcCallError | None = None
         for candidate in candidates:
             store.keeping(name, cloud, candidate, done=False)
@@ -789,20 +789,20 @@ class UploadScheduler:
         assert last is not None
         raise last
 
-    def _targets(self, folder: str, leaf: str, cloud: Version) -> list[str]:
+    def _targets(self, folder: str, leaf: str, cloud: Version) -> Iterator[str]:
+        """Where to keep the cloud's version, best first (each looked up only when the one
+        before was refused)."""
         def taken_in(where: str) -> Callable[[str], bool]:
             return lambda c: self._stat(posixpath.join(where, c)) is not None
 
-        out = []
         full = conflict_name(leaf, cloud.modified, taken_in(folder))
         if len(full) <= _MAX_LEAF and len(posixpath.join(folder, full)) <= _MAX_PATH:
-            out.append(posixpath.join(folder, full))
+            yield posixpath.join(folder, full)
         short = short_conflict_name(leaf, cloud.modified, taken_in(folder))
         if len(posixpath.join(folder, short)) <= _MAX_PATH:
-            out.append(posixpath.join(folder, short))
+            yield posixpath.join(folder, short)
         root_short = short_conflict_name(leaf, cloud.modified, taken_in(CONFLICTS_FOLDER))
-        out.append(posixpath.join(CONFLICTS_FOLDER, root_short))
-        return out
+        yield posixpath.join(CONFLICTS_FOLDER, root_short)
 
     def _finished_copy(self, target: str, cloud: Version) -> bool:
         """A copy started before (timed out, or the app stopped) is there and complete."""
@@ -847,8 +847,14 @@ class UploadScheduler:
         opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
         if self._hash_type:
             opt["hashTypes"] = [self._hash_type]
-        item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote, "opt": opt},
-                                timeout=_CALL_TIMEOUT).get("item")
+        try:
+            item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote,
+                                                        "opt": opt},
+                                    timeout=_CALL_TIMEOUT).get("item")
+        except RcCallError as exc:
+            if exc.status == 404:  # its folder does not exist (any more)
+                return None
+            raise
         if not isinstance(item, dict) or item.get("IsDir"):
             return None
         if self._hash_type is None and isinstance(item.get("Hashes"), dict) and len(
