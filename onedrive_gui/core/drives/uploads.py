@@ -409,7 +409,6 @@ class _Held:
 class _Scan:
     seen: dict[str, int] = field(default_factory=dict)  # meta file (os relative) -> mtime_ns
     at: float = -1e9
-    done_once: bool = False
 
 
 class UploadScheduler:
@@ -451,6 +450,9 @@ class UploadScheduler:
         self._hash_type: str | None = None
         self.store: BaseStore | None = None
         self._scan = _Scan()
+        # cache metadata written before this (rclone's reload of pending files at mount)
+        # is "first sight": a reloaded dirty file carries the cloud's current fingerprint
+        self._started_ns = time.time_ns()
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -654,8 +656,6 @@ class UploadScheduler:
         if root is None or store is None or now - self._scan.at < interval:
             return
         self._scan.at = now
-        first = not self._scan.done_once
-        self._scan.done_once = True
         seen: dict[str, int] = {}
         changed: list[tuple[str, Path]] = []
         for dirpath, _dirs, files in os.walk(root):
@@ -671,6 +671,7 @@ class UploadScheduler:
                     changed.append((rel, full))
         gone = {_decode_path(rel, self.platform) for rel in set(self._scan.seen) - set(seen)}
         appeared: dict[str, Mapping[str, Any]] = {}
+        first: dict[str, bool] = {}
         for rel, full in changed:
             try:
                 info = json.loads(full.read_text(encoding="utf-8"))
@@ -680,14 +681,15 @@ class UploadScheduler:
             if not isinstance(info, dict):
                 continue
             name = _decode_path(rel, self.platform)
+            first[name] = seen.get(rel, 0) < self._started_ns
             if rel not in self._scan.seen and gone:
                 appeared[name] = info  # maybe a renamed file: matched first, below
             else:
-                store.observe(name, info, first_sight=first)
+                store.observe(name, info, first_sight=first[name])
         if gone:
             store.vanished(gone, appeared, queued)
         for name, info in appeared.items():
-            store.observe(name, info, first_sight=first)
+            store.observe(name, info, first_sight=first[name])
         self._scan.seen = seen
 
     # ---- worker side -----------------------------------------------------------------
