@@ -252,10 +252,14 @@ class MountSupervisor:
         if old is not None:
             old.close()
         transfers = m.config.get("Transfers")
+        with self._lock:
+            proc = self._procs.get(m.name)
+            rcd = proc.rcd if proc is not None else None
         self._guards[m.name] = UploadScheduler(
             client, m.rc_fs or m.fs, account=m.name, write_back=write_back,
             mount_point=used, conflicts=self.conflicts,
             transfers=transfers if isinstance(transfers, int) and transfers > 0 else 4,
+            log_file=rcd.log_file if rcd is not None else None,
             on_conflict=lambda c: self._event("conflict", c.text()))
 
     def _listed(self, client: RcClient, m: _Mount) -> bool:

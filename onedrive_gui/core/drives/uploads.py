@@ -44,6 +44,7 @@ import logging
 import os
 import posixpath
 import queue
+import re
 import sys
 import threading
 import time
@@ -63,6 +64,7 @@ from onedrive_gui.core.drives.conflicts import (
     version_of,
 )
 from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.rclone.log_signals import LogTail
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient, parse_duration
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,20 @@ _MAX_LEAF = 255  # OneDrive's limit for one name
 _MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
 CONFLICTS_FOLDER = "Conflicts"
 _STORE_VERSION = 1
+# rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
+_OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fingerprint '
+                        r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
+_RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
+                         r'"((?:[^"\\]|\\.)*)"$')
+
+
+def _go_unquote(text: str) -> str:
+    """The string inside Go's %q quotes (rclone's log)."""
+    try:
+        value = json.loads(f'"{text}"')
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
 
 
 def hold_for(write_back: float) -> float:
@@ -328,12 +344,35 @@ class BaseStore:
                 self._changed = True
 
     def rename(self, old: str, new: str) -> None:
-        """A queued file was renamed (same rclone queue id): its base follows it."""
+        """*old* was renamed to *new* here. A file that has a cloud version keeps its base
+        (rclone moves the cloud item with it); a new local file renamed over another
+        (a save through a temporary file) takes the base of the file it replaces."""
         with self._lock:
             e = self._files.pop(old, None)
-            if e is not None:
+            if e is None:
+                return
+            replaced = self._files.get(new)
+            if replaced is not None and not e.fp:
+                replaced.pinned = replaced.pinned or e.pinned
+                replaced.size, replaced.mtime = e.size, e.mtime
+            else:
                 self._files[new] = e
-                self._changed = True
+            self._changed = True
+
+    def opened(self, name: str, remote_fp: str, cached_fp: str) -> None:
+        """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
+        its cached one *cached_fp* (from its log): a first open is based on the cloud's."""
+        if cached_fp or not remote_fp:
+            return
+        with self._lock:
+            e = self._files.get(name)
+            if e is None:
+                self._files[name] = _Entry(remote_fp, False)
+            elif not e.pinned:
+                e.fp = remote_fp
+            else:
+                return
+            self._changed = True
 
     def pin_unknown(self, name: str) -> None:
         """*name* is queued and was never seen: its base is unknown (compare content)."""
@@ -430,6 +469,7 @@ class UploadScheduler:
         on_conflict: Callable[[Conflict], None] | None = None,
         conflicts: ConflictLog | None = None,
         platform: str | None = None,
+        log_file: Path | None = None,
     ) -> None:
         self.client = client
         self.fs = fs
@@ -453,6 +493,10 @@ class UploadScheduler:
         # cache metadata written before this (rclone's reload of pending files at mount)
         # is "first sight": a reloaded dirty file carries the cloud's current fingerprint
         self._started_ns = time.time_ns()
+        # rclone's log from now on: the version each file is opened at, and renames, in
+        # order and complete (the metadata scan only samples)
+        self._log = LogTail(log_file) if log_file is not None else None
+        self._log_lines: list[str] = []
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -482,6 +526,7 @@ class UploadScheduler:
         raw_items = [r for r in items or [] if isinstance(r, dict)
                      and isinstance(r.get("id"), int)]
         queued = {str(r.get("name", "")) for r in raw_items}
+        self._read_log()
         self._rescan(queued)
         store = self.store
         assert store is not None
@@ -509,6 +554,7 @@ class UploadScheduler:
                 elif held.name != name:  # renamed locally while queued: the base follows
                     store.rename(held.name, name)
                     held.name = name
+                    held.released_at = None  # released under the old name: checked again
                 expiry = float(raw.get("expiry") or 0.0)
                 forced = name in self._force_names
                 if raw.get("uploading") or held.checking:
@@ -643,6 +689,24 @@ class UploadScheduler:
         return cache.joinpath("onedrive-gui-uploads", *rest[:-1], rest[-1] + ".json") if rest \
             else cache / "onedrive-gui-uploads" / "root.json"
 
+    def _read_log(self) -> None:
+        store = self.store
+        if self._log is None or store is None:
+            return
+        try:
+            lines = self._log.read_lines()
+        except OSError as exc:
+            log.warning("%s: reading rclone's log: %s", self.account, exc)
+            return
+        for line in lines:
+            m = _OPENED_RE.match(line)
+            if m:
+                store.opened(m.group(1), _go_unquote(m.group(2)), _go_unquote(m.group(3)))
+                continue
+            m = _RENAMED_RE.match(line)
+            if m:
+                store.rename(m.group(1), _go_unquote(m.group(2)))
+
     def _meta_path(self, name: str) -> Path | None:
         root = self._meta_root
         return None if root is None else os_path(root, name, self.platform)
@@ -710,9 +774,11 @@ class UploadScheduler:
                 name = held.name if held is not None else None
             if held is None or name is None:
                 continue
-            ok = False
+            ok, again = False, False
             try:
                 ok = self._check(ident, name)
+            except _Again:
+                again = True
             except RcloneError as exc:
                 log.warning("%s: checking '%s' against the cloud: %s (it stays held)",
                             self.account, name, exc.message)
@@ -728,6 +794,8 @@ class UploadScheduler:
                 held.checking = False
                 if ok:
                     held.released_at = time.monotonic()
+                elif again:
+                    held.due_at = 0.0
                 else:
                     held.due_at = time.monotonic() + min(
                         max(self.write_back, 2.0) * 2 ** max(held.tries, 1), _MAX_BACKOFF)
@@ -740,18 +808,18 @@ class UploadScheduler:
         stat = self._stat(name)
         if stat is None:
             log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
-            return self._release(ident)
+            return self._release(ident, name)
         cloud = version_of(stat, self._hash_type)
         for version, target, done in store.kept(name):
             if version.same_as(cloud):
                 if done or self._finished_copy(target, cloud):
                     store.keeping(name, cloud, target, done=True)
-                    return self._release(ident)
+                    return self._release(ident, name)
                 return self._keep(ident, name, cloud, target)
         base = store.base(name)
         if base is not None:
             if base.same_as(cloud):
-                return self._release(ident)
+                return self._release(ident, name)
             log.warning("%s: '%s' changed in the cloud while a local edit waited to upload "
                         "(based on %s, cloud has %s)", self.account, name, base, cloud)
         else:
@@ -759,7 +827,7 @@ class UploadScheduler:
             if local is not None and cloud.hash and local.lower() == cloud.hash.lower():
                 log.info("%s: '%s': no base known; same content as the cloud's: uploading",
                          self.account, name)
-                return self._release(ident)
+                return self._release(ident, name)
             log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
                         "the cloud's version", self.account, name)
         return self._keep(ident, name, cloud, None)
@@ -787,7 +855,7 @@ class UploadScheduler:
                 continue
             store.keeping(name, cloud, candidate, done=True)
             self._report(name, candidate)
-            return self._release(ident)
+            return self._release(ident, name)
         assert last is not None
         raise last
 
@@ -871,10 +939,28 @@ class UploadScheduler:
         except RcCallError as exc:  # uploaded, renamed or removed meanwhile: nothing to do
             log.info("%s: holding upload %d: %s", self.account, ident, exc.error_text)
 
-    def _release(self, ident: int) -> bool:
+    def _release(self, ident: int, name: str) -> bool:
+        """Let rclone upload queue item *ident* now, if it is still *name* (a file renamed
+        while it was checked is checked again under its new name)."""
+        try:
+            items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
+        except RcloneError as exc:
+            log.info("%s: reading the upload queue: %s", self.account, exc.message)
+            raise _Again() from None
+        for item in items or []:
+            if isinstance(item, dict) and item.get("id") == ident:
+                if item.get("name") != name:
+                    raise _Again()
+                break
+        else:
+            return True  # uploaded, renamed or removed meanwhile: nothing to release
         try:
             self.client.call("vfs/queue-set-expiry", {"fs": self.fs, "id": ident, "expiry": 0},
                              timeout=10)
-        except RcCallError as exc:  # uploaded, renamed or removed meanwhile: nothing to do
+        except RcCallError as exc:  # uploaded or removed meanwhile: nothing to do
             log.info("%s: releasing upload %d: %s", self.account, ident, exc.error_text)
         return True
+
+
+class _Again(Exception):
+    """The file changed while it was checked (renamed): check it again at once."""
