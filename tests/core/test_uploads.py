@@ -244,6 +244,38 @@ def test_a_failed_upload_is_held_again_and_checked_before_the_retry(
     assert list(copies(cloud, d, "budget").values()) == [cloud_edit]
 
 
+def test_released_only_into_free_transfer_slots(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 6: behind a long upload, a file released at once would wait for a transfer
+    slot long after its check. Released only into free slots, it is checked when its turn
+    comes: a cloud edit made while it waited is kept."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/small.txt", b"small v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    # one transfer at a time, slow: the big file's upload takes several seconds
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "0s"},
+              config={"Transfers": 1, "BwLimit": "100k"})
+    big = os.urandom(600_000)
+    (mp / "Documents" / "big.bin").write_bytes(big)
+    wait_for(lambda: any(i.get("uploading") for i in _queue(mgr, "od")),
+             what="the big file uploading")
+    small = mp / "Documents" / "small.txt"
+    with open(small, "r+b") as f:
+        local = f.read() + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    wait_for(lambda: len(_queue(mgr, "od")) == 2, what="the small file queued behind it")
+    time.sleep(1)  # the small file waits for the slot; then the cloud edit
+    cloud_edit = b"small v1\nedited in the browser\n"
+    cloud.put_file(d.drive_id, "/Documents/small.txt", cloud_edit)
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/big.bin") == big
+    assert cloud.get_file(d.drive_id, "/Documents/small.txt") == local
+    assert list(copies(cloud, d, "small").values()) == [cloud_edit]
+
+
 def test_the_base_is_durable_owner_only_and_pinned(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
