@@ -363,3 +363,35 @@ def test_the_hold_is_derived_from_the_delay_and_far_above_it() -> None:
         "/c/onedrive-gui-uploads/od.json")
     assert UploadScheduler.store_path(Path("/c/vfsMeta/od/sub")) == Path(
         "/c/onedrive-gui-uploads/od/sub.json")
+
+
+def test_rclones_log_lines_give_the_version_at_open_and_renames() -> None:
+    from onedrive_gui.core.drives.uploads import _OPENED_RE, _RENAMED_RE, _go_unquote
+
+    line = ('2026/12/03 08:22:13 DEBUG : Documents/a "b".txt: vfs cache: checking remote '
+            'fingerprint "14,2026-12-03 08:22:13 +0000 UTC,66488" against cached fingerprint ""')
+    m = _OPENED_RE.match(line)
+    assert m is not None and m.group(1) == 'Documents/a "b".txt'
+    assert _go_unquote(m.group(2)) == "14,2026-12-03 08:22:13 +0000 UTC,66488"
+    assert _go_unquote(m.group(3)) == ""
+    line = ('2026/12/03 08:37:45 INFO  : r19/f.txt: vfs cache: renamed in cache to '
+            '"r19/\\"g\\".txt"')
+    m = _RENAMED_RE.match(line)
+    assert m is not None and m.group(1) == "r19/f.txt"
+    assert _go_unquote(m.group(2)) == 'r19/"g".txt'
+
+
+def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path) -> None:
+    store = BaseStore(tmp_path / "b.json")
+    store.opened("doc.odt", "10,2026-12-01 10:00:00 +0000 UTC,aaaa", "")
+    store.observe("~doc.tmp", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    store.rename("~doc.tmp", "doc.odt")
+    base = store.base("doc.odt")
+    assert base is not None and base.hash == "aaaa" and not store.has("~doc.tmp")
+    # a held file with a cloud version renamed over another keeps its own base
+    store.opened("a.txt", "5,2026-12-01 10:00:00 +0000 UTC,cccc", "")
+    store.observe("a.txt", {"Fingerprint": "5,2026-12-01 10:00:00 +0000 UTC,cccc",
+                            "Dirty": True}, first_sight=False)
+    store.rename("a.txt", "doc.odt")
+    base = store.base("doc.odt")
+    assert base is not None and base.hash == "cccc"

@@ -549,7 +549,7 @@ class UploadScheduler:
                 held = self._held.get(ident)
                 if held is None:
                     held = self._held[ident] = _Held(name)
-                    if not store.has(name):
+                    if not store.has(name) and not self._observe_now(name):
                         store.pin_unknown(name)
                 elif held.name != name:  # renamed locally while queued: the base follows
                     store.rename(held.name, name)
@@ -701,11 +701,40 @@ class UploadScheduler:
         for line in lines:
             m = _OPENED_RE.match(line)
             if m:
-                store.opened(m.group(1), _go_unquote(m.group(2)), _go_unquote(m.group(3)))
+                name = m.group(1)
+                if self._meta_before_start(name):
+                    continue  # rclone's reload at mount: the cloud's current version
+                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)))
                 continue
             m = _RENAMED_RE.match(line)
             if m:
                 store.rename(m.group(1), _go_unquote(m.group(2)))
+
+    def _meta_before_start(self, name: str) -> bool:
+        """The cache metadata of *name* was last written before this scheduler started: an
+        open logged now is rclone's reload of a pending file at mount (which takes the
+        cloud's *current* version), not a user's open (which rewrites the metadata)."""
+        path = self._meta_path(name)
+        try:
+            return path is not None and path.stat().st_mtime_ns < self._started_ns
+        except OSError:
+            return False
+
+    def _observe_now(self, name: str) -> bool:
+        """Record the base of a queued file the scan has not seen yet from its metadata;
+        False when it has none."""
+        path, store = self._meta_path(name), self.store
+        if path is None or store is None:
+            return False
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+            first = path.stat().st_mtime_ns < self._started_ns
+        except (OSError, ValueError):
+            return False
+        if not isinstance(info, dict):
+            return False
+        store.observe(name, info, first_sight=first)
+        return True
 
     def _meta_path(self, name: str) -> Path | None:
         root = self._meta_root
@@ -812,10 +841,16 @@ class UploadScheduler:
         cloud = version_of(stat, self._hash_type)
         for version, target, done in store.kept(name):
             if version.same_as(cloud):
-                if done or self._finished_copy(target, cloud):
+                if done:
+                    return self._release(ident, name)
+                there = self._stat(target)
+                if there is None:  # the copy started before did not happen: make it there
+                    return self._keep(ident, name, cloud, target)
+                if self._same(there, cloud):  # it finished after all (timeout, crash)
                     store.keeping(name, cloud, target, done=True)
                     return self._release(ident, name)
-                return self._keep(ident, name, cloud, target)
+                store.unkeep(name, target)  # the name is taken by something else
+                break
         base = store.base(name)
         if base is not None:
             if base.same_as(cloud):
@@ -874,11 +909,12 @@ class UploadScheduler:
         root_short = short_conflict_name(leaf, cloud.modified, taken_in(CONFLICTS_FOLDER))
         yield posixpath.join(CONFLICTS_FOLDER, root_short)
 
-    def _finished_copy(self, target: str, cloud: Version) -> bool:
-        """A copy started before (timed out, or the app stopped) is there and complete."""
-        stat = self._stat(target)
-        return stat is not None and version_of(stat, self._hash_type).size == cloud.size and (
-            not cloud.hash or version_of(stat, self._hash_type).hash in (None, cloud.hash))
+    def _same(self, item: Mapping[str, Any], cloud: Version) -> bool:
+        """A stat *item* holds the cloud version *cloud* (a conflict copy of it)."""
+        there = version_of(item, self._hash_type)
+        if there.size != cloud.size:
+            return False
+        return not (there.hash and cloud.hash) or there.hash.lower() == cloud.hash.lower()
 
     def _report(self, name: str, target: str) -> None:
         folder = posixpath.dirname(target)
