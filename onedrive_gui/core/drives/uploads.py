@@ -512,6 +512,7 @@ class UploadScheduler:
         try:
             if self._meta_root is None:
                 self._learn_cache()
+            fetched = time.monotonic()  # what the worker did after this, the queue cannot show
             items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
         except RcCallError as exc:
             if "vfs cache" in exc.error_text.lower():  # CacheMode off: no queue to guard
@@ -566,6 +567,8 @@ class UploadScheduler:
                     held.due_at = now + min(max(self.write_back, 2.0) * 2 ** (tries - 1),
                                             _MAX_BACKOFF)
                 if held.released_at is not None:
+                    if held.released_at >= fetched:
+                        continue  # released after this look at the queue
                     if expiry <= _HELD_ABOVE and now - held.released_at < RECHECK_AFTER:
                         continue  # released: rclone starts it as a slot frees
                     held.released_at = None  # waited too long (or edited again): re-check
