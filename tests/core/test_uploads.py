@@ -395,3 +395,18 @@ def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path)
     store.rename("a.txt", "doc.odt")
     base = store.base("doc.odt")
     assert base is not None and base.hash == "cccc"
+
+
+def test_a_conflict_name_that_does_not_fit_is_shortened() -> None:
+    from datetime import UTC, datetime
+
+    from onedrive_gui.core.drives.conflicts import short_conflict_name
+
+    when = datetime(2026, 11, 30, 14, 5, tzinfo=UTC)
+    local = when.astimezone().strftime("%Y-%m-%d %H.%M")
+    long = "quarterly report " * 15 + ".docx"  # 255 characters: the usual suffix won't fit
+    short = short_conflict_name(long, when, lambda n: False)
+    assert len(short) <= 80 and short.endswith(f" (conflict {local}).docx")
+    taken = {short}
+    assert short_conflict_name(long, when, taken.__contains__).endswith(
+        f" (conflict {local} 2).docx")

@@ -305,6 +305,7 @@ class BaseStore:
         mtime = str(info.get("ModTime") or "")
         with self._lock:
             e = self._files.get(name)
+            before = None if e is None else e.to_json()
             if e is None:
                 e = self._files[name] = _Entry("" if dirty and first_sight else fp, dirty)
             elif e.pinned:
@@ -317,7 +318,8 @@ class BaseStore:
             elif fp:
                 e.fp = fp
             e.size, e.mtime = size, mtime
-            self._changed = True
+            if e.to_json() != before:
+                self._changed = True
 
     def vanished(self, names: set[str], appeared: dict[str, Mapping[str, Any]],
                  queued: set[str]) -> None:
