@@ -498,7 +498,6 @@ class UploadScheduler:
         # rclone's log from now on: the version each file is opened at, and renames, in
         # order and complete (the metadata scan only samples)
         self._log = LogTail(log_file) if log_file is not None else None
-        self._log_lines: list[str] = []
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
