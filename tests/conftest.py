@@ -66,6 +66,10 @@ WINDOWS_SKIPS = {
 _PROC = "reads the process's command line / environment from /proc"
 _FUSE_SIGNALS = ("checks the FUSE mount in /proc/self/mountinfo and stops processes with POSIX "
                  "signals (SIGINT/SIGKILL)")
+_DEFAULT = ("expects the Linux default mount point ~/OneDrive/NAME (Windows: a free drive "
+            "letter, tests/ui/test_wizard_mount_windows.py)")
+_BASH = ("runs the Cloud Shell command in Bash, as Azure Cloud Shell does (a Linux shell); the "
+         "command is the same text on every platform")
 # Tests (a module, or module::test) that use Linux facilities directly, and why.
 WINDOWS_SKIP_TESTS = {
     "tests/e2e/test_security.py": "inspects processes through /proc (environment, command "
@@ -87,6 +91,44 @@ WINDOWS_SKIP_TESTS = {
         "tests/core/test_selftest.py)",
     "tests/core/test_secrets.py::test_unreachable_secret_service_is_refused":
         "the Secret Service over D-Bus is Linux's keyring",
+    "tests/core/test_secrets.py::test_insecure_backends_are_refused":
+        "the hint names gnome-keyring (Linux's keyring)",
+    "tests/core/test_secrets.py::test_chainer_uses_its_secure_child_and_refuses_when_it_has_none":
+        "breaks D-Bus (DBUS_SESSION_BUS_ADDRESS) to take Linux's keyring away",
+    "tests/core/test_rclone_process.py::test_rclone_survives_terminal_ctrl_c":
+        "POSIX process groups and sessions (Windows: rclone runs without a console window)",
+    "tests/e2e/test_quit_cli.py": "mounts a folder with FUSE and finds rclone with pgrep",
+    "tests/e2e/test_libraries_cli.py": _FUSE_SIGNALS,
+    "tests/e2e/test_national_clouds.py::test_national_cloud_sign_in_mount_write": _FUSE_SIGNALS,
+    "tests/ui/test_offline_start_gui.py": "mounts a folder whose parent does not exist yet "
+                                         "with FUSE (Windows: tests/e2e/test_windows_mount.py)",
+    "tests/e2e/test_bad_input_cli.py::test_add_with_an_unusable_default_mount_point": _DEFAULT,
+    "tests/e2e/test_bad_input_cli.py::test_mount_points_given_to_mount":
+        "uses Linux mount points (/proc) and the ~/OneDrive default",
+    "tests/ui/test_bad_input_gui.py::test_name_with_spaces_around_is_trimmed": _DEFAULT,
+    "tests/ui/test_bad_input_gui.py::test_bad_mount_points_block_add":
+        "uses Linux mount points (/proc) and the ~/OneDrive default",
+    "tests/ui/test_bad_input_gui.py::test_mount_point_that_went_bad_after_typing_is_refused_at_add":
+        _DEFAULT,
+    "tests/core/test_rclone_process.py::test_rc_port_is_rclones_own_and_named_nowhere_before":
+        _PROC,
+    "tests/core/test_rclone_process.py::"
+    "test_a_launcher_that_runs_rclone_as_another_process_is_refused":
+        "the launcher is a #!/bin/sh script; rclone processes are found in /proc",
+    "tests/core/test_rclone_process.py::test_a_program_that_only_pretends_to_be_rclone_is_refused":
+        "the stand-in is a #! script",
+    "tests/ui/test_bad_input_gui.py::test_bad_mount_points_are_refused_by_ok":
+        "uses Linux mount points (/proc) and the ~/OneDrive default",
+    "tests/ui/test_bad_input_gui.py::test_default_mount_point_that_is_unusable_is_refused":
+        _DEFAULT,
+    "tests/ui/test_tray.py::test_tray_follows_mount_state":
+        "expects the '~/...' short form of a path in the home folder (Windows shows it in "
+        "full)",
+    "tests/core/test_diagnostics.py::test_report_hides_home_folder_login_name_and_tenant":
+        "moves the home folder with HOME, which Path.home() ignores on Windows (USERPROFILE)",
+    "tests/e2e/rc_squatter.py": "a program run as another user by tests/e2e/test_security.py",
+    "tests/e2e/test_cloud_shell_registration.py": _BASH,
+    "tests/ui/test_wizard_cloud_shell.py": _BASH,
 }
 
 

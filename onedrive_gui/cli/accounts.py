@@ -75,9 +75,10 @@ def register(sub: Any) -> None:
     add.add_argument("--library", metavar="NAME", help=_("with --site: the library's name when "
                      "the site has several (e.g. Documents)"))
     add.add_argument("--secret-expires", type=_date, help=_("the secret's expiry date, YYYY-MM-DD"))
-    add.add_argument("--mount-point", help=_("where to mount (default: ") + (
-        _("the first free drive letter from Z: down") if sys.platform == "win32"
-        else "~/OneDrive/<name>") + ")")
+    add.add_argument("--mount-point", help=(
+        _("where to mount (default: the first free drive letter from Z: down)")
+        if sys.platform == "win32" else
+        _("where to mount (default: {path})").format(path="~/OneDrive/<name>")))
     add.add_argument("--no-browser", action="store_true", help=_("print the sign-in URL instead"))
     add.add_argument("--port", type=port_arg, default=None,
                      help=_("loopback port (default 53682)"))
@@ -369,13 +370,14 @@ def cmd_libraries(args: argparse.Namespace) -> int:
             try:
                 rows.extend(find())
             except PermissionMissing as exc:
-                how = (_(" With tenant 'common' the Teams permission is not asked for (personal "
-                       "accounts cannot have it): run again with --tenant organizations.")
-                       if exc.scope == "Team.ReadBasic.All" and "Team.ReadBasic.All"
-                       not in extra else "")
-                notes.append(f"{what}: {exc.message} {exc.hint}{how}")
+                notes.append(_("{what}: {message} {hint}").format(
+                    what=what, message=exc.message, hint=exc.hint))
+                if exc.scope == "Team.ReadBasic.All" and "Team.ReadBasic.All" not in extra:
+                    notes.append(_("With tenant 'common' the Teams permission is not asked for "
+                                   "(personal accounts cannot have it): run again with "
+                                   "--tenant organizations."))
             except AppError as exc:
-                notes.append(f"{what}: {exc.message}")
+                notes.append(_("{what}: {message}").format(what=what, message=exc.message))
     seen: set[str] = set()
     print(_("DRIVE ID  NAME  TYPE  WHERE"))
     for lib in rows:
@@ -385,9 +387,15 @@ def cmd_libraries(args: argparse.Namespace) -> int:
         print(f"{lib.drive.id}  {lib.drive.name}  {lib.drive.drive_type}  {lib.where}")
     for note in notes:
         _say(note)
-    _say(_("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID")
-         + (_(" --cloud {cloud}").format(cloud=cloud) if cloud != "global" else ""))
+    _say(_("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID "
+           "--cloud {cloud}").format(cloud=cloud) if cloud != "global" else
+         _("Add one with: onedrive-gui add NAME --client-id ID --drive-id DRIVE_ID"))
     return 0
+
+
+def _pad(cell: str, width: int) -> str:
+    """*cell* padded with spaces to *width* terminal cells."""
+    return cell.ljust(len(cell) + width - _cells(cell))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -415,8 +423,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         ))
     widths = [max(_cells(r[i]) for r in rows) for i in range(len(header))]
     for r in rows:
-        print("  ".join(c + " " * (w - _cells(c))
-                        for c, w in zip(r, widths, strict=True)).rstrip())
+        print("  ".join(_pad(c, w) for c, w in zip(r, widths, strict=True)).rstrip())
     return 0
 
 

@@ -1,4 +1,6 @@
-"""``onedrive-gui mount NAME``: mount in the foreground, unmount safely on Ctrl-C/SIGTERM."""
+"""``onedrive-gui mount NAME``: mount in the foreground, unmount safely on Ctrl-C/SIGTERM
+(Windows: also Ctrl-Break, and closing the console window — then at once, over rc, within
+the seconds Windows allows: see :mod:`onedrive_gui.core.system.console_ctrl`)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from onedrive_gui.core.i18n import _
+from onedrive_gui.core.i18n import _, ngettext
 
 
 def register(sub: Any) -> None:
@@ -27,15 +29,28 @@ def _say(text: str) -> None:
 
 
 class _Stop:
-    """Counts Ctrl-C / SIGTERM presses; the first asks for a safe stop."""
+    """Counts Ctrl-C / SIGTERM / Ctrl-Break presses; the first asks for a safe stop. The
+    console ending (window closed) asks for an immediate one: no time to wait for uploads."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.presses = 0
+        self.ending: str | None = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         self.presses += 1
         self.event.set()
+
+    def console_ending(self, kind: str) -> None:
+        self.ending = kind
+        self.event.set()
+
+
+def _stop_signals() -> list[int]:
+    """The signals that ask for a safe stop: SIGINT, SIGTERM and, on Windows, SIGBREAK
+    (Ctrl-Break; unhandled it would end Python and leave rclone holding the drive)."""
+    names = ("SIGINT", "SIGTERM", "SIGBREAK")
+    return [getattr(signal, n) for n in names if hasattr(signal, n)]
 
 
 def _ask_abandon(count: int) -> bool:
@@ -80,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     from onedrive_gui.core.accounts import AccountService
     from onedrive_gui.core.drives.mounts import MountManager, MountState, MountStatus
     from onedrive_gui.core.i18n import _
+    from onedrive_gui.core.system.console_ctrl import ConsoleClose
     from onedrive_gui.core.system.elevation import elevation_warning
     from onedrive_gui.core.system.paths import AppPaths
 
@@ -92,31 +108,32 @@ def run(args: argparse.Namespace) -> int:
     last: dict[str, str] = {}
 
     def on_change(st: MountStatus) -> None:
-        line = st.state.value
-        if st.error:
-            line += f": {st.error}"
+        state = (_("{state}: {error}").format(state=st.state.value, error=st.error)
+                 if st.error else st.state.value)
+        if st.retry_after:
+            state = _("{state} (the cloud asked to wait {seconds:.0f} s)").format(
+                state=state, seconds=st.retry_after)
+        lines = [_("[{name}] {state}").format(name=st.name, state=state)]
         if st.state is MountState.SIGN_IN_NEEDED:
-            line += (_(
-                " Run 'onedrive-gui reauth {name}' in another terminal; this mount picks up "
+            lines.append(_(
+                "Run 'onedrive-gui reauth {name}' in another terminal; this mount picks up "
                 "the new sign-in by itself."
             ).format(name=st.name))
         if st.pending_uploads:
-            line += _(
-                ", {pending_uploads} upload(s) pending"
-            ).format(pending_uploads=st.pending_uploads)
-        if st.retry_after:
-            line += " " + _("(the cloud asked to wait {seconds:.0f} s)").format(
-                seconds=st.retry_after)
+            lines.append(ngettext("{n} upload pending.", "{n} uploads pending.",
+                                  st.pending_uploads).format(n=st.pending_uploads))
+        line = "\n  ".join(lines)
         if last.get(st.name) != line:
             last[st.name] = line
-            _say(f"[{st.name}] {line}")
+            _say(line)
 
     def on_event(kind: str, text: str) -> None:
         _say(text)
 
     stop = _Stop()
-    old_int = signal.signal(signal.SIGINT, stop)
-    old_term = signal.signal(signal.SIGTERM, stop)
+    old = {sig: signal.signal(sig, stop) for sig in _stop_signals()}
+    console = ConsoleClose(stop.console_ending)
+    console.install()
     manager = MountManager(service.rcd_factory, on_change=on_change, on_event=on_event,
                            session=service.crash_record())
     try:
@@ -140,6 +157,11 @@ def run(args: argparse.Namespace) -> int:
         while not stop.event.wait(0.5):
             pass
         stop.event.clear()
+        if stop.ending is not None:
+            count = manager.status(account.name).pending_uploads
+            if count:
+                _say(_("The console is closing: {count} upload(s) stay in the cache and are "
+                       "uploaded the next time you mount this account.").format(count=count))
         shown: list[int] = []
 
         def progress(count: int) -> None:
@@ -154,7 +176,10 @@ def run(args: argparse.Namespace) -> int:
             shown.append(count)
 
         manager.upload_now(account.name)  # held files: checked and released now
-        while not manager.wait_for_uploads(account.name, timeout=1.0, on_progress=progress):
+        while stop.ending is None and not manager.wait_for_uploads(
+                account.name, timeout=1.0, on_progress=progress):
+            if stop.ending is not None:
+                break
             if stop.event.is_set():
                 stop.event.clear()
                 count = manager.status(account.name).pending_uploads
@@ -169,9 +194,13 @@ def run(args: argparse.Namespace) -> int:
         _say(_("Unmounted '{name}'.").format(name=account.name))
         return 0
     finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
         try:
             manager.shutdown()
         finally:
-            service.shutdown()
+            try:
+                service.shutdown()
+            finally:
+                console.done()  # rclone has quit (rc core/quit): Windows may end us now
+                console.uninstall()

@@ -8,9 +8,11 @@ lines into one text for the clipboard; every line passes :func:`logging_setup.re
 
 from __future__ import annotations
 
+import getpass
 import json
 import platform
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -143,19 +145,65 @@ def _mask_user(value: str | None) -> str | None:
     return f"{local[:1]}***{at}{domain}" if at else f"{value[:1]}***"
 
 
+# Tenants that name no organisation (kept as they are in a report).
+_PUBLIC_TENANTS = ("common", "organizations", "consumers")
+
+
+def _mask_tenant(value: str | None) -> str | None:
+    return value if not value or value in _PUBLIC_TENANTS else _mask_id(value)
+
+
 def settings_for_report(settings: AppSettings) -> dict[str, Any]:
     """The settings as JSON data, with identifying values shortened and names left out.
 
     The settings hold no secret (those are in the keyring and rclone's encrypted config);
-    client and drive IDs are cut to their ends, user names to their domain.
+    client, drive and tenant IDs are cut to their ends, user names to their domain.
     """
     data = asdict(settings)
     for acc in data.get("accounts", []):
         acc["client_id"] = _mask_id(acc.get("client_id"))
         acc["drive_id"] = _mask_id(acc.get("drive_id"))
+        acc["tenant"] = _mask_tenant(acc.get("tenant"))
         acc["username"] = _mask_user(acc.get("username"))
         acc.pop("display_name", None)
     return data
+
+
+_WORD_END = r"(?=[\\/\s\"',;:)\]}]|$)"  # a path component ends here
+
+
+def _login_name() -> str | None:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name in the environment nor the user database
+        return None
+
+
+def anonymise(text: str, settings: AppSettings | None = None) -> str:
+    """*text* without who the user is: the home folder as ``~``, the login name as
+    ``<user>`` wherever else it stands as a word (Windows' short form ``ALICE~1`` too; names
+    shorter than 3 characters are left, they would hit ordinary words), and the accounts'
+    tenant, client and drive IDs and user names shortened as in the settings."""
+    for acc in settings.accounts if settings is not None else []:
+        for value, masked in ((acc.tenant, _mask_tenant(acc.tenant)),
+                              (acc.client_id, _mask_id(acc.client_id)),
+                              (acc.drive_id, _mask_id(acc.drive_id)),
+                              (acc.username, _mask_user(acc.username))):
+            if value and masked and value != masked:
+                text = text.replace(value, masked)
+    flags = re.IGNORECASE if sys.platform == "win32" else 0
+    home = Path.home()
+    for form in sorted({str(home), home.as_posix()}, key=len, reverse=True):
+        if len(form) > 1:
+            text = re.sub(re.escape(form) + _WORD_END, "~", text, flags=flags)
+    login = _login_name()
+    if login and len(login) >= 3:
+        names = [re.escape(login)]
+        if len(login) > 8:
+            names.append(re.escape(login[:6]) + r"~\d")
+        text = re.sub(r"(?<![A-Za-z0-9._-])(?:" + "|".join(names) + r")(?![A-Za-z0-9_-])",
+                      "<user>", text, flags=re.IGNORECASE)
+    return text
 
 
 def diagnostics_report(
@@ -168,7 +216,8 @@ def diagnostics_report(
 ) -> str:
     """A text for a bug report: versions, settings, mount states, the last *last* log lines.
 
-    Redacted as the logs are (registered secrets, token-shaped values)."""
+    Redacted as the logs are (registered secrets, token-shaped values) and anonymised
+    (:func:`anonymise`: home folder, login name, tenant and other IDs)."""
     out = ["OneDrive GUI diagnostics", f"created {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
            "", "## Versions"]
     out += [f"{k}: {v}" for k, v in versions.items()]
@@ -184,4 +233,4 @@ def diagnostics_report(
     tail = list(lines)[-last:]
     out += ["", f"## Last {len(tail)} log lines"]
     out += [ln.render() for ln in tail]
-    return redact("\n".join(out)) + "\n"
+    return redact(anonymise("\n".join(out), settings)) + "\n"

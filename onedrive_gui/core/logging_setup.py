@@ -13,12 +13,36 @@ from typing import Any
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-# Token-shaped values in free text (URLs, rclone output): access/refresh tokens, codes.
+# Secrets in free text (URLs, rclone's and Go's output, JSON), recognised two ways: by the key
+# in front of them (any spelling: refresh_token, refreshToken, RefreshToken, client-secret,
+# secretText, --rc-pass VALUE, Authorization: Basic ...) and by their own shape (Azure client
+# secrets, JWTs, Microsoft's refresh and access tokens), so that a bare value is masked too.
+_KEYS = (r"(?:access|refresh|id)[_-]?token|client[_-]?secret|secret[_-]?text|password|pass"
+         r"|code")
+_VALUE_CHARS = r"A-Za-z0-9!*$._~+/=-"  # Microsoft's tokens use ! * $ besides base64url
 _PATTERNS = [
-    # key=value, "key": "value", and JSON inside JSON (rclone logs its token as \"key\":\"v\")
-    re.compile(r"(?i)((?:access_token|refresh_token|id_token|client_secret|code|password|pass)"
-               r"(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)([^\"'&\s,}\\]{4,})"),
-    re.compile(r"(?i)(Bearer\s+)([A-Za-z0-9._~+/=-]+)"),
+    # command-line flags: --rc-pass VALUE, --client-secret=VALUE, rclone's "Setting --rc-pass"
+    re.compile(r"(?i)(--(?:rc-pass|rc-htpasswd|password|pass|(?:onedrive-)?client-secret"
+               r"|(?:onedrive-)?token)(?:\s+|=)\\?[\"']?)([^\s\"'\\]+)"),
+    # key=value, "key": "value", Go's Key:value, and JSON inside JSON (\"key\":\"v\")
+    re.compile(r"(?i)((?:" + _KEYS + r")(?:\\?[\"'])?\s*[:=]\s*(?:\\?[\"'])?)"
+               r"([^\"'&\s,}\\\]]{4,})"),
+    # an HTTP Authorization header, also as Go prints a header map (Authorization:[Basic x])
+    re.compile(r"(?i)(Authorization\\?[\"']?\s*[:=]\s*\[?\\?[\"']?"
+               r"(?:Basic|Bearer|Digest|Negotiate)\s+)([^\s\"'\],\\]+)"),
+    # Bearer <token>; not a Go field name that follows (TokenType:Bearer RefreshToken:...)
+    re.compile(r"(?i)(Bearer\s+)([A-Za-z0-9._~+/=-]+)(?![\w:])"),
+    # shapes: Azure client secret (3 characters, a digit, "Q~", 31-34 more)
+    re.compile(r"()(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"
+               r"(?![A-Za-z0-9_~.-])"),
+    # a JWT (header.payload.signature, also id tokens; JWE has five parts)
+    re.compile(r"()\beyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,4}"),
+    # Microsoft account refresh token (M.C5xx_BAY.0.U.-C...!...*...$)
+    re.compile(r"()(?<![\w.])M\.C\d{1,4}_[A-Za-z0-9]{2,8}\.[" + _VALUE_CHARS + r"]{8,}"),
+    # Microsoft Entra refresh token (0.AXkA... / 1.AQs..., dot-separated parts)
+    re.compile(r"()(?<![\w.])[01]\.A[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_*-]+)*"),
+    # Microsoft account access token (EwB..., opaque, long)
+    re.compile(r"()(?<![\w.])Ew[A-Za-z0-9+/_-]{100,}={0,2}"),
 ]
 
 

@@ -41,6 +41,7 @@ from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import _, ngettext
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import human_bytes, human_speed
+from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.widgets import LiveDialog
 
@@ -80,18 +81,19 @@ def summary(files: int, left: int, speed: float) -> str:
     """The totals line: "3 files to upload, 12.0 MB left, 1.2 MB/s"."""
     if not files:
         return _("Nothing to upload: everything is in the cloud.")
-    text = ngettext("{n} file to upload, {left} left", "{n} files to upload, {left} left",
-                    files).format(n=files, left=human_bytes(left))
     if speed > 0:
-        text += ", " + human_speed(speed)
-    return text
+        return ngettext("{n} file to upload, {left} left, {speed}",
+                        "{n} files to upload, {left} left, {speed}", files).format(
+            n=files, left=human_bytes(left), speed=human_speed(speed))
+    return ngettext("{n} file to upload, {left} left", "{n} files to upload, {left} left",
+                    files).format(n=files, left=human_bytes(left))
 
 
 class ActivityWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
-        self.setWindowTitle(_("OneDrive GUI — Activity"))
+        self.setWindowTitle(_("Activity"))  # Qt adds " — OneDrive GUI", the display name
         self.resize(860, 520)
         self.runner = TaskRunner(self)
         self.activities: list[Activity] = []
@@ -128,6 +130,7 @@ class ActivityWindow(LiveDialog):
         self.retry_button.setToolTip(_("Try the failed upload again now"))
         self.retry_button.clicked.connect(self.retry_selected)
         self.open_button = QPushButton(_("Open folder"))
+        self.open_button.setToolTip(_("Open the folder of the selected file or conflict"))
         self.open_button.clicked.connect(self.open_selected_folder)
         actions = QHBoxLayout()
         actions.addWidget(self.upload_now_button)
@@ -149,14 +152,12 @@ class ActivityWindow(LiveDialog):
                                     QHeaderView.ResizeMode.ResizeToContents)):
             conflict_header.setSectionResizeMode(col, mode)
         conflict_header.setStretchLastSection(False)
-        self.conflict_list.itemSelectionChanged.connect(self._update_buttons)
+        self.uploads.itemSelectionChanged.connect(self._upload_chosen)
+        self.conflict_list.itemSelectionChanged.connect(self._conflict_chosen)
         self.conflict_list.setMaximumHeight(120)
-        self.conflict_open_button = QPushButton(_("Open folder"))
-        self.conflict_open_button.clicked.connect(self.open_conflict_folder)
         close = QPushButton(_("Close"))
         close.clicked.connect(self.close)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.conflict_open_button)
         bottom.addStretch(1)
         bottom.addWidget(close)
 
@@ -208,7 +209,7 @@ class ActivityWindow(LiveDialog):
     def _read_failed(self, err: AppError) -> None:
         self._reading = False
         log.info("reading the uploads: %s", err.message)
-        self.totals.setText(f"{err.title}: {err.message}")
+        self.totals.setText(error_line(err))
 
     # -- showing -------------------------------------------------------------------------------
     def _show_uploads(self) -> None:
@@ -242,7 +243,7 @@ class ActivityWindow(LiveDialog):
                     bar = QProgressBar()
                     bar.setRange(0, 1000)
                     bar.setValue(round(u.progress * 1000))
-                    bar.setFormat(f"{u.progress * 100:.0f} %")
+                    bar.setFormat(_("{percent}%").format(percent=round(u.progress * 100)))
                     bar.setMaximumHeight(18)
                     self.uploads.setItemWidget(row, 3, bar)
                 if key == (u.account, u.path):
@@ -262,7 +263,6 @@ class ActivityWindow(LiveDialog):
         has = bool(self.conflicts)
         self.conflicts_label.setVisible(has)
         self.conflict_list.setVisible(has)
-        self.conflict_open_button.setVisible(has)
         self._update_buttons()
 
     def selected_upload(self) -> Upload | None:
@@ -286,10 +286,26 @@ class ActivityWindow(LiveDialog):
         self.retry_button.setEnabled(u is not None and u.failed)
         self.upload_all_button.setEnabled(any(
             x.state in (WAITING, RETRYING) for a in self.activities for x in a.uploads))
-        self.open_button.setEnabled(u is not None and bool(u.local_folder))
-        item = self.conflict_list.currentItem()
-        self.conflict_open_button.setEnabled(
-            item is not None and bool(item.data(0, _ROLE).local_folder))
+        self.open_button.setEnabled(bool(self._chosen_folder()))
+
+    def _upload_chosen(self) -> None:
+        if self.selected_upload() is not None:
+            self.conflict_list.clearSelection()
+        self._update_buttons()
+
+    def _conflict_chosen(self) -> None:
+        if self.conflict_list.selectedItems():
+            self.uploads.clearSelection()
+        self._update_buttons()
+
+    def _chosen_folder(self) -> str | None:
+        """The folder of the selected upload, else of the selected conflict."""
+        u = self.selected_upload()
+        if u is not None and self.uploads.selectedItems():
+            return u.local_folder or None
+        items = self.conflict_list.selectedItems()
+        c = items[0].data(0, _ROLE) if items else None
+        return c.local_folder if c is not None and c.local_folder else None
 
     # -- actions -------------------------------------------------------------------------------
     def _act(self, fn: Any) -> None:
@@ -313,12 +329,6 @@ class ActivityWindow(LiveDialog):
             self._act(lambda m: m.retry(u.account, u.path))
 
     def open_selected_folder(self) -> None:
-        u = self.selected_upload()
-        if u is not None and u.local_folder:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(u.local_folder))
-
-    def open_conflict_folder(self) -> None:
-        item = self.conflict_list.currentItem()
-        c = item.data(0, _ROLE) if item is not None else None
-        if c is not None and c.local_folder:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(c.local_folder))
+        folder = self._chosen_folder()
+        if folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))

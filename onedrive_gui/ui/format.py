@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from onedrive_gui.core.i18n import _, ngettext
+from onedrive_gui.core.i18n import N_, _, ngettext
+
+# Graph's driveType, as people call the drive
+DRIVE_TYPES = {
+    "personal": N_("OneDrive"),
+    "business": N_("OneDrive for work or school"),
+    "documentLibrary": N_("SharePoint library"),
+}
+
+
+def drive_type_label(drive_type: str | None) -> str:
+    """"OneDrive", "OneDrive for work or school", "SharePoint library" (never Graph's name)."""
+    return _(DRIVE_TYPES.get(drive_type or "", N_("OneDrive")))
+
+
+def drive_label(drive_name: str | None, drive_type: str | None) -> str:
+    """A drive as the user knows it: "OneDrive for work or school", "Marketing — Documents
+    (SharePoint library)"; a OneDrive's own name ("OneDrive") is not repeated."""
+    kind = drive_type_label(drive_type)
+    if not drive_name or (drive_type in ("personal", "business") and drive_name == "OneDrive"):
+        return kind
+    return _("{drive} ({kind})").format(drive=drive_name, kind=kind)
 
 
 def human_bytes(n: float) -> str:
@@ -67,9 +88,9 @@ def status_line(name: str, status: object | None, activity: object | None = None
                 else _("{name}: mounted").format(name=name))
     elif state == "throttled":
         retry = getattr(status, "retry_after", None)
-        text = _("{name}: slowed down by Microsoft").format(name=name)
-        if retry:
-            text += " " + _("(retrying in {seconds:.0f} s)").format(seconds=retry)
+        text = (_("{name}: slowed down by Microsoft (retrying in {seconds:.0f} s)").format(
+            name=name, seconds=retry) if retry
+            else _("{name}: slowed down by Microsoft").format(name=name))
     elif state == "offline":
         text = _(
             "{name}: offline — changes upload when OneDrive is reachable again"
@@ -81,27 +102,35 @@ def status_line(name: str, status: object | None, activity: object | None = None
         text = _("{name}: sign-in needed — choose “Sign in to {name} again…”").format(name=name)
     elif state == "error":
         err = getattr(status, "error", None)
-        text = _("{name}: error").format(name=name) + (f" — {err}" if err else "")
+        text = (_("{name}: error — {error}").format(name=name, error=err) if err
+                else _("{name}: error").format(name=name))
     elif state == "unmounted":
         text = _("{name}: not mounted").format(name=name)
     else:
-        text = f"{name}: {state}…"
+        text = _("{name}: {state}…").format(name=name, state=state)
     if activity is not None and state in LIVE:
         n_files = int(getattr(activity, "files", 0) or 0)
         if n_files:
-            text += ngettext(", uploading {n} file ({left} left)",
-                             ", uploading {n} files ({left} left)", n_files).format(
-                n=n_files, left=human_bytes(int(getattr(activity, "bytes_left", 0) or 0)))
+            left = human_bytes(int(getattr(activity, "bytes_left", 0) or 0))
             speed = float(getattr(activity, "speed", 0.0) or 0.0)
             if speed > 0:
-                text += f", {human_speed(speed)}"
+                return ngettext("{line}, uploading {n} file ({left} left), {speed}",
+                                "{line}, uploading {n} files ({left} left), {speed}",
+                                n_files).format(line=text, n=n_files, left=left,
+                                                speed=human_speed(speed))
+            return ngettext("{line}, uploading {n} file ({left} left)",
+                            "{line}, uploading {n} files ({left} left)", n_files).format(
+                line=text, n=n_files, left=left)
         return text
     pending = int(getattr(status, "pending_uploads", 0) or 0)
     if pending:
-        text += _(", uploading {files}").format(files=files(pending))
         speed = float(getattr(status, "speed", 0.0) or 0.0)
         if speed > 0:
-            text += f", {human_speed(speed)}"
+            return ngettext("{line}, uploading {n} file, {speed}",
+                            "{line}, uploading {n} files, {speed}", pending).format(
+                line=text, n=pending, speed=human_speed(speed))
+        return ngettext("{line}, uploading {n} file", "{line}, uploading {n} files",
+                        pending).format(line=text, n=pending)
     return text
 
 
@@ -148,31 +177,42 @@ def clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.—-") + ELLIPSIS
 
 
-def short_state(status: object | None) -> str:
-    """A few words for an account's state, for where space is short (the tooltip)."""
+def state_word(status: object | None) -> str:
+    """"mounted", "slowed down", "offline"…: an account's state in a word or two."""
     if status is None:
         return _("not mounted")
     state = state_name(status)
-    pending = int(getattr(status, "pending_uploads", 0) or 0)
-    word = {"mounted": _("mounted"), "throttled": _("slowed down"), "offline": _("offline"),
+    return {"mounted": _("mounted"), "throttled": _("slowed down"), "offline": _("offline"),
             "waiting_offline": _("offline"),
             "sign_in_needed": _("sign-in needed"), "error": _("error"),
-            "unmounted": _("not mounted")}.get(state, f"{state}…")
+            "unmounted": _("not mounted")}.get(state, _("{state}…").format(state=state))
+
+
+def short_state(status: object | None) -> str:
+    """A few words for an account's state, for where space is short (the tooltip)."""
+    word = state_word(status)
+    pending = int(getattr(status, "pending_uploads", 0) or 0) if status is not None else 0
     return _("{word}, uploading {pending}").format(word=word, pending=pending) if pending else word
 
 
-def tooltip_text(lines: list[str], short: list[str]) -> str:
+def account_state(name: str, status: object | None) -> str:
+    """"work: mounted", for the tooltip when the full lines do not fit."""
+    return _("{name}: {state}").format(name=name, state=short_state(status))
+
+
+def tooltip_text(lines: list[str], short: list[str], states: list[str] | None = None) -> str:
     """The tray tooltip within TOOLTIP_MAX: the full *lines* (one per account) if they fit,
-    else the *short* ones, else a count of accounts by state."""
+    else the *short* ones, else a count of accounts by state (*states*: their state_word,
+    one per account)."""
     for candidate in (lines, short):
         text = "\n".join(candidate)
         if text_len(text) <= TOOLTIP_MAX:
             return text
     counts: dict[str, int] = {}
-    for line in short:
-        word = line.rpartition(": ")[2].split(",")[0].split("，")[0]  # zh: fullwidth comma
+    for word in states or []:
         counts[word] = counts.get(word, 0) + 1
-    summary = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+    summary = "\n".join(_("{n} {state}").format(n=n, state=word)
+                        for word, n in sorted(counts.items()))
     return clip(_(
         "OneDrive GUI, {n_short} accounts: {summary}"
     ).format(n_short=len(short), summary=summary), TOOLTIP_MAX)

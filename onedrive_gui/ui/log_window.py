@@ -29,6 +29,7 @@ from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
 from onedrive_gui.ui.format import status_line
+from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.widgets import LiveDialog
 
@@ -58,7 +59,7 @@ class LogWindow(LiveDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(REFRESH_MS, parent)
         self.ctx = ctx
-        self.setWindowTitle(_("OneDrive GUI — Log"))
+        self.setWindowTitle(_("Log"))  # Qt adds " — OneDrive GUI", the display name
         self.resize(900, 560)
         self.runner = TaskRunner(self)
         self.lines: list[diagnostics.LogLine] = []
@@ -131,7 +132,7 @@ class LogWindow(LiveDialog):
 
     def _read_failed(self, err: AppError) -> None:
         self._reading = False
-        self.view.setPlainText(f"{err.title}: {err.message}")
+        self.view.setPlainText(error_line(err))
 
     def shown_lines(self) -> list[diagnostics.LogLine]:
         return diagnostics.filter_lines(

@@ -11,14 +11,43 @@ from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import N_, _
 
 
-def error_html(err: AppError) -> str:
-    parts = [f"<b>{html.escape(err.title)}</b>", html.escape(err.message)]
-    if err.hint:
-        parts.append(_("<i>What to do:</i> {escape}").format(escape=html.escape(err.hint)))
+def error_text(err: AppError) -> str:
+    """The error's message and what to do, as one text (no title)."""
+    if not err.hint:
+        return err.message
+    return _("{message} {hint}").format(message=err.message, hint=err.hint)
+
+
+def error_line(err: AppError) -> str:
+    """"Title: message" on one line."""
+    return _("{title}: {message}").format(title=err.title, message=err.message)
+
+
+def _without_code(message: str, code: str) -> str:
+    """*message* without a trailing "(AADSTS50011)" or "AADSTS50011:" it already carries: the
+    code is shown once, on its own line."""
+    import re
+
+    if not code:
+        return message
+    c = re.escape(code)
+    cleaned = re.sub(rf"\s*[(（]{c}[)）]|\b{c}\s*[:：]\s*", "", message.strip())
+    return cleaned or message
+
+
+def error_html(err: AppError, hint: str | None = None) -> str:
+    """Title, message, what to do (*hint* instead of the error's own, when given) and the
+    error's code, once."""
+    e = html.escape
+    hint = err.hint if hint is None else hint
+    parts = [_("<b>{title}</b>").format(title=e(err.title)),
+             e(_without_code(err.message, err.code or ""))]
+    if hint:
+        parts.append(_("<b>What to do:</b> {escape}").format(escape=e(hint)))
     if err.code:
         parts.append(_(
             "<span style='color:gray'>Code: {escape}</span>"
-        ).format(escape=html.escape(err.code)))
+        ).format(escape=e(err.code)))
     return "<br>".join(parts)
 
 
@@ -27,7 +56,8 @@ def show_error(parent: QWidget | None, err: AppError) -> None:
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Warning)
     box.setWindowTitle(err.title)
-    box.setText(f"<b>{html.escape(err.title)}</b><br>{html.escape(err.message)}")
+    box.setText(_("<b>{title}</b><br>{message}").format(title=html.escape(err.title),
+                                                        message=html.escape(err.message)))
     info = err.hint
     if err.code:
         info = _(
@@ -75,9 +105,9 @@ class ErrorPanel(QFrame):
         self.error: AppError | None = None
         self.hide()
 
-    def show_error(self, err: AppError) -> None:
+    def show_error(self, err: AppError, hint: str | None = None) -> None:
         self.error = err
-        self.label.setText(error_html(err))
+        self.label.setText(error_html(err, hint))
         self.show()
 
     def clear(self) -> None:

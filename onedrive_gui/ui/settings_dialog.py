@@ -9,13 +9,15 @@ changed.
 from __future__ import annotations
 
 import copy
+import html
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -38,10 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from onedrive_gui.core.errors import AppError
-from onedrive_gui.core.i18n import LANGUAGES, SYSTEM, _
+from onedrive_gui.core.i18n import LANGUAGES, SYSTEM, _, ngettext
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.format import status_line
-from onedrive_gui.ui.messages import ErrorPanel, confirm
+from onedrive_gui.ui.format import drive_label, short_path, status_line
+from onedrive_gui.ui.messages import ErrorPanel, confirm, error_line
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.mount import CACHE_PRESETS
 
@@ -92,9 +95,12 @@ def _scrolling_body(page: QWidget) -> QWidget:
 
 
 def _help_label(text: str) -> QLabel:
+    """A field's explanation under it: the ordinary text colour (grey help text is hard to
+    read at length), a little space before the next field."""
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet("color: palette(placeholder-text); font-size: small;")
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    label.setContentsMargins(0, 0, 0, 8)
     return label
 
 
@@ -201,11 +207,13 @@ class GeneralTab(QWidget):
 
     def _rclone_found(self, binary: Any) -> None:
         v = ".".join(str(x) for x in binary.version)
-        self.rclone_version.setText(_("rclone {v} — {path}").format(v=v, path=binary.path))
+        self.rclone_version.setText(_("rclone {v} — {path}").format(
+            v=v, path=short_path(str(binary.path))))
         self.rclone_version.setStyleSheet("")
 
     def _rclone_missing(self, err: AppError) -> None:
-        self.rclone_version.setText(f"{err.title}: {err.message} {err.hint}".strip())
+        self.rclone_version.setText(_("{title}: {message} {hint}").format(
+            title=err.title, message=err.message, hint=err.hint) if err.hint else error_line(err))
         self.rclone_version.setStyleSheet("color: #c42b1c;")
 
 
@@ -285,20 +293,19 @@ class AccountsTab(QWidget):
         if not name:
             return
         a = self.dialog.draft.account(name)
-        who = " ".join(x for x in (a.display_name or "", f"<{a.username}>" if a.username
-                                   else "") if x)
+        who = (_("{name} <{mail}>").format(name=a.display_name, mail=a.username)
+               if a.display_name and a.username else a.display_name or a.username or "")
         from onedrive_gui.core.microsoft.clouds import CLOUDS
 
         cloud = CLOUDS[a.cloud]  # fixed: the registration and the sign-in live in that cloud
+        e = html.escape
         self.info.setText(_(
-            "<b>{name}</b> — {value} ({drive_type}) of {who}<br>Microsoft cloud: {label}"
-        ).format(
-            name=a.name,
-            value=a.drive_name or '',
-            drive_type=a.drive_type,
-            who=who,
-            label=_(cloud.label),
-        ))
+            "<b>{name}</b> — {drive} of {who}<br>Microsoft cloud: {cloud}"
+        ).format(name=e(a.name), drive=e(drive_label(a.drive_name, a.drive_type)), who=e(who),
+                 cloud=e(_(cloud.label))) if who else _(
+            "<b>{name}</b> — {drive}<br>Microsoft cloud: {cloud}"
+        ).format(name=e(a.name), drive=e(drive_label(a.drive_name, a.drive_type)),
+                 cloud=e(_(cloud.label))))
         self.info.setToolTip(_("The cloud cannot change for an account: its app registration "
                              "and sign-in exist in that cloud only. Add the drive again as a "
                              "new account to use another cloud."))
@@ -311,8 +318,34 @@ class AccountsTab(QWidget):
         self.cache_mode.setCurrentIndex(max(idx, 0))
         self.cache_max_size.setText(a.options.cache_max_size)
         self.cache_max_age.setText(a.options.cache_max_age)
-        self.secret_expiry.setText(a.secret_expires.isoformat() if a.secret_expires
-                                   else _("not recorded"))
+        self.show_secret_expiry(a.secret_expires)
+
+    def show_secret_expiry(self, expires: date | None, today: date | None = None) -> None:
+        """The expiry date; within the reminder window (or past) a warning saying when."""
+        from onedrive_gui.core.reminders import SECRET_WARNING_DAYS
+
+        self.secret_expiry.setStyleSheet("")
+        if expires is None:
+            self.secret_expiry.setText(_("not recorded"))
+            return
+        days = (expires - (today or date.today())).days
+        if days < 0:
+            text = _("{date} — expired").format(date=expires.isoformat())
+            style = "color: #c42b1c; font-weight: 600;"
+        elif days == 0:
+            text = _("{date} — today").format(date=expires.isoformat())
+            style = "color: #c42b1c; font-weight: 600;"
+        elif days <= SECRET_WARNING_DAYS:
+            text = ngettext("⚠ {date} — in {days} day", "⚠ {date} — in {days} days",
+                            days).format(date=expires.isoformat(), days=days)
+            style = "color: #9d5d00; font-weight: 600;"
+        else:
+            text, style = expires.isoformat(), ""
+        self.secret_expiry.setText(text)
+        self.secret_expiry.setStyleSheet(style)
+        self.secret_expiry.setToolTip(_(
+            "Create a new secret in the Azure portal (Certificates & secrets), then use “New "
+            "client secret…”.") if style else "")
 
 
     def _mount_point_typed(self, text: str) -> None:
@@ -321,6 +354,7 @@ class AccountsTab(QWidget):
         note = onedrive_sync_note(text.strip()) if text.strip() else ""
         self.mount_note.setText(note)
         self.mount_note.setVisible(bool(note))
+
     def refresh_status(self) -> None:
         if self._current:
             mounts = self.dialog.ctx.mounts
@@ -383,7 +417,7 @@ class PerformanceTab(QWidget):
         self.tpslimit = QDoubleSpinBox()
         self.tpslimit.setRange(0, 1000)
         self.tpslimit.setDecimals(1)
-        self.tpslimit.setSpecialValueText("unlimited")
+        self.tpslimit.setSpecialValueText(_("unlimited"))
         self.transfers = QSpinBox()
         self.transfers.setRange(1, 64)
         self.checkers = QSpinBox()
@@ -393,18 +427,31 @@ class PerformanceTab(QWidget):
         self.chunk_size = QLineEdit()
         self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
-        form = QFormLayout(_scrolling_body(self))
-        form.addRow(_("Account:"), self.account)
+        # a grid, not a form: QFormLayout gives word-wrapped help texts the height of a
+        # narrower column (gaps between the fields)
+        grid = QGridLayout(_scrolling_body(self))
+        grid.setColumnStretch(1, 1)
+        grid.addWidget(QLabel(_("Account:")), 0, 0)
+        grid.addWidget(self.account, 0, 1)
         labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
                   "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),
                   "chunk_size": _("Upload chunk size:")}
+        row = 1
         for f in self.FIELDS:
             w = getattr(self, f)
             help_text = _mount_options_help(f)
             w.setToolTip(help_text)
-            form.addRow(labels[f], w)
-            form.addRow("", _help_label(help_text))
-        form.addRow("", self.restore)
+            label = QLabel(labels[f])
+            label.setBuddy(w)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(w, row, 1)
+            grid.addWidget(_help_label(help_text), row + 1, 1)
+            row += 2
+        restore = QHBoxLayout()
+        restore.addWidget(self.restore)
+        restore.addStretch(1)
+        grid.addLayout(restore, row, 1)
+        grid.setRowStretch(row + 1, 1)  # extra height below the fields, not between them
         self._current: str | None = None
 
     def load(self, s: Any) -> None:
@@ -456,7 +503,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.runner = TaskRunner(self)
-        self.setWindowTitle(_("OneDrive GUI settings"))
+        self.setWindowTitle(_("Settings"))  # Qt adds " — OneDrive GUI", the display name
         self.draft = copy.deepcopy(ctx.accounts.settings)
         self.tabs = QTabWidget()
         self.general = GeneralTab(self)
@@ -472,6 +519,8 @@ class SettingsDialog(QDialog):
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Apply
             | QDialogButtonBox.StandardButton.Cancel)
+        for b in self.buttons.buttons():  # the desktop theme's ✓/✗ look foreign on Windows
+            b.setIcon(QIcon())
         self.buttons.accepted.connect(lambda: self.apply(close=True))
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(
@@ -481,7 +530,7 @@ class SettingsDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(self.note)
         lay.addWidget(self.buttons)
-        self.resize(640, 560)
+        self.resize(680, 640)
         self.load()
         self.general.detect_rclone()
 

@@ -26,6 +26,7 @@ from onedrive_gui.ui.format import (
     text_len,
     uploads,
 )
+from onedrive_gui.ui.messages import error_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -56,7 +57,7 @@ _EVENT_TITLE = {"rcd-restarted": N_("rclone restarted"),
 
 
 _AADSTS = re.compile(r"AADSTS\d+")
-DETAILS_SUFFIX = N_("Click for details.")
+DETAILS = N_("{text} Click for details.")
 
 
 def _reason(error: str | None) -> str:
@@ -64,23 +65,25 @@ def _reason(error: str | None) -> str:
     (the notification itself says how)."""
     template = _("Sign-in needed: {message} {hint}")
     prefix, _sep, rest = template.partition("{message}")
-    between, _sep, suffix = rest.partition("{hint}")
-    return (error or "").removeprefix(prefix).removesuffix(between + _("Sign in again.") + suffix)
+    return (error or "").removeprefix(prefix).removesuffix(
+        rest.format(hint=_("Sign in again.")))
 
 
 def sign_in_notice(name: str, error: str | None) -> str:
     """The sign-in-needed notification: as much of Microsoft's reason as fits beside what to
     do, its AADSTS code kept (the whole reason is on the account's line in the menu)."""
-    rest = _(
-        " Click here or choose “Sign in to {name} again…”; the drive stays mounted."
-    ).format(name=name)
+    template = _("{reason} Click here or choose “Sign in to {name} again…”; the drive stays "
+                 "mounted.")
     reason = _reason(error) or _("Microsoft asks for a new sign-in.")
-    budget = NOTIFY_BODY_MAX - text_len(rest)
+    budget = NOTIFY_BODY_MAX - text_len(template.format(reason="", name=name))
     shown = clip(reason, budget)
     code = _AADSTS.search(reason)
     if code and code.group(0) not in shown:
-        shown = clip(reason, budget - text_len(code.group(0)) - 3) + f" ({code.group(0)})"
-    return shown + rest
+        with_code = _("{reason} ({code})")
+        shown = with_code.format(
+            reason=clip(reason, budget - text_len(with_code.format(reason="", code=code.group(0)))),
+            code=code.group(0))
+    return template.format(reason=shown, name=name)
 
 
 class DesktopShell(QObject):
@@ -466,8 +469,9 @@ class DesktopShell(QObject):
         shown_title, shown = clip(title, NOTIFY_TITLE_MAX), text
         if text_len(text) > NOTIFY_BODY_MAX:
             if on_click is None:
-                suffix = " " + _(DETAILS_SUFFIX)
-                shown = clip(text, NOTIFY_BODY_MAX - text_len(suffix)) + suffix
+                details = _(DETAILS)
+                shown = details.format(text=clip(
+                    text, NOTIFY_BODY_MAX - text_len(details.format(text=""))))
                 on_click = on_details or (lambda: self.show_details(title, text, level))
             else:
                 shown = clip(text, NOTIFY_BODY_MAX)
@@ -508,8 +512,8 @@ class DesktopShell(QObject):
         return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
-        title = f"{name}: {err.title}" if name else err.title
-        text = f"{err.message} {err.hint}".strip()
+        title = _("{name}: {title}").format(name=name, title=err.title) if name else err.title
+        text = error_text(err)
         self.notify(title, text, "error", on_details=lambda: self.show_error(err))
         self.surface.refresh()
 
@@ -518,14 +522,14 @@ class DesktopShell(QObject):
         old = self._last_state.get(status.name)
         self._last_state[status.name] = new
         if new == "THROTTLED" and old != "THROTTLED":
-            wait = (" " + _("for {seconds:.0f} s").format(seconds=status.retry_after)
-                    if status.retry_after else "")
+            text = (_("OneDrive asked the app to wait for {seconds:.0f} s; transfers resume by "
+                      "themselves. If this happens often, lower “Requests per second” in "
+                      "Settings → Performance.").format(seconds=status.retry_after)
+                    if status.retry_after else
+                    _("OneDrive asked the app to wait; transfers resume by themselves. If this "
+                      "happens often, lower “Requests per second” in Settings → Performance."))
             self.notify(_("{name}: slowed down by Microsoft").format(name=status.name),
-                        _(
-                            "OneDrive asked the app to wait{wait}; transfers resume by "
-                            "themselves. If this happens often, lower “Requests per second” in "
-                            "Settings → Performance."
-                        ).format(wait=wait), "warning", on_click=self.open_activity)
+                        text, "warning", on_click=self.open_activity)
         elif new == "SIGN_IN_NEEDED" and old != "SIGN_IN_NEEDED":
             name = status.name
             self.notify(_(

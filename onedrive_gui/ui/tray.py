@@ -13,9 +13,10 @@ from onedrive_gui.core.i18n import _
 from onedrive_gui.ui.format import (
     NOTIFY_BODY_MAX,
     NOTIFY_TITLE_MAX,
+    account_state,
     clip,
     overall_state,
-    short_state,
+    state_word,
     status_line,
     tooltip_text,
 )
@@ -70,9 +71,9 @@ class TrayIcon(QObject):
         """All accounts' lines within Windows' 127 characters (shorter forms if needed)."""
         lines = self.tooltip_lines()
         names = list(self.accounts.settings.names())
-        short = [f"{n}: {short_state(self.controller.status(n) if self.controller else None)}"
-                 for n in names] or lines
-        return tooltip_text(lines, short)
+        statuses = [self.controller.status(n) if self.controller else None for n in names]
+        short = [account_state(n, st) for n, st in zip(names, statuses, strict=True)] or lines
+        return tooltip_text(lines, short, [state_word(st) for st in statuses])
 
     def refresh(self, *_args: Any) -> None:
         statuses = list(self.controller.statuses.values()) if self.controller else []

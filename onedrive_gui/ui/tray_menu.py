@@ -55,8 +55,13 @@ class TrayMenu(QMenu):
         busy = self.controller is not None and self.controller.runner.busy
         for name in names:
             status = self.controller.status(name) if self.controller is not None else None
+            # Enabled (a disabled line reads as "not available"), in bold, opening the
+            # activity window: where the account's uploads are.
             line = self.addAction(status_line(name, status, self.activities.get(name)))
-            line.setEnabled(False)
+            font = line.font()
+            font.setBold(True)
+            line.setFont(font)
+            line.triggered.connect(self.activity_requested)
             self._lines[name] = line
             state = state_name(status) if status is not None else "unmounted"
             error = getattr(status, "error", None) if status is not None else None
@@ -81,10 +86,11 @@ class TrayMenu(QMenu):
                 mount.triggered.connect(lambda _c=False, n=name: self.mount_requested.emit(n))
                 mount.setEnabled(state != "unmounting")
             mount_point = getattr(status, "mount_point", None) if status is not None else None
-            open_fm = self.addAction(_("Open in file manager"))
-            open_fm.setEnabled(state in LIVE and bool(mount_point))
-            open_fm.triggered.connect(
-                lambda _c=False, p=mount_point: QDesktopServices.openUrl(QUrl.fromLocalFile(p)))
+            if state in LIVE and mount_point:  # only a mounted drive has files to show
+                open_fm = self.addAction(_("Open {name} in file manager").format(name=name))
+                open_fm.triggered.connect(
+                    lambda _c=False, p=mount_point: QDesktopServices.openUrl(
+                        QUrl.fromLocalFile(p)))
             self.addSeparator()
         self.addAction(_("Add account…")).triggered.connect(self.add_account_requested)
         self.addAction(_("Settings…")).triggered.connect(self.settings_requested)
@@ -123,6 +129,22 @@ class TrayMenu(QMenu):
         for name, line in self._lines.items():
             line.setText(status_line(name, self.controller.status(name),
                                      activities.get(name)))
+        self.keep_on_screen()
+
+    def keep_on_screen(self) -> None:
+        """An open menu whose lines grew (the uploads read after it opened) stays within the
+        screen: Qt places a menu only when it pops up."""
+        if not self.isVisible():
+            return
+        self.adjustSize()
+        screen = self.screen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        x = max(area.left(), min(self.x(), area.right() + 1 - self.width()))
+        y = max(area.top(), min(self.y(), area.bottom() + 1 - self.height()))
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def _activity_failed(self, err: Any) -> None:
         self._reading = False

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 from onedrive_gui.core.i18n import _
 
@@ -36,6 +43,26 @@ class CopyField(QWidget):
 
     def _reset(self) -> None:
         self.button.setText(_("Copy"))
+
+
+def disclosure(text: str) -> QToolButton:
+    """A link that shows or hides a section ("▸ Advanced" / "▾ Advanced"): checkable, it
+    stays a link when open (never a pressed button)."""
+    button = QToolButton()
+    button.setCheckable(True)
+    button.setAutoRaise(True)
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setStyleSheet("QToolButton { border: none; background: transparent; padding: 2px 0;"
+                         " color: palette(link); }"
+                         " QToolButton:hover { text-decoration: underline; }")
+
+    def arrow(shown: bool) -> None:
+        button.setText(("▾ " if shown else "▸ ") + text)
+
+    button.toggled.connect(arrow)
+    arrow(False)
+    return button
 
 
 class LiveDialog(QDialog):

@@ -146,14 +146,16 @@ LangString L_WINFSP_ADMIN ${LANG_ENGLISH} "Installing WinFsp needs administrator
 LangString L_WINFSP_ADMIN ${LANG_SIMPCHINESE} "安装 WinFsp 需要管理员权限；你可以现在安装，也可以以后再装。"
 LangString L_WINFSP_DOWNLOAD ${LANG_ENGLISH} "Download WinFsp from ${WINFSP_URL}"
 LangString L_WINFSP_DOWNLOAD ${LANG_SIMPCHINESE} "从 ${WINFSP_URL} 下载 WinFsp"
-LangString L_PATH_ADD_LONG ${LANG_ENGLISH} "Your PATH is too long to add $INSTDIR safely: add it yourself (see the README)."
-LangString L_PATH_ADD_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法安全地添加 $INSTDIR：请自行添加（见 README）。"
-LangString L_PATH_REMOVE_LONG ${LANG_ENGLISH} "Your PATH is too long to remove $INSTDIR safely: remove it yourself."
-LangString L_PATH_REMOVE_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法安全地移除 $INSTDIR：请自行移除。"
+LangString L_PATH_ADD_LONG ${LANG_ENGLISH} "Your PATH is too long to add $INSTDIR safely, so it was left as it is: add it yourself (see the README)."
+LangString L_PATH_ADD_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法安全地添加 $INSTDIR，因此保持不变：请自行添加（见 README）。"
+LangString L_PATH_REMOVE_LONG ${LANG_ENGLISH} "Your PATH is too long to be changed safely here, so it was left as it is: if it holds $INSTDIR, remove it yourself."
+LangString L_PATH_REMOVE_LONG ${LANG_SIMPCHINESE} "你的 PATH 太长，无法在此安全地修改，因此保持不变：如果其中有 $INSTDIR，请自行移除。"
 LangString L_WINFSP_START ${LANG_ENGLISH} "Starting the WinFsp installer (${WINFSP_NOTICE}, ${WINFSP_REPO})..."
 LangString L_WINFSP_START ${LANG_SIMPCHINESE} "正在启动 WinFsp 安装程序（${WINFSP_NOTICE}，${WINFSP_REPO}）..."
 LangString L_WINFSP_DONE ${LANG_ENGLISH} "WinFsp installer finished (exit code $0)."
 LangString L_WINFSP_DONE ${LANG_SIMPCHINESE} "WinFsp 安装程序已结束（退出代码 $0）。"
+LangString L_WINFSP_REBOOT ${LANG_ENGLISH} "WinFsp is installed; Windows must restart before drives can be mounted."
+LangString L_WINFSP_REBOOT ${LANG_SIMPCHINESE} "WinFsp 已安装；需要重新启动 Windows 后才能挂载驱动器。"
 LangString L_WINFSP_MISSING ${LANG_ENGLISH} "WinFsp not found: mounting needs it (${WINFSP_URL})."
 LangString L_WINFSP_MISSING ${LANG_SIMPCHINESE} "没有找到 WinFsp：挂载需要它（${WINFSP_URL}）。"
 LangString L_WINFSP_FOUND ${LANG_ENGLISH} "WinFsp found in $WinFspDir"
@@ -389,14 +391,40 @@ FunctionEnd
 ; The user's PATH (HKCU\Environment), for onedrive-gui-cli in cmd and PowerShell.
 !macro PATH_FUNCS un sf
 Function ${un}PathHasInstDir
-  ; $0 = 1 when $INSTDIR is an entry of the user's PATH; $1 = the PATH
+  ; $0 = 1 when $INSTDIR is an entry of the user's PATH, 0 when it is not, 2 when the PATH
+  ; cannot be read here in full; $1 = the PATH (when $0 is 0 or 1).
+  ; A PATH of NSIS_MAX_STRLEN characters or more (common on developer machines) reads as ""
+  ; with the error flag set, exactly like a missing one: taken for empty, it would be
+  ; replaced by $INSTDIR alone. So an error is "missing" only when no value named Path
+  ; exists; a PATH that exists and cannot be read is never rewritten.
+  ClearErrors
   ReadRegStr $1 HKCU "${ENV_KEY}" "Path"
-  ${${sf}StrLoc} $2 ";$1;" ";$INSTDIR;" ">"
-  ${If} $2 == ""
-    StrCpy $0 0
-  ${Else}
-    StrCpy $0 1
+  ${IfNot} ${Errors}
+    ${${sf}StrLoc} $2 ";$1;" ";$INSTDIR;" ">"
+    ${If} $2 == ""
+      StrCpy $0 0
+    ${Else}
+      StrCpy $0 1
+    ${EndIf}
+    Return
   ${EndIf}
+  StrCpy $1 ""
+  StrCpy $0 0
+  StrCpy $3 0
+  ${Do}
+    ClearErrors
+    EnumRegValue $2 HKCU "${ENV_KEY}" $3
+    ${If} ${Errors}
+    ${OrIf} $2 == ""
+      ${Break}
+    ${EndIf}
+    ${If} $2 == "Path"  ; (StrCmp ignores case, as the registry does for value names)
+      StrCpy $0 2
+      ${Break}
+    ${EndIf}
+    IntOp $3 $3 + 1
+  ${Loop}
+  ClearErrors
 FunctionEnd
 
 Function ${un}PathTooLong
@@ -425,9 +453,14 @@ Function AddToPath
   ${If} $0 == 1
     Return
   ${EndIf}
-  Call PathTooLong
+  ${If} $0 == 0
+    Call PathTooLong
+  ${Else}
+    StrCpy $0 1  ; unreadable: too long
+  ${EndIf}
   ${If} $0 == 1
     DetailPrint "$(L_PATH_ADD_LONG)"
+    MessageBox MB_OK|MB_ICONINFORMATION "$(L_PATH_ADD_LONG)" /SD IDOK
     Return
   ${EndIf}
   ${If} $1 == ""
@@ -443,6 +476,14 @@ FunctionEnd
 Function ${un}RemoveFromPath
   Call ${un}PathHasInstDir
   ${If} $0 == 0
+    Return
+  ${EndIf}
+  ${If} $0 == 2
+    ; unreadable (too long): never rewritten; it may or may not hold $INSTDIR
+    DetailPrint "$(L_PATH_REMOVE_LONG)"
+!if "${un}" == "un."
+    MessageBox MB_OK|MB_ICONINFORMATION "$(L_PATH_REMOVE_LONG)" /SD IDOK
+!endif
     Return
   ${EndIf}
   Call ${un}PathTooLong
@@ -509,8 +550,19 @@ Section "-${APPNAME}" SecCore
       SetOutPath "$PLUGINSDIR"
       File "/oname=winfsp.msi" "${WINFSP_MSI}"
       SetOutPath "$INSTDIR"
-      ExecWait '"$SYSDIR\msiexec.exe" /i "$PLUGINSDIR\winfsp.msi"' $0
+      ${If} ${Silent}
+        ; no dialogs to answer (its progress and the administrator prompt only), no reboot
+        ExecWait '"$SYSDIR\msiexec.exe" /i "$PLUGINSDIR\winfsp.msi" /passive /norestart' $0
+      ${Else}
+        ExecWait '"$SYSDIR\msiexec.exe" /i "$PLUGINSDIR\winfsp.msi"' $0
+      ${EndIf}
       DetailPrint "$(L_WINFSP_DONE)"
+      ; 3010 (ERROR_SUCCESS_REBOOT_REQUIRED) and 1641 (restart started) are successes
+      ${If} $0 == 3010
+      ${OrIf} $0 == 1641
+        DetailPrint "$(L_WINFSP_REBOOT)"
+        SetRebootFlag true
+      ${EndIf}
       Call DetectWinFsp
     ${EndIf}
 !endif

@@ -202,3 +202,66 @@ def test_elsewhere_the_running_python_is_used(platform: str) -> None:
 def test_the_frozen_app_starts_itself(platform: str) -> None:
     exe = "C:\\Users\\ana\\AppData\\Local\\Programs\\OneDrive GUI\\onedrive-gui.exe"
     assert app_command(executable=exe, frozen=True, platform=platform) == [exe]
+
+
+@pytest.mark.parametrize(("platform", "folder", "cli", "app"), [
+    ("win32", "C:\\Users\\ana\\AppData\\Local\\Programs\\OneDrive GUI\\",
+     "onedrive-gui-cli.exe", "onedrive-gui.exe"),
+    ("win32", "C:\\Apps\\OneDrive GUI\\", "ONEDRIVE-GUI-CLI.EXE", "onedrive-gui.EXE"),
+    ("linux", "/opt/onedrive-gui/", "onedrive-gui-cli", "onedrive-gui"),
+])
+def test_start_at_login_set_from_the_console_exe_starts_the_windowed_app(
+        platform: str, folder: str, cli: str, app: str) -> None:
+    """`onedrive-gui-cli` (the frozen console companion) turning start-at-login on must not
+    register itself: a console window would open at every login."""
+    cmd = app_command(executable=folder + cli, frozen=True, platform=platform,
+                      exists={folder + app}.__contains__)
+    assert cmd == [folder + app]
+    # (the app's own exe, when the companion is alone: better than nothing starting)
+    assert app_command(executable=folder + cli, frozen=True, platform=platform,
+                       exists=lambda p: False) == [folder + cli]
+
+
+def test_the_frozen_names_are_the_bundles() -> None:
+    from onedrive_gui.core.system import autostart
+    from tests.packaging.conftest import bs
+
+    assert (autostart.FROZEN_APP, autostart.FROZEN_CLI) == (bs.APP_NAME, bs.CLI_NAME)
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="the Windows registry exists on Windows only")
+def test_windows_run_entry_and_task_managers_switch() -> None:
+    """The real HKCU Run / StartupApproved values (under a throwaway name): enabled, then
+    disabled in Task Manager (StartupApproved, odd first byte) is off, enabling again here
+    wins, disabling removes both."""
+    import os
+    import winreg
+
+    from onedrive_gui.core.system.autostart import APPROVED_KEY, RUN_KEY
+
+    name = f"onedrive-gui-test-{os.getpid()}"
+    command = ["C:\\Program Files\\Odd Name\\onedrive-gui.exe", "--minimized"]
+    entry = Autostart(command, app_id=name)
+
+    def value(key: str) -> object:
+        try:
+            with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as k:
+                return winreg.QueryValueEx(k, name)[0]
+        except FileNotFoundError:
+            return None
+
+    try:
+        entry.enable()
+        assert value(RUN_KEY) == windows_run_value(command)
+        assert entry.is_enabled()
+        with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, APPROVED_KEY, 0,
+                                winreg.KEY_SET_VALUE) as k:
+            winreg.SetValueEx(k, name, 0, winreg.REG_BINARY, b"\x03" + b"\0" * 11)
+        assert not entry.is_enabled()  # the user's switch in Task Manager
+        entry.enable()
+        assert entry.is_enabled() and value(APPROVED_KEY) is None
+        entry.disable()
+        assert not entry.is_enabled()
+        assert value(RUN_KEY) is None and value(APPROVED_KEY) is None
+    finally:
+        entry.disable()

@@ -117,3 +117,38 @@ def test_report_has_what_a_bug_report_needs_and_nothing_secret(logs: Path) -> No
     shown = text.split("## Last ", 1)[1]
     records = [ln for ln in shown.splitlines() if re.match(r"\d{4}-\d\d-\d\d ", ln)]
     assert int(shown.split()[0]) == len(records) <= 200
+
+
+def test_report_hides_home_folder_login_name_and_tenant(  # issue 22
+    logs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "users" / "zoetester"
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(var, "zoetester")
+    tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    work = Account(name="work", client_id="3f1c2b7a-9d4e-4c61-8a0b-5e2f7d9c1a44",
+                   tenant=tenant, username="zoe@contoso.com", drive_id="b!abcdefghijkl1234",
+                   drive_type="business", mount_point=str(home / "OneDrive" / "work"))
+    personal = Account(name="personal", client_id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                       drive_id="0123456789abcdef", drive_type="personal")
+    settings = AppSettings(accounts=[work, personal], rclone_path=str(home / "bin" / "rclone"))
+    with open(logs / "onedrive-gui.log", "a", encoding="utf-8") as f:
+        f.write(f"2099-01-01 00:00:00,000 INFO onedrive_gui.x: mounted work on {home}/OneDrive"
+                "/work\n"
+                f"2099-01-01 00:00:01,000 WARNING onedrive_gui.x: AADSTS50020: user not in "
+                f"tenant {tenant}\n"
+                "2099-01-01 00:00:02,000 INFO onedrive_gui.x: cache on /media/zoetester/usb "
+                "(owner ZOETESTER)\n")
+    text = diagnostics.diagnostics_report(
+        versions={"onedrive-gui": "0.1.0"}, settings=settings,
+        states={"work": f"mounted on {home}/OneDrive/work"},
+        lines=diagnostics.read_logs(logs))
+    assert str(home) not in text
+    assert "zoetester" not in text.lower()
+    assert tenant not in text and "72f9…db47" in text
+    assert '"tenant": "common"' in text  # a tenant that names no organisation stays
+    assert "mounted work on ~/OneDrive/work" in text and "work: mounted on ~/OneDrive/work" in text
+    assert '"mount_point": "~/OneDrive/work"' in text and '"rclone_path": "~/bin/rclone"' in text
+    assert "cache on /media/<user>/usb (owner <user>)" in text
+    assert "AADSTS50020: user not in tenant 72f9…db47" in text

@@ -106,3 +106,83 @@ def test_app_log_written_without_a_stderr(tmp_path: Path, monkeypatch) -> None:
     assert "app started" in text
     assert "uncaught exception" in text and "RuntimeError: a slot failed with ***" in text
     assert "Q~anothersecretvalue9" not in text
+
+
+# ---- redaction by value shape as well as by key (issue 22) -----------------------------
+# Realistic samples of every format, made up here (never a real credential).
+AZURE_SECRET = "kT38Q~Zx0-a_b.c~dEfGhIjKlMnOpQrStUvWxYz0"  # 3 chars, digit, Q~, 34 more: 40
+JWT = ("eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsImtpZCI6Ik1HTHFqOThWTkxvWGFGZnBKQ0JwZ0I0SmFLcyJ9"
+       ".eyJhdWQiOiIwMDAwMDAwMy0wMDAwLTAwMDAtYzAwMC0wMDAwMDAwMDAwMDAiLCJpc3MiOiJodHRwczovL3N0cy"
+       "53aW5kb3dzLm5ldC8ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+MSA_REFRESH = "M.C544_BAY.0.U.-Cm9mDtPLC9b!ZrVBsQ6Ql2lRtkjPo*9Iq2rP0kXyB7t1QWcZ8cuNw$$"
+ENTRA_REFRESH = ("0.ARwA6WgJJ9X2qk2HRYmFBFMxzfIhbBnvbLZKvqzXtY0bAcIcAH0.AgABAAEAAAD--DLA3VO7Qr"
+                 "ddgJg7WevrAgDs_wQA9P-TqMz*Xw1")
+MSA_ACCESS = "EwBIA8l6BAAU" + "x7Rk2vQp9LmN3aB5cD8eF1gH4iJ6kL0mN2oP5qR7sT9uV1wX3yZ5" * 3 + "AA=="
+BASIC = "b25lZHJpdmUtZ3VpLTEyMzQ6ZGVyaXZlZHJjcGFzc3dvcmQxMjM0NTY3ODk="
+
+SAMPLES = {
+    "bare Azure client secret in an error": f"secret {AZURE_SECRET} was refused",
+    "bare JWT": f"id token {JWT} received",
+    "bare Microsoft account refresh token": f"renewing with {MSA_REFRESH} now",
+    "bare Entra refresh token": f"renewing with {ENTRA_REFRESH} now",
+    "bare Microsoft account access token": f"GET /me/drive with {MSA_ACCESS}",
+    "CamelCase RefreshToken": f"RefreshToken:{MSA_REFRESH[:12]}abcdEF",
+    "camelCase clientSecret (JSON)": '{"clientId": "x", "clientSecret": "plainSecretValue42"}',
+    "Graph addPassword secretText": '{"keyId": "k", "secretText": "anotherSecret-9876"}',
+    "Authorization: Basic": f"header Authorization: Basic {BASIC}",
+    "Go header map": f"map[Authorization:[Basic {BASIC}] User-Agent:[rclone/v1.75.2]]",
+    "--rc-pass VALUE": "rclone rcd --rc-user u --rc-pass derivedRcPassword1234 --rc-addr x",
+    "rclone's own --rc-pass line":
+        'DEBUG : Setting --rc-pass "derivedRcPassword1234" from environment variable',
+    "Go oauth2.Token": ("token: &{AccessToken:EwBQ1234abcd TokenType:Bearer "
+                        f"RefreshToken:{MSA_REFRESH} Expiry:2026-12-03 09:14:55 +0000 UTC}}"),
+}
+SECRETS = [AZURE_SECRET, JWT, MSA_REFRESH, ENTRA_REFRESH, MSA_ACCESS, BASIC,
+           MSA_REFRESH[:12] + "abcdEF", "plainSecretValue42", "anotherSecret-9876",
+           "derivedRcPassword1234", "EwBQ1234abcd"]
+
+
+def test_every_secret_format_is_masked_by_key_or_by_shape() -> None:
+    for what, line in SAMPLES.items():
+        out = redact(line)
+        for secret in SECRETS:
+            assert secret not in out, (what, out)
+            # and no long piece of it either (a half-masked token still leaks)
+            assert not any(secret[i:i + 16] in out for i in range(len(secret) - 15)), (what, out)
+        assert "***" in out, what
+
+
+def test_go_token_keeps_its_field_names_and_masks_the_token() -> None:
+    out = redact(SAMPLES["Go oauth2.Token"])
+    assert MSA_REFRESH not in out and "EwBQ1234abcd" not in out
+    assert "TokenType:Bearer RefreshToken:***" in out  # the token, not the word, is masked
+    assert "Expiry:2026-12-03 09:14:55 +0000 UTC" in out
+
+
+def test_headers_and_flags_stay_readable_around_the_mask() -> None:
+    assert redact(SAMPLES["Authorization: Basic"]) == "header Authorization: Basic ***"
+    assert redact(SAMPLES["Go header map"]) == (
+        "map[Authorization:[Basic ***] User-Agent:[rclone/v1.75.2]]")
+    assert redact(SAMPLES["--rc-pass VALUE"]) == (
+        "rclone rcd --rc-user u --rc-pass *** --rc-addr x")
+
+
+ORDINARY = [
+    "2026/12/03 08:09:47 NOTICE: Serving remote control on http://127.0.0.1:42739/",
+    "mounted work on /home/alice/OneDrive/work (Report Q4~final v2.docx)",
+    "C:\\Users\\alice\\OneDrive - Contoso\\Budget 2026.xlsx: Copied (new)",
+    "drive b!9xJ5w3kQ0Uei_ExampleDriveIdAbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    "item 01BYE5RZ6QN3ZWBTUFOFD3GSPGOHDJD36K in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "vfs cache: cleaned: objects 12 (was 12) in use 0, to upload 0, uploading 0, total 1.2Mi",
+    "Too many requests. Trying again in 31 seconds.",
+    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the "
+    "request is the client secret value, not the client secret ID.",
+    "rclone v1.75.2 - os/version: ubuntu 24.04 (64 bit) - go/version: go1.26.0",
+    "token: TokenType:Bearer",
+    "version 0.A1 of the cache format; client_id=3fa85f64-5717-4562-b3fc-2c963f66afa6",
+]
+
+
+def test_ordinary_log_text_paths_and_ids_survive() -> None:
+    for line in ORDINARY:
+        assert redact(line) == line

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,17 @@ import pytest
 from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.rclone import binary
 from onedrive_gui.core.rclone.binary import MIN_VERSION, locate_rclone, parse_version
+from tests.stand_ins import console_script, printing_program
 
 
 def _fake_rclone(path: Path, first_line: str, code: int = 0) -> Path:
-    path.write_text(f"#!/bin/sh\necho '{first_line}'\necho '- os/type: linux'\nexit {code}\n")
-    path.chmod(0o755)
-    return path
+    """A program printing what `rclone version` prints (rclone.exe on Windows)."""
+    return printing_program(path, first_line, "- os/type: linux", code=code)
 
 
 def test_finds_the_rclone_installed_with_the_app() -> None:
     found = locate_rclone()
-    assert found.path == Path(sysconfig.get_path("scripts")) / "rclone"
+    assert found.path == console_script("rclone")
     assert found.version >= MIN_VERSION
     assert found.version_text.startswith("v1.")
 
@@ -35,8 +34,8 @@ def test_configured_path_wins_over_the_bundled_one(tmp_path: Path) -> None:
 
 
 def test_configured_directory_means_the_rclone_inside_it(tmp_path: Path) -> None:
-    _fake_rclone(tmp_path / "rclone", "rclone v1.75.0")
-    assert locate_rclone(str(tmp_path)).path == tmp_path / "rclone"
+    fake = _fake_rclone(tmp_path / "rclone", "rclone v1.75.0")
+    assert locate_rclone(str(tmp_path)).path == fake
 
 
 def test_missing_configured_path_is_reported_not_replaced(tmp_path: Path) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,11 @@ import pytest
 import requests
 
 from onedrive_gui.core.errors import RcloneError
-from onedrive_gui.core.rclone import process
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
-from onedrive_gui.core.rclone.process import Rcd
+from onedrive_gui.core.rclone.process import Rcd, RcEndpointError
 from onedrive_gui.core.rclone.rc import RcCallError, parse_duration
+from tests.e2e.cli_helpers import listening_ports
+from tests.stand_ins import kill_hard
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +37,10 @@ def _gone(pid: int) -> bool:
 def make_rcd(rclone: RcloneBinary, tmp_path: Path) -> Iterator[object]:
     made: list[Rcd] = []
 
-    def make(password: str | None = None, **kw: object) -> Rcd:
+    def make(password: str | None = None, binary: RcloneBinary | None = None,
+             **kw: object) -> Rcd:
         rcd = Rcd(
-            rclone,
+            binary or rclone,
             config_path=tmp_path / "rclone.conf",
             config_password=password,
             cache_dir=tmp_path / "cache",
@@ -119,7 +120,7 @@ def test_killed_rcd_is_detected(make_rcd) -> None:  # type: ignore[no-untyped-de
     rcd = make_rcd()
     client = rcd.start()
     assert rcd.pid is not None
-    os.kill(rcd.pid, signal.SIGKILL)
+    kill_hard(rcd.pid)
     deadline = time.monotonic() + 10
     while rcd.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -130,22 +131,93 @@ def test_killed_rcd_is_detected(make_rcd) -> None:  # type: ignore[no-untyped-de
     rcd.stop()  # stopping a dead rcd is fine
 
 
-def test_taken_port_is_retried_with_another(
-    make_rcd, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+def test_rc_port_is_rclones_own_and_named_nowhere_before(  # type: ignore[no-untyped-def]
+    make_rcd,
 ) -> None:
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    blocker.listen()
-    taken = blocker.getsockname()[1]
-    real = process._free_port
-    ports = iter([taken])
-    monkeypatch.setattr(process, "_free_port", lambda: next(ports, None) or real())
-    try:
-        client = make_rcd().start()
-        assert client.url != f"http://127.0.0.1:{taken}"
-        assert client.noop() == {}
-    finally:
-        blocker.close()
+    """Issue 22: no port number exists before rclone holds it (another user reading argv
+    has nothing to take); the app talks to the port rclone announced, which rclone holds."""
+    rcd = make_rcd()
+    client = rcd.start()
+    argv = Path(f"/proc/{rcd.pid}/cmdline").read_bytes().split(b"\0")
+    assert argv[argv.index(b"--rc-addr") + 1] == b"127.0.0.1:0"
+    port = int(client.url.rsplit(":", 1)[1])
+    assert listening_ports(rcd.pid) == {port}
+    assert client.call("core/pid") == {"pid": rcd.pid}
+
+
+def _rclone_processes(config: Path) -> list[int]:
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                cmd = Path(f"/proc/{name}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"rcd" in cmd.split(b"\0") and str(config).encode() in cmd:
+                out.append(int(name))
+    return out
+
+
+def test_a_launcher_that_runs_rclone_as_another_process_is_refused(  # type: ignore[no-untyped-def]
+    make_rcd, rclone: RcloneBinary, tmp_path: Path
+) -> None:
+    """The process answering rc must be the one the app started: an rclone path in Settings
+    that is a launcher (rclone runs as its child, like a package manager's shim) is refused
+    with what to do, and the launcher's rclone does not outlive the refusal."""
+    launcher = tmp_path / "rclone-launcher"
+    launcher.write_text(f'#!/bin/sh\n"{rclone.path}" "$@"\n')  # no exec: a child process
+    launcher.chmod(0o755)
+    rcd = make_rcd(binary=RcloneBinary(launcher, rclone.version, rclone.version_text))
+    with pytest.raises(RcEndpointError) as exc:
+        rcd.start()
+    assert "reports process" in exc.value.message
+    assert "none of your account's data" in exc.value.message
+    assert "rclone itself" in exc.value.hint
+    assert not rcd.alive()
+    deadline = time.monotonic() + 30
+    while _rclone_processes(tmp_path / "rclone.conf") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _rclone_processes(tmp_path / "rclone.conf") == []
+
+
+STAND_IN = """#!{python}
+import http.server, json, os, sys, time
+class Answer(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with open({calls!r}, "a") as f:
+            f.write(self.path + "\\n")
+        body = json.dumps({{"pid": os.getpid()}} if self.path == "/core/pid" else {{}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+sys.stderr.write(time.strftime("%Y/%m/%d %H:%M:%S") + " NOTICE: Serving remote control on "
+                 "http://127.0.0.1:%d/\\n" % server.server_port)
+sys.stderr.flush()
+server.serve_forever()
+"""
+
+
+def test_a_program_that_only_pretends_to_be_rclone_is_refused(  # type: ignore[no-untyped-def]
+    make_rcd, rclone: RcloneBinary, tmp_path: Path
+) -> None:
+    """A program that announces an rc address and answers every call with ``{}`` (what a
+    squatter does) is refused at the config check, before any account data is sent."""
+    calls = tmp_path / "calls.txt"
+    stand_in = tmp_path / "not-rclone"
+    stand_in.write_text(STAND_IN.format(python=sys.executable, calls=str(calls)))
+    stand_in.chmod(0o755)
+    rcd = make_rcd(binary=RcloneBinary(stand_in, rclone.version, rclone.version_text))
+    with pytest.raises(RcEndpointError) as exc:
+        rcd.start()
+    assert "does not answer the way rclone does" in exc.value.message
+    assert calls.read_text().split() == ["/core/pid", "/config/listremotes"]
+    assert not rcd.alive()
 
 
 def test_rc_error_names_method_and_hides_params(make_rcd) -> None:  # type: ignore[no-untyped-def]
@@ -178,7 +250,8 @@ def test_log_file_is_private_and_unrelated_to_secrets(  # type: ignore[no-untype
     client.core_stats()
     rcd.stop()
     log = tmp_path / "logs" / "rclone.log"
-    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+    if sys.platform != "win32":  # (Windows: the user's profile folder's ACL)
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
     _, password = client._session.auth  # type: ignore[misc]
     assert password not in log.read_text()
 

@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from onedrive_gui.core.rclone import remotes
 from onedrive_gui.core.rclone.binary import RcloneBinary, locate_rclone
 from onedrive_gui.core.rclone.process import Rcd
 from onedrive_gui.core.rclone.rc import RcClient
+from tests.stand_ins import python_program
 
 PASSWORD = "config-Pa55word-for-tests"
 SECRET = "cl1ent~SecretValue.ForTests_0123456789"
@@ -127,7 +129,8 @@ def test_new_config_is_encrypted_and_private(rclone: RcloneBinary, tmp_path: Pat
     data = path.read_bytes()
     assert b"RCLONE_ENCRYPT_V0:" in data
     assert PASSWORD.encode() not in data
-    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+    if sys.platform != "win32":  # (Windows: the user's profile folder's ACL)
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
     # Idempotent with the right password; the file is not rewritten.
     remotes.encrypt_config(rclone, path, PASSWORD)
     assert path.read_bytes() == data
@@ -279,9 +282,14 @@ def test_secrets_never_in_rcd_argv(env: Env) -> None:
 def test_config_password_never_in_rclone_argv(rclone: RcloneBinary, tmp_path: Path) -> None:
     """Every rclone run records its argv; the password must reach rclone another way."""
     record = tmp_path / "argv.log"
-    wrapper = tmp_path / "rclone"
-    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{record}"\nexec "{rclone.path}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper = python_program(tmp_path / "rclone", (
+        "import os, subprocess, sys\n"
+        f"with open({str(record)!r}, 'a', encoding='utf-8') as f:\n"
+        "    f.write(' '.join(sys.argv[1:]) + '\\n')\n"
+        f"rclone = {str(rclone.path)!r}\n"
+        "if os.name == 'nt':  # no exec there: run it and pass its exit code on\n"
+        "    sys.exit(subprocess.call([rclone, *sys.argv[1:]]))\n"
+        "os.execv(rclone, [rclone, *sys.argv[1:]])\n"))
     wrapped = locate_rclone(str(wrapper))
     config = tmp_path / "rclone.conf"
     remotes.encrypt_config(wrapped, config, PASSWORD)
@@ -389,7 +397,8 @@ def test_shared_config_is_moved_into_one_config_per_account(
     old = engine.paths.rclone_config
     assert sorted(engine.migrate()) == ["home", "work"]
     assert not old.exists()  # removed only after both copies read back right
-    assert stat.S_IMODE(engine.paths.rclone_configs_dir.stat().st_mode) == 0o700
+    if sys.platform != "win32":
+        assert stat.S_IMODE(engine.paths.rclone_configs_dir.stat().st_mode) == 0o700
     for i, name in enumerate(["work", "home"]):
         path = engine.config_path(name)
         assert remotes.is_encrypted(path) and ACCESS.encode() not in path.read_bytes()

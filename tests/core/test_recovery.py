@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from onedrive_gui.core.drives.recovery import (
     remove_leftover_mount_folder,
     stop_orphan,
 )
+from onedrive_gui.core.rclone.binary import RcloneBinary
 from onedrive_gui.core.rclone.process import Rcd, rc_password
 
 from .conftest import MountRig, is_mounted, wait_for
@@ -197,7 +199,10 @@ def test_every_accounts_rclone_is_recorded_and_each_is_stopped(tmp_path: Path) -
         assert all(e["started"] for e in data["rcds"])
         left = recover_leftovers(sessions, tmp_path / "cache")
         assert left is not None and sorted(left.stopped_rclone) == sorted(p.pid for p in procs)
-        assert set(left.stopped_how.values()) == {"interrupt"}  # no rc address: SIGINT first
+        # no rc address: SIGINT first; a console process on Windows cannot send Ctrl-Break
+        # to another console (AttachConsole is refused), so there they are killed
+        assert set(left.stopped_how.values()) == {
+            "killed" if sys.platform == "win32" else "interrupt"}
         for p in procs:
             assert p.wait(timeout=15) is not None
     finally:
@@ -314,6 +319,32 @@ def test_left_over_rclone_is_asked_to_quit_over_rc(rig: MountRig) -> None:
     assert not pid_alive(orphan.pid) and not is_mounted(mp) and left.detached == []
 
 
+def test_a_recorded_address_now_answered_by_another_rclone_is_not_asked_to_quit(
+    tmp_path: Path, rclone_binary: RcloneBinary
+) -> None:
+    """Issue 22: the crash record's rc address is asked to quit only when rc core/pid there
+    names the left-over rclone; another rclone now answering there (with the same keyring's
+    credentials) keeps running, and the left-over one is stopped by an interrupt instead."""
+    password = "config-password-from-the-keyring"
+    started = []
+    for name in ("orphan", "other"):
+        r = Rcd(rclone_binary, config_path=tmp_path / f"{name}.conf", config_password=password,
+                cache_dir=tmp_path / "cache", log_file=tmp_path / f"{name}.log")
+        r.start()
+        started.append(r)
+    orphan, other = started
+    try:
+        assert orphan.pid is not None and other.url is not None
+        how = stop_orphan(orphan.pid, rc_url=other.url, rc_user=other.client.user,
+                          config_password=password)
+        assert how == "interrupt"
+        assert not pid_alive(orphan.pid)
+        assert other.alive() and other.client.noop() == {}
+    finally:
+        for r in started:
+            r.stop(timeout=5)
+
+
 def test_an_rclone_that_ignores_being_asked_is_killed_at_last(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,6 +362,67 @@ def test_an_rclone_that_ignores_being_asked_is_killed_at_last(
     finally:
         stubborn.kill()
         stubborn.wait()
+
+
+def _windows_error(cls: type[OSError], err: int, winerror: int, text: str) -> OSError:
+    """An error shaped as CPython's os.kill raises it on Windows (PyErr_SetFromWindowsErr:
+    errno mapped from the Windows error, which stays in .winerror)."""
+    exc = cls(err, text)
+    exc.winerror = winerror  # type: ignore[attr-defined,unused-ignore]
+    return exc
+
+
+# How os.kill reports a process that has just exited, per platform: none of these may escape
+# into `mount` or the GUI's start (the kill was the last resort; the process is gone anyway).
+GONE = [
+    pytest.param(False, ProcessLookupError(errno.ESRCH, "No such process"), id="posix-esrch"),
+    pytest.param(False, PermissionError(errno.EPERM, "Operation not permitted"), id="posix-eperm"),
+    pytest.param(True, _windows_error(OSError, errno.EINVAL, 87, "The parameter is incorrect"),
+                 id="windows-87"),
+    pytest.param(True, _windows_error(PermissionError, errno.EACCES, 5, "Access is denied"),
+                 id="windows-5"),
+]
+
+
+@pytest.mark.parametrize(("windows", "error"), GONE)
+def test_an_rclone_that_exits_just_before_the_kill_is_not_an_error(
+        windows: bool, error: OSError, monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = _dead_pid()
+    real_kill = os.kill
+
+    def kill(pid: int, sig: int) -> None:
+        if sig == 0:  # pid_alive on POSIX
+            real_kill(pid, sig)
+            return
+        assert pid == dead
+        raise error
+
+    monkeypatch.setattr(recovery.os, "kill", kill)
+    recovery.kill(dead, windows=windows)  # no exception
+    assert recovery.signal_refused(error, windows=windows)
+    # the same error number read on the other platform means something else
+    assert not recovery.signal_refused(error, windows=not windows)
+    monkeypatch.setattr(recovery, "_interrupt", lambda pid: False)
+    if windows == (sys.platform == "win32"):
+        assert stop_orphan(dead) == "killed"
+
+
+@pytest.mark.parametrize("windows", [False, True], ids=["posix", "windows"])
+def test_any_other_kill_failure_is_raised(windows: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = (_windows_error(OSError, errno.EBADF, 6, "The handle is invalid") if windows
+             else OSError(errno.EINVAL, "Invalid argument"))
+
+    def kill(pid: int, sig: int) -> None:
+        raise other
+
+    monkeypatch.setattr(recovery.os, "kill", kill)
+    with pytest.raises(OSError) as caught:
+        recovery.kill(12345, windows=windows)
+    assert caught.value is other
+
+
+def test_killing_a_pid_that_exited_for_real() -> None:
+    recovery.kill(_dead_pid())  # this platform's own error for it, not an exception
 
 
 # --- a WinFsp mount-point folder left behind (Windows) ----------------------------------------

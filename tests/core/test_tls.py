@@ -4,7 +4,8 @@ inspection CA lives there), while REQUESTS_CA_BUNDLE / SSL_CERT_FILE keep their 
 Each case runs in its own Python process: the choice is made once per process, as in the app.
 On Linux the OS store is OpenSSL's system locations (SSL_CERT_DIR here, as c_rehash lays
 it out); the emulated cloud's CA is put there, as an IT department puts its CA into Windows'
-store."""
+store. On Windows it is that store itself (the machine's Root store, where the test harness
+puts the emulated cloud's CA)."""
 
 from __future__ import annotations
 
@@ -35,9 +36,14 @@ print("ssl.SSLContext from", ssl.SSLContext.__module__)
 
 @pytest.fixture
 def os_store(fakecloud, tmp_path: Path) -> Path:
-    """An OpenSSL certificate folder holding the emulated cloud's CA (the 'OS store')."""
+    """An OpenSSL certificate folder holding the emulated cloud's CA (the 'OS store'). On
+    Windows the OS store is the machine's Root store, where the emulated cloud's CA already
+    is (tests/fakecloud/cloud.py trust_test_ca; truststore ignores SSL_CERT_DIR there): the
+    folder stays empty."""
     store = tmp_path / "os-store"
     store.mkdir()
+    if sys.platform == "win32":
+        return store
     ca = Path(fakecloud.env()["SSL_CERT_FILE"])
     subject_hash = subprocess.run(["openssl", "x509", "-subject_hash", "-noout", "-in", str(ca)],
                                   capture_output=True, text=True, check=True).stdout.strip()

@@ -219,6 +219,7 @@ def test_rclone_path_empty_means_bundled_and_must_be_full() -> None:
 
 
 def test_account_service_default_port_is_the_loopback_default() -> None:
-    from onedrive_gui.core import accounts, loopback
+    from onedrive_gui.core import accounts
+    from onedrive_gui.core.microsoft import loopback
 
     assert accounts.DEFAULT_PORT == loopback.DEFAULT_PORT

@@ -54,7 +54,13 @@ def wait_for(cond: Callable[[], object], timeout: float = 30.0, step: float = 0.
 
 
 def is_mounted(path: Path) -> bool:
+    """A FUSE mount on *path* (Linux: /proc/self/mountinfo); on Windows a WinFsp drive letter
+    or folder (a drive letter that exists, a folder that is a mount point)."""
     target = str(path)
+    if sys.platform == "win32":
+        if len(target) == 2 and target[1] == ":":
+            return os.path.exists(target + "\\")
+        return os.path.ismount(target) or (os.path.isdir(target) and os.path.islink(target))
     with open("/proc/self/mountinfo", encoding="utf-8") as f:
         for line in f:
             fields = line.split()
@@ -64,8 +70,41 @@ def is_mounted(path: Path) -> bool:
 
 
 def force_unmount(path: Path) -> None:
-    if is_mounted(path):
+    """Detach a FUSE mount a failed test left (Windows: WinFsp removes a mount whose rclone
+    is gone; nothing to do)."""
+    if sys.platform != "win32" and is_mounted(path):
         subprocess.run(["fusermount3", "-u", "-z", str(path)], check=False)
+
+
+def listening_addrs(pid: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*: "0100007F:A3F2") of the TCP sockets
+    *pid* listens on."""
+    if sys.platform == "win32":  # the tests that use it are skipped there (tests/conftest.py)
+        raise RuntimeError("listening_addrs reads /proc: Linux only")
+    inodes = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(f"{fd_dir}/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    addrs = []
+    for table in ("tcp", "tcp6"):
+        try:
+            raw = Path(f"/proc/{pid}/net/{table}").read_text()
+        except OSError:
+            continue
+        for line in raw.splitlines()[1:]:
+            f = line.split()
+            if f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
+                addrs.append(f[1])
+    return addrs
+
+
+def listening_ports(pid: int) -> set[int]:
+    return {int(a.rsplit(":", 1)[1], 16) for a in listening_addrs(pid)}
 
 
 def files_under(*roots: Path) -> list[Path]:

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -32,12 +33,15 @@ pytestmark = pytest.mark.e2e
 
 
 class Proc:
-    """A running CLI process whose stdout/stderr are collected line by line."""
+    """A running CLI process whose stdout/stderr are collected line by line. On Windows it
+    gets a process group of its own, so that Ctrl-Break can be sent to it alone."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        flags = subprocess.CREATE_NEW_PROCESS_GROUP if sys.platform == "win32" else 0
         self.p = subprocess.Popen(
             [*CLI, *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+            creationflags=flags,
         )
         self.out: list[str] = []
         self.err: list[str] = []
@@ -51,6 +55,14 @@ class Proc:
 
     def text(self) -> str:
         return "".join(self.out) + "".join(self.err)
+
+    def interrupt(self) -> None:
+        """What a user's Ctrl-C does (Windows: Ctrl-Break, the one console event a process
+        group of its own can be sent)."""
+        if sys.platform == "win32":
+            os.kill(self.p.pid, signal.CTRL_BREAK_EVENT)
+        else:
+            self.p.send_signal(signal.SIGINT)
 
 
 @pytest.fixture

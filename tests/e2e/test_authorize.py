@@ -23,11 +23,12 @@ import pytest
 from onedrive_gui.core.microsoft.loopback import LoopbackReceiver
 from tests.e2e.cli_helpers import files_under, wait_for
 from tests.fakecloud.cloud import Defaults, FakeCloud
+from tests.stand_ins import console_script
 
 pytestmark = pytest.mark.e2e
 
-CLI = str(Path(sys.executable).with_name("onedrive-gui"))
-RCLONE = str(Path(sys.executable).with_name("rclone"))
+CLI = str(console_script("onedrive-gui"))
+RCLONE = str(console_script("rclone"))
 OTHER_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 
 

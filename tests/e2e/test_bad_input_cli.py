@@ -17,6 +17,7 @@ import pytest
 from onedrive_gui.core.settings import Account, AppSettings, SettingsStore
 from onedrive_gui.core.system.paths import AppPaths
 from tests.e2e.cli_helpers import cli_env, run_cli
+from tests.stand_ins import printing_program
 
 pytestmark = pytest.mark.e2e
 
@@ -233,9 +234,7 @@ def test_an_rclone_older_than_1_75_is_refused_with_the_reason(
     from onedrive_gui.core.rclone.remotes import encrypt_config
     from onedrive_gui.core.system.secrets import SecretStore
 
-    old = tmp_path / "rclone-1.74"
-    old.write_text("#!/bin/sh\necho 'rclone v1.74.3'\n")
-    old.chmod(0o755)
+    old = printing_program(tmp_path / "rclone-1.74", "rclone v1.74.3")
     store = SettingsStore(existing)
     store.save(replace(store.load(), rclone_path=str(old)))
     had_password = SecretStore().get_config_password() is not None

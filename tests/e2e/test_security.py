@@ -21,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -32,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +42,15 @@ from onedrive_gui.core.microsoft.loopback import (
     MAX_CONNECTIONS,
     LoopbackReceiver,
 )
-from tests.e2e.cli_helpers import CLI, files_under, force_unmount, is_mounted, wait_for
+from tests.e2e.cli_helpers import (
+    CLI,
+    files_under,
+    force_unmount,
+    is_mounted,
+    listening_addrs,
+    listening_ports,
+    wait_for,
+)
 from tests.fakecloud.cloud import FakeCloud
 
 pytestmark = pytest.mark.e2e
@@ -195,25 +205,11 @@ def _rc_post(port: int, method: str, auth: tuple[str, str] | None) -> int:
         conn.close()
 
 
-def _listening_addrs(pid: int) -> list[str]:
-    """Local addresses (hex, as in /proc/net/tcp*) of the TCP sockets *pid* listens on."""
-    inodes = set()
-    fd_dir = f"/proc/{pid}/fd"
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(f"{fd_dir}/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    addrs = []
-    for table in ("tcp", "tcp6"):
-        raw = (_read(f"/proc/{pid}/net/{table}") or b"").decode()
-        for line in raw.splitlines()[1:]:
-            f = line.split()
-            if f[3] == "0A" and f[9] in inodes:  # 0A = LISTEN
-                addrs.append(f[1])
-    return addrs
+def _listening_port(pid: int) -> int:
+    """The one TCP port *pid* listens on (rclone's rc)."""
+    ports = listening_ports(pid)
+    assert len(ports) == 1, ports
+    return ports.pop()
 
 
 # ---------------------------------------------------------------------- the journey
@@ -316,7 +312,8 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
                                          if r.arg("--config") == config
                                          and Path(f"/proc/{r.pid}").exists()), None), 30)
             assert isinstance(rcd, RcdSeen)
-            port = int(rcd.arg("--rc-addr").rsplit(":", 1)[1])
+            assert rcd.arg("--rc-addr") == "127.0.0.1:0"  # the port is rclone's own choice
+            port = _listening_port(rcd.pid)
             user, password = rcd.env["RCLONE_RC_USER"], rcd.env["RCLONE_RC_PASS"]
             rc_status = {
                 "noop, right credentials": _rc_post(port, "rc/noop", (user, password)),
@@ -326,7 +323,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
                 "config/dump, no credentials": _rc_post(port, "config/dump", None),
                 "config/dump, wrong password": _rc_post(port, "config/dump", (user, "x" * 43)),
             }
-            rc_listen = _listening_addrs(rcd.pid)
+            rc_listen = listening_addrs(rcd.pid)
             mount.p.send_signal(signal.SIGINT)
             assert mount.finish(120) == 0, mount.text()
             outputs["mount"] = mount.text()
@@ -518,3 +515,119 @@ def test_sign_in_port_is_closed_within_a_second_of_success(tmp_path: Path) -> No
             if pr.p.poll() is None:
                 pr.p.kill()
                 pr.p.wait()
+
+
+# ---------------------------------------------------------------------- another local user
+SQUATTER = Path(__file__).with_name("rc_squatter.py")
+
+
+def _as_user(uid: int, gid: int) -> dict[str, Any]:
+    return {"user": uid, "group": gid, "extra_groups": [], "cwd": "/",
+            "env": {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}}
+
+
+def _python_for(uid: int, gid: int) -> str | None:
+    """A Python that *uid* may run (this venv's may live in a folder only root can enter)."""
+    for python in (sys.executable, shutil.which("python3", path="/usr/bin:/bin")):
+        if python is None:
+            continue
+        try:
+            ok = subprocess.run([python, "-I", "-c", "pass"], **_as_user(uid, gid),
+                                capture_output=True, timeout=60).returncode == 0
+        except PermissionError:
+            ok = False
+        if ok:
+            return python
+    return None
+
+
+class Squatter:
+    """tests/e2e/rc_squatter.py run as ``nobody``: another user of the machine who takes
+    every rc port named in an rclone command line (of the rclone processes whose command
+    line contains *mark*) and answers rc calls with ``{}``."""
+
+    def __init__(self, python: str, uid: int, gid: int, mark: Path) -> None:
+        self.p = subprocess.Popen(
+            [python, "-I", str(SQUATTER), str(mark)], **_as_user(uid, gid),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+        self.events: list[dict[str, object]] = []
+        self._pump = threading.Thread(target=self._read, daemon=True)
+        self._pump.start()
+
+    def _read(self) -> None:
+        assert self.p.stdout is not None
+        for line in self.p.stdout:
+            self.events.append(json.loads(line))
+
+    def of(self, kind: str) -> list[dict[str, object]]:
+        return [e for e in list(self.events) if e["event"] == kind]
+
+    def stop(self) -> None:
+        self.p.kill()
+        self.p.wait(10)
+        self._pump.join(10)
+
+
+@pytest.mark.skipif(os.geteuid() != 0,
+                    reason="starting a process as a second user (nobody) needs root")
+def test_another_local_user_taking_rc_ports_gets_nothing_secret(tmp_path: Path) -> None:
+    """Issue 22: another user watches /proc for rclone's rc address and takes that port
+    first. ``onedrive-gui add`` must still add the account, with rclone itself, and that
+    user must receive nothing: no request at all, so no client secret, token or rc
+    credentials."""
+    import keyring
+
+    nobody = pwd.getpwnam("nobody")
+    python = _python_for(nobody.pw_uid, nobody.pw_gid)
+    if python is None:
+        pytest.skip("no Python that the user 'nobody' may run")
+    home = tmp_path / "home"
+    # only this test's rclone is attacked (its config is under *home*), never another run's
+    squatter = Squatter(python, nobody.pw_uid, nobody.pw_gid, home)
+    cloud = FakeCloud(tmp_path / "fakecloud").start()
+    env = _isolated_env(home, cloud)
+    name = "squatted"
+    try:
+        ready = wait_for(lambda: squatter.of("ready"), 30)
+        assert isinstance(ready, list)
+        assert ready[0]["uid"] == ready[0]["euid"] == nobody.pw_uid != os.getuid()
+        d = cloud.setup_default()
+        with ProcSampler(home) as sampler:
+            add = Proc(["-vv", "add", name, "--client-id", d.client_id,
+                        "--port", str(_free_port()),
+                        "--mount-point", str(home / "OneDrive" / name)],
+                       env, d.secret + "\n")
+            sampler.roots.add(add.p.pid)
+            code = add.finish(180)
+            sampler.sample()
+        rcds = [r for r in sampler.rcds.values() if r.arg("--config").endswith(f"{name}.conf")]
+        assert rcds, "the app started no rclone for the account"
+        # the other user saw the app's rclone in /proc (the rig is live) ...
+        wait_for(lambda: {e["pid"] for e in squatter.of("rcd")} >= {r.pid for r in rcds}, 10)
+        # ... but received nothing, so nothing secret
+        received = squatter.of("request")
+        st = cloud.state
+        needles = {"client secret": d.secret}
+        needles.update({f"rc password #{i}": r.env["RCLONE_RC_PASS"]
+                        for i, r in enumerate(rcds)})
+        needles.update({f"access token #{i}": t for i, t in enumerate(st.access_tokens)})
+        needles.update({f"refresh token #{i}": t for i, t in enumerate(st.refresh_tokens)})
+        raw = json.dumps(received).encode()
+        assert _leaks(raw, needles) == [], [(e["path"], e["port"]) for e in received]
+        assert not any("Authorization" in e["headers"] for e in received)  # type: ignore
+        assert received == []
+        # and the account was added, by the real rclone
+        assert code == 0, add.text()
+        config = Path(rcds[0].arg("--config"))
+        listed = subprocess.run(
+            [rcds[0].argv[0], "listremotes", "--config", str(config), "--ask-password=false"],
+            env={"PATH": os.environ["PATH"],
+                 "RCLONE_CONFIG_PASS": keyring.get_password(KEYRING_SERVICE,
+                                                            CONFIG_PASSWORD_USER) or ""},
+            capture_output=True, text=True, timeout=60, check=True).stdout
+        assert f"{name}:" in listed.split()
+    finally:
+        squatter.stop()
+        subprocess.run([*CLI, "remove", name], env=env, capture_output=True, timeout=60,
+                       check=False)
+        cloud.stop()

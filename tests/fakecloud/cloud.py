@@ -3,18 +3,23 @@ CONNECT proxy, with the helpers tests use to arrange and inspect it."""
 
 from __future__ import annotations
 
+import atexit
 import functools
+import hashlib
 import os
 import ssl
-import stat
+import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
 import trustme
+
+from tests.stand_ins import python_file_program
 
 from . import graph, login
 from .graph import GraphService
@@ -38,6 +43,40 @@ def _certs() -> tuple[bytes, bytes, bytes]:
                          "*.sharepoint.cn")
     chain = b"".join(blob.bytes() for blob in leaf.cert_chain_pems)
     return ca.cert_pem.bytes(), chain, leaf.private_key_pem.bytes()
+
+
+def ca_trust_commands(ca_pem: Path) -> tuple[list[str], list[str]]:
+    """Windows: (add, remove) commands for the test CA in the machine's Root store, which
+    Go before 1.27 (rclone) and truststore (the app) read there — SSL_CERT_FILE is ignored
+    by both on Windows. The CA is removed by its SHA-1 thumbprint."""
+    thumbprint = hashlib.sha1(ssl.PEM_cert_to_DER_cert(ca_pem.read_text())).hexdigest()
+    return (["certutil", "-f", "-addstore", "Root", str(ca_pem)],
+            ["certutil", "-delstore", "Root", thumbprint])
+
+
+_trusted: set[bytes] = set()
+
+
+def trust_test_ca(ca_pem: Path, *, windows: bool | None = None,
+                  at_exit: Callable[..., object] = atexit.register) -> bool:
+    """Make Windows trust the test CA (once per process; removed again when the process
+    exits). The machine store needs administrator rights — the CI runner has them; a
+    developer runs the suite from an elevated prompt. Elsewhere the CA-bundle variables of
+    :meth:`FakeCloud.env` do it: nothing to do, False."""
+    if windows is None:
+        windows = sys.platform == "win32"
+    pem = ca_pem.read_bytes()
+    if not windows or pem in _trusted:
+        return False
+    add, remove = ca_trust_commands(ca_pem)
+    done = subprocess.run(add, capture_output=True, text=True, check=False, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"cannot add the test CA to the machine's Root store ({' '.join(add)}: exit "
+            f"{done.returncode}): run the tests as administrator. {done.stdout}{done.stderr}")
+    _trusted.add(pem)
+    at_exit(subprocess.run, remove, capture_output=True, check=False, timeout=60)
+    return True
 
 
 @dataclass(frozen=True)
@@ -64,11 +103,9 @@ class FakeCloud:
         ctx.set_alpn_protocols(["http/1.1"])
         self.browser_log = self.workdir / "browser.log"
         self.browser_log.touch()
-        self.browser = self.workdir / "browser"
-        self.browser.write_text(
-            f'#!/bin/sh\nexec "{sys.executable}" "{BROWSER_SCRIPT}" "$@"\n')
-        self.browser.chmod(self.browser.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP
-                           | stat.S_IXOTH)
+        # the fake browser as a program (browser.exe on Windows): BROWSER names it
+        self.browser = python_file_program(self.workdir / "browser", BROWSER_SCRIPT)
+        trust_test_ca(self.ca_pem)
         self.state = CloudState()
         self.throttling: ThrottlingModel | None = None  # off by default
         self._last_app: dict[str, tuple[str, str, str]] = {}
@@ -303,9 +340,7 @@ class FakeCloud:
                 time.time() + 3600, user.cloud)
         bindir = self.workdir / "cloudshell-bin"
         bindir.mkdir(exist_ok=True)
-        az = bindir / "az"
-        az.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{AZ_SCRIPT}" "$@"\n')
-        az.chmod(0o755)
+        python_file_program(bindir / "az", AZ_SCRIPT)
         env = self.subprocess_env()
         env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
         env["FAKE_AZ_TOKEN"] = token

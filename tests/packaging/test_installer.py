@@ -14,6 +14,7 @@ are replaced, the uninstaller and its keep-settings default.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -201,6 +202,99 @@ def test_install_without_options_upgrade_and_purge(wine: Wine, installer: Path,
     _uninstall(wine, "/PURGE=1")
     assert not settings.exists()
     assert wine.reg_values(UNINST) is None
+
+
+def _long_path(length: int) -> str:
+    """A user PATH of at least *length* characters, like a developer machine's."""
+    entries = [r"%USERPROFILE%\bin"]
+    while len(";".join(entries)) < length:
+        entries.append(rf"C:\Tools\toolchain-{len(entries):03d}\bin")
+    return ";".join(entries)
+
+
+def _path(wine: Wine) -> tuple[str, str] | None:
+    """The user's PATH value: (type, data), None when there is none."""
+    proc = wine.run("reg", "query", ENV, "/v", "Path", check=False)
+    for line in proc.stdout.splitlines():
+        parts = line.strip().split("    ")
+        if len(parts) >= 3 and parts[0].lower() == "path":
+            return parts[1], "    ".join(parts[2:])
+    return None
+
+
+@pytest.mark.parametrize("length", [2000, 1000])
+def test_a_long_user_path_is_never_rewritten(wine: Wine, installer: Path, length: int) -> None:
+    """NSIS reads at most NSIS_MAX_STRLEN (1,024) characters: a longer PATH reads as "" with
+    the error flag, and was once replaced by the install folder alone. Install, upgrade
+    (option on, off, kept) and uninstall must leave it exactly as it was — also when it
+    holds the install folder (then the user is told to remove it themselves). A PATH that
+    fits but leaves no room for the folder is left alone the same way."""
+    original = _long_path(length)
+    win_dir = wine.user_windows_dir() + "\\AppData\\Local\\Programs\\OneDrive GUI"
+    try:
+        for path in (original, f"{original};{win_dir}"):
+            wine.run("reg", "add", ENV, "/v", "Path", "/t", "REG_EXPAND_SZ", "/d", path, "/f")
+            assert _path(wine) == ("REG_EXPAND_SZ", path)
+            timed("install", wine.run, str(installer), "/S", "/PATH=1")
+            assert _path(wine) == ("REG_EXPAND_SZ", path)
+            for opts in (["/PATH=1"], [], ["/PATH=0"]):
+                timed("upgrade", wine.run, str(installer), "/S", *opts)
+                assert _path(wine) == ("REG_EXPAND_SZ", path), opts
+            _uninstall(wine)
+            assert _path(wine) == ("REG_EXPAND_SZ", path)
+    finally:
+        wine.run("reg", "delete", ENV, "/v", "Path", "/f", check=False)
+
+
+def test_no_user_path_yet_gets_just_the_install_folder(wine: Wine, installer: Path) -> None:
+    """(The one case where an unreadable-looking PATH is really missing.)"""
+    wine.run("reg", "delete", ENV, "/v", "Path", "/f", check=False)
+    assert _path(wine) is None
+    win_dir = wine.user_windows_dir() + "\\AppData\\Local\\Programs\\OneDrive GUI"
+    timed("install", wine.run, str(installer), "/S", "/PATH=1")
+    assert _path(wine) == ("REG_EXPAND_SZ", win_dir)
+    _uninstall(wine)
+    assert _path(wine) is None
+
+
+@pytest.fixture
+def fake_msiexec(wine: Wine, stub_exe: Path) -> Iterator[dict[str, str]]:
+    """The prefix's msiexec.exe replaced by the recording stand-in for one test (the
+    environment to run the installer with: wine then loads the stand-in, not its own)."""
+    import shutil
+
+    msiexec = wine.prefix / "drive_c" / "windows" / "system32" / "msiexec.exe"
+    saved = msiexec.read_bytes()
+    shutil.copyfile(stub_exe, msiexec)
+    try:
+        yield {"WINEDLLOVERRIDES": wine.env["WINEDLLOVERRIDES"] + ";msiexec.exe=n"}
+    finally:
+        msiexec.write_bytes(saved)
+
+
+@pytest.mark.parametrize("code", ["0", "3010", "1603"])
+def test_silent_install_runs_the_bundled_winfsp_installer_passively(
+        wine: Wine, installer: Path, tmp_path: Path, fake_msiexec: dict[str, str],
+        code: str) -> None:
+    """/S /WINFSP=1: msiexec gets /passive (no dialogs to answer in a silent install) and
+    /norestart; its 3010 ("restart required") is a success like 0, and even a failed
+    WinFsp install leaves the app installed (it only says drives need WinFsp)."""
+    calls = Calls(wine, tmp_path)
+    proc = timed("install", wine.run, str(installer), "/S", "/WINFSP=1", check=False,
+                 env={**fake_msiexec, **calls.env, "ODG_STUB_EXIT": code})
+    assert proc.returncode == 0
+    assert [(exe, args.split(" ", 2)[0], args.rsplit(" ", 2)[1:]) for exe, args, _r in calls()
+            ] == [("msiexec.exe", "/i", ["/passive", "/norestart"])]
+    assert (_install_dir(wine) / "onedrive-gui.exe").is_file()
+    _uninstall(wine)
+
+
+def test_without_winfsp_option_a_silent_install_does_not_run_it(
+        wine: Wine, installer: Path, tmp_path: Path, fake_msiexec: dict[str, str]) -> None:
+    calls = Calls(wine, tmp_path)
+    timed("install", wine.run, str(installer), "/S", env={**fake_msiexec, **calls.env})
+    assert calls() == []
+    _uninstall(wine)
 
 
 @pytest.mark.parametrize("folder", [r"C:\Program Files\OneDrive GUI",

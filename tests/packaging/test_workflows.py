@@ -31,7 +31,7 @@ def _run(tool: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess
 
 
 def test_there_are_workflows() -> None:
-    assert {f.name for f in FILES} >= {"release.yml", "windows.yml"}
+    assert {f.name for f in FILES} >= {"linux.yml", "release.yml", "windows.yml"}
 
 
 def test_actionlint_finds_nothing() -> None:
@@ -72,6 +72,8 @@ def test_every_action_is_pinned_by_commit_sha_with_its_version(wf: Path) -> None
     uses = list(USES.finditer(wf.read_text(encoding="utf-8")))
     assert uses
     for m in uses:
+        if m.group("ref").startswith("$/"):  # this repository's own workflow, same commit
+            continue
         action, _, ref = m.group("ref").partition("@")
         assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{wf.name}: {m.group(0).strip()}"
         assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", m.group("rest")), \
@@ -82,12 +84,14 @@ def test_one_sha_per_action_across_workflows() -> None:
     refs: dict[str, set[str]] = {}
     for wf in FILES:
         for m in USES.finditer(wf.read_text(encoding="utf-8")):
+            if m.group("ref").startswith("$/"):
+                continue
             action, _, ref = m.group("ref").partition("@")
             refs.setdefault(action, set()).add(ref + m.group("rest").strip())
     assert {a: r for a, r in refs.items() if len(r) > 1} == {}
 
 
-@pytest.mark.parametrize("name", ["release.yml", "windows.yml"])
+@pytest.mark.parametrize("name", ["windows.yml"])
 def test_workflows_pin_the_winfsp_of_bundle_support(name: str) -> None:
     text = (WORKFLOWS / name).read_text(encoding="utf-8")
     assert f"WINFSP_URL: {bs.WINFSP_URL}\n" in text
@@ -97,15 +101,129 @@ def test_workflows_pin_the_winfsp_of_bundle_support(name: str) -> None:
 
 def test_windows_ci_runs_on_every_push_on_windows_2022() -> None:
     text = (WORKFLOWS / "windows.yml").read_text(encoding="utf-8")
-    assert re.search(r"^on:\n  push:\n  pull_request:\n", text, re.MULTILINE)
+    assert re.search(r'^on:\n  push:\n    branches: \["\*\*"\].*\n  pull_request:\n'
+                     r"  workflow_call:\n", text, re.MULTILINE)
     assert "runs-on: windows-2022" in text
-    for step in ("python -m pytest tests/core tests/ui tests/e2e",
+    for step in ("python -m pytest tests/core -ra",
+                 "python -m pytest tests/ui tests/e2e -ra",
                  "python packaging/build.py --no-installer",
                  "ONEDRIVE_GUI_E2E_CLI",
                  "--installer --payload payload",
                  "quit --timeout 60"):
         assert step in text, step
-    assert re.search(r'\\onedrive-gui-cli\.exe"? --self-test\n', text)
+    assert re.search(r'\\onedrive-gui-cli\.exe"? --self-test', text)
+
+
+# --- steps, read without a YAML library: a step is a "- " item under "steps:" --------------
+
+
+def _jobs(text: str) -> dict[str, str]:
+    """Job name -> its text (the jobs are the 2-space keys under "jobs:")."""
+    body = text.split("\njobs:\n", 1)[1]
+    parts = re.split(r"^  ([\w-]+):\n", body, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _steps(job: str) -> list[str]:
+    m = re.search(r"^(\s+)steps:\n", job, re.MULTILINE)
+    if m is None:
+        return []
+    indent = m.group(1) + "  "
+    steps = re.split(rf"^{indent}- ", job[m.end():], flags=re.MULTILINE)
+    return [s for s in steps[1:] if s.strip()]
+
+
+ALL_STEPS = [(wf.name, job, step) for wf in FILES
+             for job, text in _jobs(wf.read_text(encoding="utf-8")).items()
+             for step in _steps(text)]
+
+
+def test_the_step_reader_reads_every_step() -> None:
+    windows = _jobs((WORKFLOWS / "windows.yml").read_text(encoding="utf-8"))
+    assert set(windows) == {"test", "freeze", "installer", "install"}
+    assert len(_steps(windows["freeze"])) == 10
+    assert sum(1 for wf, _j, _s in ALL_STEPS if wf == "release.yml") == 5
+
+
+@pytest.mark.parametrize(("wf", "job", "step"), ALL_STEPS,
+                         ids=[f"{w}:{j}:{s.splitlines()[0][:50]}" for w, j, s in ALL_STEPS])
+def test_every_step_has_a_time_limit(wf: str, job: str, step: str) -> None:
+    """A hung step ends at its own limit, not after the job's (or GitHub's six hours)."""
+    assert re.search(r"^\s*timeout-minutes: \d+$", step, re.MULTILINE), step
+
+
+def test_every_job_has_a_time_limit_and_the_windows_tests_fit_in_30_minutes() -> None:
+    for wf in FILES:
+        for name, job in _jobs(wf.read_text(encoding="utf-8")).items():
+            assert "timeout-minutes:" in job or "uses: $/" in job, f"{wf.name}: {name}"
+    windows = _jobs((WORKFLOWS / "windows.yml").read_text(encoding="utf-8"))
+    pytest_steps = [s for j in ("test", "freeze") for s in _steps(windows[j])
+                    if "python -m pytest" in s]
+    assert len(pytest_steps) == 3
+    for step in pytest_steps:
+        limit = int(re.search(r"timeout-minutes: (\d+)", step).group(1))  # type: ignore[union-attr]
+        assert limit <= 30, step
+
+
+PWSH_STRICT = ("$ErrorActionPreference = 'Stop'\n",
+               "$PSNativeCommandUseErrorActionPreference = $true\n")
+
+
+def test_every_powershell_step_stops_at_the_first_failing_command() -> None:
+    """GitHub's pwsh wrapper fails a step only on the last command's exit code: a failed
+    hash-locked install followed by another install would pass."""
+    checked = 0
+    for wf in FILES:
+        for name, job in _jobs(wf.read_text(encoding="utf-8")).items():
+            if "shell: pwsh" not in job:
+                continue
+            for step in _steps(job):
+                run = re.search(r"run: \|\n((?:\s+.*\n?)*)", step)
+                if run is None:
+                    assert "run:" not in step, step
+                    continue
+                lines = [ln.strip() + "\n" for ln in run.group(1).splitlines() if ln.strip()]
+                assert tuple(lines[:2]) == PWSH_STRICT, f"{wf.name}: {name}: {step[:80]}"
+                checked += 1
+    assert checked >= 12
+
+
+def test_bash_steps_stop_at_the_first_failing_command_too() -> None:
+    for wf, job, step in ALL_STEPS:
+        run = re.search(r"run: \|\n((?:\s+.*\n?)*)", step)
+        text = (WORKFLOWS / wf).read_text(encoding="utf-8")
+        if run is None or "shell: pwsh" in _jobs(text)[job]:
+            continue
+        assert run.group(1).strip().startswith("set -e"), f"{wf}: {job}: {step[:80]}"
+
+
+def test_winfsp_restart_required_counts_as_installed() -> None:
+    text = (WORKFLOWS / "windows.yml").read_text(encoding="utf-8")
+    installs = re.findall(r"if \(\$p\.ExitCode -notin ([\d, ]+)\) \{ throw \"WinFsp", text)
+    assert installs == ["0, 3010", "0, 3010"]
+
+
+def test_the_release_ships_only_what_the_linux_and_windows_tests_passed() -> None:
+    release = _jobs((WORKFLOWS / "release.yml").read_text(encoding="utf-8"))
+    assert release["linux"].strip() == "uses: $/.github/workflows/linux.yml"
+    assert release["windows"].strip() == "uses: $/.github/workflows/windows.yml"
+    assert re.search(r"needs: \[linux, windows\]", release["release"])
+    attach = release["release"]
+    for what in ("onedrive-gui-*-setup.exe", "SHA256SUMS.txt", "self-test.txt",
+                 "onedrive-gui-*-windows-*.zip", "sha256sum -c SHA256SUMS.txt"):
+        assert what in attach, what
+    for called in ("linux.yml", "windows.yml"):
+        assert re.search(r"^  workflow_call:\n",
+                         (WORKFLOWS / called).read_text(encoding="utf-8"), re.MULTILINE)
+    windows = _jobs((WORKFLOWS / "windows.yml").read_text(encoding="utf-8"))
+    # the installer is built from the frozen payload only once the Windows tests passed
+    assert re.search(r"needs: \[test, freeze\]", windows["installer"])
+    assert "sha256sum onedrive-gui-*-setup.exe > SHA256SUMS.txt" in windows["installer"]
+    assert "Tee-Object -FilePath dist\\self-test.txt" in windows["freeze"]
+    # the build uses the lock alone: the test tools come after it
+    freeze = windows["freeze"]
+    assert freeze.index("packaging/build.py --no-installer") < freeze.index('".[test]"')
+    assert "pip install --no-deps --no-build-isolation .\n" in freeze
 
 
 def test_windows_skip_list_names_real_tests() -> None:

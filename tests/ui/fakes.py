@@ -61,7 +61,7 @@ def FakeAccount(name: str, **kw: Any) -> Account:
 
 
 class FakeSignIn:
-    def __init__(self, behaviour: str, port_fell_back: bool = False) -> None:
+    def __init__(self, behaviour: Any, port_fell_back: bool = False) -> None:
         self.behaviour = behaviour
         self.port = 53682 if not port_fell_back else 40123
         self.port_fell_back = port_fell_back
@@ -74,6 +74,8 @@ class FakeSignIn:
         return self.auth_url
 
     def wait(self) -> FakeToken:
+        if isinstance(self.behaviour, Exception):  # what the core made of Microsoft's answer
+            raise self.behaviour
         if self.behaviour == "approve":
             return FakeToken()
         if self.behaviour == "deny":
@@ -92,7 +94,7 @@ class FakeSignIn:
 
 
 class FakeAccountService:
-    def __init__(self, signin: str = "approve") -> None:
+    def __init__(self, signin: Any = "approve") -> None:
         self.settings = AppSettings()
         self.signin_behaviour = signin
         self.signins: list[FakeSignIn] = []
@@ -109,9 +111,8 @@ class FakeAccountService:
         return s
 
     def discover(self, token: Any, cloud: str = "global") -> tuple[FakeUser, list[FakeDrive]]:
-        return FakeUser(), [FakeDrive(), FakeDrive(id="d2", name="Team files",
-                                                   drive_type="documentLibrary",
-                                                   is_default=False)]
+        # a personal account: its OneDrive only (SharePoint libraries are work or school's)
+        return FakeUser(), [FakeDrive()]
 
     def add_account(self, name: str, **kw: Any) -> Account:
         kw.pop("client_secret")

@@ -5,7 +5,6 @@ stays blocked (or OK refuses) and the message says what to do. Core services are
 from __future__ import annotations
 
 import os
-import stat
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit
 from onedrive_gui.core.validation import SECRET_TRIMMED_NOTE
 from onedrive_gui.ui.settings_dialog import SettingsDialog
 from onedrive_gui.ui.wizard.state import DONE, MOUNT
+from tests.stand_ins import printing_program
 from tests.ui.fakes import FakeAccount
 from tests.ui.test_wizard_pages import (
     CLIENT_ID,
@@ -173,7 +173,7 @@ def mount_page(qtbot, fake_ctx, app_home):
     qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: next_button(wiz).isEnabled())
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 2)
+    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 1)
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
     assert wiz.currentId() == MOUNT
     assert commit_button(wiz).isEnabled()
@@ -382,17 +382,13 @@ def test_bad_rclone_paths_are_refused_by_ok(qtbot, dialog, fake_ctx, tmp_path) -
     qtbot.waitUntil(lambda: dialog.error.isVisible())
     assert "rclone not found" in error_shown(dialog)
 
-    fake = tmp_path / "not-rclone"
-    fake.write_text("#!/bin/sh\necho hello\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    fake = printing_program(tmp_path / "not-rclone", "hello")
     type_into(qtbot, general.rclone_path, str(fake))
     press_ok(dialog)
     qtbot.waitUntil(lambda: "rclone version unknown" in error_shown(dialog))
     assert fake_ctx.accounts.saved == [] and dialog.isVisible()
 
-    old = tmp_path / "rclone-1.74"
-    old.write_text("#!/bin/sh\necho 'rclone v1.74.3'\n")
-    old.chmod(old.stat().st_mode | stat.S_IXUSR)
+    old = printing_program(tmp_path / "rclone-1.74", "rclone v1.74.3")
     type_into(qtbot, general.rclone_path, str(old))
     press_ok(dialog)
     qtbot.waitUntil(lambda: "rclone is too old" in error_shown(dialog))

@@ -31,6 +31,8 @@ def test_tabs_and_help_texts(qtbot, dialog):
     assert dialog.performance.tpslimit.toolTip() == MountOptions.help("tpslimit")
     assert dialog.performance.chunk_size.toolTip() == MountOptions.help("chunk_size")
     assert dialog.accounts_tab.list.count() == 1
+    # OK / Cancel / Apply as words: no desktop theme's ✓ / ✗ (foreign on Windows)
+    assert all(b.icon().isNull() for b in dialog.buttons.buttons())
 
 
 def test_edits_persist(qtbot, dialog, fake_ctx):
@@ -89,3 +91,31 @@ def test_a_mount_point_inside_a_onedrive_synced_folder_is_warned_about(
     assert f"is inside {synced}" in tab.mount_note.text()
     tab.mount_point.setText("Z:")
     assert not tab.mount_note.isVisible()
+
+
+def test_a_secret_expiring_within_the_reminder_window_is_a_warning(qtbot, fake_ctx, tmp_path):
+    """Reminders start 30 days before the secret expires: Settings → Accounts says so too."""
+    from datetime import date, timedelta
+
+    from onedrive_gui.core.reminders import SECRET_WARNING_DAYS
+
+    today = date.today()
+    fake_ctx.accounts.settings.accounts.extend([
+        FakeAccount(name="soon", secret_expires=today + timedelta(days=12)),
+        FakeAccount(name="later", secret_expires=today + timedelta(days=SECRET_WARNING_DAYS + 1)),
+        FakeAccount(name="gone", secret_expires=today - timedelta(days=1)),
+    ])
+    dlg = SettingsDialog(fake_ctx)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    tab = dlg.accounts_tab
+    shown = {}
+    for row in range(tab.list.count()):
+        tab.list.setCurrentRow(row)
+        shown[tab.list.currentItem().text()] = (tab.secret_expiry.text(),
+                                                tab.secret_expiry.styleSheet())
+    soon, later, gone = shown["soon"], shown["later"], shown["gone"]
+    assert "in 12 days" in soon[0] and (today + timedelta(days=12)).isoformat() in soon[0]
+    assert "color" in soon[1] and soon[1] != later[1]
+    assert later == ((today + timedelta(days=SECRET_WARNING_DAYS + 1)).isoformat(), "")
+    assert "expired" in gone[0] and "color" in gone[1]

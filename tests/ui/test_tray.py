@@ -78,7 +78,9 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     assert tray.icon.toolTip() == "work: not mounted"
     tray.menu.aboutToShow.emit()
     assert "Mount work" in tray.menu.action_texts()
-    assert not tray.menu.action("Open in file manager").isEnabled()
+    assert "Open work in file manager" not in tray.menu.action_texts()  # nothing mounted
+    line = tray.menu.action("work: not mounted")
+    assert line.isEnabled() and line.font().bold()  # not greyed out as if unavailable
 
     mp = str(Path.home() / "OneDrive" / "work")
     feed(controller, MountStatus("work", MountState.MOUNTED, mp, uploads_in_progress=2,
@@ -89,7 +91,7 @@ def test_tray_follows_mount_state(qtbot, shell, tmp_path):
     tray.menu.aboutToShow.emit()
     texts = tray.menu.action_texts()
     assert "Unmount work" in texts and "Mount work" not in texts
-    assert tray.menu.action("Open in file manager").isEnabled()
+    assert tray.menu.action("Open work in file manager").isEnabled()
     assert texts[-5:] == ["Add account…", "Settings…", "Activity…", "View log", "Quit"]
 
     feed(controller, MountStatus("work", MountState.THROTTLED, mp, retry_after=30))
@@ -117,7 +119,7 @@ def test_offline_and_sign_in_needed_are_shown_and_offer_the_way_out(qtbot, shell
         "work: OneDrive unreachable", "Files already on this computer stay readable; changes "
         "are uploaded when the connection is back.", "warning")
     tray.menu.aboutToShow.emit()
-    assert tray.menu.action("Open in file manager").isEnabled()  # still mounted
+    assert tray.menu.action("Open work in file manager").isEnabled()  # still mounted
     feed(controller, MountStatus("work", MountState.MOUNTED, mp))
     qtbot.waitUntil(lambda: tray.state == "mounted")
     assert shell.notes[-1][0] == "work: back online"
@@ -284,3 +286,26 @@ def test_account_line_says_what_is_left_read_when_the_menu_opens(qtbot, shell, t
     controller.manager.activities = {}  # all uploaded
     tray.menu.aboutToShow.emit()
     qtbot.waitUntil(lambda: not any("uploading" in t for t in tray.menu.action_texts()))
+
+
+def test_the_menu_stays_on_screen_when_its_lines_grow(qtbot, shell, tmp_path):
+    """Opened at the screen's right edge (the tray), the menu keeps within the screen when
+    the uploads read after it opened make an account's line longer."""
+    from PySide6.QtCore import QPoint
+
+    from onedrive_gui.core.drives.activity import UPLOADING, Activity, Upload
+
+    tray, controller = shell.tray, shell.controller
+    mp = str(tmp_path / "OneDrive" / "work")
+    feed(controller, MountStatus("work", MountState.MOUNTED, mp))
+    qtbot.waitUntil(lambda: tray.state == "mounted")
+    controller.manager.activities = {"work": Activity("work", tuple(
+        Upload("work", f"file-{i}.bin", 300 * 2**20, UPLOADING, done=2**20, speed=2**20)
+        for i in range(40)))}
+    menu = tray.menu
+    area = menu.screen().availableGeometry()
+    menu.popup(QPoint(area.right() - 10, area.top() + 10))  # placed for its short lines
+    qtbot.waitUntil(lambda: any("uploading 40 files" in t for t in menu.action_texts()))
+    qtbot.waitUntil(lambda: menu.geometry().right() <= area.right())
+    assert area.contains(menu.geometry()), (menu.geometry(), area)
+    menu.hide()

@@ -111,6 +111,7 @@ def test_library_by_search_and_from_a_team_mounted_and_written(qtbot, work_ctx, 
     team = fakecloud.add_team("Sales Team", [bob])
     wiz = sign_in_to_drive_page(qtbot, work_ctx)
     assert not wiz.drive.personal_note.isVisible()
+    assert wiz.drive.list.currentItem().text(1) == "OneDrive for work or school"
 
     # the first sign-in asked for the base permissions only: the page says so and offers
     # to sign in again with them (incremental consent)
@@ -132,7 +133,10 @@ def test_library_by_search_and_from_a_team_mounted_and_written(qtbot, work_ctx, 
     qtbot.waitUntil(lambda: "Documents — Site: Marketing" in _items(wiz), timeout=SLOW)
     _select(wiz, "Documents — Site: Marketing")
     assert wiz.state.drive.id == site.drives[0]
+    assert wiz.drive.list.currentItem().text(1) == "SharePoint library"
     _commit(qtbot, wiz, "marketing", tmp_path / "mnt" / "marketing")
+    summary = wiz.done_page.summary.text()
+    assert "(SharePoint library)" in summary and "documentLibrary" not in summary
 
     # a second library of the same sign-in, without signing in again
     authorizations = len(fakecloud.requests_to("login.microsoftonline.com", "/authorize"))
@@ -185,7 +189,8 @@ def test_national_cloud_in_the_wizard(qtbot, app_home, ui_core, fakecloud, monke
         portal = {"us": "portal.azure.us", "cn": "portal.azure.cn"}[cloud_key]
         assert wiz.register_page.portal_url.startswith(f"https://{portal}/")
         values = [f.edit.text() for f in wiz.register_page.copy_fields]
-        assert "Accounts in any organizational directory (Multitenant)" in values
+        assert ("Accounts in any organizational directory (Multitenant)"
+                in wiz.register_page.step_labels[1].text())
         assert "Sites.Read.All" in values and "Team.ReadBasic.All" in values
         click(qtbot, wiz, QWizard.WizardButton.NextButton)
         assert wiz.currentId() == CREDENTIALS

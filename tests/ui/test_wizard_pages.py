@@ -46,7 +46,15 @@ def test_guided_path_shows_exact_portal_values(qtbot, fake_ctx):
     assert wiz.currentId() == REGISTER
     values = [f.value for f in wiz.register_page.copy_fields]
     assert "http://localhost" in values
-    assert "Accounts in any organizational directory and personal Microsoft accounts" in values
+    # a choice in the portal (nothing to paste): named in its step, no Copy button
+    choice = "Accounts in any organizational directory and personal Microsoft accounts"
+    assert choice not in values and choice in wiz.register_page.step_labels[1].text()
+    # step 1 says "button below": the button follows it, before step 2
+    page = wiz.register_page
+    assert "button below" in page.step_labels[0].text()
+    assert (page.step_labels[0].y() < page.open_portal.mapTo(page.steps_area.widget(),
+                                                             page.open_portal.rect().topLeft()).y()
+            < page.step_labels[1].y())
     for perm in ("Files.Read", "Files.ReadWrite", "Files.Read.All", "Files.ReadWrite.All",
                  "offline_access", "User.Read"):
         assert perm in values
@@ -130,8 +138,11 @@ def test_walk_through_adds_account_only_at_the_end(qtbot, fake_ctx):
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
 
     assert wiz.currentId() == DRIVE
-    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 2)
-    assert wiz.drive.list.currentItem().text(0).startswith("OneDrive")  # default preselected
+    qtbot.waitUntil(lambda: wiz.drive.list.topLevelItemCount() == 1)
+    item = wiz.drive.list.currentItem()  # the default, preselected
+    # the user's words, not Graph's ("personal"), and one space before "(default)"
+    assert (item.text(0), item.text(1)) == ("OneDrive (default)", "OneDrive")
+    assert wiz.drive.personal_note.isVisible() and not wiz.drive.libraries_button.isVisible()
     assert "1.0 GB of 5.0 GB" == wiz.drive.list.currentItem().text(2)
     qtbot.mouseClick(next_button(wiz), Qt.MouseButton.LeftButton)
 
@@ -167,6 +178,31 @@ def test_sign_in_failure_shows_error_with_retry(qtbot, fake_ctx):
     fake_ctx.accounts.signin_behaviour = "approve"
     qtbot.mouseClick(wiz.signin.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: next_button(wiz).isEnabled())
+
+
+def test_error_card_says_the_code_once_and_the_admin_link_once(qtbot, fake_ctx):
+    from onedrive_gui.core.microsoft.aad_errors import auth_error, with_admin_consent
+    from onedrive_gui.core.microsoft.clouds import CLOUDS
+
+    # the core puts Microsoft's code after its message; the card shows it on its Code line
+    fake_ctx.accounts.signin_behaviour = auth_error(
+        "invalid_request", "AADSTS50011: The redirect URI does not match.")
+    wiz = open_wizard(qtbot, fake_ctx)
+    walk_to_sign_in(qtbot, wiz)
+    qtbot.mouseClick(wiz.signin.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.error.isVisible())
+    assert wiz.signin.error.text().count("AADSTS50011") == 1
+    assert "Code: AADSTS50011" in wiz.signin.error.text()
+
+    url = CLOUDS["global"].admin_consent_url("organizations", CLIENT_ID)
+    fake_ctx.accounts.signin_behaviour = with_admin_consent(
+        auth_error("invalid_client", "AADSTS90094: The grant requires admin permission."), url)
+    qtbot.mouseClick(wiz.signin.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wiz.signin.admin_link.isVisible())
+    card = wiz.signin.error.text()
+    assert url not in card and "link below" in card and "admin consent" in card
+    assert card.count("AADSTS90094") == 1
+    assert wiz.signin.admin_link.edit.text() == url
 
 
 def test_cancel_while_waiting_for_browser(qtbot, fake_ctx):

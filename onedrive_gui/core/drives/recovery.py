@@ -21,6 +21,7 @@ a record whose app process is gone means a crash:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import ntpath
@@ -369,13 +370,19 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return not pid_alive(pid)
 
 
-def _rc_quit(rc_url: str, rc_user: str, config_password: str) -> bool:
-    """rc ``core/quit``; False when rclone refused it (then it is still running)."""
+def _rc_quit(pid: int, rc_url: str, rc_user: str, config_password: str) -> bool:
+    """rc ``core/quit``; False when rclone refused it (then it is still running), or when
+    the program at the recorded address is not the left-over rclone *pid* (rc ``core/pid``):
+    the address is asked only while that rclone, which holds it, still runs."""
     from onedrive_gui.core.rclone.process import rc_password
     from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 
     client = RcClient(rc_url, rc_user, rc_password(config_password, rc_user), timeout=10)
     try:
+        if client.call("core/pid", timeout=10).get("pid") != pid:
+            log.warning("the program at the recorded rc address is not the left-over "
+                        "rclone (pid %d); not asking it to quit", pid)
+            return False
         client.call("core/quit", timeout=10)
     except RcCallError as exc:  # e.g. 401: not the credentials this rclone was started with
         log.info("the left-over rclone refused core/quit: %s", exc.message)
@@ -401,6 +408,24 @@ def _ctrl_break(pid: int) -> bool:
         kernel32.FreeConsole()
 
 
+_ERROR_ACCESS_DENIED = 5
+_ERROR_INVALID_PARAMETER = 87
+
+
+def signal_refused(exc: OSError, *, windows: bool) -> bool:
+    """Whether *exc*, raised by ``os.kill``/``os.killpg`` for a recorded pid, only says that
+    the process is gone or not ours to signal (then the caller checks whether it still runs);
+    any other error is a real fault. Decided by error number, never by message text.
+
+    POSIX: ESRCH (ProcessLookupError), EPERM (a pid reused by another user's process).
+    Windows (``os.kill`` = OpenProcess + TerminateProcess): ERROR_INVALID_PARAMETER (87) when
+    no process has the pid any more, ERROR_ACCESS_DENIED (5) when it has exited but a handle
+    keeps it around, or belongs to someone else."""
+    if windows:
+        return getattr(exc, "winerror", None) in (_ERROR_INVALID_PARAMETER, _ERROR_ACCESS_DENIED)
+    return exc.errno in (errno.ESRCH, errno.EPERM)
+
+
 def _interrupt(pid: int) -> bool:
     """Ask *pid* to stop the way Ctrl-C does (rclone then unmounts); True once it is gone."""
     if sys.platform == "win32":
@@ -414,9 +439,25 @@ def _interrupt(pid: int) -> bool:
                 os.kill(pid, sig)
             if _wait_gone(pid, _STOP_WAIT):
                 return True
-    except ProcessLookupError:
-        return True
+    except OSError as exc:
+        if not signal_refused(exc, windows=False):
+            raise
+        log.info("interrupting pid %d: %s", pid, exc)
+        return not pid_alive(pid)
     return False
+
+
+def kill(pid: int, *, windows: bool | None = None) -> None:
+    """The last resort: SIGKILL (TerminateProcess on Windows). A pid that exited meanwhile
+    (or is not ours) is not an error: the caller waits for it to be gone."""
+    if windows is None:
+        windows = sys.platform == "win32"
+    try:
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+    except OSError as exc:
+        if not signal_refused(exc, windows=windows):
+            raise
+        log.info("killing pid %d: %s", pid, exc)
 
 
 def stop_orphan(pid: int, *, rc_url: str | None = None, rc_user: str | None = None,
@@ -424,17 +465,16 @@ def stop_orphan(pid: int, *, rc_url: str | None = None, rc_user: str | None = No
     """Stop a left-over rclone so that it unmounts: rc ``core/quit`` when its address and
     credentials are known, else an interrupt; killed only when neither worked. Returns how:
     "rc", "interrupt" or "killed"."""
-    if rc_url and rc_user and config_password and _rc_quit(rc_url, rc_user, config_password):
+    if (rc_url and rc_user and config_password and pid_alive(pid)
+            and _rc_quit(pid, rc_url, rc_user, config_password)):
         if _wait_gone(pid, _STOP_WAIT):
             return "rc"
     if _interrupt(pid):
         return "interrupt"
     log.warning("the orphaned rclone (pid %d) did not stop; killing it", pid)
-    try:
-        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # TerminateProcess on Windows
-    except ProcessLookupError:
-        pass
-    _wait_gone(pid, 5.0)
+    kill(pid)
+    if not _wait_gone(pid, 5.0):
+        log.error("the orphaned rclone (pid %d) is still running after being killed", pid)
     return "killed"
 
 

@@ -10,6 +10,20 @@ RCLONE_RC_USER, RCLONE_RC_PASS), never through argv. rclone runs in its own sess
 process group so that Ctrl-C in a terminal does not kill it before pending uploads are done;
 the app stops it itself with ``core/quit`` (which unmounts cleanly).
 
+rc endpoint: nobody else on the machine may stand between the app and its rclone (another
+local user can read every process's argv and could bind a port named there first). rclone
+is started with ``--rc-addr 127.0.0.1:0``: the operating system gives rclone's own listening
+socket a free port in the same step as binding it, so no port number exists before rclone
+holds it. The app learns the number only from rclone's "Serving remote control on
+http://127.0.0.1:N/" line (NOTICE, printed after the listener is bound; lib/http/server.go,
+fs/rc/rcserver) on the child's own stderr, a pipe no other process holds. Before anything
+else is sent, rc ``core/pid`` must name the child the app started, and ``config/listremotes``
+must answer the way rclone does; anything else is refused with :class:`RcEndpointError`.
+The same holds on Windows: port 0 is assigned at bind there too, the pipe is the child's,
+and Go does not set SO_REUSEADDR on Windows listeners, so Windows' socket security refuses
+another account's bind to the port while rclone holds it. (A Unix socket would serve Linux
+and macOS only, and rclone does not announce one: ``Server.URLs`` skips them.)
+
 rclone's log: rclone runs at DEBUG (the only level at which it reports that the cloud is
 throttling, "Too many requests. Trying again in N seconds", and Microsoft's reason for
 refusing a token refresh) but its output passes through the app first. At DEBUG rclone
@@ -24,7 +38,7 @@ import logging
 import os
 import re
 import secrets
-import socket
+import signal
 import subprocess
 import sys
 import threading
@@ -41,8 +55,12 @@ from onedrive_gui.core.rclone.rc import DECRYPT_FAILED_MARK, RcCallError, RcClie
 
 log = logging.getLogger(__name__)
 
-_PORT_IN_USE_MARKS = ("address already in use", "only one usage of each socket address")
-_PORT_ATTEMPTS = 5
+# rclone's announcement of its rc listener (fs/rc/rcserver: fs.Logf, i.e. NOTICE, once per
+# listener, after it is bound). rclone's own text, the same in every language.
+_SERVING = re.compile(
+    r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? +NOTICE *: Serving remote control on (\S+)\s*$"
+)
+_LOOPBACK_URL = re.compile(r"^http://127\.0\.0\.1:([1-9]\d{0,4})/$")
 _LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "ERROR")
 _LEVEL_RANK = {"DEBUG": 0, "INFO": 1, "NOTICE": 2, "WARNING": 2, "ERROR": 3, "CRITICAL": 4,
                "ALERT": 4, "EMERGENCY": 4}
@@ -125,10 +143,35 @@ def rc_password(config_password: str, user: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class RcEndpointError(RcloneError):
+    """The program answering at the rc address is not the rclone the app started (or not
+    rclone at all); nothing of the account was sent to it."""
+
+
+def _endpoint_error(detail: str) -> RcEndpointError:
+    return RcEndpointError(
+        _("rclone's connection is not rclone's"),
+        detail + " " + _("The app sent it none of your account's data and stopped."),
+        _("Try again. If this repeats, close programs you do not know (another user of this "
+          "computer may be running one). If you set your own rclone path in Settings, it must "
+          "be rclone itself, not a launcher that starts rclone as another process."),
+    )
+
+
+class _Announcement:
+    """rclone's rc address as the child printed it (set once, by the log pump)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.url: str | None = None
+
+    def offer(self, line: str) -> None:
+        if self.event.is_set():
+            return
+        m = _SERVING.match(line)
+        if m is not None:
+            self.url = m.group(1)
+            self.event.set()
 
 
 def _popen_flags() -> dict[str, Any]:
@@ -237,22 +280,14 @@ class Rcd:
                 return self.client
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             _touch_private(self.log_file)
-            last: RcloneError | None = None
-            for _attempt in range(_PORT_ATTEMPTS):
-                try:
-                    return self._start_once(_free_port(), timeout)
-                except _PortTaken as exc:
-                    last = exc
-                    log.info("rclone rc port was taken meanwhile; retrying with another")
-            assert last is not None
-            raise last
+            return self._start_once(timeout)
 
-    def _argv(self, port: int) -> list[str]:
+    def _argv(self) -> list[str]:
         return [
             str(self.binary.path),
             "rcd",
             "--rc-addr",
-            f"127.0.0.1:{port}",
+            "127.0.0.1:0",  # the port is chosen when rclone binds it (see the module doc)
             "--config",
             str(self.config_path),
             "--cache-dir",
@@ -264,7 +299,7 @@ class Rcd:
             *self.extra_args,
         ]
 
-    def _start_once(self, port: int, timeout: float) -> RcClient:
+    def _start_once(self, timeout: float) -> RcClient:
         user = "onedrive-gui-" + secrets.token_hex(4)
         password = (rc_password(self._config_password, user) if self._config_password
                     else secrets.token_urlsafe(32))
@@ -275,7 +310,7 @@ class Rcd:
         log_offset = self.log_file.stat().st_size
         try:
             proc = subprocess.Popen(
-                self._argv(port),
+                self._argv(),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -292,36 +327,33 @@ class Rcd:
                 _("Check the rclone path in Settings, or reinstall the app."),
             ) from exc
         self._proc = proc
+        announced = _Announcement()
         self._pump = threading.Thread(
-            target=self._pump_log, args=(proc,), name="rclone-log", daemon=True
+            target=self._pump_log, args=(proc, announced), name="rclone-log", daemon=True
         )
         self._pump.start()
-        url = f"http://127.0.0.1:{port}"
-        client = RcClient(url, user, password)
+        client: RcClient | None = None
         deadline = time.monotonic() + timeout
         try:
-            while True:
+            # rclone answers within ~50 ms: look finely
+            while not announced.event.wait(0.02):
                 code = proc.poll()
                 if code is not None:
                     raise self._exit_error(code, log_offset)
-                try:
-                    client.call("rc/noop", timeout=2)
-                    break
-                except RcCallError:
-                    raise
-                except RcloneError:
-                    if time.monotonic() > deadline:
-                        raise RcloneError(
-                            _("rclone did not start"),
-                            _("rclone did not answer on {url} within {timeout:.0f} s.").format(
-                                url=url, timeout=timeout)
-                            + self._tail_text(log_offset),
-                            _("See the rclone log for details; then restart the app."),
-                        ) from None
-                    time.sleep(0.02)  # rclone answers within ~50 ms: poll finely
+                if time.monotonic() > deadline:
+                    raise RcloneError(
+                        _("rclone did not start"),
+                        _("rclone did not open its remote control within {timeout:.0f} s.")
+                        .format(timeout=timeout) + self._tail_text(log_offset),
+                        _("See the rclone log for details; then restart the app."),
+                    )
+            url = self._loopback_url(announced.url or "")
+            client = RcClient(url, user, password)
+            self._check_pid(client, proc)
             self._check_config(client)
         except BaseException:
-            client.close()
+            if client is not None:
+                client.close()
             self._kill()
             raise
         self.url = url
@@ -329,10 +361,38 @@ class Rcd:
         log.info("rclone rcd started (pid %s, %s)", proc.pid, url)
         return client
 
+    @staticmethod
+    def _loopback_url(announced: str) -> str:
+        """The announced rc address, accepted only as http on 127.0.0.1 with a real port."""
+        m = _LOOPBACK_URL.match(announced)
+        if m is None or int(m.group(1)) > 65535:
+            raise _endpoint_error(
+                _("rclone announced its remote control on {url}, not on this computer's "
+                  "loopback address.").format(url=announced)
+            )
+        return announced.rstrip("/")
+
+    def _check_pid(self, client: RcClient, proc: subprocess.Popen[bytes]) -> None:
+        """The program at the announced address must be the child the app started."""
+        try:
+            answer = client.call("core/pid", timeout=10)
+        except RcCallError as exc:
+            raise _endpoint_error(
+                _("The program at {url} refused to name its process ({error_text}).")
+                .format(url=client.url, error_text=exc.error_text)
+            ) from None
+        pid = answer.get("pid")
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid != proc.pid:
+            raise _endpoint_error(
+                _("The app started rclone as process {pid}, but the program at {url} "
+                  "reports process {other}.").format(pid=proc.pid, url=client.url,
+                                                     other=pid)
+            )
+
     def _check_config(self, client: RcClient) -> None:
         """rcd loads its config lazily: a wrong password shows only on the first config use."""
         try:
-            client.call("config/listremotes", timeout=10)
+            answer = client.call("config/listremotes", timeout=10)
         except RcCallError as exc:
             if DECRYPT_FAILED_MARK in exc.error_text or "password" in exc.error_text.lower():
                 raise wrong_password_error(
@@ -345,14 +405,22 @@ class Rcd:
                 ).format(config_path=self.config_path, error_text=exc.error_text),
                 _("See the rclone log for details. The config file was left untouched."),
             ) from None
+        remotes = answer.get("remotes")  # rclone: {"remotes": []} when there is none
+        if not isinstance(remotes, list) or not all(isinstance(r, str) for r in remotes):
+            raise _endpoint_error(
+                _("The program at {url} does not answer the way rclone does.").format(
+                    url=client.url)
+            )
 
-    def _pump_log(self, proc: subprocess.Popen[bytes]) -> None:
-        """Copy rclone's stderr into the log file: filtered (see module doc) and redacted."""
+    def _pump_log(self, proc: subprocess.Popen[bytes], announced: _Announcement) -> None:
+        """Copy rclone's stderr into the log file: filtered (see module doc) and redacted;
+        rclone's announcement of its rc address is handed to the start."""
         assert proc.stderr is not None
         kept = True
         with open(self.log_file, "a", encoding="utf-8") as out:
             for raw in proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                announced.offer(line)
                 kept = keep_log_line(line, self.log_level, kept)
                 if kept:
                     out.write(redact(line) + "\n")
@@ -364,12 +432,6 @@ class Rcd:
             pump.join(timeout=5)  # the last lines rclone wrote before exiting
         tail = self._read_tail(log_offset)
         low = tail.lower()
-        if any(m in low for m in _PORT_IN_USE_MARKS):
-            return _PortTaken(
-                _("rclone did not start"),
-                _("The port chosen for rclone's remote control was taken."),
-                _("Try again."),
-            )
         if DECRYPT_FAILED_MARK in low or "most likely wrong password" in low:
             return wrong_password_error(
                 self.config_path, given=self._config_password is not None
@@ -441,15 +503,29 @@ class Rcd:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        proc.terminate()
+        self._signal(proc, terminate=True)
         try:
             proc.wait(timeout=5)
             return
         except subprocess.TimeoutExpired:
             log.warning("rclone did not terminate; killing it")
-        proc.kill()
+        self._signal(proc, terminate=False)
         proc.wait(timeout=5)
 
+    @staticmethod
+    def _signal(proc: subprocess.Popen[bytes], *, terminate: bool) -> None:
+        """Terminate (or kill) the child; elsewhere than Windows its whole process group
+        (its own session): a launcher's rclone must not outlive it."""
+        if sys.platform != "win32":
+            try:
+                os.killpg(proc.pid, signal.SIGTERM if terminate else signal.SIGKILL)
+                return
+            except ProcessLookupError:
+                return
+            except PermissionError:
+                pass  # not a group of ours: the child alone
+        if terminate:
+            proc.terminate()
+        else:
+            proc.kill()
 
-class _PortTaken(RcloneError):
-    """The chosen rc port was bound by someone else between choosing and rclone's bind."""

@@ -43,16 +43,41 @@ def windowless_python(executable: str, exists: Callable[[str], bool] = os.path.i
     return candidate if exists(candidate) else executable
 
 
+# The frozen app's two executables, side by side (packaging/bundle_support.py APP_NAME and
+# CLI_NAME): the windowed app, and its console companion for the command line.
+FROZEN_APP = "onedrive-gui"
+FROZEN_CLI = "onedrive-gui-cli"
+
+
+def windowed_app(executable: str, *, windows: bool,
+                 exists: Callable[[str], bool] = os.path.isfile) -> str:
+    """The frozen windowed app for *executable*: the app's own exe next to it when
+    *executable* is the console companion (start-at-login set from ``onedrive-gui-cli``
+    would otherwise open a console window at every login); *executable* itself otherwise."""
+    import ntpath
+    import posixpath
+
+    path = ntpath if windows else posixpath
+    folder, name = path.split(executable)
+    stem, dot, ext = name.rpartition(".") if windows and "." in name else (name, "", "")
+    if path.normcase(stem) != path.normcase(FROZEN_CLI):
+        return executable
+    candidate = path.join(folder, FROZEN_APP + dot + ext)
+    return candidate if exists(candidate) else executable
+
+
 def app_command(*, executable: str | None = None, frozen: bool | None = None,
                 platform: str | None = None,
                 exists: Callable[[str], bool] = os.path.isfile) -> list[str]:
-    """How the OS starts the app at login: the frozen app's own exe; from a pip install the
+    """How the OS starts the app at login: the frozen app's windowed exe (also when this is
+    its console companion); from a pip install the
     running Python with ``-m onedrive_gui`` — on Windows its ``pythonw.exe``, since
     ``python.exe`` would open a console window at every login."""
     exe = executable or sys.executable
+    windows = (platform or sys.platform) == "win32"
     if frozen if frozen is not None else getattr(sys, "frozen", False):
-        return [exe]
-    if (platform or sys.platform) == "win32":
+        return [windowed_app(exe, windows=windows, exists=exists)]
+    if windows:
         exe = windowless_python(exe, exists)
     return [exe, "-m", "onedrive_gui"]
 

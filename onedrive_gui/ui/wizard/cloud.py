@@ -24,7 +24,6 @@ class CloudChooser(QWidget):
         self.combo.setAccessibleName(_("Microsoft cloud"))
         for c in CLOUDS.values():
             self.combo.addItem(_(c.label), c.key)
-        self.combo.setToolTip(_(DOD_NOTE))
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.dod = QLabel(_(DOD_NOTE))

@@ -23,6 +23,7 @@ from onedrive_gui.core.errors import ValidationError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.microsoft.clouds import CLOUDS
 from onedrive_gui.core.microsoft.registration import LINE_MARK, CreatedApp, cloud_shell_command
+from onedrive_gui.ui.messages import error_text
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
 ERROR_STYLE = "color: #c42b1c;"
@@ -91,22 +92,24 @@ class CloudShellPage(QWizardPage):
         self.command.setPlainText(cloud_shell_command(c.key, date.today()))
         self.shell_url = c.cloud_shell_url
         self.open_shell.setToolTip(self.shell_url)
-        national = "" if c.personal_accounts else (
-            _(
-                " The app is created in <b>{escape}</b> for organizations' accounts (this "
-                "cloud has no personal Microsoft accounts)."
-            ).format(escape=html.escape(_(c.label))))
-        self.steps.setText(
-            _("<ol>"
-            "<li><b>Open Azure Cloud Shell</b> (button below) and sign in; choose "
-            "<b>Bash</b>. If it asks for storage, an ephemeral session without a storage "
-            "account is enough.</li>"
-            "<li><b>Copy the command</b>, paste it into Cloud Shell and press Enter. It creates "
-            "a new app registration (it never changes an existing one) with a client secret "
-            "of the longest lifetime your organization allows.") + national + _(
-                "</li><li>Copy the last line it prints (it starts with {LINE_MARK}) and paste "
-                "it below.</li></ol>"
-            ).format(LINE_MARK=LINE_MARK))
+        steps = [
+            _("<b>Open Azure Cloud Shell</b> (button below) and sign in; choose <b>Bash</b>. If "
+              "it asks for storage, an ephemeral session without a storage account is enough."),
+            _("<b>Copy the command</b>, paste it into Cloud Shell and press Enter. It creates a "
+              "new app registration (it never changes an existing one) with a client secret of "
+              "the longest lifetime your organization allows."),
+            _("Copy the last line it prints (it starts with {LINE_MARK}) and paste it "
+              "below.").format(LINE_MARK=LINE_MARK),
+        ]
+        if not c.personal_accounts:
+            steps[1] = _(
+                "<b>Copy the command</b>, paste it into Cloud Shell and press Enter. It creates "
+                "a new app registration (it never changes an existing one) with a client secret "
+                "of the longest lifetime your organization allows. The app is created in "
+                "<b>{cloud}</b> for organizations' accounts (this cloud has no personal "
+                "Microsoft accounts).").format(cloud=html.escape(_(c.label)))
+        items = "\n".join(f"<li>{step}</li>" for step in steps)
+        self.steps.setText(f"<ol>{items}</ol>")
         self._changed()
 
     def copy_command(self) -> None:
@@ -129,7 +132,7 @@ class CloudShellPage(QWizardPage):
                 self.created = parse_result_line(text, expected_cloud=self.state.cloud)
             except ValidationError as err:
                 self.note.setStyleSheet(ERROR_STYLE)
-                self.note.setText(f"{err.message} {err.hint}")
+                self.note.setText(error_text(err))
             else:
                 self.note.setStyleSheet(OK_STYLE)
                 self.note.setText(

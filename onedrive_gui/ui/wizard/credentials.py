@@ -28,6 +28,8 @@ from onedrive_gui.core.validation import (
     validate_secret_expiry,
     validate_tenant,
 )
+from onedrive_gui.ui.messages import error_text
+from onedrive_gui.ui.widgets import disclosure
 from onedrive_gui.ui.wizard.cloud import CloudChooser
 from onedrive_gui.ui.wizard.state import SIGN_IN, WizardState
 
@@ -93,12 +95,7 @@ class CredentialsPage(QWizardPage):
                               "30 days before."))
         expires_help.setWordWrap(True)
 
-        self.advanced = QToolButton()
-        self.advanced.setText(_("Advanced"))
-        self.advanced.setCheckable(True)
-        self.advanced.setAutoRaise(True)
-        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced = disclosure(_("Advanced"))
         self.advanced.toggled.connect(self._toggle_advanced)
         self.tenant = QLineEdit("common")
         self.tenant.setAccessibleName(_("Tenant"))
@@ -127,10 +124,14 @@ class CredentialsPage(QWizardPage):
         form.addRow("", expires_help)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addWidget(self.advanced)
+        lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.advanced_box)
         lay.addStretch(1)
 
+        self._forms = (form, adv)
+        for note in (self.client_id_note, self.secret_note, self.expires_note,
+                     self.tenant_note):
+            self._say(note, "")
         for edit in (self.client_id, self.secret, self.tenant):
             edit.textChanged.connect(self._changed)
         self.expires.dateChanged.connect(self._changed)
@@ -145,12 +146,14 @@ class CredentialsPage(QWizardPage):
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced_box.setVisible(shown)
-        self.advanced.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
-    @staticmethod
-    def _say(label: QLabel, text: str, style: str = ERROR_STYLE) -> None:
+    def _say(self, label: QLabel, text: str, style: str = ERROR_STYLE) -> None:
+        """A note under its field; with no text its row goes (no empty gap in the form)."""
         label.setText(text)
         label.setStyleSheet(style)
+        for form in self._forms:
+            if form.indexOf(label) >= 0:
+                form.setRowVisible(label, bool(text))
         label.setVisible(bool(text))
 
     def initializePage(self) -> None:
@@ -179,7 +182,7 @@ class CredentialsPage(QWizardPage):
             valid = False
             # Say nothing while the field is still empty: the user has not typed yet.
             self._say(self.client_id_note,
-                      f"{err.message} {err.hint}" if raw_id.strip() else "")
+                      error_text(err) if raw_id.strip() else "")
         usable, note, kind = secret_feedback(self.secret.text())
         valid = valid and usable
         self._say(self.secret_note, note, NOTE_STYLE[kind])
@@ -188,14 +191,14 @@ class CredentialsPage(QWizardPage):
             self._say(self.expires_note, "")
         except ValidationError as err:
             valid = False
-            self._say(self.expires_note, f"{err.message} {err.hint}")
+            self._say(self.expires_note, error_text(err))
         try:
             validate_tenant_for_cloud(validate_tenant(self.tenant.text()),
                                       CLOUDS[self.cloud.key()])
             self._say(self.tenant_note, "")
         except ValidationError as err:
             valid = False
-            self._say(self.tenant_note, f"{err.message} {err.hint}")
+            self._say(self.tenant_note, error_text(err))
             self.advanced.setChecked(True)
         if valid != self._valid:
             self._valid = valid

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWizardPage
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
 from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.ui.format import drive_label, short_path
 from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 TRAY_HELP = (
@@ -29,8 +30,13 @@ class DonePage(QWizardPage):
         super().__init__()
         self.state = state
         self.setTitle(_("All set"))
+        self.setSubTitle(_("Your account was added. Finish closes this window; the app keeps "
+                           "running in the notification area."))
+        self.setFinalPage(True)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self.now = QLabel()
+        self.now.setWordWrap(True)
         tray = QLabel(_(TRAY_HELP))
         tray.setWordWrap(True)
         self.another = QPushButton(_("Add another drive or library from this sign-in…"))
@@ -40,8 +46,12 @@ class DonePage(QWizardPage):
         self.another.clicked.connect(self.add_another)
         lay = QVBoxLayout(self)
         lay.addWidget(self.summary)
+        lay.addWidget(self.now)
         lay.addWidget(tray)
-        lay.addWidget(self.another)
+        row = QHBoxLayout()
+        row.addWidget(self.another)
+        row.addStretch(1)
+        lay.addLayout(row)
         lay.addStretch(1)
 
     def add_another(self) -> None:
@@ -57,25 +67,30 @@ class DonePage(QWizardPage):
         finally:
             self.state.keep_sign_in = False
 
+    def nextId(self) -> int:
+        """The last page: Finish only (the Cloud Shell page has a higher id, not a later one)."""
+        return -1
+
     def initializePage(self) -> None:
         a = self.state.account
         if a is None:
             return
         e = html.escape
+        who = (_("{name} <{mail}>").format(name=a.display_name, mail=a.username)
+               if a.display_name and a.username else a.display_name or a.username or "—")
         rows = [
-            (_("Account"), a.name),
-            (_("Signed in as"), " ".join(x for x in (a.display_name or "", f"<{a.username}>"
-                                                  if a.username else "") if x)),
-            (_("Drive"), f"{a.drive_name or ''} ({a.drive_type})"),
-            *([(_("Microsoft cloud"), _cloud_label(a.cloud))] if a.cloud != "global" else []),
-            (_("Mount point"), a.mount_point or "—"),
-            (_("Mount automatically"), _("yes") if a.auto_mount else _("no")),
-            (_("Client secret expires"), a.secret_expires.isoformat() if a.secret_expires else "—"),
+            (_("Account:"), a.name),
+            (_("Signed in as:"), who),
+            (_("Drive:"), drive_label(a.drive_name, a.drive_type)),
+            *([(_("Microsoft cloud:"), _cloud_label(a.cloud))] if a.cloud != "global" else []),
+            (_("Mount point:"), short_path(a.mount_point) or "—"),
+            (_("Mount automatically:"), _("yes") if a.auto_mount else _("no")),
+            (_("Client secret expires on:"),
+             a.secret_expires.isoformat() if a.secret_expires else "—"),
         ]
-        table = "".join(f"<tr><td><b>{e(k)}:</b>&nbsp;</td><td>{e(v)}</td></tr>"
-                        for k, v in rows)
-        now = (_("<p>The drive is being mounted now; the tray icon shows when it is ready.</p>")
-               if self.state.mount_now else "")
-        self.summary.setText(_(
-            "<p>Your account was added.</p><table>{table}</table>{now}"
-        ).format(table=table, now=now))
+        table = "\n".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>"
+                          for k, v in rows)
+        self.summary.setText(f"<table cellspacing='4'>{table}</table>")
+        self.now.setText(_("The drive is being mounted now. The tray icon tells you when it is "
+                           "ready.") if self.state.mount_now else "")
+        self.now.setVisible(self.state.mount_now)

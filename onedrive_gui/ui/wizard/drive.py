@@ -24,16 +24,11 @@ from PySide6.QtWidgets import (
 from onedrive_gui.core.errors import AppError, CancelledError
 from onedrive_gui.core.i18n import N_, _, ngettext
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.format import human_bytes
+from onedrive_gui.ui.format import drive_type_label, human_bytes
 from onedrive_gui.ui.messages import ErrorPanel
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.state import MOUNT, WizardState
 
-DRIVE_TYPES = {
-    "personal": N_("OneDrive (personal)"),
-    "business": N_("OneDrive for work or school"),
-    "documentLibrary": N_("SharePoint library"),
-}
 LIBRARIES_BUTTON = N_("A SharePoint site or Teams library…")
 SITE_SCOPES = ("Sites.Read.All", "Team.ReadBasic.All")  # = core.oauth.SITE_SCOPES
 
@@ -65,7 +60,7 @@ class DrivePage(QWizardPage):
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.list = QTreeWidget()
-        self.list.setHeaderLabels([_("Name"), _("Type"), _("Used")])
+        self.list.setHeaderLabels([_("Name"), _("Type"), _("Space used")])
         self.list.setRootIsDecorated(False)
         self.list.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.list.itemSelectionChanged.connect(self._selected)
@@ -90,6 +85,7 @@ class DrivePage(QWizardPage):
         self.search_button.clicked.connect(self.search_sites)
         self.lib_status = QLabel()
         self.lib_status.setWordWrap(True)
+        self.lib_status.setTextFormat(Qt.TextFormat.PlainText)
         self.consent_button = QPushButton(_("Sign in again with these permissions"))
         self.consent_button.clicked.connect(self.sign_in_for_sites)
         self.consent_button.hide()
@@ -146,8 +142,8 @@ class DrivePage(QWizardPage):
         ).format(display_name=user.display_name, email=user.email))
         default_item: QTreeWidgetItem | None = None
         for drive in drives:
-            item = self._add_item(drive, drive.name + ("  (default)" if drive.is_default
-                                                       else ""))
+            item = self._add_item(drive, _("{name} (default)").format(name=drive.name)
+                                  if drive.is_default else drive.name)
             if default_item is None or (drive.is_default and not _is_default(default_item)):
                 default_item = item
         from onedrive_gui.core.microsoft.libraries import is_personal
@@ -163,8 +159,7 @@ class DrivePage(QWizardPage):
             self.list.resizeColumnToContents(col)
 
     def _add_item(self, drive: Any, label: str) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([label, _(DRIVE_TYPES.get(drive.drive_type, drive.drive_type)),
-                                usage_text(drive)])
+        item = QTreeWidgetItem([label, drive_type_label(drive.drive_type), usage_text(drive)])
         item.setData(0, Qt.ItemDataRole.UserRole, drive)
         self.list.addTopLevelItem(item)
         self._shown.add(drive.id)
@@ -211,20 +206,30 @@ class DrivePage(QWizardPage):
                 continue
             item = self._add_item(lib.drive, lib.label)
             first = first or item
+        for col in (1, 2):
+            self.list.resizeColumnToContents(col)
         new = len(found.libraries)
-        if query:
-            text = ngettext("{n} library found for “{query}”", "{n} libraries found for “{query}”",
-                            new).format(n=new, query=query.strip())
-        else:
-            text = ngettext("{n} library found in the sites you follow and your Teams",
-                            "{n} libraries found in the sites you follow and your Teams",
-                            new).format(n=new)
-        text += _("; pick one in the list above.") if new else _(".")
+        lines = []
+        if query and new:
+            lines.append(ngettext("{n} library found for “{query}”; pick one in the list above.",
+                                  "{n} libraries found for “{query}”; pick one in the list "
+                                  "above.", new).format(n=new, query=query.strip()))
+        elif query:
+            lines.append(_("No library found for “{query}”.").format(query=query.strip()))
+        elif new:
+            lines.append(ngettext(
+                "{n} library found in the sites you follow and your Teams; pick one in the "
+                "list above.",
+                "{n} libraries found in the sites you follow and your Teams; pick one in the "
+                "list above.", new).format(n=new))
+        elif not found.missing:
+            lines.append(_("No library found in the sites you follow and your Teams."))
         if found.missing:
-            scopes = " and ".join(found.missing)
-            text = "" if not new else text + " "
+            scopes = (_("{first} and {second}").format(first=found.missing[0],
+                                                       second=found.missing[1])
+                      if len(found.missing) == 2 else found.missing[0])
             sites = "Sites.Read.All" in found.missing
-            text += ngettext(
+            lines.append(ngettext(
                 "Finding {what} needs the permission {scopes}, which this sign-in does not have. "
                 "Add it to your app registration's API permissions (Microsoft Graph, delegated) "
                 "if needed, then sign in again and accept.",
@@ -232,9 +237,9 @@ class DrivePage(QWizardPage):
                 "have. Add them to your app registration's API permissions (Microsoft Graph, "
                 "delegated) if needed, then sign in again and accept.",
                 len(found.missing),
-            ).format(what=_("sites") if sites else _("Teams"), scopes=scopes)
+            ).format(what=_("sites") if sites else _("Teams"), scopes=scopes))
             self.consent_button.show()
-        self.lib_status.setText(text)
+        self.lib_status.setText("\n".join(lines))
         if first is not None:
             self.list.setCurrentItem(first)
 

@@ -32,7 +32,7 @@ from onedrive_gui.core.errors import AppError, ValidationError
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.core.validation import validate_account_name
 from onedrive_gui.ui.context import AppContext
-from onedrive_gui.ui.messages import ErrorPanel
+from onedrive_gui.ui.messages import ErrorPanel, error_text
 from onedrive_gui.ui.tasks import TaskRunner
 from onedrive_gui.ui.wizard.state import DONE, WizardState
 
@@ -195,7 +195,7 @@ class MountPage(QWizardPage):
         try:
             name = validate_account_name(text, self._existing_names())
         except ValidationError as err:
-            self.name_note.setText(f"{err.message} {err.hint}")
+            self.name_note.setText(error_text(err))
             self.name_note.show()
         else:
             self.name_note.hide()
@@ -231,7 +231,7 @@ class MountPage(QWizardPage):
 
     def _show_mount_error(self, err: AppError) -> None:
         self._mount_error = err
-        self.mount_note.setText(f"{err.message} {err.hint}")
+        self.mount_note.setText(error_text(err))
         self.mount_note.setStyleSheet("color: #c42b1c;")
         self.mount_note.show()
 

@@ -11,8 +11,8 @@ import logging
 import threading
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,6 +31,20 @@ from onedrive_gui.ui.widgets import CopyField
 from onedrive_gui.ui.wizard.state import DRIVE, WizardState
 
 log = logging.getLogger(__name__)
+OK_STYLE = "color: #0f7b0f;"
+
+
+def microsoft_logo(size: int = 20) -> QIcon:
+    """Microsoft's four squares, as on its "Sign in with Microsoft" buttons."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    half, gap = size // 2, max(1, size // 20)
+    for (x, y), color in zip(((0, 0), (1, 0), (0, 1), (1, 1)),
+                             ("#f25022", "#7fba00", "#00a4ef", "#ffb900"), strict=True):
+        p.fillRect(x * (half + gap), y * (half + gap), half - gap, half - gap, QColor(color))
+    p.end()
+    return QIcon(pix)
 
 
 class _Attempt:
@@ -67,9 +81,13 @@ class SignInPage(QWizardPage):
         self.setSubTitle(_("Your browser opens Microsoft's sign-in page. Sign in and accept the "
                          "permissions; then come back here."))
 
-        self.sign_in_button = QPushButton(_("Sign in with Microsoft"))
+        self.sign_in_button = QPushButton(microsoft_logo(), _("Sign in with Microsoft"))
+        self.sign_in_button.setIconSize(QSize(20, 20))
+        self.sign_in_button.setMinimumHeight(40)
+        self.sign_in_button.setStyleSheet("QPushButton { padding: 6px 16px; font-weight: 600; }")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.start)
+
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.progress = QProgressBar()
@@ -94,6 +112,7 @@ class SignInPage(QWizardPage):
         self.back_note = QLabel(_("If a value is wrong, go <b>Back</b> and correct it."))
         self.result = QLabel()
         self.result.setWordWrap(True)
+        self.result.setStyleSheet(OK_STYLE)  # as the Cloud Shell page's success line
 
         waiting = QHBoxLayout()
         waiting.addWidget(self.cancel_button)
@@ -102,8 +121,12 @@ class SignInPage(QWizardPage):
         retry = QHBoxLayout()
         retry.addWidget(self.retry_button)
         retry.addWidget(self.back_note, 1)
+        button_row = QHBoxLayout()
+        button_row.addWidget(self.sign_in_button)
+        button_row.addStretch(1)
         lay = QVBoxLayout(self)
-        lay.addWidget(self.sign_in_button)
+        lay.addSpacing(12)
+        lay.addLayout(button_row)
         lay.addWidget(self.status)
         lay.addWidget(self.progress)
         lay.addLayout(waiting)
@@ -143,7 +166,13 @@ class SignInPage(QWizardPage):
         self._set_waiting_widgets(False)
         self.sign_in_button.hide()
         self.status.setText("")
-        self.error.show_error(err)
+        if isinstance(err, AdminConsentRequired):  # the link is in the field below, once
+            self.error.show_error(err, _(
+                "Your organization lets only administrators approve this app. Send the link "
+                "below to an administrator of your organization; after they grant admin "
+                "consent, sign in again."))
+        else:
+            self.error.show_error(err)
         if isinstance(err, AdminConsentRequired):
             self.admin_link.value = err.admin_consent_url
             self.admin_link.edit.setText(err.admin_consent_url)
@@ -243,8 +272,10 @@ class SignInPage(QWizardPage):
         self.status.setText("")
         who = html.escape(token.display_name or "")
         mail = html.escape(token.username or "")
-        self.result.setText(_("✔ Signed in as <b>{value}</b>").format(value=who or mail)
-                            + (f" ({mail})" if who and mail else "") + ".")
+        self.result.setText(
+            _("✔ Signed in as <b>{name}</b> ({mail}).").format(name=who, mail=mail)
+            if who and mail else
+            _("✔ Signed in as <b>{name}</b>.").format(name=who or mail))
         self.result.show()
         self.completeChanged.emit()
 

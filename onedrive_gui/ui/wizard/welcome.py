@@ -7,12 +7,12 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QLabel,
     QRadioButton,
-    QToolButton,
     QVBoxLayout,
     QWizardPage,
 )
 
 from onedrive_gui.core.i18n import N_, _
+from onedrive_gui.ui.widgets import disclosure
 from onedrive_gui.ui.wizard.cloud import CloudChooser
 from onedrive_gui.ui.wizard.state import CLOUD_SHELL, CREDENTIALS, REGISTER, WizardState
 
@@ -45,12 +45,7 @@ class WelcomePage(QWizardPage):
         group.addButton(self.have_app)
         group.addButton(self.guide_me)
         group.addButton(self.cloud_shell)
-        self.advanced = QToolButton()
-        self.advanced.setText(_("Advanced: Microsoft cloud"))
-        self.advanced.setCheckable(True)
-        self.advanced.setAutoRaise(True)
-        self.advanced.setArrowType(Qt.ArrowType.RightArrow)
-        self.advanced.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced = disclosure(_("Advanced: Microsoft cloud"))
         self.advanced.toggled.connect(self._toggle_advanced)
         self.cloud = CloudChooser()
         self.cloud.hide()
@@ -61,13 +56,13 @@ class WelcomePage(QWizardPage):
         lay.addWidget(self.have_app)
         lay.addWidget(self.guide_me)
         lay.addWidget(self.cloud_shell)
-        lay.addStretch(1)
-        lay.addWidget(self.advanced)
+        lay.addSpacing(12)
+        lay.addWidget(self.advanced, 0, Qt.AlignmentFlag.AlignLeft)
         lay.addWidget(self.cloud)
+        lay.addStretch(1)
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.cloud.setVisible(shown)
-        self.advanced.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     def _cloud_changed(self, key: str) -> None:
         self.state.cloud = key

@@ -39,7 +39,8 @@ class AddAccountWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
-        self.setMinimumSize(640, 560)
+        # one size for every page (the largest needs it): the window does not jump between pages
+        self.setMinimumSize(720, 620)
         self.welcome = WelcomePage(self.state)
         self.register_page = RegisterPage(self.state)
         self.credentials = CredentialsPage(self.state)
