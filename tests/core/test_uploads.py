@@ -112,6 +112,51 @@ def test_rclone_restart_after_temp_rename_saves_keeps_both_edits(
     assert (docs / "plan.odt").read_bytes() == saved["plan.odt"]
 
 
+def test_app_restart_with_held_files_keeps_both_edits(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defects 1, 9: Quit cut short (the cloud unreachable, the upload wait over) leaves
+    held files in the cache; the next start mounts again, rclone reloads them with the
+    cloud's current fingerprint; the bases on disk still tell. No copy is made twice."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/report.odt", b"report v1\n")
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", b"notes v1\n")
+    first = rig.manager()
+    mp = rig.mount_point()
+    first.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "1h"})
+    docs = mp / "Documents"
+    with open(docs / "report.odt", "r+b") as f:
+        report = f.read() + b"my paragraph\n"
+    time.sleep(1)
+    (docs / "~report.tmp").write_bytes(report)
+    os.replace(docs / "~report.tmp", docs / "report.odt")
+    with open(docs / "notes.txt", "r+b") as f:
+        notes = f.read() + b"my note\n"
+        f.seek(0)
+        f.write(notes)
+    wait_for(lambda: first.status("od").pending_uploads == 2, what="both edits queued")
+    time.sleep(1)
+    cloud.set_down(True)  # Quit cannot check anything: the files stay held
+    first.shutdown(upload_timeout=3)
+    assert [k for k, _t in rig.recorder.events if k == "uploads-abandoned"]
+    cloud.set_down(False)
+    report_cloud, notes_cloud = b"report v1\ncolleague\n", b"notes v1\nphone\n"
+    cloud.put_file(d.drive_id, "/Documents/report.odt", report_cloud)
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", notes_cloud)
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == notes_cloud
+
+    for _start in range(2):  # the next start, and one more: no second copy
+        mgr = rig.manager()
+        mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "1h"})
+        mgr.upload_now("od")
+        assert mgr.wait_for_uploads("od", timeout=120)
+        mgr.shutdown(upload_timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/report.odt") == report
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == notes
+    assert list(copies(cloud, d, "report").values()) == [report_cloud]
+    assert list(copies(cloud, d, "notes").values()) == [notes_cloud]
+
+
 def test_quit_checks_and_releases_held_files_at_once(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
