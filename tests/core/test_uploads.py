@@ -428,13 +428,13 @@ def test_rclones_log_lines_give_the_version_at_open_and_renames() -> None:
 
 def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path) -> None:
     store = BaseStore(tmp_path / "b.json")
-    store.opened("doc.odt", "10,2026-12-01 10:00:00 +0000 UTC,aaaa", "")
+    store.opened("doc.odt", "10,2026-12-01 10:00:00 +0000 UTC,aaaa", "", dirty=False)
     store.observe("~doc.tmp", {"Fingerprint": "", "Dirty": True}, first_sight=False)
     store.rename("~doc.tmp", "doc.odt")
     base = store.base("doc.odt")
     assert base is not None and base.hash == "aaaa" and not store.has("~doc.tmp")
     # a held file with a cloud version renamed over another keeps its own base
-    store.opened("a.txt", "5,2026-12-01 10:00:00 +0000 UTC,cccc", "")
+    store.opened("a.txt", "5,2026-12-01 10:00:00 +0000 UTC,cccc", "", dirty=False)
     store.observe("a.txt", {"Fingerprint": "5,2026-12-01 10:00:00 +0000 UTC,cccc",
                             "Dirty": True}, first_sight=False)
     store.rename("a.txt", "doc.odt")
@@ -455,3 +455,24 @@ def test_a_conflict_name_that_does_not_fit_is_shortened() -> None:
     taken = {short}
     assert short_conflict_name(long, when, taken.__contains__).endswith(
         f" (conflict {local} 2).docx")
+
+
+def test_a_stale_copy_opened_again_is_based_on_the_clouds_version(tmp_path: Path) -> None:
+    """rclone drops a clean cached copy the cloud changed and reads the cloud's; a changed
+    one it keeps (local changes win): the base follows what rclone does."""
+    store = BaseStore(tmp_path / "b.json")
+    v1 = "10,2026-12-01 10:00:00 +0000 UTC,aaaa"
+    v2 = "12,2026-12-02 10:00:00 +0000 UTC,bbbb"
+    store.observe("clean.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("clean.txt", v2, v1, dirty=False)
+    base = store.base("clean.txt")
+    assert base is not None and base.hash == "bbbb"
+    store.observe("edited.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("edited.txt", v2, v1, dirty=True)
+    base = store.base("edited.txt")
+    assert base is not None and base.hash == "aaaa"
+    store.observe("edited.txt", {"Fingerprint": v1, "Dirty": True}, first_sight=False)
+    assert (base := store.base("edited.txt")) is not None and base.hash == "aaaa"
+    # a first open (nothing cached), written at once: based on the cloud's version
+    store.opened("new.txt", v2, "", dirty=True)
+    assert (base := store.base("new.txt")) is not None and base.hash == "bbbb"

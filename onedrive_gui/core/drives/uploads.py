@@ -361,14 +361,30 @@ class BaseStore:
                 self._files[new] = e
             self._changed = True
 
-    def opened(self, name: str, remote_fp: str, cached_fp: str) -> None:
+    def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool) -> None:
         """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
-        its cached one *cached_fp* (from its log): a first open is based on the cloud's."""
-        if cached_fp or not remote_fp:
+        its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
+        A first open, or a stale clean copy (rclone drops it), is based on the cloud's
+        version; a changed one keeps its base (rclone keeps the local changes)."""
+        if not remote_fp or cached_fp == remote_fp:
             return
         with self._lock:
             e = self._files.get(name)
-            if e is None:
+            if dirty and cached_fp:  # changed here before this open: rclone keeps it
+                if e is None:
+                    self._files[name] = _Entry(cached_fp, True)
+                elif not e.pinned:
+                    e.pinned, e.fp = True, e.fp or cached_fp
+                else:
+                    return
+            elif dirty:  # a first open, written since: based on the cloud's version
+                if e is None:
+                    self._files[name] = _Entry(remote_fp, True)
+                elif not e.pinned:
+                    e.pinned, e.fp = True, remote_fp
+                else:
+                    return
+            elif e is None:
                 self._files[name] = _Entry(remote_fp, False)
             elif not e.pinned:
                 e.fp = remote_fp
@@ -708,7 +724,8 @@ class UploadScheduler:
                 name = m.group(1)
                 if self._meta_before_start(name):
                     continue  # rclone's reload at mount: the cloud's current version
-                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)))
+                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
+                             dirty=self._meta_dirty(name))
                 continue
             m = _RENAMED_RE.match(line)
             if m:
@@ -723,6 +740,15 @@ class UploadScheduler:
             return path is not None and path.stat().st_mtime_ns < self._started_ns
         except OSError:
             return False
+
+    def _meta_dirty(self, name: str) -> bool:
+        """rclone's cache metadata of *name* says it was changed here (not uploaded yet)."""
+        path = self._meta_path(name)
+        try:
+            info = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+        except (OSError, ValueError):
+            return False
+        return isinstance(info, dict) and bool(info.get("Dirty"))
 
     def _observe_now(self, name: str) -> bool:
         """Record the base of a queued file the scan has not seen yet from its metadata;
