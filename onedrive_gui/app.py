@@ -86,6 +86,7 @@ def build_context(paths: Any) -> Any:
             on_change=controller.on_change,
             on_event=controller.on_event,
             session=accounts.crash_record(),
+            index_sizes=accounts.index_sizes(),
         )
 
     controller.manager = _Lazy(build_manager)

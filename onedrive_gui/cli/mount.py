@@ -135,7 +135,8 @@ def run(args: argparse.Namespace) -> int:
     console = ConsoleClose(stop.console_ending)
     console.install()
     manager = MountManager(service.rcd_factory, on_change=on_change, on_event=on_event,
-                           session=service.crash_record())
+                           session=service.crash_record(),
+                           index_sizes=service.index_sizes())
     try:
         recovered = service.recover_after_crash(manager, only=account.name)
         if recovered is not None:

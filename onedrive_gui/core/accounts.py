@@ -333,7 +333,15 @@ class AccountService:
         return manager.mount(
             account.name, f"{account.name}:", prepared, mount_opt, vfs_opt,
             account.options.global_flags(),
+            prefill_max_items=account.options.prefill_max_items,
         )
+
+    def index_sizes(self) -> Any:
+        """How many items each account's drive had when it was last read ahead, for the
+        MountManager (core/drives/indexing.py)."""
+        from onedrive_gui.core.drives.indexing import IndexSizes
+
+        return IndexSizes(self.paths.data_dir / "index-sizes.json")
 
     def crash_record(self) -> Any:
         """This process's record of its mounts, for the MountManager (see core.recovery)."""

@@ -30,6 +30,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # OneDrive upload sessions take fragments in multiples of 320 KiB; rclone recommends <= 250M.
 CHUNK_UNIT = 320 * 1024
 CHUNK_MAX = 250 * 1024 * 1024
+# Drives with more items are not read ahead after mounting (core/drives/indexing.py): rclone
+# holds about 2.3 KB of memory per item (benchmarks/delta_listing.py: 229 MiB per 100,000).
+DEFAULT_PREFILL_MAX_ITEMS = 100_000
 
 _SIZE = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([kmgtpe]?)(i?)(b?)$", re.IGNORECASE)
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w|M|y)")
@@ -129,10 +132,12 @@ class MountOptions:
     cache_max_age: str = field(default="24h", metadata=_help(
         N_("Cached files unused for this long are removed from the local disk (not from "
         "OneDrive).")))
-    dir_cache_time: str = field(default="1h", metadata=_help(
-        N_("How long folder listings are kept. OneDrive reports changes through polling (see "
-        "poll interval), so listings stay fresh while far fewer listing requests are sent, "
-        "which keeps the account clear of throttling.")))
+    dir_cache_time: str = field(default="6h", metadata=_help(
+        N_("How long folder listings are kept. After mounting, the app reads every folder of "
+        "the drive in a few requests (its delta listing) and reads them all again every "
+        "4 hours; OneDrive reports changes through polling (see poll interval), so listings "
+        "stay fresh while far fewer listing requests are sent, which keeps the account "
+        "clear of throttling. Keep it longer than reading the whole drive takes.")))
     poll_interval: str = field(default="1m", metadata=_help(
         N_("How often rclone asks OneDrive for changes made elsewhere (one cheap delta request "
         "per interval).")))
@@ -162,6 +167,13 @@ class MountOptions:
         N_("Upload chunk size. OneDrive needs a multiple of 320 KiB (10M = 32 x 320 KiB, "
         "rclone's default) and at most 250M. Each running transfer holds one chunk in "
         "memory.")))
+
+    prefill_max_items: int = field(default=DEFAULT_PREFILL_MAX_ITEMS, metadata=_help(
+        N_("After mounting, the app reads the whole drive's folder listings in a few requests, "
+        "so that opening folders is instant and cheap. The account's rclone then holds about "
+        "2 KB of memory per file and folder: a drive that had more items than this at its "
+        "last reading is not read ahead (its folders are listed as you open them). "
+        "0 = never read ahead.")))
 
     @staticmethod
     def help(name: str) -> str:
@@ -212,6 +224,10 @@ class MountOptions:
         ):
             raise bad(_("Requests per second"), self.tpslimit,
                       _("Use a number of requests per second such as 8 or 3 (0 = unlimited)."))
+        if isinstance(self.prefill_max_items, bool) or not isinstance(
+                self.prefill_max_items, int) or self.prefill_max_items < 0:
+            raise bad(_("Read-ahead limit"), self.prefill_max_items,
+                      _("Use a whole number of files and folders such as 100000 (0 = never)."))
         for label, count in (
             (_("Request burst"), self.tpslimit_burst),
             (_("Transfers"), self.transfers),

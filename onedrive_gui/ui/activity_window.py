@@ -220,6 +220,10 @@ class ActivityWindow(LiveDialog):
         reselect = None
         for act in self.activities:
             top = QTreeWidgetItem([act.account])
+            told = act.index.text() if act.index is not None else ""  # reading ahead
+            if told:
+                top.setText(0, f"{act.account} — {told}")
+                top.setToolTip(0, told)
             if act.files:
                 top.setText(2, ngettext("{n} file", "{n} files", act.files).format(n=act.files))
                 top.setText(1, _("{size} left").format(size=human_bytes(act.bytes_left)))

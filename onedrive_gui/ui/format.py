@@ -109,6 +109,9 @@ def status_line(name: str, status: object | None, activity: object | None = None
     else:
         text = _("{name}: {state}…").format(name=name, state=state)
     if activity is not None and state in LIVE:
+        index = getattr(activity, "index", None)  # core/drives/indexing.py
+        if index is not None and index.indexing:
+            text += " — " + index.text()
         n_files = int(getattr(activity, "files", 0) or 0)
         if n_files:
             left = human_bytes(int(getattr(activity, "bytes_left", 0) or 0))

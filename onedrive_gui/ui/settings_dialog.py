@@ -407,7 +407,8 @@ class AccountsTab(QWidget):
 
 
 class PerformanceTab(QWidget):
-    FIELDS = ("tpslimit", "transfers", "checkers", "bwlimit", "chunk_size")
+    FIELDS = ("tpslimit", "transfers", "checkers", "bwlimit", "chunk_size",
+              "prefill_max_items")
 
     def __init__(self, dialog: SettingsDialog) -> None:
         super().__init__()
@@ -425,6 +426,11 @@ class PerformanceTab(QWidget):
         self.bwlimit = QLineEdit()
         self.bwlimit.setPlaceholderText(_("no limit"))
         self.chunk_size = QLineEdit()
+        self.prefill_max_items = QSpinBox()
+        self.prefill_max_items.setRange(0, 100_000_000)
+        self.prefill_max_items.setSingleStep(50_000)
+        self.prefill_max_items.setGroupSeparatorShown(True)
+        self.prefill_max_items.setSpecialValueText(_("never"))
         self.restore = QPushButton(_("Restore defaults"))
         self.restore.clicked.connect(self.restore_defaults)
         # a grid, not a form: QFormLayout gives word-wrapped help texts the height of a
@@ -435,7 +441,8 @@ class PerformanceTab(QWidget):
         grid.addWidget(self.account, 0, 1)
         labels = {"tpslimit": _("Requests per second:"), "transfers": _("Parallel transfers:"),
                   "checkers": _("Parallel checks:"), "bwlimit": _("Bandwidth limit:"),
-                  "chunk_size": _("Upload chunk size:")}
+                  "chunk_size": _("Upload chunk size:"),
+                  "prefill_max_items": _("Read ahead drives of up to (files and folders):")}
         row = 1
         for f in self.FIELDS:
             w = getattr(self, f)
@@ -473,6 +480,7 @@ class PerformanceTab(QWidget):
         self.checkers.setValue(int(o.checkers))
         self.bwlimit.setText(o.bwlimit)
         self.chunk_size.setText(o.chunk_size)
+        self.prefill_max_items.setValue(int(o.prefill_max_items))
 
     def restore_defaults(self) -> None:
         from onedrive_gui.core.settings import MountOptions
@@ -489,7 +497,8 @@ class PerformanceTab(QWidget):
                           transfers=int(self.transfers.value()),
                           checkers=int(self.checkers.value()),
                           bwlimit=self.bwlimit.text().strip(),
-                          chunk_size=self.chunk_size.text().strip())
+                          chunk_size=self.chunk_size.text().strip(),
+                          prefill_max_items=int(self.prefill_max_items.value()))
         self.dialog.draft = replace(draft, accounts=[replace(a, options=options)
                                                      if x.name == name else x
                                                      for x in draft.accounts])

@@ -9,7 +9,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+# Not Qt: importing QtCore's Qt namespace builds its ~100 enums (≈ 40 ms) before the tray
+# icon shows; the few uses import it where they run.
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
@@ -26,7 +28,6 @@ from onedrive_gui.ui.format import (
     text_len,
     uploads,
 )
-from onedrive_gui.ui.messages import error_text
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REMINDER_INTERVAL_MS = 6 * 3600 * 1000
+FIRST_REMINDER_DELAY_MS = 2_000  # keep-alive and reminders after start, once the tray shows
 # Quit never waits for uploads without a limit: what is left after this stays in the cache
 # and is uploaded at the next mount.
 QUIT_UPLOAD_LIMIT = 600.0
@@ -149,7 +151,9 @@ class DesktopShell(QObject):
             return
         if self.controller is not None:
             self.controller.auto_mount()
-        self.check_reminders()
+        # Once the icon is in the tray: the keep-alive's worker imports the rclone engine and
+        # HTTP stack, which would compete with the event loop's first turns (start-up time).
+        QTimer.singleShot(FIRST_REMINDER_DELAY_MS, self, self.check_reminders)
         self._reminder_timer.start()
 
     def warn_if_elevated(self, **probe: Any) -> None:
@@ -479,6 +483,7 @@ class DesktopShell(QObject):
 
     def show_details(self, title: str, text: str, level: str = "info") -> None:
         """The whole text of a notification that was too long to show."""
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QMessageBox
 
         box = QMessageBox()
@@ -512,6 +517,10 @@ class DesktopShell(QObject):
         return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
 
     def _mount_failed(self, name: str, err: AppError) -> None:
+        # ui.messages where used: it imports Qt's namespace and the dialog classes, whose
+        # Python types cost tens of ms before the tray shows
+        from onedrive_gui.ui.messages import error_text
+
         title = _("{name}: {title}").format(name=name, title=err.title) if name else err.title
         text = error_text(err)
         self.notify(title, text, "error", on_details=lambda: self.show_error(err))

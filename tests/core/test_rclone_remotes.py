@@ -155,6 +155,7 @@ def test_remote_created_offline_and_stored_encrypted(env: Env, net_trap: Connect
     assert json.loads(stored["token"])["refresh_token"] == REFRESH
     assert stored["drive_id"] == DRIVE_ID and stored["drive_type"] == "personal"
     assert stored["disable_site_permission"] == "true"
+    assert stored["delta"] == "true"  # recursive listings through the drive's delta
     assert "tenant" not in stored  # "common" is rclone's default
     assert not any(k.startswith("config_") for k in stored)
 
@@ -168,6 +169,24 @@ def test_remote_created_offline_and_stored_encrypted(env: Env, net_trap: Connect
     assert "53682" not in log
     assert "Please go to the following link" not in log
     rcd.stop()
+
+
+def test_remote_of_an_earlier_version_gets_delta_at_its_next_mount(
+    env: Env, net_trap: ConnectionCounter
+) -> None:
+    rc = env.rcd().start()
+    # as earlier versions made it: no delta
+    rc.config_create("old", "onedrive", {
+        "client_id": "00000000-1111-2222-3333-444444444444", "client_secret": SECRET,
+        "token": token_json(), "drive_id": DRIVE_ID, "drive_type": "personal",
+        "config_refresh_token": "false"}, {"nonInteractive": True})
+    assert "delta" not in remotes.get_remote(rc, "old")
+    # what AccountService.mount does before every mount
+    remotes.update_backend_options(rc, "old", {"chunk_size": "10M"})
+    stored = remotes.get_remote(rc, "old")
+    assert stored["delta"] == "true" and stored["chunk_size"] == "10M"
+    assert stored["client_secret"] == SECRET and stored["drive_id"] == DRIVE_ID
+    assert net_trap.connections == 0
 
 
 def test_remote_survives_restart(env: Env) -> None:
@@ -340,6 +359,10 @@ def test_throttling_lines_are_kept_at_info() -> None:
     assert keep_log_line("2026/11/26 21:08:52 NOTICE: work: vfs cache: cleaned", "INFO", False)
     assert keep_log_line("\tcontinuation of a kept line", "INFO", True)
     assert not keep_log_line("\tcontinuation of a dropped line", "INFO", False)
+    # a failed poll for changes (INFO): the app then reads the drive again, at any log level
+    failed = ("2026/12/03 08:30:50 INFO  : OneDrive root '': Change notify listener failure: "
+              "TooManyRequests: Too many requests")
+    assert keep_log_line(failed, "ERROR", False)
 
 
 # ---- one config per account: migration of an earlier version's shared config ------------

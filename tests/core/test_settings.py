@@ -54,11 +54,19 @@ def _account(name: str = "work", **kw: object) -> Account:
 def test_defaults_are_the_onedrive_aware_ones() -> None:
     o = MountOptions()
     assert (o.cache_mode, o.cache_max_size, o.cache_max_age, o.dir_cache_time) == (
-        "writes", "10G", "24h", "1h")
+        "writes", "10G", "24h", "6h")  # longer than reading the whole drive ahead takes
     assert (o.poll_interval, o.tpslimit, o.tpslimit_burst, o.transfers, o.checkers) == (
         "1m", 8, 100, 4, 4)
     assert (o.bwlimit, o.chunk_size) == ("", "10M")
+    assert o.prefill_max_items == 100_000  # read ahead drives up to this many items
     o.validate()
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, True, "100"])
+def test_prefill_limit_must_be_a_whole_number(value: object) -> None:
+    with pytest.raises(ValidationError) as exc:
+        MountOptions(prefill_max_items=value).validate()  # type: ignore[arg-type]
+    assert "Read-ahead limit" in exc.value.message
 
 
 def test_every_option_explains_itself() -> None:
@@ -145,7 +153,7 @@ def test_rc_blocks_use_rclone_key_names() -> None:
     mount_opt, vfs_opt = o.to_rc()
     assert mount_opt == {}
     assert vfs_opt == {"CacheMode": "writes", "CacheMaxSize": "10G", "CacheMaxAge": "24h",
-                       "DirCacheTime": "1h", "PollInterval": "1m", "WriteBack": "5s"}
+                       "DirCacheTime": "6h", "PollInterval": "1m", "WriteBack": "5s"}
     assert o.to_rc(volume_name="work")[0] == {"VolumeName": "work"}
     assert o.global_flags() == {"TPSLimit": 8.0, "TPSLimitBurst": 100, "Transfers": 4,
                                 "Checkers": 4, "BwLimit": "off"}

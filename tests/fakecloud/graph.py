@@ -59,6 +59,9 @@ class GraphService:
         self.download_host = DOWNLOAD_HOST if cloud == "global" else CLOUDS[cloud][2]
         self.upload_host = UPLOAD_HOST if cloud == "global" else CLOUDS[cloud][2]
         self.downloads: dict[str, tuple[str, str]] = {}  # token -> (drive id, item id)
+        # delta listings in progress: $skiptoken -> (entries, token at the start, next offset)
+        self.delta_listings: dict[str, tuple[list[tuple[str, str, str | None, str]], int,
+                                             int]] = {}
 
     # ------------------------------------------------------------------ JSON shapes
     def drive_json(self, drive: Drive) -> dict[str, Any]:
@@ -675,23 +678,88 @@ class GraphService:
                                     "resourceId": new.id, "status": "completed"}
         return Response(202, b"", [("Location", f"https://{self.upload_host}/monitor/{mid}")])
 
+    DELTA_PAGE = 200  # Graph pages delta at about 200 items whatever $top asks
+
     def delta(self, req: Request, drive: Drive, folder: Item | None) -> Response:
+        """GET /root/delta, paged the way Graph pages it (DESIGN §10 "Listing through delta").
+
+        - No token (or an empty one): every live item, oldest first; ``token``: what changed
+          since that token, in the order of the changes (changed items with their ancestors,
+          then deleted ones); parents always before their children; ``token=latest``:
+          nothing, only a deltaLink from now.
+        - At most :data:`DELTA_PAGE` items a page, whatever ``$top`` says (less if asked);
+          ``@odata.nextLink`` (with a ``$skiptoken``) on every page but the last, and
+          ``@odata.deltaLink`` only on the last one. Changes are paged the same way.
+        - A listing's items are fixed at its first page; each page shows them as they are
+          then (an item deleted meanwhile is left out: its deletion comes in the next round),
+          and the deltaLink's token is the drive's change count at the first page.
+        Costs (tests/fakecloud/throttling.py): 2 RU without a token, 1 RU with one and for
+        every later page.
+        """
         if folder is None or folder.parent_id is not None:
             return gerr(400, "invalidRequest", "fakecloud: delta only on the root")
-        token = req.query.get("token", "")
-        link = f"{self.graph}/drives/{drive.id}/root/delta?token="
-        if token == "latest":
-            return json_response(200, {"value": [], "@odata.deltaLink": link + str(drive.seq)})
-        since = int(token) if token.isdigit() else 0
-        changed = sorted((i for i in drive.items.values() if i.seq > since),
-                         key=lambda i: (len(self.state.path_of(drive, i)), i.seq))
-        value = [self.item_json(drive, i) for i in changed]
-        for seq, iid, pid, name in drive.tombstones:
-            if seq > since:
+        q = req.query
+        link = f"{self.graph}/drives/{drive.id}/root/delta"
+        try:
+            top = min(max(1, int(q.get("$top") or self.DELTA_PAGE)), self.DELTA_PAGE)
+        except ValueError:
+            return gerr(400, "invalidRequest", "Invalid $top")
+        skip = q.get("$skiptoken", "")
+        if skip:
+            listing = self.delta_listings.get(skip)
+            if listing is None:
+                return gerr(410, "resyncRequired", "The skip token is no longer valid.")
+            entries, upto, offset = listing
+        else:
+            token = q.get("token", "")
+            if token == "latest":
+                return json_response(200, {"value": [],
+                                           "@odata.deltaLink": f"{link}?token={drive.seq}"})
+            if token and not token.isdigit():
+                return gerr(400, "invalidRequest", "Invalid delta token")
+            since = int(token) if token else 0
+            # from scratch: oldest first; changes: as they happened (a modified item moves
+            # to the end, as in Graph); parents always before their children
+            changed, placed = [], set()
+
+            def place(item: Item) -> None:
+                parent = drive.items.get(item.parent_id) if item.parent_id else None
+                if parent is not None and parent.seq > since and parent.id not in placed:
+                    place(parent)
+                placed.add(item.id)
+                changed.append(item)
+
+            for item in sorted((i for i in drive.items.values() if i.seq > since),
+                               key=lambda i: i.order if not since else (i.seq, i.order)):
+                if item.id not in placed:
+                    place(item)
+            entries = [("item", i.id, None, "") for i in changed]
+            if since:  # a listing from scratch has no deleted items
+                entries += [("deleted", iid, pid, name)
+                            for seq, iid, pid, name in drive.tombstones if seq > since]
+            upto, offset = drive.seq, 0
+        value: list[dict[str, Any]] = []
+        pos = offset
+        while pos < len(entries) and len(value) < top:
+            kind, iid, pid, name = entries[pos]
+            pos += 1
+            if kind == "deleted":
                 value.append({"id": iid, "name": name, "deleted": {"state": "deleted"},
                               "parentReference": {"driveId": drive.id,
                                                   "driveType": drive.drive_type, "id": pid}})
-        return json_response(200, {"value": value, "@odata.deltaLink": link + str(drive.seq)})
+            elif iid in drive.items:
+                value.append(self.item_json(drive, drive.items[iid]))
+        body: dict[str, Any] = {
+            "@odata.context": f"{self.graph}/$metadata#Collection(driveItem)", "value": value}
+        if pos < len(entries):
+            nxt = secrets.token_urlsafe(16)
+            self.delta_listings[nxt] = (entries, upto, pos)
+            body["@odata.nextLink"] = f"{link}?$skiptoken={nxt}"
+        else:
+            body["@odata.deltaLink"] = f"{link}?token={upto}"
+            while len(self.delta_listings) > 1000:  # a client may ask for a page again
+                self.delta_listings.pop(next(iter(self.delta_listings)))
+        return json_response(200, body)
 
     # ------------------------------------------------------------------ other hosts
     def handle_download(self, req: Request) -> Response:

@@ -89,6 +89,7 @@ class Item:
     guid: str = ""
     version: int = 1
     seq: int = 0
+    order: int = 0  # creation order in its drive (delta lists oldest first)
     qxh: str = ""
     children: dict[str, str] = field(default_factory=dict)  # casefolded name -> id
 
@@ -297,7 +298,7 @@ class CloudState:
         t = now_iso()
         root = Item(self._new_item_id(drive), "root", None, True, created=t, modified=t,
                     fs_created=now_iso(ms=False), fs_modified=now_iso(ms=False),
-                    guid=str(uuid.uuid4()).upper(), seq=drive.seq)
+                    guid=str(uuid.uuid4()).upper(), seq=drive.seq, order=drive.counter)
         drive.root_id = root.id
         drive.items[root.id] = root
         self.drives[drive.id] = drive
@@ -369,7 +370,7 @@ class CloudState:
         item = Item(self._new_item_id(drive), name, parent.id, folder, created=t, modified=t,
                     fs_created=fs_created or now_iso(ms=False),
                     fs_modified=fs_modified or fs_created or now_iso(ms=False),
-                    guid=str(uuid.uuid4()).upper())
+                    guid=str(uuid.uuid4()).upper(), order=drive.counter)
         if not folder:
             item.touch_content(data)
         drive.items[item.id] = item

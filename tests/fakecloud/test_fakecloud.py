@@ -511,3 +511,73 @@ def test_edit_from_another_device_and_server_side_copy(rc: tuple[Rclone, Default
     assert any(m == "POST" and p.endswith("/copy") for m, _, p in seen)
     assert any(h == "api.onedrive.com" and p.startswith("/monitor/") for _, h, p in seen)
     assert not [s for s in seen if s[1] == "public.dm.files.1drv.com"]  # nothing downloaded
+
+
+# ---------------------------------------------------------------------- delta, paged as Graph
+def _graph_get(fakecloud: FakeCloud, d: Defaults, url: str) -> dict[str, Any]:
+    token = rclone_token(fakecloud, d)["access_token"]
+    r = requests.get(url, headers={"Authorization": f"Bearer {token}"},
+                     proxies={"https": fakecloud.proxy_url}, verify=str(fakecloud.ca_pem),
+                     timeout=30)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def _delta_pages(fakecloud: FakeCloud, d: Defaults, url: str) -> list[dict[str, Any]]:
+    pages = [_graph_get(fakecloud, d, url)]
+    while "@odata.nextLink" in pages[-1]:
+        assert "@odata.deltaLink" not in pages[-1]
+        pages.append(_graph_get(fakecloud, d, pages[-1]["@odata.nextLink"]))
+    return pages
+
+
+def test_delta_pages_like_graph(fakecloud: FakeCloud) -> None:
+    d = fakecloud.setup_default()
+    for i in range(450):
+        fakecloud.put_file(d.drive_id, f"/Tree/d{i % 9}/f{i:03d}.txt", b"x")
+    url = f"https://graph.microsoft.com/v1.0/drives/{d.drive_id}/root/delta?$top=1000"
+    pages = _delta_pages(fakecloud, d, url)
+    # at most 200 a page whatever $top asks; the deltaLink only on the last page
+    assert [len(p["value"]) for p in pages][:-1] == [200] * (len(pages) - 1)
+    assert "@odata.deltaLink" in pages[-1] and "@odata.nextLink" not in pages[-1]
+    items = [i for p in pages for i in p["value"]]
+    names = {i["name"] for i in items}
+    assert {f"f{i:03d}.txt" for i in range(450)} <= names and "Documents" in names
+    seen: set[str] = set()
+    for item in items:  # parents come before their children
+        parent = item["parentReference"].get("id")
+        assert parent is None or parent in seen, item["name"]
+        seen.add(item["id"])
+    # the next round: only what changed since (with its ancestors), paged too
+    delta_link = pages[-1]["@odata.deltaLink"]
+    assert _graph_get(fakecloud, d, delta_link)["value"] == []
+    for i in range(300):
+        fakecloud.put_file(d.drive_id, f"/Tree/new/n{i:03d}.txt", b"y")
+    fakecloud.state.delete_item(fakecloud.state.drives[d.drive_id], fakecloud.state.resolve(
+        fakecloud.state.drives[d.drive_id],
+        fakecloud.state.drives[d.drive_id].items[fakecloud.state.drives[d.drive_id].root_id],
+        "/Tree/d0/f000.txt"))
+    changes = _delta_pages(fakecloud, d, delta_link)
+    assert len(changes) == 2 and "@odata.deltaLink" not in changes[0]
+    changed = [i for p in changes for i in p["value"]]
+    assert {i["name"] for i in changed if "file" in i} == {f"n{i:03d}.txt" for i in range(300)}
+    assert {"root", "Tree", "new"} <= {i["name"] for i in changed if "folder" in i}
+    assert [i["name"] for i in changed if "deleted" in i] == ["f000.txt"]
+    # Microsoft's costs: 2 RU without a token, 1 RU with one and for every later page
+    from .throttling import request_cost
+    deltas = fakecloud.requests_to("graph.microsoft.com", "/delta")
+    costs = [request_cost("GET", r.path, r.query, host_kind="graph") for r in deltas]
+    assert costs == [2] + [1] * (len(pages) - 1) + [1] + [1] * len(changes)
+
+
+def test_rclone_lists_recursively_through_delta(fakecloud: FakeCloud, tmp_path: Path) -> None:
+    d = fakecloud.setup_default()
+    for i in range(500):
+        fakecloud.put_file(d.drive_id, f"/Many/d{i % 25:02d}/f{i:03d}.txt", b"x")
+    conf = write_rclone_conf(tmp_path / "rclone.conf", d, rclone_token(fakecloud, d))
+    listed = Rclone(fakecloud, conf).ok("lsf", "-R", "--onedrive-delta", "od:Many").decode()
+    assert len([ln for ln in listed.split() if ln.endswith(".txt")]) == 500
+    assert not fakecloud.requests_to("graph.microsoft.com", "/children")
+    deltas = fakecloud.requests_to("graph.microsoft.com", "/delta")
+    assert len(deltas) >= 3 and deltas[1].query.get("$skiptoken")

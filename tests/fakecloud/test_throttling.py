@@ -24,6 +24,8 @@ def test_budgets_follow_the_tenant_size(licences: int, per_minute: int, per_day:
     ("GET", "/v1.0/drives/d/items/i/children", {}, "graph", 2),
     ("GET", "/v1.0/drives/d/root/delta", {}, "graph", 2),
     ("GET", "/v1.0/drives/d/root/delta", {"token": "x"}, "graph", 1),
+    ("GET", "/v1.0/drives/d/root/delta", {"token": ""}, "graph", 2),  # empty: no token
+    ("GET", "/v1.0/drives/d/root/delta", {"$skiptoken": "s"}, "graph", 1),  # a later page
     ("PUT", "/v1.0/drives/d/items/p:/f.txt:/content", {}, "graph", 2),
     ("POST", "/v1.0/drives/d/items/p:/f.txt:/createUploadSession", {}, "graph", 2),
     ("PATCH", "/v1.0/drives/d/items/i", {}, "graph", 2),

@@ -61,7 +61,8 @@ def request_cost(method: str, path: str, query: dict[str, str], *, host_kind: st
     if method.upper() != "GET":
         return 2  # create, update, delete, upload (createUploadSession, PUT content)
     if path.rstrip("/").endswith("/delta") or "/delta(" in path:
-        return 1 if "token" in query or "$deltatoken" in query or "$skiptoken" in query else 2
+        # a later page ($skiptoken) or a delta with a token: 1; an empty token is none
+        return 1 if any(query.get(k) for k in ("token", "$deltatoken", "$skiptoken")) else 2
     if path.rstrip("/").endswith("/children"):
         return 2
     return 1  # a single item, its content (download)

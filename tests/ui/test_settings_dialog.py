@@ -41,6 +41,7 @@ def test_edits_persist(qtbot, dialog, fake_ctx):
     dialog.accounts_tab.auto_mount.setChecked(True)
     dialog.performance.tpslimit.setValue(3)
     dialog.performance.chunk_size.setText("20M")
+    dialog.performance.prefill_max_items.setValue(50_000)
     press(dialog, QDialogButtonBox.StandardButton.Apply)
     qtbot.waitUntil(lambda: bool(fake_ctx.accounts.saved))
     saved = fake_ctx.accounts.settings
@@ -49,6 +50,7 @@ def test_edits_persist(qtbot, dialog, fake_ctx):
     work = saved.account("work")
     assert work.auto_mount is True
     assert work.options.tpslimit == 3 and work.options.chunk_size == "20M"
+    assert work.options.prefill_max_items == 50_000  # its effect: tests/core/test_indexing.py
 
 
 def test_invalid_option_is_refused(qtbot, dialog, fake_ctx):

@@ -292,6 +292,35 @@ def test_account_line_says_what_is_left_read_when_the_menu_opens(qtbot, shell, t
     qtbot.waitUntil(lambda: not any("uploading" in t for t in tray.menu.action_texts()))
 
 
+def test_reading_ahead_shows_in_the_account_line_and_the_activity_window(qtbot, shell, tmp_path):
+    from onedrive_gui.core.drives.activity import Activity
+    from onedrive_gui.core.drives.indexing import INDEXING, SKIPPED, IndexStatus
+
+    tray, controller = shell.tray, shell.controller
+    feed(controller, MountStatus("work", MountState.MOUNTED, str(tmp_path / "OneDrive" / "work")))
+    qtbot.waitUntil(lambda: tray.state == "mounted")
+    controller.manager.activities = {"work": Activity(
+        "work", index=IndexStatus("work", INDEXING, items=12_345, limit=200_000))}
+    tray.menu.aboutToShow.emit()
+    qtbot.waitUntil(lambda: any(t.startswith("work: mounted") and
+                                t.endswith(" — Indexing 12,345 items…")
+                                for t in tray.menu.action_texts()))
+    tray.menu.action("Activity…").trigger()
+    win = shell.activity_window
+    qtbot.waitUntil(lambda: win.uploads.topLevelItemCount() == 1
+                    and "Indexing 12,345 items…" in win.uploads.topLevelItem(0).text(0))
+    # a drive over the limit: the window says why its folders are listed one by one
+    controller.manager.activities = {"work": Activity(
+        "work", index=IndexStatus("work", SKIPPED, items=350_000, limit=200_000))}
+    qtbot.waitUntil(lambda: "more than the limit of 200,000" in
+                    win.uploads.topLevelItem(0).text(0), timeout=5000)
+    win.close()
+    tray.menu.aboutToShow.emit()  # not reading ahead: the line says nothing about it
+    qtbot.waitUntil(lambda: "work: mounted on" in " ".join(tray.menu.action_texts())
+                    and not any("Indexing" in t or "limit" in t
+                                for t in tray.menu.action_texts()))
+
+
 def test_the_menu_stays_on_screen_when_its_lines_grow(qtbot, shell, tmp_path):
     """Opened at the screen's right edge (the tray), the menu keeps within the screen when
     the uploads read after it opened make an account's line longer."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from onedrive_gui.core.drives.indexing import IndexStatus
 from onedrive_gui.core.i18n import N_
 
 # What a file in the upload queue is doing (see UploadScheduler.upload_state).
@@ -66,10 +67,12 @@ class Upload:
 
 @dataclass(frozen=True)
 class Activity:
-    """An account's uploads (an empty one when it is not mounted)."""
+    """An account's uploads (an empty one when it is not mounted), and how far its folder
+    listings are filled (core/drives/indexing.py; None when not mounted)."""
 
     account: str
     uploads: tuple[Upload, ...] = field(default_factory=tuple)
+    index: IndexStatus | None = None
 
     @property
     def files(self) -> int:

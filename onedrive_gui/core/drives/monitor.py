@@ -212,6 +212,9 @@ class MountMonitor(MountSupervisor):
         proc.failed_polls = 0
         signals = self._read_signals(proc)
         self._apply(live, poll, signals)
+        if any(s.kind == sig.CHANGE_NOTIFY_FAILED for s in signals):  # indexing: safety net
+            for m in live:
+                self.indexer.refresh(m.name, reason="rclone's change polling failed")
         for m in live:  # conflicts (issue 15): check queued uploads, release due ones
             guard = self._guards.get(m.name)
             if guard is not None and m.status.state in _LIVE:

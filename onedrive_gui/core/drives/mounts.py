@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any
 
 from onedrive_gui.core.drives.activity import Activity, read_uploads
+from onedrive_gui.core.drives.indexing import DEFAULT_PREFILL_MAX_ITEMS
 from onedrive_gui.core.drives.monitor import MountMonitor
 from onedrive_gui.core.drives.mount_errors import (
     WINFSP_URL,
@@ -105,12 +106,16 @@ class MountManager(MountMonitor):
         mount_opt: dict[str, Any],
         vfs_opt: dict[str, Any],
         config: dict[str, Any] | None = None,
+        *,
+        prefill_max_items: int = DEFAULT_PREFILL_MAX_ITEMS,
     ) -> MountStatus:
         """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker).
 
         *config*: the account's limits (rclone's names: TPSLimit, TPSLimitBurst,
         Transfers, Checkers, BwLimit), flags of the account's own rclone; when its running
         rclone has other ones (and nothing mounted), it is restarted with these.
+        Once mounted, its listings are filled from the drive's delta unless the drive had
+        more than *prefill_max_items* items at its last index (core/drives/indexing.py).
         """
         with self._lock:
             if self._closing:
@@ -132,6 +137,7 @@ class MountManager(MountMonitor):
                 dict(vfs_opt),
                 MountStatus(name, MountState.UNMOUNTED, mount_point),
                 dict(config or {}),
+                prefill_max_items=prefill_max_items,
             )
             self._mounts[name] = m
             self._set(m, MountState.MOUNTING, mount_point=mount_point, error=None)
@@ -281,7 +287,7 @@ class MountManager(MountMonitor):
         return Activity(name, tuple(read_uploads(
             name, items if isinstance(items, list) else [],
             core if isinstance(core, dict) else {}, fs, guard,
-            m.status.mount_point or m.requested)))
+            m.status.mount_point or m.requested)), index=self.indexer.status(name))
 
     def _release_unguarded(self, client: RcClient, m: _Mount, path: str) -> None:
         fs = m.rc_fs or m.fs
@@ -419,6 +425,7 @@ class MountManager(MountMonitor):
                         log.error("stopping rclone: %s", exc)
                         self._event("rcd-stop-failed", exc.user_text())
         finally:
+            self.indexer.close()
             with self._lock:
                 self._closed = True
                 if self._session is not None and not any(

@@ -119,6 +119,7 @@ class _Mount:
     probe_result: tuple[float, str | None] | None = None  # (started, error text or None)
     cache_full_at: float = -1e9
     vfs_polled: float = -1e9  # when rclone's vfs/stats for this mount was last read
+    prefill_max_items: int = 0  # indexing (core/drives/indexing.py): prefill up to this many
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from onedrive_gui.core.drives.conflicts import ConflictLog
+from onedrive_gui.core.drives.indexing import Indexer, IndexSizes
 from onedrive_gui.core.drives.mount_errors import _Unreachable, mount_error
 from onedrive_gui.core.drives.mountpoints import detach_stale_mount
 from onedrive_gui.core.drives.recovery import SessionRecord
@@ -54,6 +55,7 @@ class MountSupervisor:
         probe_interval: float = 10.0,
         sign_in_probe_interval: float = 300.0,
         session: SessionRecord | None = None,
+        index_sizes: IndexSizes | None = None,
     ) -> None:
         self._factory = rcd_factory
         self._on_change = on_change
@@ -80,6 +82,8 @@ class MountSupervisor:
         # one upload scheduler per mount (core.drives.uploads); the conflicts of this run
         self.conflicts = ConflictLog()
         self._guards: dict[str, UploadScheduler] = {}
+        # listings prefilled from the drive's delta after each mount (issue 20)
+        self.indexer = Indexer(index_sizes)
 
     @property
     def rcd(self) -> Rcd | None:
@@ -150,6 +154,8 @@ class MountSupervisor:
         new = replace(old, **changes)
         if new != old:
             m.status = new
+            if new.state in (MountState.UNMOUNTING, MountState.UNMOUNTED, MountState.ERROR):
+                self.indexer.stop(m.name)
             if new.state is not old.state:
                 log.info("%s: %s -> %s%s", m.name, old.state.value, new.state.value,
                          f" ({new.error})" if new.error else "")
@@ -242,6 +248,7 @@ class MountSupervisor:
             if _norm(info.mount_point) == _norm(used):
                 m.rc_fs = info.fs
         self._new_guard(client, m, write_back, used)
+        self.indexer.start(m.name, client, m.rc_fs, m.prefill_max_items)  # issue 20
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)

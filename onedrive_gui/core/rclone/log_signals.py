@@ -44,6 +44,11 @@ SIGN_IN = "sign-in"
 OFFLINE = "offline"
 CACHE_FULL = "cache-full"
 CACHE_WRITE_FAILED = "cache-write-failed"  # the text's part; CACHE_FULL once the disk is full
+CHANGE_NOTIFY_FAILED = "change-notify-failed"  # rclone's change polling failed (INFO)
+
+# rclone's own fixed text (backend/onedrive/onedrive.go, ChangeNotify), logged at INFO when a
+# poll for changes fails; its listings may then miss changes (core/drives/indexing.py).
+CHANGE_NOTIFY_MARK = "Change notify listener failure"
 
 # A write into the cache failed and its disk has less free space than this: "cache disk full".
 CACHE_FULL_FREE_BYTES = 64 << 20
@@ -114,6 +119,8 @@ def classify(line: str) -> Signal | None:
     if m:
         detail = m.group(3).replace("\\r", "\r").replace("\\n", "\n").replace('\\"', '"')
         return Signal(SIGN_IN, remote=m.group(1), error=m.group(2), detail=detail)
+    if CHANGE_NOTIFY_MARK in line:
+        return Signal(CHANGE_NOTIFY_FAILED)
     level_m = _LEVEL_RE.match(line)
     if level_m is None or level_m.group(1) not in ("ERROR", "NOTICE", "CRITICAL"):
         return None

@@ -34,6 +34,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 # Keys that steer rclone's config wizard; never stored, but keep it off the network.
 _NON_INTERACTIVE = {"config_refresh_token": "false"}
 _OPT = {"nonInteractive": True}
+# rclone options every OneDrive remote of the app has. ``delta``: recursive listings (rc
+# ``vfs/refresh`` with recursive) read the drive's delta, ~200 items a request, instead of
+# one request per folder (DESIGN §10 "Listing through delta"). Remotes made by earlier
+# versions get them at their next mount (update_backend_options).
+APP_REMOTE_OPTIONS = {"delta": "true"}
 
 
 def validate_remote_name(name: str) -> str:
@@ -221,6 +226,7 @@ def create_onedrive_remote(
         "drive_id": drive_id,
         "drive_type": drive_type,
         "disable_site_permission": "true",
+        **APP_REMOTE_OPTIONS,
         **_NON_INTERACTIVE,
     }
     if tenant and tenant.lower() != "common":
@@ -255,13 +261,15 @@ def _update(rc: RcClient, name: str, params: dict[str, str], what: str) -> None:
 
 
 def update_backend_options(rc: RcClient, name: str, options: dict[str, str]) -> None:
-    """Set OneDrive backend options (e.g. chunk_size) on the remote, where they differ.
+    """Set OneDrive backend options (e.g. chunk_size) on the remote, where they differ,
+    with :data:`APP_REMOTE_OPTIONS` (a remote of an earlier version gets them here).
 
     They live in the (encrypted) config, never in a connection string: an override would
     rename the remote and orphan its VFS cache (DESIGN §6).
     """
     current = get_remote(rc, name)
-    changed = {k: v for k, v in options.items() if current.get(k) != v}
+    wanted = {**APP_REMOTE_OPTIONS, **options}
+    changed = {k: v for k, v in wanted.items() if current.get(k) != v}
     if changed:
         _update(rc, name, changed, ", ".join(sorted(changed)))
 
