@@ -176,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
                     _say(_("{count} upload(s) left...").format(count=count))
             shown.append(count)
 
+        manager.upload_now(account.name)  # held files: checked and released now
         while stop.ending is None and not manager.wait_for_uploads(
                 account.name, timeout=1.0, on_progress=progress):
             if stop.ending is not None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.drives.indexing import DEFAULT_PREFILL_MAX_ITEMS
+from onedrive_gui.core.drives.uploads import MAX_WRITE_BACK
 from onedrive_gui.core.errors import SettingsError, ValidationError
 from onedrive_gui.core.i18n import N_, _
 
@@ -210,6 +211,12 @@ class MountOptions:
                 parse_duration(value, allow_off=allow_off)
             except ValueError:
                 raise bad(label, value, dur_hint) from None
+        if parse_duration(self.write_back) > MAX_WRITE_BACK:
+            # every upload is checked against the cloud before it starts; rclone holds it
+            # meanwhile for a time derived from this delay, which must stay far below it
+            raise bad(_("Upload delay"), self.write_back, _(
+                "Use at most 1h: each upload is checked against the cloud before it "
+                "starts, and a longer delay could not be held safely until then."))
         if isinstance(self.tpslimit, bool) or not isinstance(self.tpslimit, int | float) or (
             not math.isfinite(self.tpslimit) or self.tpslimit < 0
         ):

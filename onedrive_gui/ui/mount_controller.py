@@ -81,7 +81,8 @@ class MountController(QObject):
         manager = self.manager
 
         def work() -> None:
-            if wait_for_uploads:
+            if wait_for_uploads:  # held files: checked and released now, then waited for
+                manager.upload_now(name)
                 manager.wait_for_uploads(name)
             manager.unmount(name, force=force)
 

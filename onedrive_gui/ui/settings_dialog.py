@@ -686,6 +686,7 @@ class SettingsDialog(QDialog):
 
         def work() -> None:
             if manager is not None:
+                manager.upload_now(name)  # held files: checked and released now
                 manager.wait_for_uploads(name)
                 manager.unmount(name)
             accounts.remove_account(name)

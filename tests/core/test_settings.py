@@ -113,6 +113,8 @@ def test_chunk_sizes_onedrive_refuses(chunk: str) -> None:
         ({"dir_cache_time": "1x"}, "Folder cache time"),
         ({"poll_interval": ""}, "Poll interval"),
         ({"write_back": "-5s"}, "Upload delay"),
+        # each upload is checked before it starts: rclone holds it meanwhile (issue 23)
+        ({"write_back": "1h1s"}, "Upload delay"),
         ({"tpslimit": -1}, "Requests per second"),
         ({"tpslimit_burst": 0}, "Request burst"),
         ({"transfers": 0}, "Transfers"),
@@ -132,6 +134,12 @@ def test_invalid_options_are_named_with_a_hint(change: dict[str, object], label:
         replace(MountOptions(), **change).validate()  # type: ignore[arg-type]
     assert err.value.message.startswith(label)
     assert err.value.hint
+    if change.get("write_back") == "1h1s":
+        assert "at most 1h" in err.value.hint
+
+
+def test_the_longest_upload_delay_is_accepted() -> None:
+    replace(MountOptions(), write_back="1h").validate()
 
 
 @pytest.mark.parametrize("bw", ["", "off", "10M", "1M:10M", "08:00,512k 19:00,off",

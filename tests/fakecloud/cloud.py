@@ -367,6 +367,27 @@ class FakeCloud:
     def make_folder(self, drive_id: str, path: str) -> None:
         self.state.make_folder(drive_id, path)
 
+    def delete_path(self, drive_id: str, path: str) -> None:
+        """Delete a file or folder as another device would."""
+        with self.state.lock:
+            drive = self.state.drives[drive_id]
+            item = self.state.resolve(drive, drive.items[drive.root_id], path)
+            if item is None:
+                raise ValueError(f"{path} does not exist")
+            self.state.delete_item(drive, item)
+
+    def move_path(self, drive_id: str, path: str, new_path: str) -> None:
+        """Move or rename a file or folder as another device would (same item id)."""
+        with self.state.lock:
+            drive = self.state.drives[drive_id]
+            root = drive.items[drive.root_id]
+            item = self.state.resolve(drive, root, path)
+            parent_path, _sep, leaf = new_path.rstrip("/").rpartition("/")
+            parent = self.state.resolve(drive, root, parent_path)
+            if item is None or parent is None or not parent.is_folder:
+                raise ValueError(f"cannot move {path} to {new_path}")
+            self.state.move_item(drive, item, parent, leaf)
+
     def get_file(self, drive_id: str, path: str) -> bytes | None:
         return self.state.get_file(drive_id, path)
 

@@ -37,6 +37,9 @@ class FakeManager:
         self.calls.append(("wait", name))
         return True
 
+    def upload_now(self, name, path=None):
+        self.calls.append(("upload now", name))
+
     def shutdown(self, upload_timeout=None):
         self.shut = True
 
@@ -167,7 +170,8 @@ def test_unmount_with_pending_uploads_asks_with_count(qtbot, shell):
     shell.tray.menu.action("Unmount work").trigger()
     assert asked == [4]
     qtbot.waitUntil(lambda: ("unmount", "work", "False") in controller.manager.calls)
-    assert controller.manager.calls[0] == ("wait", "work")
+    # held files are checked and released at once, then waited for (issue 23)
+    assert controller.manager.calls[:2] == [("upload now", "work"), ("wait", "work")]
 
 
 def test_quit_with_pending_uploads_can_be_declined(qtbot, shell):

@@ -3,9 +3,9 @@ speed and time left, read fresh from that account's rclone (the activity window,
 "uploading 3 files (12 MB left)").
 
 One rc round per read (``job/batch`` of ``vfs/queue`` for each mount + ``core/stats``); the
-upload guard of the mount (core.conflicts) tells what each held file waits for. Nothing here
-polls: the caller reads while someone looks (the activity window while it is open, the tray
-menu when it opens). Qt-free.
+upload scheduler of the mount (core.drives.uploads) tells what each held file waits for.
+Nothing here polls: the caller reads while someone looks (the activity window while it is
+open, the tray menu when it opens). Qt-free.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from onedrive_gui.core.drives.indexing import IndexStatus
 from onedrive_gui.core.i18n import N_
 
-# What a file in the upload queue is doing (see ConflictGuard.upload_state).
+# What a file in the upload queue is doing (see UploadScheduler.upload_state).
 WAITING = "waiting"  # its upload delay runs (the user's write-back)
 CHECKING = "checking"  # compared with the cloud's version, then released
 UPLOADING = "uploading"

@@ -387,12 +387,16 @@ class MountManager(MountMonitor):
             time.sleep(step if deadline is None else max(0.0, min(step, deadline - now)))
 
     def shutdown(self, upload_timeout: float | None = None) -> None:
-        """Wait for uploads, unmount everything, stop the rcd and the monitor. Idempotent."""
+        """Release every held upload (checked against the cloud first), wait for the
+        uploads, unmount everything, stop the rcd and the monitor. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closing = True
         try:
+            for name, st in self.statuses().items():  # each held file: checked, released now
+                if st.state in _LIVE:
+                    self.upload_now(name)
             for name, st in self.statuses().items():
                 if st.state not in (*_LIVE, MountState.ERROR):
                     continue

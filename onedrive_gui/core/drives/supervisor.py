@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from onedrive_gui.core.drives.conflicts import ConflictGuard, ConflictLog, hold_uploads
+from onedrive_gui.core.drives.conflicts import ConflictLog
 from onedrive_gui.core.drives.indexing import Indexer, IndexSizes
 from onedrive_gui.core.drives.mount_errors import _Unreachable, mount_error
 from onedrive_gui.core.drives.mountpoints import detach_stale_mount
@@ -25,6 +25,7 @@ from onedrive_gui.core.drives.status import (
     _Proc,
     _uploads_to,
 )
+from onedrive_gui.core.drives.uploads import UploadScheduler, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.rclone import log_signals as sig
@@ -78,9 +79,9 @@ class MountSupervisor:
         self._closing = False
         self._closed = False
         self._use_batch = True
-        # conflicts (issue 15): one upload guard per mount; the conflicts of this run
+        # one upload scheduler per mount (core.drives.uploads); the conflicts of this run
         self.conflicts = ConflictLog()
-        self._guards: dict[str, ConflictGuard] = {}
+        self._guards: dict[str, UploadScheduler] = {}
         # listings prefilled from the drive's delta after each mount (issue 20)
         self.indexer = Indexer(index_sizes)
 
@@ -230,7 +231,7 @@ class MountSupervisor:
 
     def _mount_one(self, client: RcClient, m: _Mount) -> None:
         detach_stale_mount(m.requested)
-        vfs_opt, write_back = hold_uploads(m.vfs_opt)  # conflicts: the guard releases uploads
+        vfs_opt, write_back = hold_uploads(m.vfs_opt)  # the scheduler releases each upload
         try:
             # m.config (the limits) is not passed as the mount's _config: they are flags of
             # the account's rclone, where rclone's process-wide limiters read them.
@@ -246,20 +247,26 @@ class MountSupervisor:
         for info in client.list_mounts():
             if _norm(info.mount_point) == _norm(used):
                 m.rc_fs = info.fs
-        self._new_guard(client, m, write_back, used)  # conflicts (issue 15)
+        self._new_guard(client, m, write_back, used)
         self.indexer.start(m.name, client, m.rc_fs, m.prefill_max_items)  # issue 20
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)
 
     def _new_guard(self, client: RcClient, m: _Mount, write_back: float, used: str) -> None:
-        """conflicts (issue 15): the upload guard of a (re)mounted *m*."""
+        """The upload scheduler of a (re)mounted *m* (its durable base is on disk)."""
         old = self._guards.pop(m.name, None)
         if old is not None:
             old.close()
-        self._guards[m.name] = ConflictGuard(
+        transfers = m.config.get("Transfers")
+        with self._lock:
+            proc = self._procs.get(m.name)
+            rcd = proc.rcd if proc is not None else None
+        self._guards[m.name] = UploadScheduler(
             client, m.rc_fs or m.fs, account=m.name, write_back=write_back,
             mount_point=used, conflicts=self.conflicts,
+            transfers=transfers if isinstance(transfers, int) and transfers > 0 else 4,
+            log_file=rcd.log_file if rcd is not None else None,
             on_conflict=lambda c: self._event("conflict", c.text()))
 
     def _listed(self, client: RcClient, m: _Mount) -> bool:

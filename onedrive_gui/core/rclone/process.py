@@ -68,11 +68,12 @@ _LINE_LEVEL = re.compile(
     r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? +([A-Z]+) *:"
 )
 # DEBUG/INFO lines worth keeping (they carry no secrets): the pacer's retries on throttling,
-# Microsoft's reason when it refuses to renew the sign-in (its AADSTS code), and a failed
-# poll for changes (core/drives/indexing.py reads the drive again).
+# Microsoft's reason when it refuses to renew the sign-in (its AADSTS code), a failed poll
+# for changes (core/drives/indexing.py reads the drive again), and the version of each file
+# the VFS cache opens (the upload scheduler's base, core/drives/uploads.py).
 KEEP_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
               "Service Unavailable", "activityLimitReached", "got fatal oauth error",
-              "Change notify listener failure")
+              "Change notify listener failure", "vfs cache: checking remote fingerprint")
 
 
 def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:

@@ -1,0 +1,1032 @@
+"""The upload scheduler of one mount: the only owner of "when does this file go up, and what
+did it replace".
+
+rclone's VFS uploads a file changed on this computer after its write-back delay, over
+whatever the cloud holds by then. This module makes rclone upload nothing the scheduler has
+not released, and releases a file only after checking it against the cloud version the local
+edit was based on, keeping the cloud's version under a conflict name when it changed.
+
+* **Hold, fail closed.** The mount's write-back delay is :func:`hold_for` the user's delay
+  (a week at least, far above the longest delay Settings accepts, :data:`MAX_WRITE_BACK`):
+  rclone's own timer never fires while the app runs. Every queued upload the scheduler has
+  not released is held again (rc ``vfs/queue-set-expiry``) whenever rclone brought its time
+  forward: after each failed upload (rclone retries within 5 minutes) and whatever else.
+  A failed check or conflict copy leaves the file held and is tried again after a back-off.
+  A released file that did not start within :data:`RECHECK_AFTER` seconds (all transfer
+  slots busy) is held again and checked again; files are released only into free slots.
+  When the app is not running (killed, crashed) its rclone keeps the drive mounted and keeps
+  holding: nothing uploads for the hold's week; the next start of the app stops that rclone
+  (crash recovery) and the new one reloads the pending files, held again.
+* **A durable base** (:class:`BaseStore`, one JSON file per mount next to rclone's cache,
+  written atomically, owner-only): for every file seen in rclone's cache metadata
+  (``vfsMeta``), the cloud version (rclone's fingerprint "size,modtime,hash") the local copy
+  is based on. It is *pinned* the first time the file is seen dirty and never replaced until
+  the file is uploaded; it follows renames (queue ids, and metadata identity). Conflict
+  copies made are recorded too (and one whose copy timed out is finished, not made twice).
+  So a restart of rclone, which gives a reloaded file the *current cloud* fingerprint, or a
+  save through a temporary file and a rename, which leaves none, cannot hide a cloud edit.
+* **Unknown base** (the file was never seen before it became dirty, e.g. read and saved at
+  once in cache mode ``full``, or pending since before this app version): the content hash
+  of the local cache file (rc ``operations/hashsum``, local) against the cloud's: equal →
+  upload, different → keep the cloud's version as a conflict copy.
+* **Conflict copies** go next to the file (``name (conflict from the cloud, DATE).ext``), a
+  short name when that is too long for OneDrive, or into ``Conflicts`` at the drive's root
+  when the folder refuses it. A file is never released over a cloud version not kept.
+
+Qt-free. :meth:`UploadScheduler.tick` is called from one thread (the mount monitor); checks
+run on the scheduler's worker thread; the other methods are thread-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import posixpath
+import queue
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from onedrive_gui.core.atomic import write_atomic
+from onedrive_gui.core.drives.conflicts import (
+    Conflict,
+    ConflictLog,
+    Version,
+    conflict_name,
+    parse_fingerprint,
+    short_conflict_name,
+    version_of,
+)
+from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.rclone.log_signals import LogTail
+from onedrive_gui.core.rclone.rc import RcCallError, RcClient, parse_duration
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name none
+MAX_WRITE_BACK = 3600.0  # the longest upload delay the scheduler checks (Settings' bound)
+_MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
+RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
+_HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
+_CALL_TIMEOUT = 120.0  # a stat or copy through rclone's pacer (retries included)
+_MAX_BACKOFF = 120.0
+_MAX_LEAF = 255  # OneDrive's limit for one name
+_MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
+CONFLICTS_FOLDER = "Conflicts"
+_STORE_VERSION = 1
+# rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
+_OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fingerprint '
+                        r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
+_RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
+                         r'"((?:[^"\\]|\\.)*)"$')
+
+
+def _go_unquote(text: str) -> str:
+    """The string inside Go's %q quotes (rclone's log)."""
+    try:
+        value = json.loads(f'"{text}"')
+    except ValueError:
+        return text
+    return value if isinstance(value, str) else text
+
+
+def hold_for(write_back: float) -> float:
+    """rclone's write-back delay while the scheduler releases uploads: far above the user's
+    *write_back* (a week at least), so that rclone's timer never decides."""
+    return max(_MIN_HOLD, 168.0 * write_back)
+
+
+def hold_uploads(vfs_opt: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
+    """(*vfs_opt* for rclone, the user's delay in seconds): rclone's WriteBack set to
+    :func:`hold_for` the user's delay (at most :data:`MAX_WRITE_BACK`), and its handle
+    caching off — a closed clean file's delayed close can otherwise rewrite a file renamed
+    over it within those seconds as clean, with the old fingerprint (the local edit is then
+    never uploaded, rclone's ``item.go`` close path).
+
+    WriteBack may be a Go duration string ("5s") or nanoseconds, as rc accepts both.
+    """
+    wanted = parse_duration(vfs_opt.get("WriteBack")) if "WriteBack" in vfs_opt else None
+    delay = DEFAULT_WRITE_BACK if wanted is None else max(0.0, wanted)
+    if delay > MAX_WRITE_BACK:
+        log.warning("upload delay %.0f s is longer than the %.0f s the app checks; using %.0f s",
+                    delay, MAX_WRITE_BACK, MAX_WRITE_BACK)
+        delay = MAX_WRITE_BACK
+    opt = dict(vfs_opt)
+    opt["WriteBack"] = f"{int(hold_for(delay))}s"
+    opt["HandleCaching"] = "0s"
+    return opt, delay
+
+
+# ---- rclone's names on disk ---------------------------------------------------------------
+
+_QUOTE = "\u201b"  # rclone's lib/encoder QuoteRune
+_WIN_CHARS = '<>:"\\|?*'
+
+
+def os_name(name: str, platform: str | None = None) -> str:
+    """One path element as rclone's local encoding (``lib/encoder`` ``OS``) writes it on
+    *platform*: on Windows ``< > : " \\ | ? *`` and control characters become full-width /
+    symbol look-alikes and a trailing space or period is replaced; everywhere a literal
+    look-alike is quoted. The VFS cache and its metadata are named this way."""
+    platform = platform or sys.platform
+    win = platform == "win32"
+    if name in (".", ".."):
+        return "\uff0e" * len(name)
+    if name in ("\uff0e", "\uff0e\uff0e"):
+        return "".join(_QUOTE + c for c in name)
+    suffix = ""
+    if win and name:
+        if name[-1] == " ":
+            suffix, name = "\u2420", name[:-1]
+        elif name[-1] == "\u2420":
+            suffix, name = _QUOTE + "\u2420", name[:-1]
+        elif name[-1] == ".":
+            suffix, name = "\uff0e", name[:-1]
+        elif name[-1] == "\uff0e":
+            suffix, name = _QUOTE + "\uff0e", name[:-1]
+    out: list[str] = []
+    for ch in name:
+        code = ord(ch)
+        if code == 0:
+            out.append("\u2400")
+        elif ch in ("\u2400", _QUOTE):
+            out.append(_QUOTE + ch)
+        elif ch == "\uff0f":  # EncodeSlash: a literal full-width solidus
+            out.append(_QUOTE + ch)
+        elif win and ch in _WIN_CHARS:
+            out.append(chr(code + 0xFEE0))
+        elif win and ch in "".join(chr(ord(c) + 0xFEE0) for c in _WIN_CHARS):
+            out.append(_QUOTE + ch)
+        elif win and 0 < code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif win and 0x2401 <= code < 0x2420:
+            out.append(_QUOTE + ch)
+        else:
+            out.append(ch)
+    return "".join(out) + suffix
+
+
+def os_path(root: Path, name: str, platform: str | None = None) -> Path:
+    """Where rclone keeps *name* (a path in the drive, "/"-separated) under *root*."""
+    return root.joinpath(*(os_name(p, platform) for p in name.split("/") if p))
+
+
+def _decode_path(rel: str, platform: str | None = None) -> str:
+    """The drive path of a file found under rclone's cache folder (inverse of os_path for
+    the names os_name changes; plain names unchanged)."""
+    platform = platform or sys.platform
+    parts = []
+    for elem in rel.split("/"):
+        if elem == "\uff0e" * len(elem) and elem:
+            parts.append("." * len(elem))
+            continue
+        out: list[str] = []
+        quoted = False
+        for i, ch in enumerate(elem):
+            if quoted:
+                out.append(ch)
+                quoted = False
+            elif ch == _QUOTE:
+                quoted = True
+            elif ch == "\u2400":
+                out.append("\0")
+            elif platform == "win32" and 0xFF01 <= ord(ch) <= 0xFF5E and chr(
+                    ord(ch) - 0xFEE0) in _WIN_CHARS:
+                out.append(chr(ord(ch) - 0xFEE0))
+            elif platform == "win32" and 0x2401 <= ord(ch) < 0x2420:
+                out.append(chr(ord(ch) - 0x2400))
+            elif platform == "win32" and i == len(elem) - 1 and ch == "\u2420":
+                out.append(" ")
+            elif platform == "win32" and i == len(elem) - 1 and ch == "\uff0e":
+                out.append(".")
+            else:
+                out.append(ch)
+        parts.append("".join(out))
+    return "/".join(parts)
+
+
+# ---- the durable base ---------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    fp: str  # the cloud version the local copy is based on (rclone fingerprint; "" unknown)
+    pinned: bool  # a local edit based on fp waits to upload: fp is not replaced
+    size: int = -1  # the cache metadata's Size / ModTime when last seen (follows renames)
+    mtime: str = ""
+    kept: list[dict[str, Any]] = field(default_factory=list)  # conflict copies made
+
+    def to_json(self) -> dict[str, Any]:
+        return {"fp": self.fp, "pinned": self.pinned, "size": self.size, "mtime": self.mtime,
+                "kept": self.kept}
+
+    @staticmethod
+    def from_json(data: Any) -> _Entry | None:
+        if not isinstance(data, dict) or not isinstance(data.get("fp"), str):
+            return None
+        kept = data.get("kept")
+        return _Entry(data["fp"], bool(data.get("pinned")), int(data.get("size") or -1),
+                      str(data.get("mtime") or ""),
+                      [k for k in kept if isinstance(k, dict)] if isinstance(kept, list) else [])
+
+
+def _version_json(v: Version) -> dict[str, Any]:
+    return {"size": v.size, "modified": v.modified.isoformat() if v.modified else None,
+            "hash": v.hash}
+
+
+def _version_from(data: Any) -> Version | None:
+    from datetime import datetime
+
+    if not isinstance(data, dict):
+        return None
+    try:
+        modified = datetime.fromisoformat(data["modified"]) if data.get("modified") else None
+        return Version(int(data["size"]), modified, data.get("hash") or None)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class BaseStore:
+    """The durable base of one mount's files (see the module docstring). Thread-safe;
+    :meth:`save` writes it when it changed (atomically, owner-only)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._files: dict[str, _Entry] = {}
+        self._changed = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            data = {}
+        except (OSError, ValueError) as exc:
+            # unreadable: start afresh; unknown bases are then compared by content hash
+            log.warning("upload bases %s unreadable (%s); starting afresh", path, exc)
+            data = {}
+        files = data.get("files") if isinstance(data, dict) else None
+        for name, raw in (files.items() if isinstance(files, dict) else ()):
+            entry = _Entry.from_json(raw)
+            if entry is not None:
+                self._files[str(name)] = entry
+
+    def save(self) -> None:
+        with self._lock:
+            if not self._changed:
+                return
+            data = json.dumps({"version": _STORE_VERSION, "files": {
+                n: e.to_json() for n, e in self._files.items()}}, ensure_ascii=False)
+            self._changed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_atomic(self.path, data.encode("utf-8"))
+        except OSError:
+            with self._lock:
+                self._changed = True
+            raise
+
+    # -- what the cache metadata shows --
+
+    def observe(self, name: str, info: Mapping[str, Any], *, first_sight: bool) -> None:
+        """rclone's cache metadata of *name* (its ``Info``): record its base the first time,
+        pin it when dirty, take the new version once it was uploaded (clean again).
+        *first_sight*: the metadata existed before this scheduler started (a reloaded dirty
+        file then carries the cloud's current fingerprint, not its base)."""
+        fp = info.get("Fingerprint") if isinstance(info.get("Fingerprint"), str) else ""
+        assert isinstance(fp, str)
+        dirty = bool(info.get("Dirty"))
+        size = int(info["Size"]) if isinstance(info.get("Size"), int) else -1
+        mtime = str(info.get("ModTime") or "")
+        with self._lock:
+            e = self._files.get(name)
+            before = None if e is None else e.to_json()
+            if e is None:
+                e = self._files[name] = _Entry("" if dirty and first_sight else fp, dirty)
+            elif e.pinned:
+                if not dirty and fp:  # uploaded (rclone marks it clean after the upload)
+                    e.fp, e.pinned, e.kept = fp, False, []
+            elif dirty:
+                e.pinned = True
+                if not e.fp and not first_sight:
+                    e.fp = fp
+            elif fp:
+                e.fp = fp
+            e.size, e.mtime = size, mtime
+            if e.to_json() != before:
+                self._changed = True
+
+    def vanished(self, names: set[str], appeared: dict[str, Mapping[str, Any]],
+                 queued: set[str]) -> None:
+        """Metadata of *names* is gone since the last scan, that of *appeared* is new: a
+        pinned base follows the file renamed (same size and modification time); what is
+        neither renamed nor queued is forgotten."""
+        with self._lock:
+            for gone in names:
+                e = self._files.get(gone)
+                if e is None:
+                    continue
+                if e.pinned:
+                    for new, info in appeared.items():
+                        if (new not in self._files or not self._files[new].pinned) and (
+                                info.get("Size") == e.size and str(info.get("ModTime")) == e.mtime):
+                            self._files[new] = self._files.pop(gone)
+                            log.info("upload base of '%s' follows it to '%s'", gone, new)
+                            break
+                    else:
+                        if gone not in queued:
+                            del self._files[gone]
+                else:
+                    del self._files[gone]
+                self._changed = True
+
+    def rename(self, old: str, new: str) -> None:
+        """*old* was renamed to *new* here. A file that has a cloud version keeps its base
+        (rclone moves the cloud item with it); a new local file renamed over another
+        (a save through a temporary file) takes the base of the file it replaces."""
+        with self._lock:
+            e = self._files.pop(old, None)
+            if e is None:
+                return
+            replaced = self._files.get(new)
+            if replaced is not None and not e.fp:
+                replaced.pinned = replaced.pinned or e.pinned
+                replaced.size, replaced.mtime = e.size, e.mtime
+            else:
+                self._files[new] = e
+            self._changed = True
+
+    def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool) -> None:
+        """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
+        its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
+        A first open, or a stale clean copy (rclone drops it), is based on the cloud's
+        version; a changed one keeps its base (rclone keeps the local changes)."""
+        if not remote_fp or cached_fp == remote_fp:
+            return
+        with self._lock:
+            e = self._files.get(name)
+            if dirty and cached_fp:  # changed here before this open: rclone keeps it
+                if e is None:
+                    self._files[name] = _Entry(cached_fp, True)
+                elif not e.pinned:
+                    e.pinned, e.fp = True, e.fp or cached_fp
+                else:
+                    return
+            elif dirty:  # a first open, written since: based on the cloud's version
+                if e is None:
+                    self._files[name] = _Entry(remote_fp, True)
+                elif not e.pinned:
+                    e.pinned, e.fp = True, remote_fp
+                else:
+                    return
+            elif e is None:
+                self._files[name] = _Entry(remote_fp, False)
+            elif not e.pinned:
+                e.fp = remote_fp
+            else:
+                return
+            self._changed = True
+
+    def pin_unknown(self, name: str) -> None:
+        """*name* is queued and was never seen: its base is unknown (compare content)."""
+        with self._lock:
+            if name not in self._files:
+                self._files[name] = _Entry("", True)
+                self._changed = True
+
+    # -- what the check reads and writes --
+
+    def base(self, name: str) -> Version | None:
+        """The version the local edit of *name* is based on; None when unknown."""
+        with self._lock:
+            e = self._files.get(name)
+            fp = e.fp if e is not None else ""
+        return parse_fingerprint(fp) if fp else None
+
+    def has(self, name: str) -> bool:
+        with self._lock:
+            return name in self._files
+
+    def kept(self, name: str) -> list[tuple[Version, str, bool]]:
+        """(cloud version, copy's path, copy finished) of the conflict copies of *name*."""
+        with self._lock:
+            e = self._files.get(name)
+            records = list(e.kept) if e is not None else []
+        out = []
+        for rec in records:
+            v = _version_from(rec.get("version"))
+            if v is not None and isinstance(rec.get("target"), str):
+                out.append((v, str(rec["target"]), bool(rec.get("done"))))
+        return out
+
+    def keeping(self, name: str, cloud: Version, target: str, *, done: bool) -> None:
+        """Record a conflict copy of *cloud* at *target* (before it starts: not done)."""
+        with self._lock:
+            e = self._files.get(name)
+            if e is None:
+                e = self._files[name] = _Entry("", True)
+            e.kept = [k for k in e.kept if k.get("target") != target]
+            e.kept.append({"version": _version_json(cloud), "target": target, "done": done})
+            self._changed = True
+
+    def unkeep(self, name: str, target: str) -> None:
+        """The copy to *target* was refused: no such copy exists."""
+        with self._lock:
+            e = self._files.get(name)
+            if e is not None:
+                e.kept = [k for k in e.kept if k.get("target") != target]
+                self._changed = True
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._files)
+
+
+# ---- the scheduler -------------------------------------------------------------------------
+
+
+@dataclass
+class _Held:
+    """What the scheduler knows of one upload-queue item."""
+
+    name: str
+    tries: int = 0
+    due_at: float = 0.0  # monotonic; for retries and failed checks
+    checking: bool = False
+    force: bool = False  # release at once (kick)
+    released_at: float | None = None  # monotonic; when the scheduler released it
+
+
+@dataclass
+class _Scan:
+    seen: dict[str, int] = field(default_factory=dict)  # meta file (os relative) -> mtime_ns
+    at: float = -1e9
+
+
+class UploadScheduler:
+    """The upload scheduler of one mount. Call :meth:`tick` from the mount monitor (one local
+    rc call, ``vfs/queue``, and a look at the cache metadata on local disk); checks run on
+    the scheduler's own worker thread."""
+
+    scan_interval = 0.5
+
+    def __init__(
+        self,
+        client: RcClient,
+        fs: str,
+        *,
+        account: str,
+        write_back: float,
+        mount_point: str | None = None,
+        transfers: int = 4,
+        on_conflict: Callable[[Conflict], None] | None = None,
+        conflicts: ConflictLog | None = None,
+        platform: str | None = None,
+        log_file: Path | None = None,
+    ) -> None:
+        self.client = client
+        self.fs = fs
+        self.account = account
+        self.write_back = min(max(0.0, write_back), MAX_WRITE_BACK)
+        self.hold = hold_for(self.write_back)
+        self.mount_point = mount_point
+        self.transfers = max(1, transfers)
+        self.platform = platform or sys.platform
+        self._on_conflict = on_conflict
+        self.conflicts = conflicts if conflicts is not None else ConflictLog()
+        self._lock = threading.Lock()
+        self._held: dict[int, _Held] = {}
+        self._work: queue.Queue[int | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._meta_root: Path | None = None
+        self._data_root: Path | None = None
+        self._hash_type: str | None = None
+        self.store: BaseStore | None = None
+        self._scan = _Scan()
+        # cache metadata written before this (rclone's reload of pending files at mount)
+        # is "first sight": a reloaded dirty file carries the cloud's current fingerprint
+        self._started_ns = time.time_ns()
+        # rclone's log from now on: the version each file is opened at, and renames, in
+        # order and complete (the metadata scan only samples)
+        self._log = LogTail(log_file) if log_file is not None else None
+        self._disabled = False
+        self._closed = False
+        self._kick: str | None = None  # "all" / "retried": release those at the next tick
+        self._force_names: set[str] = set()  # release these at the next tick (Upload now)
+
+    # ---- monitor side ----------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Look at the upload queue: hold again what rclone brought forward, hand due items
+        to the worker (as many as transfer slots are free). Never blocks for long."""
+        if self._disabled or self._closed:
+            return
+        try:
+            if self._meta_root is None:
+                self._learn_cache()
+            fetched = time.monotonic()  # what the worker did after this, the queue cannot show
+            items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
+        except RcCallError as exc:
+            if "vfs cache" in exc.error_text.lower():  # CacheMode off: no queue to guard
+                log.info("%s: no VFS cache, uploads are not checked", self.account)
+                self._disabled = True
+                return
+            log.warning("%s: reading the upload queue: %s", self.account, exc.message)
+            return
+        except RcloneError as exc:
+            log.warning("%s: reading the upload queue: %s", self.account, exc.message)
+            return
+        raw_items = [r for r in items or [] if isinstance(r, dict)
+                     and isinstance(r.get("id"), int)]
+        queued = {str(r.get("name", "")) for r in raw_items}
+        self._read_log()
+        self._rescan(queued)
+        store = self.store
+        assert store is not None
+        now = time.monotonic()
+        due: list[int] = []
+        rehold: list[int] = []
+        with self._lock:
+            kick, self._kick = self._kick, None
+            present: set[int] = set()
+            busy = 0  # transfer slots taken: uploading, released, being checked
+            for raw in raw_items:
+                held = self._held.get(int(raw["id"]))
+                if raw.get("uploading") or (held is not None and (
+                        held.checking or held.released_at is not None)):
+                    busy += 1
+            free = self.transfers - busy
+            for raw in raw_items:
+                ident, name = int(raw["id"]), str(raw.get("name", ""))
+                present.add(ident)
+                held = self._held.get(ident)
+                if held is None:
+                    held = self._held[ident] = _Held(name)
+                    if not store.has(name) and not self._observe_now(name):
+                        store.pin_unknown(name)
+                elif held.name != name:  # renamed locally while queued: the base follows
+                    store.rename(held.name, name)
+                    held.name = name
+                    held.released_at = None  # released under the old name: checked again
+                expiry = float(raw.get("expiry") or 0.0)
+                forced = name in self._force_names
+                if raw.get("uploading") or held.checking:
+                    continue
+                tries = int(raw.get("tries") or 0)
+                if tries != held.tries:  # an upload failed: held again, checked again later
+                    held.tries = tries
+                    held.released_at = None
+                    held.due_at = now + min(max(self.write_back, 2.0) * 2 ** (tries - 1),
+                                            _MAX_BACKOFF)
+                if held.released_at is not None:
+                    if held.released_at >= fetched:
+                        continue  # released after this look at the queue
+                    if expiry <= _HELD_ABOVE and now - held.released_at < RECHECK_AFTER:
+                        continue  # released: rclone starts it as a slot frees
+                    held.released_at = None  # waited too long (or edited again): re-check
+                if expiry < self.hold / 2:  # rclone would upload it by itself
+                    rehold.append(ident)
+                    expiry = self.hold - self.write_back - 1
+                if kick == "all" or (kick == "retried" and tries) or forced:
+                    held.force = True
+                if held.force:
+                    ready = True
+                elif tries == 0:
+                    ready = self.hold - expiry >= self.write_back and now >= held.due_at
+                else:
+                    ready = now >= held.due_at
+                if ready and free > 0:
+                    free -= 1
+                    held.checking = True
+                    held.force = False
+                    self._force_names.discard(name)
+                    due.append(ident)
+            for gone in set(self._held) - present:
+                del self._held[gone]
+            self._force_names &= queued  # what is not queued has nothing to release
+        for ident in rehold:
+            self._set_expiry(ident, self.hold - self.write_back - 1)
+        try:
+            store.save()
+        except OSError as exc:
+            log.error("%s: writing the upload bases: %s", self.account, exc)
+        for ident in due:
+            self._start_worker()
+            self._work.put(ident)
+
+    def kick(self, *, only_retried: bool = False) -> None:
+        """Check and release held uploads now instead of at their due time: those that failed
+        before (*only_retried*: the cloud works again), or all (Upload now, Quit, Unmount).
+        Takes effect at the next :meth:`tick`."""
+        with self._lock:
+            self._kick = "all" if not only_retried or self._kick == "all" else "retried"
+
+    def release_all(self) -> None:
+        """Quit / Unmount / session end: check and release every held file at once."""
+        self.kick()
+
+    def release_now(self, name: str) -> None:
+        """Check the queued upload of *name* (its path in the drive) against the cloud and
+        release it at the next :meth:`tick`, without waiting for its delay or back-off
+        ("Upload now", "Retry"). The check still keeps a cloud edit made meanwhile."""
+        with self._lock:
+            self._force_names.add(name)
+
+    def upload_state(self, item: Mapping[str, Any]) -> tuple[str, float | None]:
+        """What the scheduler does with one rc ``vfs/queue`` *item*: ("waiting", seconds until
+        it is checked and released), ("checking", None), ("retrying", seconds) after a
+        failed upload, or ("uploading", None)."""
+        if item.get("uploading"):
+            return "uploading", None
+        ident, name = item.get("id"), str(item.get("name", ""))
+        tries = int(item.get("tries") or 0)
+        expiry = float(item.get("expiry") or 0.0)
+        now = time.monotonic()
+        with self._lock:
+            held = self._held.get(ident) if isinstance(ident, int) else None
+            if held is not None and held.name != name:
+                held = None
+            if held is not None and (held.checking or held.force):
+                return "checking", None
+            if name in self._force_names:
+                return "checking", None
+            if expiry <= _HELD_ABOVE:  # released: rclone starts it in a moment
+                return ("retrying" if tries else "waiting"), 0.0
+            if tries:
+                due = held.due_at - now if held is not None and held.tries == tries else (
+                    min(max(self.write_back, 2.0) * 2 ** (tries - 1), _MAX_BACKOFF))
+                return "retrying", max(0.0, due)
+            left = self.write_back - (self.hold - expiry)
+            if held is not None:
+                left = max(left, held.due_at - now)
+            return "waiting", max(0.0, left)
+
+    def close(self) -> None:
+        self._closed = True
+        self._work.put(None)
+        if self.store is not None:
+            try:
+                self.store.save()
+            except OSError as exc:
+                log.error("%s: writing the upload bases: %s", self.account, exc)
+
+    @property
+    def known_versions(self) -> int:
+        """How many files the scheduler keeps a base for."""
+        return len(self.store) if self.store is not None else 0
+
+    # ---- cache metadata --------------------------------------------------------------
+
+    def _learn_cache(self) -> None:
+        disk = self.client.call("vfs/stats", {"fs": self.fs}, timeout=10).get("diskCache")
+        if not isinstance(disk, dict) or not disk.get("pathMeta"):
+            raise RcCallError("vfs/stats", 500, "no vfs cache for this mount")
+        meta = Path(str(disk["pathMeta"]))
+        self._meta_root = meta
+        self._data_root = Path(str(disk["path"])) if disk.get("path") else None
+        hash_type = disk.get("hashType")
+        # rclone reports the hash type by name ("quickxor") or as its bit number
+        self._hash_type = hash_type if isinstance(hash_type, str) and hash_type else None
+        self.store = BaseStore(self.store_path(meta))
+
+    @staticmethod
+    def store_path(meta_root: Path) -> Path:
+        """The durable base of the mount whose cache metadata is *meta_root*
+        (``CACHE/vfsMeta/REMOTE[/PATH]`` -> ``CACHE/onedrive-gui-uploads/REMOTE[/PATH].json``):
+        beside rclone's cache, so it lives and goes with the files it is about."""
+        parts = meta_root.parts
+        try:
+            at = len(parts) - 1 - parts[::-1].index("vfsMeta")
+        except ValueError:
+            return meta_root.parent / (meta_root.name + ".uploads.json")
+        cache = Path(*parts[:at])
+        rest = parts[at + 1:]
+        return cache.joinpath("onedrive-gui-uploads", *rest[:-1], rest[-1] + ".json") if rest \
+            else cache / "onedrive-gui-uploads" / "root.json"
+
+    def _read_log(self) -> None:
+        store = self.store
+        if self._log is None or store is None:
+            return
+        try:
+            lines = self._log.read_lines()
+        except OSError as exc:
+            log.warning("%s: reading rclone's log: %s", self.account, exc)
+            return
+        for line in lines:
+            m = _OPENED_RE.match(line)
+            if m:
+                name = m.group(1)
+                if self._meta_before_start(name):
+                    continue  # rclone's reload at mount: the cloud's current version
+                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
+                             dirty=self._meta_dirty(name))
+                continue
+            m = _RENAMED_RE.match(line)
+            if m:
+                store.rename(m.group(1), _go_unquote(m.group(2)))
+
+    def _meta_before_start(self, name: str) -> bool:
+        """The cache metadata of *name* was last written before this scheduler started: an
+        open logged now is rclone's reload of a pending file at mount (which takes the
+        cloud's *current* version), not a user's open (which rewrites the metadata)."""
+        path = self._meta_path(name)
+        try:
+            return path is not None and path.stat().st_mtime_ns < self._started_ns
+        except OSError:
+            return False
+
+    def _meta_dirty(self, name: str) -> bool:
+        """rclone's cache metadata of *name* says it was changed here (not uploaded yet)."""
+        path = self._meta_path(name)
+        try:
+            info = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+        except (OSError, ValueError):
+            return False
+        return isinstance(info, dict) and bool(info.get("Dirty"))
+
+    def _observe_now(self, name: str) -> bool:
+        """Record the base of a queued file the scan has not seen yet from its metadata;
+        False when it has none."""
+        path, store = self._meta_path(name), self.store
+        if path is None or store is None:
+            return False
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+            first = path.stat().st_mtime_ns < self._started_ns
+        except (OSError, ValueError):
+            return False
+        if not isinstance(info, dict):
+            return False
+        store.observe(name, info, first_sight=first)
+        return True
+
+    def _meta_path(self, name: str) -> Path | None:
+        root = self._meta_root
+        return None if root is None else os_path(root, name, self.platform)
+
+    def _rescan(self, queued: set[str]) -> None:
+        """Record the base of every cached file whose metadata changed (local disk only)."""
+        root, store = self._meta_root, self.store
+        now = time.monotonic()
+        # a stat per cached file: big caches are looked at less often (2,000 files a second)
+        interval = max(self.scan_interval, len(self._scan.seen) / 2000)
+        if root is None or store is None or now - self._scan.at < interval:
+            return
+        self._scan.at = now
+        seen: dict[str, int] = {}
+        changed: list[tuple[str, Path]] = []
+        for dirpath, _dirs, files in os.walk(root):
+            for fname in files:
+                full = Path(dirpath, fname)
+                try:
+                    mtime = full.stat().st_mtime_ns
+                except OSError:
+                    continue
+                rel = full.relative_to(root).as_posix()
+                seen[rel] = mtime
+                if self._scan.seen.get(rel) != mtime:
+                    changed.append((rel, full))
+        gone = {_decode_path(rel, self.platform) for rel in set(self._scan.seen) - set(seen)}
+        appeared: dict[str, Mapping[str, Any]] = {}
+        first: dict[str, bool] = {}
+        for rel, full in changed:
+            try:
+                info = json.loads(full.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                seen.pop(rel, None)  # being written: read it at the next scan
+                continue
+            if not isinstance(info, dict):
+                continue
+            name = _decode_path(rel, self.platform)
+            first[name] = seen.get(rel, 0) < self._started_ns
+            if rel not in self._scan.seen and gone:
+                appeared[name] = info  # maybe a renamed file: matched first, below
+            else:
+                store.observe(name, info, first_sight=first[name])
+        if gone:
+            store.vanished(gone, appeared, queued)
+        for name, info in appeared.items():
+            store.observe(name, info, first_sight=first[name])
+        self._scan.seen = seen
+
+    # ---- worker side -----------------------------------------------------------------
+
+    def _start_worker(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._worker, name=f"uploads-{self.account}",
+                                            daemon=True)
+            self._thread.start()
+
+    def _worker(self) -> None:
+        while True:
+            ident = self._work.get()
+            if ident is None or self._closed:
+                return
+            with self._lock:
+                held = self._held.get(ident)
+                name = held.name if held is not None else None
+            if held is None or name is None:
+                continue
+            ok, again = False, False
+            try:
+                ok = self._check(ident, name)
+            except _Again:
+                again = True
+            except RcloneError as exc:
+                log.warning("%s: checking '%s' against the cloud: %s (it stays held)",
+                            self.account, name, exc.message)
+            except Exception:  # the worker must go on; the upload stays held
+                log.exception("%s: checking '%s' failed unexpectedly (it stays held)",
+                              self.account, name)
+            if self.store is not None:
+                try:
+                    self.store.save()
+                except OSError as exc:
+                    log.error("%s: writing the upload bases: %s", self.account, exc)
+            with self._lock:
+                held.checking = False
+                if ok:
+                    held.released_at = time.monotonic()
+                elif again:
+                    held.due_at = 0.0
+                else:
+                    held.due_at = time.monotonic() + min(
+                        max(self.write_back, 2.0) * 2 ** max(held.tries, 1), _MAX_BACKOFF)
+
+    def _check(self, ident: int, name: str) -> bool:
+        """Check one held upload; keep the cloud version if it changed; release. True when
+        released (False: it stays held and is checked again later)."""
+        store = self.store
+        assert store is not None
+        stat = self._stat(name)
+        if stat is None:
+            log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
+            return self._release(ident, name)
+        cloud = version_of(stat, self._hash_type)
+        for version, target, done in store.kept(name):
+            if version.same_as(cloud):
+                if done:
+                    return self._release(ident, name)
+                there = self._stat(target)
+                if there is None:  # the copy started before did not happen: make it there
+                    return self._keep(ident, name, cloud, target)
+                if self._same(there, cloud):  # it finished after all (timeout, crash)
+                    store.keeping(name, cloud, target, done=True)
+                    return self._release(ident, name)
+                store.unkeep(name, target)  # the name is taken by something else
+                break
+        base = store.base(name)
+        if base is not None:
+            if base.same_as(cloud):
+                return self._release(ident, name)
+            log.warning("%s: '%s' changed in the cloud while a local edit waited to upload "
+                        "(based on %s, cloud has %s)", self.account, name, base, cloud)
+        else:
+            local = self._local_hash(name)
+            if local is not None and cloud.hash and local.lower() == cloud.hash.lower():
+                log.info("%s: '%s': no base known; same content as the cloud's: uploading",
+                         self.account, name)
+                return self._release(ident, name)
+            log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
+                        "the cloud's version", self.account, name)
+        return self._keep(ident, name, cloud, None)
+
+    def _keep(self, ident: int, name: str, cloud: Version, target: str | None) -> bool:
+        """Copy the cloud's version of *name* to a conflict name (server-side), record it,
+        release the local edit. Raises when no copy could be made (it stays held)."""
+        store = self.store
+        assert store is not None
+        folder, leaf = posixpath.dirname(name), posixpath.basename(name)
+        candidates = iter([target]) if target is not None else self._targets(folder, leaf, cloud)
+        last: RcCallError | None = None
+        for candidate in candidates:
+            store.keeping(name, cloud, candidate, done=False)
+            store.save()  # before the copy: a timeout or crash must not make a second one
+            try:
+                self.client.call("operations/copyfile", {
+                    "srcFs": self.fs, "srcRemote": name, "dstFs": self.fs,
+                    "dstRemote": candidate}, timeout=_CALL_TIMEOUT)
+            except RcCallError as exc:  # refused (name, rights): the next candidate
+                store.unkeep(name, candidate)
+                log.warning("%s: keeping the cloud's '%s' as '%s': %s", self.account, name,
+                            candidate, exc.error_text)
+                last = exc
+                continue
+            store.keeping(name, cloud, candidate, done=True)
+            self._report(name, candidate)
+            return self._release(ident, name)
+        assert last is not None
+        raise last
+
+    def _targets(self, folder: str, leaf: str, cloud: Version) -> Iterator[str]:
+        """Where to keep the cloud's version, best first (each looked up only when the one
+        before was refused)."""
+        def taken_in(where: str) -> Callable[[str], bool]:
+            return lambda c: self._stat(posixpath.join(where, c)) is not None
+
+        full = conflict_name(leaf, cloud.modified, taken_in(folder))
+        if len(full) <= _MAX_LEAF and len(posixpath.join(folder, full)) <= _MAX_PATH:
+            yield posixpath.join(folder, full)
+        short = short_conflict_name(leaf, cloud.modified, taken_in(folder))
+        if len(posixpath.join(folder, short)) <= _MAX_PATH:
+            yield posixpath.join(folder, short)
+        root_short = short_conflict_name(leaf, cloud.modified, taken_in(CONFLICTS_FOLDER))
+        yield posixpath.join(CONFLICTS_FOLDER, root_short)
+
+    def _same(self, item: Mapping[str, Any], cloud: Version) -> bool:
+        """A stat *item* holds the cloud version *cloud* (a conflict copy of it)."""
+        there = version_of(item, self._hash_type)
+        if there.size != cloud.size:
+            return False
+        return not (there.hash and cloud.hash) or there.hash.lower() == cloud.hash.lower()
+
+    def _report(self, name: str, target: str) -> None:
+        folder = posixpath.dirname(target)
+        try:  # show the copy in the mounted folder now, not at the next change poll
+            self.client.call("vfs/refresh", {"fs": self.fs, "dir": folder or ""},
+                             timeout=_CALL_TIMEOUT)
+        except RcloneError as exc:
+            log.info("%s: refreshing '%s': %s", self.account, folder or "/", exc.message)
+        local = None
+        if self.mount_point:
+            local = os.path.join(self.mount_point, *([p for p in folder.split("/") if p]))
+        conflict = Conflict(self.account, name, target, local, time.time())
+        self.conflicts.add(conflict)
+        if self._on_conflict is not None:
+            self._on_conflict(conflict)
+
+    def _local_hash(self, name: str) -> str | None:
+        """The cloud's hash type of the local cache file of *name* (rclone computes it
+        locally), None when it cannot be told."""
+        root = self._data_root
+        if root is None or not self._hash_type:
+            return None
+        try:
+            out = self.client.call("operations/hashsum", {
+                "fs": str(os_path(root, name, self.platform)), "hashType": self._hash_type},
+                timeout=_CALL_TIMEOUT)
+        except RcloneError as exc:
+            log.info("%s: hashing the local '%s': %s", self.account, name, exc.message)
+            return None
+        lines = out.get("hashsum")
+        if isinstance(lines, list) and len(lines) == 1 and isinstance(lines[0], str):
+            return lines[0].split(" ", 1)[0] or None
+        return None
+
+    def _stat(self, remote: str) -> dict[str, Any] | None:
+        opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
+        if self._hash_type:
+            opt["hashTypes"] = [self._hash_type]
+        try:
+            item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote,
+                                                        "opt": opt},
+                                    timeout=_CALL_TIMEOUT).get("item")
+        except RcCallError as exc:
+            if exc.status == 404:  # its folder does not exist (any more)
+                return None
+            raise
+        if not isinstance(item, dict) or item.get("IsDir"):
+            return None
+        if self._hash_type is None and isinstance(item.get("Hashes"), dict) and len(
+                item["Hashes"]) == 1:
+            self._hash_type = str(next(iter(item["Hashes"])))
+        return item
+
+    def _set_expiry(self, ident: int, expiry: float) -> None:
+        try:
+            self.client.call("vfs/queue-set-expiry",
+                             {"fs": self.fs, "id": ident, "expiry": expiry}, timeout=10)
+        except RcCallError as exc:  # uploaded, renamed or removed meanwhile: nothing to do
+            log.info("%s: holding upload %d: %s", self.account, ident, exc.error_text)
+
+    def _release(self, ident: int, name: str) -> bool:
+        """Let rclone upload queue item *ident* now, if it is still *name* (a file renamed
+        while it was checked is checked again under its new name)."""
+        try:
+            items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
+        except RcloneError as exc:
+            log.info("%s: reading the upload queue: %s", self.account, exc.message)
+            raise _Again() from None
+        for item in items or []:
+            if isinstance(item, dict) and item.get("id") == ident:
+                if item.get("name") != name:
+                    raise _Again()
+                break
+        else:
+            return True  # uploaded, renamed or removed meanwhile: nothing to release
+        try:
+            self.client.call("vfs/queue-set-expiry", {"fs": self.fs, "id": ident, "expiry": 0},
+                             timeout=10)
+        except RcCallError as exc:  # uploaded or removed meanwhile: nothing to do
+            log.info("%s: releasing upload %d: %s", self.account, ident, exc.error_text)
+        return True
+
+
+class _Again(Exception):
+    """The file changed while it was checked (renamed): check it again at once."""

@@ -1,0 +1,478 @@
+"""The upload scheduler (issue 23): no upload loses either edit, through rclone restarts,
+quits, renames and failed uploads.
+
+Real rclone, real FUSE, the emulated cloud; the cloud edit is made "from another device"
+straight in the emulator. Each test names the defect of issue 23 it covers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.core.drives.mounts import MountManager, MountState
+from onedrive_gui.core.drives.uploads import (
+    BaseStore,
+    UploadScheduler,
+    hold_for,
+    os_name,
+    os_path,
+)
+from tests.fakecloud.cloud import Defaults, FakeCloud
+from tests.fakecloud.graph import UPLOAD_HOST
+from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
+
+from .conftest import MountRig, wait_for
+
+S = MountState
+GRAPH = "graph.microsoft.com"
+VFS = {"CacheMode": "writes", "WriteBack": "30s", "PollInterval": "10m"}
+
+
+@pytest.fixture
+def cloud_rig(rig: MountRig, fakecloud: FakeCloud,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MountRig, FakeCloud, Defaults]]:
+    d = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch)
+    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
+    yield rig, fakecloud, d
+
+
+def copies(cloud: FakeCloud, d: Defaults, stem: str) -> dict[str, bytes]:
+    """The conflict copies of *stem* anywhere in the drive (next to it or in Conflicts)."""
+    out = {}
+    for p in cloud.list_paths(d.drive_id):
+        if p.rsplit("/", 1)[-1].startswith(f"{stem} (conflict"):
+            data = cloud.get_file(d.drive_id, p)
+            assert data is not None
+            out[p] = data
+    return out
+
+
+def _kill_rclone(mgr: MountManager, name: str) -> None:
+    """rclone dies (crash, OOM): the monitor starts a new one and mounts the drive again."""
+    rcd = mgr.rcd_of(name)
+    assert rcd is not None and rcd.pid is not None
+    old = rcd.pid
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: (r := mgr.rcd_of(name)) is not None and r.pid != old
+             and mgr.status(name).state is S.MOUNTED, timeout=90,
+             what="rclone restarted and the drive mounted again")
+
+
+def _queue(mgr: MountManager, name: str) -> list[dict[str, object]]:
+    rcd = mgr.rcd_of(name)
+    assert rcd is not None
+    items = rcd.client.call("vfs/queue", {"fs": "od:"}).get("queue") or []
+    return [i for i in items if isinstance(i, dict)]
+
+
+def test_rclone_restart_after_temp_rename_saves_keeps_both_edits(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defects 1 and 2: saves through a temporary file renamed over the document within
+    rclone's handle caching of its last close; rclone restarts before the upload. The
+    reloaded entry has the cloud's new fingerprint; the edit itself must not be dropped."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/report.odt", b"report v1\n")
+    cloud.put_file(d.drive_id, "/Documents/plan.odt", b"plan v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    docs = mp / "Documents"
+    saved = {}
+    for name in ("report.odt", "plan.odt"):
+        with open(docs / name, "r+b") as f:  # an office suite opens the document
+            opened = f.read()
+            time.sleep(1)  # the user edits a moment
+        saved[name] = opened + b"my paragraph\n"
+        tmp = docs / f"lu{name}.tmp"  # and saves after closing it, within rclone's 5 s
+        # handle caching of that close
+        tmp.write_bytes(saved[name])
+        os.replace(tmp, docs / name)
+    cloud_edit = b"report v1\na colleague's paragraph\n"
+    cloud.put_file(d.drive_id, "/Documents/report.odt", cloud_edit)
+    time.sleep(3)  # the user goes on working; then rclone dies
+
+    _kill_rclone(mgr, "od")
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/report.odt") == saved["report.odt"]
+    assert list(copies(cloud, d, "report").values()) == [cloud_edit]
+    # the file the cloud did not change: uploaded, no copy (its base was kept too)
+    assert cloud.get_file(d.drive_id, "/Documents/plan.odt") == saved["plan.odt"]
+    assert copies(cloud, d, "plan") == {}
+    assert (docs / "plan.odt").read_bytes() == saved["plan.odt"]
+
+
+def test_app_restart_with_held_files_keeps_both_edits(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defects 1, 9: Quit cut short (the cloud unreachable, the upload wait over) leaves
+    held files in the cache; the next start mounts again, rclone reloads them with the
+    cloud's current fingerprint; the bases on disk still tell. No copy is made twice."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/report.odt", b"report v1\n")
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", b"notes v1\n")
+    first = rig.manager()
+    mp = rig.mount_point()
+    first.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "1h"})
+    docs = mp / "Documents"
+    with open(docs / "report.odt", "r+b") as f:
+        report = f.read() + b"my paragraph\n"
+    time.sleep(1)
+    (docs / "~report.tmp").write_bytes(report)
+    os.replace(docs / "~report.tmp", docs / "report.odt")
+    with open(docs / "notes.txt", "r+b") as f:
+        notes = f.read() + b"my note\n"
+        f.seek(0)
+        f.write(notes)
+    wait_for(lambda: first.status("od").pending_uploads == 2, what="both edits queued")
+    time.sleep(1)
+    cloud.set_down(True)  # Quit cannot check anything: the files stay held
+    first.shutdown(upload_timeout=3)
+    assert [k for k, _t in rig.recorder.events if k == "uploads-abandoned"]
+    cloud.set_down(False)
+    report_cloud, notes_cloud = b"report v1\ncolleague\n", b"notes v1\nphone\n"
+    cloud.put_file(d.drive_id, "/Documents/report.odt", report_cloud)
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", notes_cloud)
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == notes_cloud
+
+    for _start in range(2):  # the next start, and one more: no second copy
+        mgr = rig.manager()
+        mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "1h"})
+        mgr.upload_now("od")
+        assert mgr.wait_for_uploads("od", timeout=120)
+        mgr.shutdown(upload_timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/report.odt") == report
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == notes
+    assert list(copies(cloud, d, "report").values()) == [report_cloud]
+    assert list(copies(cloud, d, "notes").values()) == [notes_cloud]
+
+
+def test_quit_checks_and_releases_held_files_at_once(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 7: Quit with the longest upload delay (1 h) uploads at once, checked."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", b"notes v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "1h"})
+    notes = mp / "Documents" / "notes.txt"
+    with open(notes, "r+b") as f:
+        local = f.read() + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    (mp / "Documents" / "new.txt").write_bytes(b"a new file\n")
+    cloud_edit = b"notes v1\nedited on the phone\n"
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", cloud_edit)
+    wait_for(lambda: mgr.status("od").pending_uploads == 2, what="both files queued")
+
+    mgr.shutdown(upload_timeout=120)
+    assert not [k for k, _t in rig.recorder.events if k == "uploads-abandoned"]
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == local
+    assert cloud.get_file(d.drive_id, "/Documents/new.txt") == b"a new file\n"
+    assert list(copies(cloud, d, "notes").values()) == [cloud_edit]
+
+
+def test_read_then_at_once_temp_rename_in_full_mode_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 4: ``sed -i`` in cache mode full (read, temporary file, rename at once): the
+    base may never be seen; the content hash tells the cloud's version from the local."""
+    rig, cloud, d = cloud_rig
+    for i in range(3):
+        cloud.put_file(d.drive_id, f"/Documents/s{i}.conf", f"setting {i}\n".encode())
+    cloud.put_file(d.drive_id, "/Documents/same.conf", b"unchanged\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "CacheMode": "full"})
+    docs = mp / "Documents"
+    local = {}
+    for i in range(3):
+        path = docs / f"s{i}.conf"
+        local[i] = path.read_bytes() + b"# edited by a script\n"
+        tmp = docs / f".s{i}.conf.sedXYZ"
+        tmp.write_bytes(local[i])
+        os.replace(tmp, path)
+    same = docs / "same.conf"  # rewritten with the same content: nothing to keep
+    data = same.read_bytes()
+    (docs / ".same.sedXYZ").write_bytes(data)
+    os.replace(docs / ".same.sedXYZ", same)
+    for i in range(3):
+        cloud.put_file(d.drive_id, f"/Documents/s{i}.conf", f"setting {i}\ncloud\n".encode())
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    for i in range(3):
+        assert cloud.get_file(d.drive_id, f"/Documents/s{i}.conf") == local[i]
+        assert list(copies(cloud, d, f"s{i}").values()) == [f"setting {i}\ncloud\n".encode()]
+    assert cloud.get_file(d.drive_id, "/Documents/same.conf") == b"unchanged\n"
+    assert copies(cloud, d, "same") == {}
+
+
+def test_renaming_a_held_file_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 5: a held file renamed here (rclone moves the cloud item, edited meanwhile,
+    server-side), then read by an indexer: the base follows the file."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", b"draft v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    docs = mp / "Documents"
+    with open(docs / "draft.txt", "r+b") as f:
+        local = f.read() + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    wait_for(lambda: mgr.status("od").pending_uploads == 1, what="the edit queued")
+    time.sleep(1)  # held for a while, then the cloud edit and the rename
+    cloud_edit = b"draft v1\nedited in the browser\n"
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", cloud_edit)
+    os.rename(docs / "draft.txt", docs / "final.txt")
+    assert (docs / "final.txt").read_bytes() == local  # an indexer reads it
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
+    kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
+    assert list(kept.values()) == [cloud_edit]
+
+
+def test_a_failed_upload_is_held_again_and_checked_before_the_retry(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 3: rclone retries a failed upload by itself within 5 minutes, unchecked; the
+    scheduler holds it again (far beyond any delay), and checks it before the retry."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/budget.txt", b"budget v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    budget = mp / "Documents" / "budget.txt"
+    with open(budget, "r+b") as f:
+        local = f.read() + b"my figures\n"
+        f.seek(0)
+        f.write(local)
+    with cloud.state.lock:
+        drive = cloud.state.drives[d.drive_id]
+        folder = cloud.state.resolve(drive, drive.items[drive.root_id], "/Documents")
+        assert folder is not None
+    for prefix in (f"/v1.0/drives/{d.drive_id}/items/{folder.id}:/budget.txt:/content",
+                   "/rup/"):  # its upload is refused (small: one PUT; large: a session)
+        cloud.throttle(10_000, status=403, host=GRAPH if prefix != "/rup/" else UPLOAD_HOST,
+                       path_prefix=prefix)
+    wait_for(lambda: mgr.status("od").pending_uploads == 1, what="the edit queued")
+    mgr.upload_now("od")
+    failed = wait_for(lambda: [i for i in _queue(mgr, "od") if i.get("tries")
+                               and not i.get("uploading")], timeout=90,
+                      what="the upload failed once")
+    # rclone's own retry timer is pushed back beyond a day: it would not upload by itself
+    wait_for(lambda: all(float(i.get("expiry") or 0) > 86400 for i in _queue(mgr, "od")),
+             what="the failed upload held again")
+    assert failed and cloud.get_file(d.drive_id, "/Documents/budget.txt") == b"budget v1\n"
+
+    with cloud.state.lock:  # uploads work again; the cloud file was edited meanwhile
+        cloud.state.throttles.clear()
+    cloud_edit = b"budget v1\nthe boss's figures\n"
+    cloud.put_file(d.drive_id, "/Documents/budget.txt", cloud_edit)
+    mgr.retry("od", "Documents/budget.txt")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/budget.txt") == local
+    assert list(copies(cloud, d, "budget").values()) == [cloud_edit]
+
+
+def test_released_only_into_free_transfer_slots(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defect 6: behind a long upload, a file released at once would wait for a transfer
+    slot long after its check. Released only into free slots, it is checked when its turn
+    comes: a cloud edit made while it waited is kept."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/small.txt", b"small v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    # one transfer at a time, slow: the big file's upload takes several seconds
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "0s"},
+              config={"Transfers": 1, "BwLimit": "100k"})
+    big = os.urandom(600_000)
+    (mp / "Documents" / "big.bin").write_bytes(big)
+    wait_for(lambda: any(i.get("uploading") for i in _queue(mgr, "od")),
+             what="the big file uploading")
+    small = mp / "Documents" / "small.txt"
+    with open(small, "r+b") as f:
+        local = f.read() + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    wait_for(lambda: len(_queue(mgr, "od")) == 2, what="the small file queued behind it")
+    time.sleep(1)  # the small file waits for the slot; then the cloud edit
+    cloud_edit = b"small v1\nedited in the browser\n"
+    cloud.put_file(d.drive_id, "/Documents/small.txt", cloud_edit)
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/big.bin") == big
+    assert cloud.get_file(d.drive_id, "/Documents/small.txt") == local
+    assert list(copies(cloud, d, "small").values()) == [cloud_edit]
+
+
+def test_the_base_is_durable_owner_only_and_pinned(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Defects 1, 9: the bases are on disk (owner-only) beside rclone's cache; a conflict
+    copy made is recorded, so a restart does not make a second one."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/a.txt", b"a v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "2s"})
+    with open(mp / "Documents" / "a.txt", "r+b") as f:
+        local = f.read() + b"local\n"
+        f.seek(0)
+        f.write(local)
+    cloud.put_file(d.drive_id, "/Documents/a.txt", b"a v1\ncloud\n")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert len(copies(cloud, d, "a")) == 1
+    store = rig.tmp / "cache" / "onedrive-gui-uploads" / "od.json"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600
+    entry = json.loads(store.read_text())["files"]["Documents/a.txt"]
+    assert entry["pinned"] is False  # uploaded: the new version is the next edit's base
+    assert entry["fp"].startswith(f"{len(local)},")
+
+
+# ---- the pieces, without rclone ----------------------------------------------------------
+
+
+def test_a_pinned_base_is_never_replaced_until_uploaded(tmp_path: Path) -> None:
+    path = tmp_path / "uploads" / "od.json"
+    store = BaseStore(path)
+    v1 = "10,2026-12-01 10:00:00 +0000 UTC,aaaa"
+    v2 = "20,2026-12-02 10:00:00 +0000 UTC,bbbb"
+    store.observe("doc.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.observe("doc.txt", {"Fingerprint": "", "Dirty": True}, first_sight=False)  # tmp+mv
+    store.save()
+    again = BaseStore(path)  # the app (or rclone) restarted: rclone gives the cloud's version
+    again.observe("doc.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=True)
+    base = again.base("doc.txt")
+    assert base is not None and base.hash == "aaaa"
+    # a dirty file first seen after a restart, never seen before: its base is unknown
+    again.observe("new.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=True)
+    assert again.base("new.txt") is None
+    # uploaded: clean again with the new version, which is the next edit's base
+    again.observe("doc.txt", {"Fingerprint": v2, "Dirty": False}, first_sight=False)
+    base = again.base("doc.txt")
+    assert base is not None and base.hash == "bbbb"
+    again.save()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_pinned_base_follows_a_rename(tmp_path: Path) -> None:
+    store = BaseStore(tmp_path / "b.json")
+    v1 = "10,2026-12-01 10:00:00 +0000 UTC,aaaa"
+    info = {"Fingerprint": v1, "Dirty": True, "Size": 10, "ModTime": "2026-12-01T11:00:00Z"}
+    store.observe("a.txt", info, first_sight=False)
+    moved = {**info, "Fingerprint": "30,2026-12-03 10:00:00 +0000 UTC,cccc"}
+    store.vanished({"a.txt"}, {"b.txt": moved}, set())
+    store.observe("b.txt", moved, first_sight=False)
+    base = store.base("b.txt")
+    assert base is not None and base.hash == "aaaa" and not store.has("a.txt")
+
+
+@pytest.mark.parametrize(("platform", "name", "on_disk"), [
+    ("linux", 'a:b?"c*<d>|.txt', 'a:b?"c*<d>|.txt'),
+    ("win32", 'a:b?"c*<d>|.txt', "a\uff1ab\uff1f\uff02c\uff0a\uff1cd\uff1e\uff5c.txt"),
+    ("win32", "ends with dot.", "ends with dot\uff0e"),
+    ("win32", "ends with space ", "ends with space\u2420"),
+    ("win32", "already\uff1a", "already\u201b\uff1a"),
+    ("darwin", "plain.txt", "plain.txt"),
+])
+def test_metadata_is_found_under_rclones_name_encoding(platform: str, name: str,
+                                                       on_disk: str) -> None:
+    """Defect 10: on Windows rclone names its cache files with full-width look-alikes."""
+    assert os_name(name, platform) == on_disk
+    assert os_path(Path("/c"), f"Docs/{name}", platform) == Path("/c", "Docs", on_disk)
+    from onedrive_gui.core.drives.uploads import _decode_path
+
+    assert _decode_path(f"Docs/{on_disk}", platform) == f"Docs/{name}"
+
+
+def test_the_hold_is_derived_from_the_delay_and_far_above_it() -> None:
+    for delay in (0.0, 5.0, 600.0, 3600.0):
+        assert hold_for(delay) >= max(7 * 86400, 100 * delay)
+    assert UploadScheduler.store_path(Path("/c/vfsMeta/od")) == Path(
+        "/c/onedrive-gui-uploads/od.json")
+    assert UploadScheduler.store_path(Path("/c/vfsMeta/od/sub")) == Path(
+        "/c/onedrive-gui-uploads/od/sub.json")
+
+
+def test_rclones_log_lines_give_the_version_at_open_and_renames() -> None:
+    from onedrive_gui.core.drives.uploads import _OPENED_RE, _RENAMED_RE, _go_unquote
+
+    line = ('2026/12/03 08:22:13 DEBUG : Documents/a "b".txt: vfs cache: checking remote '
+            'fingerprint "14,2026-12-03 08:22:13 +0000 UTC,66488" against cached fingerprint ""')
+    m = _OPENED_RE.match(line)
+    assert m is not None and m.group(1) == 'Documents/a "b".txt'
+    assert _go_unquote(m.group(2)) == "14,2026-12-03 08:22:13 +0000 UTC,66488"
+    assert _go_unquote(m.group(3)) == ""
+    line = ('2026/12/03 08:37:45 INFO  : r19/f.txt: vfs cache: renamed in cache to '
+            '"r19/\\"g\\".txt"')
+    m = _RENAMED_RE.match(line)
+    assert m is not None and m.group(1) == "r19/f.txt"
+    assert _go_unquote(m.group(2)) == 'r19/"g".txt'
+
+
+def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path) -> None:
+    store = BaseStore(tmp_path / "b.json")
+    store.opened("doc.odt", "10,2026-12-01 10:00:00 +0000 UTC,aaaa", "", dirty=False)
+    store.observe("~doc.tmp", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    store.rename("~doc.tmp", "doc.odt")
+    base = store.base("doc.odt")
+    assert base is not None and base.hash == "aaaa" and not store.has("~doc.tmp")
+    # a held file with a cloud version renamed over another keeps its own base
+    store.opened("a.txt", "5,2026-12-01 10:00:00 +0000 UTC,cccc", "", dirty=False)
+    store.observe("a.txt", {"Fingerprint": "5,2026-12-01 10:00:00 +0000 UTC,cccc",
+                            "Dirty": True}, first_sight=False)
+    store.rename("a.txt", "doc.odt")
+    base = store.base("doc.odt")
+    assert base is not None and base.hash == "cccc"
+
+
+def test_a_conflict_name_that_does_not_fit_is_shortened() -> None:
+    from datetime import UTC, datetime
+
+    from onedrive_gui.core.drives.conflicts import short_conflict_name
+
+    when = datetime(2026, 11, 30, 14, 5, tzinfo=UTC)
+    local = when.astimezone().strftime("%Y-%m-%d %H.%M")
+    long = "quarterly report " * 15 + ".docx"  # 255 characters: the usual suffix won't fit
+    short = short_conflict_name(long, when, lambda n: False)
+    assert len(short) <= 80 and short.endswith(f" (conflict {local}).docx")
+    taken = {short}
+    assert short_conflict_name(long, when, taken.__contains__).endswith(
+        f" (conflict {local} 2).docx")
+
+
+def test_a_stale_copy_opened_again_is_based_on_the_clouds_version(tmp_path: Path) -> None:
+    """rclone drops a clean cached copy the cloud changed and reads the cloud's; a changed
+    one it keeps (local changes win): the base follows what rclone does."""
+    store = BaseStore(tmp_path / "b.json")
+    v1 = "10,2026-12-01 10:00:00 +0000 UTC,aaaa"
+    v2 = "12,2026-12-02 10:00:00 +0000 UTC,bbbb"
+    store.observe("clean.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("clean.txt", v2, v1, dirty=False)
+    base = store.base("clean.txt")
+    assert base is not None and base.hash == "bbbb"
+    store.observe("edited.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("edited.txt", v2, v1, dirty=True)
+    base = store.base("edited.txt")
+    assert base is not None and base.hash == "aaaa"
+    store.observe("edited.txt", {"Fingerprint": v1, "Dirty": True}, first_sight=False)
+    assert (base := store.base("edited.txt")) is not None and base.hash == "aaaa"
+    # a first open (nothing cached), written at once: based on the cloud's version
+    store.opened("new.txt", v2, "", dirty=True)
+    assert (base := store.base("new.txt")) is not None and base.hash == "bbbb"
