@@ -18,13 +18,9 @@ from pathlib import Path
 import pytest
 
 from onedrive_gui.core.drives.mounts import MountManager, MountState
-from onedrive_gui.core.drives.uploads import (
-    BaseStore,
-    UploadScheduler,
-    hold_for,
-    os_name,
-    os_path,
-)
+from onedrive_gui.core.drives.rclone_cache import os_name, os_path
+from onedrive_gui.core.drives.upload_bases import BaseStore
+from onedrive_gui.core.drives.uploads import UploadScheduler, hold_for
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.graph import UPLOAD_HOST
 from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
@@ -396,7 +392,7 @@ def test_metadata_is_found_under_rclones_name_encoding(platform: str, name: str,
     """Defect 10: on Windows rclone names its cache files with full-width look-alikes."""
     assert os_name(name, platform) == on_disk
     assert os_path(Path("/c"), f"Docs/{name}", platform) == Path("/c", "Docs", on_disk)
-    from onedrive_gui.core.drives.uploads import _decode_path
+    from onedrive_gui.core.drives.rclone_cache import _decode_path
 
     assert _decode_path(f"Docs/{on_disk}", platform) == f"Docs/{name}"
 
@@ -411,7 +407,7 @@ def test_the_hold_is_derived_from_the_delay_and_far_above_it() -> None:
 
 
 def test_rclones_log_lines_give_the_version_at_open_and_renames() -> None:
-    from onedrive_gui.core.drives.uploads import _OPENED_RE, _RENAMED_RE, _go_unquote
+    from onedrive_gui.core.drives.rclone_cache import _OPENED_RE, _RENAMED_RE, _go_unquote
 
     line = ('2026/12/03 08:22:13 DEBUG : Documents/a "b".txt: vfs cache: checking remote '
             'fingerprint "14,2026-12-03 08:22:13 +0000 UTC,66488" against cached fingerprint ""')

@@ -44,7 +44,6 @@ import logging
 import os
 import posixpath
 import queue
-import re
 import sys
 import threading
 import time
@@ -53,16 +52,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.atomic import write_atomic
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
     Version,
     conflict_name,
-    parse_fingerprint,
     short_conflict_name,
     version_of,
 )
+from onedrive_gui.core.drives.rclone_cache import (
+    _OPENED_RE,
+    _RENAMED_RE,
+    _decode_path,
+    _go_unquote,
+    os_path,
+)
+from onedrive_gui.core.drives.upload_bases import BaseStore
 from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.rclone.log_signals import LogTail
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient, parse_duration
@@ -79,21 +84,7 @@ _MAX_BACKOFF = 120.0
 _MAX_LEAF = 255  # OneDrive's limit for one name
 _MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
 CONFLICTS_FOLDER = "Conflicts"
-_STORE_VERSION = 1
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
-_OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fingerprint '
-                        r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
-_RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
-                         r'"((?:[^"\\]|\\.)*)"$')
-
-
-def _go_unquote(text: str) -> str:
-    """The string inside Go's %q quotes (rclone's log)."""
-    try:
-        value = json.loads(f'"{text}"')
-    except ValueError:
-        return text
-    return value if isinstance(value, str) else text
 
 
 def hold_for(write_back: float) -> float:
@@ -121,330 +112,6 @@ def hold_uploads(vfs_opt: Mapping[str, Any]) -> tuple[dict[str, Any], float]:
     opt["WriteBack"] = f"{int(hold_for(delay))}s"
     opt["HandleCaching"] = "0s"
     return opt, delay
-
-
-# ---- rclone's names on disk ---------------------------------------------------------------
-
-_QUOTE = "\u201b"  # rclone's lib/encoder QuoteRune
-_WIN_CHARS = '<>:"\\|?*'
-
-
-def os_name(name: str, platform: str | None = None) -> str:
-    """One path element as rclone's local encoding (``lib/encoder`` ``OS``) writes it on
-    *platform*: on Windows ``< > : " \\ | ? *`` and control characters become full-width /
-    symbol look-alikes and a trailing space or period is replaced; everywhere a literal
-    look-alike is quoted. The VFS cache and its metadata are named this way."""
-    platform = platform or sys.platform
-    win = platform == "win32"
-    if name in (".", ".."):
-        return "\uff0e" * len(name)
-    if name in ("\uff0e", "\uff0e\uff0e"):
-        return "".join(_QUOTE + c for c in name)
-    suffix = ""
-    if win and name:
-        if name[-1] == " ":
-            suffix, name = "\u2420", name[:-1]
-        elif name[-1] == "\u2420":
-            suffix, name = _QUOTE + "\u2420", name[:-1]
-        elif name[-1] == ".":
-            suffix, name = "\uff0e", name[:-1]
-        elif name[-1] == "\uff0e":
-            suffix, name = _QUOTE + "\uff0e", name[:-1]
-    out: list[str] = []
-    for ch in name:
-        code = ord(ch)
-        if code == 0:
-            out.append("\u2400")
-        elif ch in ("\u2400", _QUOTE):
-            out.append(_QUOTE + ch)
-        elif ch == "\uff0f":  # EncodeSlash: a literal full-width solidus
-            out.append(_QUOTE + ch)
-        elif win and ch in _WIN_CHARS:
-            out.append(chr(code + 0xFEE0))
-        elif win and ch in "".join(chr(ord(c) + 0xFEE0) for c in _WIN_CHARS):
-            out.append(_QUOTE + ch)
-        elif win and 0 < code < 0x20:
-            out.append(chr(0x2400 + code))
-        elif win and 0x2401 <= code < 0x2420:
-            out.append(_QUOTE + ch)
-        else:
-            out.append(ch)
-    return "".join(out) + suffix
-
-
-def os_path(root: Path, name: str, platform: str | None = None) -> Path:
-    """Where rclone keeps *name* (a path in the drive, "/"-separated) under *root*."""
-    return root.joinpath(*(os_name(p, platform) for p in name.split("/") if p))
-
-
-def _decode_path(rel: str, platform: str | None = None) -> str:
-    """The drive path of a file found under rclone's cache folder (inverse of os_path for
-    the names os_name changes; plain names unchanged)."""
-    platform = platform or sys.platform
-    parts = []
-    for elem in rel.split("/"):
-        if elem == "\uff0e" * len(elem) and elem:
-            parts.append("." * len(elem))
-            continue
-        out: list[str] = []
-        quoted = False
-        for i, ch in enumerate(elem):
-            if quoted:
-                out.append(ch)
-                quoted = False
-            elif ch == _QUOTE:
-                quoted = True
-            elif ch == "\u2400":
-                out.append("\0")
-            elif platform == "win32" and 0xFF01 <= ord(ch) <= 0xFF5E and chr(
-                    ord(ch) - 0xFEE0) in _WIN_CHARS:
-                out.append(chr(ord(ch) - 0xFEE0))
-            elif platform == "win32" and 0x2401 <= ord(ch) < 0x2420:
-                out.append(chr(ord(ch) - 0x2400))
-            elif platform == "win32" and i == len(elem) - 1 and ch == "\u2420":
-                out.append(" ")
-            elif platform == "win32" and i == len(elem) - 1 and ch == "\uff0e":
-                out.append(".")
-            else:
-                out.append(ch)
-        parts.append("".join(out))
-    return "/".join(parts)
-
-
-# ---- the durable base ---------------------------------------------------------------------
-
-
-@dataclass
-class _Entry:
-    fp: str  # the cloud version the local copy is based on (rclone fingerprint; "" unknown)
-    pinned: bool  # a local edit based on fp waits to upload: fp is not replaced
-    size: int = -1  # the cache metadata's Size / ModTime when last seen (follows renames)
-    mtime: str = ""
-    kept: list[dict[str, Any]] = field(default_factory=list)  # conflict copies made
-
-    def to_json(self) -> dict[str, Any]:
-        return {"fp": self.fp, "pinned": self.pinned, "size": self.size, "mtime": self.mtime,
-                "kept": self.kept}
-
-    @staticmethod
-    def from_json(data: Any) -> _Entry | None:
-        if not isinstance(data, dict) or not isinstance(data.get("fp"), str):
-            return None
-        kept = data.get("kept")
-        return _Entry(data["fp"], bool(data.get("pinned")), int(data.get("size") or -1),
-                      str(data.get("mtime") or ""),
-                      [k for k in kept if isinstance(k, dict)] if isinstance(kept, list) else [])
-
-
-def _version_json(v: Version) -> dict[str, Any]:
-    return {"size": v.size, "modified": v.modified.isoformat() if v.modified else None,
-            "hash": v.hash}
-
-
-def _version_from(data: Any) -> Version | None:
-    from datetime import datetime
-
-    if not isinstance(data, dict):
-        return None
-    try:
-        modified = datetime.fromisoformat(data["modified"]) if data.get("modified") else None
-        return Version(int(data["size"]), modified, data.get("hash") or None)
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-class BaseStore:
-    """The durable base of one mount's files (see the module docstring). Thread-safe;
-    :meth:`save` writes it when it changed (atomically, owner-only)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._files: dict[str, _Entry] = {}
-        self._changed = False
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            data = {}
-        except (OSError, ValueError) as exc:
-            # unreadable: start afresh; unknown bases are then compared by content hash
-            log.warning("upload bases %s unreadable (%s); starting afresh", path, exc)
-            data = {}
-        files = data.get("files") if isinstance(data, dict) else None
-        for name, raw in (files.items() if isinstance(files, dict) else ()):
-            entry = _Entry.from_json(raw)
-            if entry is not None:
-                self._files[str(name)] = entry
-
-    def save(self) -> None:
-        with self._lock:
-            if not self._changed:
-                return
-            data = json.dumps({"version": _STORE_VERSION, "files": {
-                n: e.to_json() for n, e in self._files.items()}}, ensure_ascii=False)
-            self._changed = False
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_atomic(self.path, data.encode("utf-8"))
-        except OSError:
-            with self._lock:
-                self._changed = True
-            raise
-
-    # -- what the cache metadata shows --
-
-    def observe(self, name: str, info: Mapping[str, Any], *, first_sight: bool) -> None:
-        """rclone's cache metadata of *name* (its ``Info``): record its base the first time,
-        pin it when dirty, take the new version once it was uploaded (clean again).
-        *first_sight*: the metadata existed before this scheduler started (a reloaded dirty
-        file then carries the cloud's current fingerprint, not its base)."""
-        fp = info.get("Fingerprint") if isinstance(info.get("Fingerprint"), str) else ""
-        assert isinstance(fp, str)
-        dirty = bool(info.get("Dirty"))
-        size = int(info["Size"]) if isinstance(info.get("Size"), int) else -1
-        mtime = str(info.get("ModTime") or "")
-        with self._lock:
-            e = self._files.get(name)
-            before = None if e is None else e.to_json()
-            if e is None:
-                e = self._files[name] = _Entry("" if dirty and first_sight else fp, dirty)
-            elif e.pinned:
-                if not dirty and fp:  # uploaded (rclone marks it clean after the upload)
-                    e.fp, e.pinned, e.kept = fp, False, []
-            elif dirty:
-                e.pinned = True
-                if not e.fp and not first_sight:
-                    e.fp = fp
-            elif fp:
-                e.fp = fp
-            e.size, e.mtime = size, mtime
-            if e.to_json() != before:
-                self._changed = True
-
-    def vanished(self, names: set[str], appeared: dict[str, Mapping[str, Any]],
-                 queued: set[str]) -> None:
-        """Metadata of *names* is gone since the last scan, that of *appeared* is new: a
-        pinned base follows the file renamed (same size and modification time); what is
-        neither renamed nor queued is forgotten."""
-        with self._lock:
-            for gone in names:
-                e = self._files.get(gone)
-                if e is None:
-                    continue
-                if e.pinned:
-                    for new, info in appeared.items():
-                        if (new not in self._files or not self._files[new].pinned) and (
-                                info.get("Size") == e.size and str(info.get("ModTime")) == e.mtime):
-                            self._files[new] = self._files.pop(gone)
-                            log.info("upload base of '%s' follows it to '%s'", gone, new)
-                            break
-                    else:
-                        if gone not in queued:
-                            del self._files[gone]
-                else:
-                    del self._files[gone]
-                self._changed = True
-
-    def rename(self, old: str, new: str) -> None:
-        """*old* was renamed to *new* here. A file that has a cloud version keeps its base
-        (rclone moves the cloud item with it); a new local file renamed over another
-        (a save through a temporary file) takes the base of the file it replaces."""
-        with self._lock:
-            e = self._files.pop(old, None)
-            if e is None:
-                return
-            replaced = self._files.get(new)
-            if replaced is not None and not e.fp:
-                replaced.pinned = replaced.pinned or e.pinned
-                replaced.size, replaced.mtime = e.size, e.mtime
-            else:
-                self._files[new] = e
-            self._changed = True
-
-    def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool) -> None:
-        """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
-        its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
-        A first open, or a stale clean copy (rclone drops it), is based on the cloud's
-        version; a changed one keeps its base (rclone keeps the local changes)."""
-        if not remote_fp or cached_fp == remote_fp:
-            return
-        with self._lock:
-            e = self._files.get(name)
-            if dirty and cached_fp:  # changed here before this open: rclone keeps it
-                if e is None:
-                    self._files[name] = _Entry(cached_fp, True)
-                elif not e.pinned:
-                    e.pinned, e.fp = True, e.fp or cached_fp
-                else:
-                    return
-            elif dirty:  # a first open, written since: based on the cloud's version
-                if e is None:
-                    self._files[name] = _Entry(remote_fp, True)
-                elif not e.pinned:
-                    e.pinned, e.fp = True, remote_fp
-                else:
-                    return
-            elif e is None:
-                self._files[name] = _Entry(remote_fp, False)
-            elif not e.pinned:
-                e.fp = remote_fp
-            else:
-                return
-            self._changed = True
-
-    def pin_unknown(self, name: str) -> None:
-        """*name* is queued and was never seen: its base is unknown (compare content)."""
-        with self._lock:
-            if name not in self._files:
-                self._files[name] = _Entry("", True)
-                self._changed = True
-
-    # -- what the check reads and writes --
-
-    def base(self, name: str) -> Version | None:
-        """The version the local edit of *name* is based on; None when unknown."""
-        with self._lock:
-            e = self._files.get(name)
-            fp = e.fp if e is not None else ""
-        return parse_fingerprint(fp) if fp else None
-
-    def has(self, name: str) -> bool:
-        with self._lock:
-            return name in self._files
-
-    def kept(self, name: str) -> list[tuple[Version, str, bool]]:
-        """(cloud version, copy's path, copy finished) of the conflict copies of *name*."""
-        with self._lock:
-            e = self._files.get(name)
-            records = list(e.kept) if e is not None else []
-        out = []
-        for rec in records:
-            v = _version_from(rec.get("version"))
-            if v is not None and isinstance(rec.get("target"), str):
-                out.append((v, str(rec["target"]), bool(rec.get("done"))))
-        return out
-
-    def keeping(self, name: str, cloud: Version, target: str, *, done: bool) -> None:
-        """Record a conflict copy of *cloud* at *target* (before it starts: not done)."""
-        with self._lock:
-            e = self._files.get(name)
-            if e is None:
-                e = self._files[name] = _Entry("", True)
-            e.kept = [k for k in e.kept if k.get("target") != target]
-            e.kept.append({"version": _version_json(cloud), "target": target, "done": done})
-            self._changed = True
-
-    def unkeep(self, name: str, target: str) -> None:
-        """The copy to *target* was refused: no such copy exists."""
-        with self._lock:
-            e = self._files.get(name)
-            if e is not None:
-                e.kept = [k for k in e.kept if k.get("target") != target]
-                self._changed = True
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._files)
 
 
 # ---- the scheduler -------------------------------------------------------------------------
