@@ -185,6 +185,9 @@ class UploadScheduler:
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
         self._force_names: set[str] = set()  # release these at the next tick (Upload now)
+        # files already pending when this rclone started (its reload of the cache): see
+        # _show_uploaded. None until the first look at the queue.
+        self._reloaded: set[str] | None = None
 
     # ---- monitor side ----------------------------------------------------------------
 
@@ -211,6 +214,9 @@ class UploadScheduler:
         raw_items = [r for r in items or [] if isinstance(r, dict)
                      and isinstance(r.get("id"), int)]
         queued = {str(r.get("name", "")) for r in raw_items}
+        if self._reloaded is None:
+            self._reloaded = set(queued)
+        reloaded = self._reloaded
         self._read_log()
         self._rescan(queued)
         store = self.store
@@ -238,6 +244,9 @@ class UploadScheduler:
                         store.pin_unknown(name)
                 elif held.name != name:  # renamed locally while queued: the base follows
                     store.rename(held.name, name)
+                    if held.name in reloaded:
+                        reloaded.discard(held.name)
+                        reloaded.add(name)
                     held.name = name
                     held.released_at = None  # released under the old name: checked again
                 expiry = float(raw.get("expiry") or 0.0)
@@ -273,11 +282,17 @@ class UploadScheduler:
                     held.force = False
                     self._force_names.discard(name)
                     due.append(ident)
+            uploaded: set[str] = set()
             for gone in set(self._held) - present:
-                del self._held[gone]
+                name = self._held.pop(gone).name
+                if name in reloaded and name not in queued:
+                    reloaded.discard(name)
+                    uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
+        if uploaded:
+            self._show_uploaded(uploaded)
         try:
             store.save()
         except OSError as exc:
@@ -285,6 +300,42 @@ class UploadScheduler:
         for ident in due:
             self._start_worker()
             self._work.put(ident)
+
+    def _show_uploaded(self, names: set[str]) -> None:
+        """List again the folders of *names*, files pending at this rclone's start that left
+        the queue (uploaded). rclone's reload gives such a file a directory entry without
+        a cloud object, and its upload never sets one (``vfs/vfscache/cache.go`` reload:
+        no store callback); a listing of the folder made before the upload ended (the
+        read-ahead after mounting, any ``ls``), kept by the long dir cache, then leaves
+        that entry as it was, and the first open reads "remote deleted" and truncates the
+        file — the user sees it empty — or, when the listing held the previous version,
+        the previous version. A listing after the upload gives the entry the uploaded
+        object. One rc call for all folders."""
+        self._refresh_folders({posixpath.dirname(n) for n in names},
+                              why="after their upload")
+
+    def _refresh_folders(self, folders: set[str], *, why: str) -> None:
+        """rc ``vfs/refresh`` of *folders* (paths in the drive, "" the root): the root in a
+        call without ``dir`` (rclone takes ``dir: ""`` for a missing name and lists
+        nothing), the others in one call."""
+        calls: list[dict[str, Any]] = [{"fs": self.fs}] if "" in folders else []
+        rest = sorted(folders - {""})
+        if rest:
+            calls.append({"fs": self.fs, **{("dir" if i == 0 else f"dir{i + 1}"): folder
+                                            for i, folder in enumerate(rest)}})
+        for params in calls:
+            try:
+                out = self.client.call("vfs/refresh", params, timeout=_CALL_TIMEOUT)
+            except RcloneError as exc:
+                log.warning("%s: listing %s again %s: %s", self.account,
+                            ", ".join(f"'{f or '/'}'" for f in sorted(folders)), why,
+                            exc.message)
+                continue
+            result = out.get("result")
+            for folder, answer in (result.items() if isinstance(result, dict) else ()):
+                if answer != "OK":
+                    log.warning("%s: listing '%s' again %s: %s", self.account, folder, why,
+                                answer)
 
     def kick(self, *, only_retried: bool = False) -> None:
         """Check and release held uploads now instead of at their due time: those that failed
@@ -615,11 +666,8 @@ class UploadScheduler:
 
     def _report(self, name: str, target: str) -> None:
         folder = posixpath.dirname(target)
-        try:  # show the copy in the mounted folder now, not at the next change poll
-            self.client.call("vfs/refresh", {"fs": self.fs, "dir": folder or ""},
-                             timeout=_CALL_TIMEOUT)
-        except RcloneError as exc:
-            log.info("%s: refreshing '%s': %s", self.account, folder or "/", exc.message)
+        # show the copy in the mounted folder now, not at the next change poll
+        self._refresh_folders({folder}, why="to show a conflict copy")
         local = None
         if self.mount_point:
             local = os.path.join(self.mount_point, *([p for p in folder.split("/") if p]))
