@@ -735,12 +735,38 @@ class UploadScheduler:
                 break
         else:
             return True  # uploaded, renamed or removed meanwhile: nothing to release
+        with self._lock:
+            reloaded = self._reloaded is not None and name in self._reloaded
+        if reloaded:
+            self._attach(name)
         try:
             self.client.call("vfs/queue-set-expiry", {"fs": self.fs, "id": ident, "expiry": 0},
                              timeout=10)
         except RcCallError as exc:  # uploaded or removed meanwhile: nothing to do
             log.info("%s: releasing upload %d: %s", self.account, ident, exc.error_text)
         return True
+
+
+    def _attach(self, name: str) -> None:
+        """Before releasing *name*, pending since this rclone started: read one byte of it
+        through the mount. rclone's reload queued its upload with no callback that gives
+        the mounted file the uploaded cloud object (``item.go`` reload: ``Close(nil)``); a
+        folder listing made before the upload ended then left it without one, and its
+        first open after the upload read it as deleted in the cloud — empty — or as the
+        version before the edit. Closing a handle that read queues the upload again with
+        that callback (``read_write.go`` close → ``Item.Close(file.setObject)``), so the
+        file shows the uploaded version the moment the upload ends. The file is local
+        (dirty): nothing is downloaded. When that fails, :meth:`_show_uploaded` lists the
+        folder again after the upload."""
+        if not self.mount_point:
+            return
+        path = os_path(Path(self.mount_point), name, self.platform)
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+        except OSError as exc:
+            log.info("%s: reading '%s' through the mount before its upload: %s",
+                     self.account, name, exc)
 
 
 class _Again(Exception):
