@@ -333,6 +333,18 @@ def test_race_no_edit_lost(
             doubled.append((i, drive, r["style"], r["action"], r["when"], kept))
     assert not lost, (f"RACE_SEED={seed}", f"crashed {crashed}", lost)
     assert not doubled, (f"RACE_SEED={seed}", f"crashed {crashed}", doubled)
+    # and the mount shows each local edit that went up as it is in the cloud (the drive that
+    # crashed was read ahead again while its files were pending: never empty, never the
+    # version before the edit)
+    stale = []
+    for i, drive in runs:
+        r = results[i]
+        if cloud.get_file(d.drive_id, f"/{drive}/r{i}/{r['final']}") != r["local"]:
+            continue  # moved or replaced in the cloud: shown at the next change poll
+        seen = (mps[drive] / f"r{i}" / str(r["final"])).read_bytes()
+        if seen != r["local"]:
+            stale.append((i, drive, r["style"], r["action"], r["when"], seen[:40]))
+    assert not stale, (f"RACE_SEED={seed}", f"crashed {crashed}", stale)
 
 
 # ---- the pieces, without rclone ----------------------------------------------------------
