@@ -765,7 +765,7 @@ class UploadScheduler:
             with open(path, "rb") as f:
                 f.read(1)
         except OSError as exc:
-            log.info("%s: reading '%s' through the mount before its upload: %s",
+            log.warning("%s: reading '%s' through the mount before its upload: %s",
                      self.account, name, exc)
 
 
