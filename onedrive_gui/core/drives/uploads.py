@@ -184,6 +184,14 @@ class UploadScheduler(CloudChecks):
         # _show_uploaded. None until the first look at the queue.
         self._reloaded: set[str] | None = None
 
+    def settled(self) -> bool:
+        """Whether the files pending at this rclone's start are uploaded. The read-ahead
+        waits for it (:class:`~.indexing.Indexer`): a listing made before such a file's
+        upload ended can leave the mounted file without its uploaded version (see
+        :meth:`_show_uploaded`). False until the first look at the queue."""
+        with self._lock:
+            return self._reloaded is not None and not self._reloaded
+
     # ---- monitor side ----------------------------------------------------------------
 
     def tick(self) -> None:
