@@ -76,7 +76,7 @@ def test_growth_is_slow_near_the_rate_last_throttled() -> None:
     clock = Clock()
     p = Pacer(2.0, throttled_at=5.0, clock=clock)
     drain(p, clock, 20.0)  # full steps up to 90 % of 5, a tenth of a step a second above
-    assert 4.5 <= p.rate <= 4.5 + pacing.STEP + 20 * pacing.STEP / 10
+    assert 4.5 <= p.rate <= 4.5 + pacing.STEP + 20 * pacing.SLOW_STEP
     unknown = Pacer(2.0, clock=clock)
     drain(unknown, clock, 20.0)
     assert unknown.rate > 10.0
@@ -117,9 +117,13 @@ def test_the_learned_rate_is_remembered_per_app_and_tenant(tmp_path: Path) -> No
     if os.name == "posix":
         assert (tmp_path / "rates.json").stat().st_mode & 0o077 == 0
     again = RateMemory(tmp_path / "rates.json").pacer(key.upper(), clock=clock)
-    assert again.rate == pytest.approx(learned, abs=0.001)
-    assert again.throttled_at == pytest.approx(learned * 2, abs=0.001)
+    assert again.rate == pytest.approx(learned * pacing.REMEMBERED_SHARE, abs=0.001)
+    drain(again, clock, 20.0)  # it probes slowly above the remembered rate
+    assert again.rate <= learned * pacing.REMEMBERED_SHARE + 21 * pacing.SLOW_STEP
     assert RateMemory(tmp_path / "rates.json").pacer(other, clock=clock).rate == pacing.START
+    drain(again, clock, 20.0)
+    memory.store(key, again)  # a session that never met the limit learned nothing new
+    assert memory.load(key)[0] == pytest.approx(learned, abs=0.001)
 
 
 def test_a_damaged_memory_starts_afresh(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ through a :class:`Pacer`:
 
 * **Additive increase**: while uploads wait for the pacer (demand above the rate), the rate
   grows by :data:`STEP` releases a second every :data:`INCREASE_EVERY` seconds without
-  throttling — slowly (a tenth of that) above 90 % of the rate last seen throttled.
+  throttling — slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen throttled, and
+  above the rate remembered from an earlier session.
 * **Multiplicative decrease**: each time the cloud throttles (429/503 with Retry-After,
   seen in rclone's log by the mount monitor), the rate is halved (once per
   :data:`DECREASE_EVERY` seconds: one throttling episode shows as several refused requests)
@@ -15,8 +16,8 @@ through a :class:`Pacer`:
 * A ceiling: the user's request limit (TPSLimit) stays the hard limit of the account's
   rclone itself; the pacer never plans more releases a second than that.
 * **Remembered** (:class:`RateMemory`): the rate learned is stored per app registration
-  (client ID) and tenant, and the next session starts under it instead of meeting the
-  budget again.
+  (client ID) and tenant, and the next session starts under it (at
+  :data:`REMEMBERED_SHARE` of it, probing slowly above) instead of meeting the budget again.
 
 Qt-free; the clock is injectable (tests use a fake one). Not thread-safe by itself: the
 scheduler calls it under its own lock.
@@ -39,10 +40,12 @@ log = logging.getLogger(__name__)
 START = 2.0  # releases a second with nothing learned yet
 FLOOR = 0.2  # never slower than one release in 5 s
 STEP = 0.5  # additive increase, releases a second
+SLOW_STEP = 0.01  # the increase near the rate last throttled, or above the remembered one
 INCREASE_EVERY = 1.0  # seconds between increases
 DECREASE_EVERY = 5.0  # one decrease per throttling episode
 SLOW_ABOVE = 0.9  # of the rate last throttled: grow a tenth as fast above that
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when the cloud named none
+REMEMBERED_SHARE = 0.8  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
 
 
@@ -100,7 +103,7 @@ class Pacer:
         self._increased = now
         step = STEP
         if self.throttled_at is not None and self.rate >= SLOW_ABOVE * self.throttled_at:
-            step = STEP / 10
+            step = SLOW_STEP
         self.rate = min(self.ceiling, self.rate + step * min(steps, 5.0))
 
     def throttled(self, retry_after: float | None) -> None:
@@ -164,12 +167,16 @@ class RateMemory:
               clock: Callable[[], float] = time.monotonic) -> Pacer:
         """A pacer for *key* starting under what was learned for it."""
         rate, at = self.load(key)
+        if rate is not None:  # a margin below what was learned (the budget is shared, and
+            # a halved rate is near the limit), probing slowly above it
+            rate *= REMEMBERED_SHARE
+            at = min(at or math.inf, rate / SLOW_ABOVE)
         return Pacer(rate, ceiling=ceiling, burst=burst, throttled_at=at, clock=clock)
 
     def store(self, key: str, pacer: Pacer) -> None:
-        """Remember what *pacer* learned (only once it met the cloud's limit: a rate never
-        throttled says nothing about the budget)."""
-        if pacer.throttled_at is None:
+        """Remember what *pacer* learned — only when it met the cloud's limit in this session:
+        a rate never throttled says nothing new about the budget."""
+        if pacer.throttles == 0 or pacer.throttled_at is None:
             return
         with self._lock:
             data = self._read()
