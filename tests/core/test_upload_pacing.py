@@ -58,14 +58,6 @@ def _session(rig: MountRig, cloud: FakeCloud, d: Defaults, rates: RateMemory, ke
         cloud.set_throttling(None)
         mgr.shutdown(upload_timeout=0)
     with cloud.state.lock:
-        reqs = cloud.state.requests[since:]
-        if os.environ.get("PACING_DEBUG"):
-            t0 = reqs[0].time if reqs else 0
-            with open(os.environ["PACING_DEBUG"], "a") as fh:
-                for q in reqs:
-                    print(f"{q.time - t0:7.2f} {q.status} {q.method} {q.host[:6]} "
-                          f"{q.path[-50:]}", file=fh)
-                print("learned", rates.load(key), file=fh)
         return sum(1 for q in cloud.state.requests[since:]
                    if q.host in (HOST, UPLOAD_HOST) and q.status in (429, 503))
 
