@@ -206,6 +206,9 @@ WINDOWS_SKIP_TESTS = {
         "moves the home folder with HOME, which Path.home() ignores on Windows (USERPROFILE)",
     "tests/e2e/rc_squatter.py": "a program run as another user by tests/e2e/test_security.py",
     "tests/e2e/test_cloud_shell_registration.py": _BASH,
+    "tests/e2e/test_crash_held_uploads.py": _FUSE_SIGNALS + "; finds rclone in /proc",
+    "tests/core/test_uploads.py::test_a_pinned_base_is_never_replaced_until_uploaded":
+        "checks the base file's Unix mode 0600 (Windows has only the read-only flag)",
     "tests/ui/test_wizard_cloud_shell.py": _BASH,
 }
 
