@@ -333,6 +333,68 @@ def test_race_no_edit_lost(
             doubled.append((i, drive, r["style"], r["action"], r["when"], kept))
     assert not lost, (f"RACE_SEED={seed}", f"crashed {crashed}", lost)
     assert not doubled, (f"RACE_SEED={seed}", f"crashed {crashed}", doubled)
+    # and the mount shows each local edit that went up as it is in the cloud (the drive that
+    # crashed was read ahead again while its files were pending: never empty, never the
+    # version before the edit)
+    stale = []
+    for i, drive in runs:
+        r = results[i]
+        if cloud.get_file(d.drive_id, f"/{drive}/r{i}/{r['final']}") != r["local"]:
+            continue  # moved or replaced in the cloud: shown at the next change poll
+        try:
+            seen = (mps[drive] / f"r{i}" / str(r["final"])).read_bytes()
+        except FileNotFoundError:
+            seen = b"(not listed)"
+        if seen != r["local"]:
+            stale.append((i, drive, r["style"], r["action"], r["when"], seen[:40]))
+    assert not stale, (f"RACE_SEED={seed}", f"crashed {crashed}", stale)
+
+
+def test_files_pending_at_an_rclone_restart_show_their_upload_after_the_read_ahead(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """The drive's rclone dies with uploads held (a new file, an edited one, one renamed
+    after the restart); the monitor starts a new rclone, which reloads them, and the
+    read-ahead lists the whole drive while they wait. Once uploaded, the mount shows each
+    as uploaded: rclone's reloaded entries have no cloud object, and a listing from before
+    the upload kept them that way (read as empty, or as the version before the edit)."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/edited.txt", b"before the edit\n")
+    cloud.put_file(d.drive_id, "/Documents/moved.txt", b"moved, before the edit\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "60s"})
+    docs = mp / "Documents"
+    new, edited, moved = os.urandom(300_000), b"after the edit\n", b"moved, after the edit\n"
+    assert (docs / "edited.txt").read_bytes() == b"before the edit\n"
+    assert (docs / "moved.txt").read_bytes() == b"moved, before the edit\n"
+    (mp / "new.bin").write_bytes(new)
+    (docs / "edited.txt").write_bytes(edited)
+    (docs / "moved.txt").write_bytes(moved)
+    # killed once the app has recorded what they are based on (rclone writes its cache
+    # metadata in place: a kill in the middle of that write loses the edit, report 4)
+    bases = rig.tmp / "cache" / "onedrive-gui-uploads"
+    wait_for(lambda: all(n in "".join(p.read_text() for p in bases.glob("*.json"))
+                         for n in ("new.bin", "Documents/edited.txt", "Documents/moved.txt")),
+             what="the bases on disk")
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None and rcd.pid is not None
+    os.kill(rcd.pid, 9)
+    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd) and mgr.status("od").state
+             is MountState.MOUNTED, timeout=120, what="the drive mounted again")
+    wait_for(lambda: (a := mgr.activity("od")).index is not None and a.index.state == "ready",
+             timeout=120, what="the drive read ahead while its uploads are held")
+    os.rename(docs / "moved.txt", docs / "renamed.txt")
+    assert cloud.get_file(d.drive_id, "/new.bin") is None  # still held
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/new.bin") == new
+    assert cloud.get_file(d.drive_id, "/Documents/edited.txt") == edited
+    assert cloud.get_file(d.drive_id, "/Documents/renamed.txt") == moved
+    assert not _conflict_copies(cloud, d, "/Documents")  # the cloud did not change
+    assert (mp / "new.bin").read_bytes() == new
+    assert (docs / "edited.txt").read_bytes() == edited
+    assert (docs / "renamed.txt").read_bytes() == moved
 
 
 # ---- the pieces, without rclone ----------------------------------------------------------

@@ -238,3 +238,33 @@ def test_a_sharepoint_library_is_prefilled(
     assert _files(mp) == _all_files(library, fakecloud)
     assert _listings(fakecloud) == before
     assert fakecloud.requests_to(graph.HOST, f"/drives/{library}/root/delta")
+
+
+@pytest.mark.parametrize("bounded", [False, True])
+def test_the_read_ahead_waits_for_the_files_pending_at_rclones_start(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], monkeypatch: pytest.MonkeyPatch,
+    bounded: bool,
+) -> None:
+    """A listing made before the upload of a file pending at rclone's start ended hides that
+    upload from the mount (rclone report 3): the read-ahead starts once the mount's upload
+    scheduler says those files are up — or after READY_WAIT, whatever the scheduler says."""
+    from onedrive_gui.core.drives import indexing
+    from onedrive_gui.core.drives.uploads import UploadScheduler
+
+    rig, cloud, _d = cloud_rig
+    uploaded = threading.Event()
+    monkeypatch.setattr(UploadScheduler, "settled", lambda self: uploaded.is_set())
+    if bounded:
+        monkeypatch.setattr(indexing, "READY_WAIT", 3.0)
+    mgr = rig.manager()
+    mgr.mount("od", "od:", str(rig.mount_point()), {}, dict(VFS))
+    if not bounded:
+        # the scheduler is asked again and again meanwhile; nothing is read ahead
+        with pytest.raises(AssertionError):
+            wait_for(lambda: [r for r in cloud.requests_to(graph.HOST, "/delta")
+                              if "token" not in r.query],  # a listing, not a change poll
+                     timeout=4, what="a delta listing")
+        assert _index(mgr, INDEXING) is None and _index(mgr, READY) is None
+        uploaded.set()
+    done = wait_for(lambda: _index(mgr, READY), what="the index")
+    assert done.items >= FOLDERS * PER_FOLDER  # bounded: read ahead though never settled

@@ -33,6 +33,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,10 @@ IDLE_STEP = 30.0
 # for): the computer slept (Linux and macOS stop the monotonic clock while asleep; Windows
 # does not, which shows as a wait far longer than asked).
 RESUME_GAP = 90.0
+# The first read-ahead after a mount waits (at most this long) until the files pending at
+# rclone's start are uploaded: a listing made before such an upload ended hides it (rclone
+# bug, docs/rclone-upstream-reports.md report 3; UploadScheduler.settled).
+READY_WAIT = 300.0
 _CALL_TIMEOUT = 15.0
 
 # IndexStatus.state
@@ -148,6 +153,8 @@ class _Entry:
     listed_last: int = 0  # core/stats "listed" at the last look
     wanted: bool = True  # a (new) refresh is due
     next_safety: float = 0.0  # monotonic
+    ready: Callable[[], bool] | None = None  # the first refresh waits for it (READY_WAIT)
+    ready_by: float = 0.0  # monotonic
 
 
 class Indexer:
@@ -174,14 +181,18 @@ class Indexer:
 
     # ---- the mount manager's hooks ------------------------------------------------------
 
-    def start(self, name: str, client: RcClient, fs: str, limit: int) -> None:
+    def start(self, name: str, client: RcClient, fs: str, limit: int,
+              ready: Callable[[], bool] | None = None) -> None:
         """*name* was (re)mounted as *fs* on *client*'s rclone: fill its listings, unless its
-        drive had more than *limit* items at its last index."""
+        drive had more than *limit* items at its last index; once *ready()* (the mount's
+        upload scheduler: the files pending at rclone's start are uploaded), or after
+        READY_WAIT seconds."""
         known = self.sizes.get(name) if self.sizes is not None else None
         with self._lock:
             if self._closed:
                 return
             entry = _Entry(name, client, fs, limit, IndexStatus(name, limit=limit))
+            entry.ready, entry.ready_by = ready, time.monotonic() + READY_WAIT
             self._entries[name] = entry
             if limit <= 0 or (known is not None and known > limit):
                 entry.wanted = False
@@ -267,6 +278,7 @@ class Indexer:
             entries = list(self._entries.values())
         busy = False
         for entry in entries:
+            waiting = False
             if entry.job is None and not entry.wanted and now >= entry.next_safety:
                 entry.wanted = True
                 log.info("%s: listings read again (every %.0f h)", entry.name,
@@ -274,7 +286,11 @@ class Indexer:
             try:
                 if entry.job is not None:
                     self._follow(entry)
+                elif entry.wanted and entry.ready is not None and now < entry.ready_by \
+                        and not entry.ready():
+                    waiting = True  # files pending at rclone's start upload first
                 elif entry.wanted:
+                    entry.ready = None
                     self._begin(entry)
             except RcloneError as exc:
                 entry.job = None
@@ -282,7 +298,7 @@ class Indexer:
                 entry.next_safety = time.monotonic() + self.safety_interval
                 log.warning("%s: indexing failed: %s", entry.name, exc.message)
                 self._set(entry, state=FAILED, error=exc.message)
-            busy = busy or entry.job is not None
+            busy = busy or entry.job is not None or waiting
         return busy
 
     def _listed(self, entry: _Entry) -> int:

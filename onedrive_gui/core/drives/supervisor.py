@@ -252,7 +252,9 @@ class MountSupervisor:
             if _norm(info.mount_point) == _norm(used):
                 m.rc_fs = info.fs
         self._new_guard(client, m, write_back, used)
-        self.indexer.start(m.name, client, m.rc_fs, m.prefill_max_items)  # issue 20
+        guard = self._guards.get(m.name)
+        self.indexer.start(m.name, client, m.rc_fs, m.prefill_max_items,  # issue 20
+                           ready=guard.settled if guard is not None else None)
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)

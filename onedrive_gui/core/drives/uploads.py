@@ -33,6 +33,8 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   short name when that is too long for OneDrive, or into ``Conflicts`` at the drive's root
   when the folder refuses it. A file is never released over a cloud version not kept.
 
+The look at the cloud (checks, conflict copies) is :mod:`.cloud_checks`, the base class.
+
 Qt-free. :meth:`UploadScheduler.tick` is called from one thread (the mount monitor); checks
 run on the scheduler's worker thread; the other methods are thread-safe.
 """
@@ -47,18 +49,15 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.drives.cloud_checks import CloudChecks
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
-    Version,
-    conflict_name,
-    short_conflict_name,
-    version_of,
 )
 from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
@@ -80,11 +79,7 @@ MAX_WRITE_BACK = 3600.0  # the longest upload delay the scheduler checks (Settin
 _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
-_CALL_TIMEOUT = 120.0  # a stat or copy through rclone's pacer (retries included)
 _MAX_BACKOFF = 120.0
-_MAX_LEAF = 255  # OneDrive's limit for one name
-_MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
-CONFLICTS_FOLDER = "Conflicts"
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -136,7 +131,7 @@ class _Scan:
     at: float = -1e9
 
 
-class UploadScheduler:
+class UploadScheduler(CloudChecks):
     """The upload scheduler of one mount. Call :meth:`tick` from the mount monitor (one local
     rc call, ``vfs/queue``, and a look at the cache metadata on local disk); checks run on
     the scheduler's own worker thread."""
@@ -189,6 +184,17 @@ class UploadScheduler:
         self._force_names: set[str] = set()  # release these at the next tick (Upload now)
         # how many releases a second the cloud's budget allows (core/drives/pacing.py)
         self.pacer = pacer
+        # files already pending when this rclone started (its reload of the cache): see
+        # _show_uploaded. None until the first look at the queue.
+        self._reloaded: set[str] | None = None
+
+    def settled(self) -> bool:
+        """Whether the files pending at this rclone's start are uploaded. The read-ahead
+        waits for it (:class:`~.indexing.Indexer`): a listing made before such a file's
+        upload ended can leave the mounted file without its uploaded version (see
+        :meth:`_show_uploaded`). False until the first look at the queue."""
+        with self._lock:
+            return self._reloaded is not None and not self._reloaded
 
     # ---- monitor side ----------------------------------------------------------------
 
@@ -215,6 +221,9 @@ class UploadScheduler:
         raw_items = [r for r in items or [] if isinstance(r, dict)
                      and isinstance(r.get("id"), int)]
         queued = {str(r.get("name", "")) for r in raw_items}
+        if self._reloaded is None:
+            self._reloaded = set(queued)
+        reloaded = self._reloaded
         self._read_log()
         self._rescan(queued)
         store = self.store
@@ -244,6 +253,9 @@ class UploadScheduler:
                         store.pin_unknown(name)
                 elif held.name != name:  # renamed locally while queued: the base follows
                     store.rename(held.name, name)
+                    if held.name in reloaded:
+                        reloaded.discard(held.name)
+                        reloaded.add(name)
                     held.name = name
                     held.released_at = None  # released under the old name: checked again
                 expiry = float(raw.get("expiry") or 0.0)
@@ -283,13 +295,19 @@ class UploadScheduler:
                     held.force = False
                     self._force_names.discard(name)
                     due.append(ident)
+            uploaded: set[str] = set()
             for gone in set(self._held) - present:
-                del self._held[gone]
+                name = self._held.pop(gone).name
+                if name in reloaded and name not in queued:
+                    reloaded.discard(name)
+                    uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
+        if uploaded:
+            self._show_uploaded(uploaded)
         try:
             store.save()
         except OSError as exc:
@@ -297,6 +315,19 @@ class UploadScheduler:
         for ident in due:
             self._start_worker()
             self._work.put(ident)
+
+    def _show_uploaded(self, names: set[str]) -> None:
+        """List again the folders of *names*, files pending at this rclone's start that left
+        the queue (uploaded). rclone's reload gives such a file a directory entry without
+        a cloud object, and its upload never sets one (``vfs/vfscache/cache.go`` reload:
+        no store callback); a listing of the folder made before the upload ended (the
+        read-ahead after mounting, any ``ls``), kept by the long dir cache, then leaves
+        that entry as it was, and the first open reads "remote deleted" and truncates the
+        file — the user sees it empty — or, when the listing held the previous version,
+        the previous version. A listing after the upload gives the entry the uploaded
+        object. One rc call for all folders."""
+        self._refresh_folders({posixpath.dirname(n) for n in names},
+                              why="after their upload")
 
     def kick(self, *, only_retried: bool = False) -> None:
         """Check and release held uploads now instead of at their due time: those that failed
@@ -545,145 +576,6 @@ class UploadScheduler:
                     held.due_at = time.monotonic() + min(
                         max(self.write_back, 2.0) * 2 ** max(held.tries, 1), _MAX_BACKOFF)
 
-    def _check(self, ident: int, name: str) -> bool:
-        """Check one held upload; keep the cloud version if it changed; release. True when
-        released (False: it stays held and is checked again later)."""
-        store = self.store
-        assert store is not None
-        stat = self._stat(name)
-        if stat is None:
-            log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
-            return self._release(ident, name)
-        cloud = version_of(stat, self._hash_type)
-        for version, target, done in store.kept(name):
-            if version.same_as(cloud):
-                if done:
-                    return self._release(ident, name)
-                there = self._stat(target)
-                if there is None:  # the copy started before did not happen: make it there
-                    return self._keep(ident, name, cloud, target)
-                if self._same(there, cloud):  # it finished after all (timeout, crash)
-                    store.keeping(name, cloud, target, done=True)
-                    return self._release(ident, name)
-                store.unkeep(name, target)  # the name is taken by something else
-                break
-        base = store.base(name)
-        if base is not None:
-            if base.same_as(cloud):
-                return self._release(ident, name)
-            log.warning("%s: '%s' changed in the cloud while a local edit waited to upload "
-                        "(based on %s, cloud has %s)", self.account, name, base, cloud)
-        else:
-            local = self._local_hash(name)
-            if local is not None and cloud.hash and local.lower() == cloud.hash.lower():
-                log.info("%s: '%s': no base known; same content as the cloud's: uploading",
-                         self.account, name)
-                return self._release(ident, name)
-            log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
-                        "the cloud's version", self.account, name)
-        return self._keep(ident, name, cloud, None)
-
-    def _keep(self, ident: int, name: str, cloud: Version, target: str | None) -> bool:
-        """Copy the cloud's version of *name* to a conflict name (server-side), record it,
-        release the local edit. Raises when no copy could be made (it stays held)."""
-        store = self.store
-        assert store is not None
-        folder, leaf = posixpath.dirname(name), posixpath.basename(name)
-        candidates = iter([target]) if target is not None else self._targets(folder, leaf, cloud)
-        last: RcCallError | None = None
-        for candidate in candidates:
-            store.keeping(name, cloud, candidate, done=False)
-            store.save()  # before the copy: a timeout or crash must not make a second one
-            try:
-                self.client.call("operations/copyfile", {
-                    "srcFs": self.fs, "srcRemote": name, "dstFs": self.fs,
-                    "dstRemote": candidate}, timeout=_CALL_TIMEOUT)
-            except RcCallError as exc:  # refused (name, rights): the next candidate
-                store.unkeep(name, candidate)
-                log.warning("%s: keeping the cloud's '%s' as '%s': %s", self.account, name,
-                            candidate, exc.error_text)
-                last = exc
-                continue
-            store.keeping(name, cloud, candidate, done=True)
-            self._report(name, candidate)
-            return self._release(ident, name)
-        assert last is not None
-        raise last
-
-    def _targets(self, folder: str, leaf: str, cloud: Version) -> Iterator[str]:
-        """Where to keep the cloud's version, best first (each looked up only when the one
-        before was refused)."""
-        def taken_in(where: str) -> Callable[[str], bool]:
-            return lambda c: self._stat(posixpath.join(where, c)) is not None
-
-        full = conflict_name(leaf, cloud.modified, taken_in(folder))
-        if len(full) <= _MAX_LEAF and len(posixpath.join(folder, full)) <= _MAX_PATH:
-            yield posixpath.join(folder, full)
-        short = short_conflict_name(leaf, cloud.modified, taken_in(folder))
-        if len(posixpath.join(folder, short)) <= _MAX_PATH:
-            yield posixpath.join(folder, short)
-        root_short = short_conflict_name(leaf, cloud.modified, taken_in(CONFLICTS_FOLDER))
-        yield posixpath.join(CONFLICTS_FOLDER, root_short)
-
-    def _same(self, item: Mapping[str, Any], cloud: Version) -> bool:
-        """A stat *item* holds the cloud version *cloud* (a conflict copy of it)."""
-        there = version_of(item, self._hash_type)
-        if there.size != cloud.size:
-            return False
-        return not (there.hash and cloud.hash) or there.hash.lower() == cloud.hash.lower()
-
-    def _report(self, name: str, target: str) -> None:
-        folder = posixpath.dirname(target)
-        try:  # show the copy in the mounted folder now, not at the next change poll
-            self.client.call("vfs/refresh", {"fs": self.fs, "dir": folder or ""},
-                             timeout=_CALL_TIMEOUT)
-        except RcloneError as exc:
-            log.info("%s: refreshing '%s': %s", self.account, folder or "/", exc.message)
-        local = None
-        if self.mount_point:
-            local = os.path.join(self.mount_point, *([p for p in folder.split("/") if p]))
-        conflict = Conflict(self.account, name, target, local, time.time())
-        self.conflicts.add(conflict)
-        if self._on_conflict is not None:
-            self._on_conflict(conflict)
-
-    def _local_hash(self, name: str) -> str | None:
-        """The cloud's hash type of the local cache file of *name* (rclone computes it
-        locally), None when it cannot be told."""
-        root = self._data_root
-        if root is None or not self._hash_type:
-            return None
-        try:
-            out = self.client.call("operations/hashsum", {
-                "fs": str(os_path(root, name, self.platform)), "hashType": self._hash_type},
-                timeout=_CALL_TIMEOUT)
-        except RcloneError as exc:
-            log.info("%s: hashing the local '%s': %s", self.account, name, exc.message)
-            return None
-        lines = out.get("hashsum")
-        if isinstance(lines, list) and len(lines) == 1 and isinstance(lines[0], str):
-            return lines[0].split(" ", 1)[0] or None
-        return None
-
-    def _stat(self, remote: str) -> dict[str, Any] | None:
-        opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
-        if self._hash_type:
-            opt["hashTypes"] = [self._hash_type]
-        try:
-            item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote,
-                                                        "opt": opt},
-                                    timeout=_CALL_TIMEOUT).get("item")
-        except RcCallError as exc:
-            if exc.status == 404:  # its folder does not exist (any more)
-                return None
-            raise
-        if not isinstance(item, dict) or item.get("IsDir"):
-            return None
-        if self._hash_type is None and isinstance(item.get("Hashes"), dict) and len(
-                item["Hashes"]) == 1:
-            self._hash_type = str(next(iter(item["Hashes"])))
-        return item
-
     def _set_expiry(self, ident: int, expiry: float) -> None:
         try:
             self.client.call("vfs/queue-set-expiry",
@@ -706,12 +598,38 @@ class UploadScheduler:
                 break
         else:
             return True  # uploaded, renamed or removed meanwhile: nothing to release
+        with self._lock:
+            reloaded = self._reloaded is not None and name in self._reloaded
+        if reloaded:
+            self._attach(name)
         try:
             self.client.call("vfs/queue-set-expiry", {"fs": self.fs, "id": ident, "expiry": 0},
                              timeout=10)
         except RcCallError as exc:  # uploaded or removed meanwhile: nothing to do
             log.info("%s: releasing upload %d: %s", self.account, ident, exc.error_text)
         return True
+
+
+    def _attach(self, name: str) -> None:
+        """Before releasing *name*, pending since this rclone started: read one byte of it
+        through the mount. rclone's reload queued its upload with no callback that gives
+        the mounted file the uploaded cloud object (``item.go`` reload: ``Close(nil)``); a
+        folder listing made before the upload ended then left it without one, and its
+        first open after the upload read it as deleted in the cloud — empty — or as the
+        version before the edit. Closing a handle that read queues the upload again with
+        that callback (``read_write.go`` close → ``Item.Close(file.setObject)``), so the
+        file shows the uploaded version the moment the upload ends. The file is local
+        (dirty): nothing is downloaded. When that fails, :meth:`_show_uploaded` lists the
+        folder again after the upload."""
+        if not self.mount_point:
+            return
+        path = os_path(Path(self.mount_point), name, self.platform)
+        try:
+            with open(path, "rb") as f:
+                f.read(1)
+        except OSError as exc:
+            log.warning("%s: reading '%s' through the mount before its upload: %s",
+                     self.account, name, exc)
 
 
 class _Again(Exception):
