@@ -45,7 +45,7 @@ INCREASE_EVERY = 1.0  # seconds between increases
 DECREASE_EVERY = 5.0  # one decrease per throttling episode
 SLOW_ABOVE = 0.9  # of the rate last throttled: grow a tenth as fast above that
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when the cloud named none
-REMEMBERED_SHARE = 0.8  # a new session starts at this share of the rate remembered
+REMEMBERED_SHARE = 0.7  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
 
 
@@ -67,6 +67,7 @@ class Pacer:
         self.burst = max(1, burst)
         self.throttled_at = throttled_at  # the rate at the last throttling, if any
         self.throttles = 0  # throttling episodes this session
+        self.learned: float | None = None  # the rate set by the last decrease (remembered)
         now = clock()
         self._tokens = min(float(self.burst), max(1.0, self.rate))
         self._filled = now
@@ -120,6 +121,7 @@ class Pacer:
         self.throttles += 1
         self.throttled_at = self.rate
         self.rate = max(FLOOR, self.rate / 2)
+        self.learned = self.rate
         log.info("uploads throttled by the cloud: releasing %.2f a second from now "
                  "(after %.0f s)", self.rate, wait)
 
@@ -176,11 +178,13 @@ class RateMemory:
     def store(self, key: str, pacer: Pacer) -> None:
         """Remember what *pacer* learned — only when it met the cloud's limit in this session:
         a rate never throttled says nothing new about the budget."""
-        if pacer.throttles == 0 or pacer.throttled_at is None:
+        if pacer.throttles == 0 or pacer.throttled_at is None or pacer.learned is None:
             return
         with self._lock:
             data = self._read()
-            data[key.lower()] = {"rate": round(pacer.rate, 3),
+            # the rate the last throttling set, not what the pacer grew to since (it grows
+            # until the next 429)
+            data[key.lower()] = {"rate": round(pacer.learned, 3),
                          "throttled_at": round(pacer.throttled_at, 3), "at": time.time()}
             write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"),
                          0o600)
