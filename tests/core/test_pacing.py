@@ -132,3 +132,13 @@ def test_a_damaged_memory_starts_afresh(tmp_path: Path) -> None:
     assert RateMemory(path).load("k") == (None, None)
     path.write_text(json.dumps({"k": {"rate": "fast", "throttled_at": -1}}))
     assert RateMemory(path).load("k") == (None, None)
+
+
+def test_what_is_remembered_is_at_most_what_the_budget_let_through() -> None:
+    clock = Clock()
+    p = Pacer(6.0, clock=clock)
+    p.throttled(1.0)  # halved to 3 a second, but the uploads only got through at 0.5
+    for _ in range(10):
+        clock.now += 2.0
+        p.released(1, more_waiting=False)
+    assert p.learned == pytest.approx(0.5)

@@ -67,7 +67,9 @@ class Pacer:
         self.burst = max(1, burst)
         self.throttled_at = throttled_at  # the rate at the last throttling, if any
         self.throttles = 0  # throttling episodes this session
-        self.learned: float | None = None  # the rate set by the last decrease (remembered)
+        self._learned: float | None = None  # the rate set by the last decrease
+        self._first_throttle: float | None = None
+        self._released_since = 0  # releases since the first throttling
         now = clock()
         self._tokens = min(float(self.burst), max(1.0, self.rate))
         self._filled = now
@@ -95,6 +97,8 @@ class Pacer:
         now = self._clock()
         self._refill(now)
         self._tokens = max(0.0, self._tokens - count)
+        if self._first_throttle is not None:
+            self._released_since += count
         if not more_waiting:
             self._increased = now
             return
@@ -106,6 +110,17 @@ class Pacer:
         if self.throttled_at is not None and self.rate >= SLOW_ABOVE * self.throttled_at:
             step = SLOW_STEP
         self.rate = min(self.ceiling, self.rate + step * min(steps, 5.0))
+
+    @property
+    def learned(self) -> float | None:
+        """What to remember: the rate the last throttling set, or, when lower, the rate
+        achieved since the first throttling (what the budget allowed, in practice)."""
+        if self._learned is None or self._first_throttle is None:
+            return None
+        span = self._clock() - self._first_throttle
+        if span < 2 * DECREASE_EVERY or self._released_since == 0:
+            return self._learned
+        return max(FLOOR, min(self._learned, self._released_since / span))
 
     def throttled(self, retry_after: float | None) -> None:
         """The cloud refused a request (429/503) and asked to wait *retry_after* seconds."""
@@ -121,7 +136,9 @@ class Pacer:
         self.throttles += 1
         self.throttled_at = self.rate
         self.rate = max(FLOOR, self.rate / 2)
-        self.learned = self.rate
+        self._learned = self.rate
+        if self._first_throttle is None:
+            self._first_throttle = now
         log.info("uploads throttled by the cloud: releasing %.2f a second from now "
                  "(after %.0f s)", self.rate, wait)
 
