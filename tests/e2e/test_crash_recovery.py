@@ -85,33 +85,41 @@ def test_killed_with_pending_upload_is_recovered_on_next_start(fakecloud, cloud,
                          ids=["new-file", "edited-file"])
 def test_recovered_upload_reads_whole_after_a_listing_made_before_it(
         fakecloud, cloud, app_home, tmp_path, monkeypatch, before):  # noqa: F811
-    """The read-ahead after the remount (a recursive vfs/refresh through delta) lists the
-    cloud while the recovered file is still on its way up; that listing reaches rclone only
-    after the upload ended (forced here: the delta answer is held until the cloud has the
-    upload). rclone's reloaded entry has no cloud object and its upload sets none: without
-    the scheduler listing the folder again, the first open read the file as empty (a new
-    file) or as the version before the edit, for the dir cache's 6 hours. Seen once under
-    load in the test above."""
+    """A folder listing made while the recovered file is still on its way up (a user's
+    ``ls`` right after the remount; the read-ahead itself waits for such files) and slow to
+    answer (held here until the cloud has the upload, 10 s at most). rclone's reloaded entry
+    has no cloud object and its upload sets none: a listing answered after the upload left
+    the first open reading the file as empty (a new file) or as the version before the
+    edit, for the dir cache's 6 hours. The scheduler reads the file through the mount before
+    releasing it (that read waits for the listing) and lists its folder again after the
+    upload. Seen under load in the test above."""
     env = cli_env(fakecloud.env())
     mnt = tmp_path / "mnt" / "work"
     add_account(env, cloud, "work", mnt, write_back="60s")
     if before is not None:
         fakecloud.put_file(cloud.drive_id, "/unsaved-work.bin", before)
     data = os.urandom(200_000)
-    uploaded = threading.Event()
+    held = threading.Event()
     listed_after = threading.Event()
     handle = fakecloud.graph.handle
 
+    def in_cloud() -> bool:
+        return fakecloud.get_file(cloud.drive_id, "/unsaved-work.bin") == data
+
     def listing_before_upload(req):
-        resp = handle(req)  # the listing as the cloud is now...
-        if "/delta" in req.raw_path and "token" not in req.query and not uploaded.is_set():
-            # ...reaches rclone once the upload is done
-            wait_for(lambda: fakecloud.get_file(cloud.drive_id, "/unsaved-work.bin") == data,
-                     60)
-            uploaded.set()
-        elif "/children" in req.raw_path and uploaded.is_set():
+        listing = "/children" in req.raw_path or (
+            "/delta" in req.raw_path and "token" not in req.query)
+        if listing and not held.is_set() and not in_cloud():
+            held.set()
+            resp = handle(req)  # the listing as the cloud is now...
+            try:  # ...answered once the upload is done (or 10 s later)
+                wait_for(in_cloud, 10)
+            except AssertionError:
+                pass  # the upload waits for this listing (the scheduler's read first)
+            return resp
+        if "/children" in req.raw_path and in_cloud():
             listed_after.set()  # a listing answered after the upload
-        return resp
+        return handle(req)
 
     first = Proc(["mount", "work"], env)
     second = None
@@ -129,7 +137,9 @@ def test_recovered_upload_reads_whole_after_a_listing_made_before_it(
         second = Proc(["mount", "work"], env)
         wait_for(lambda: "Mounted 'work'" in second.text() or second.p.poll() is not None, 60)
         assert second.p.poll() is None, second.text()
-        wait_for(uploaded.is_set, 60)
+        threading.Thread(target=os.listdir, args=(mnt,), daemon=True).start()  # a user's ls
+        wait_for(held.is_set, 60)
+        wait_for(in_cloud, 60)
         wait_for(listed_after.is_set, 60)  # the folder listed again after the upload
         assert "unsaved-work.bin" in os.listdir(mnt)
         assert (mnt / "unsaved-work.bin").read_bytes() == data
