@@ -26,7 +26,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +48,13 @@ class Result:
     throttled: int
 
 
+TPSLIMIT: float | None = None  # --tpslimit: the app's request limit instead of its default
+
+
 def _setups(label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(vfsOpt, limits) of one side."""
     if label == "ours":
-        opts = MountOptions()
+        opts = MountOptions() if TPSLIMIT is None else MountOptions(tpslimit=TPSLIMIT)
         return opts.to_rc()[1], opts.global_flags()
     return dict(RCLONE_VFS), {}
 
@@ -224,6 +227,17 @@ def report(what: str, ours: Result, base: Result) -> str:
             f"429s saved {saved:.0f} % (target ≥ 90 %)")
 
 
+def report_uploads(ours: Result, base: Result) -> str:
+    """Issue 23's targets for uploads through the app's scheduler vs plain rclone."""
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}×" if b else ("1.00×" if a == b else "∞")
+    share = f"{ours.throttled / base.throttled * 100:.0f} %" if base.throttled else (
+        "0 %" if not ours.throttled else "∞")
+    return (f"uploads vs plain rclone: time {ratio(ours.seconds, base.seconds)} (target ≤ 1.1), "
+            f"requests {ratio(ours.requests, base.requests)} (target ≤ 1.05), "
+            f"429s {share} of rclone's (target ≤ 30 %)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=1000)
@@ -233,19 +247,32 @@ def main() -> None:
     ap.add_argument("--licences", type=int, default=1000, help="tenant size (budget band)")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="model windows and budgets × this (rate unchanged)")
+    ap.add_argument("--ru-per-minute", type=int, default=None,
+                    help="the app's budget per minute instead of the tenant band's")
+    ap.add_argument("--fragment-cost", type=int, default=2,
+                    help="RU of an upload-session fragment (Microsoft does not document it)")
     ap.add_argument("--only", choices=("write", "list"), default=None)
     ap.add_argument("--max-seconds", type=float, default=900.0, help="bound for one run")
+    ap.add_argument("--tpslimit", type=float, default=None,
+                    help="the app's requests a second (default: MountOptions' default)")
     args = ap.parse_args()
-    model = ThrottlingModel.for_tenant(args.licences).scaled(args.scale)
+    global TPSLIMIT
+    TPSLIMIT = args.tpslimit
+    model = ThrottlingModel.for_tenant(args.licences)
+    if args.ru_per_minute:
+        model = replace(model, app_ru_per_window=args.ru_per_minute)
+    model = replace(model, fragment_cost=args.fragment_cost).scaled(args.scale)
     print(f"model: {model.app_ru_per_window} RU per {model.app_window:.0f} s per app, "
           f"{model.user_requests_per_window} requests per {model.user_window:.0f} s per user "
-          f"(tenant of ≤ {args.licences} licences, scale {args.scale:g})", flush=True)
+          f"(tenant of ≤ {args.licences} licences, scale {args.scale:g}), fragments "
+          f"{model.fragment_cost} RU", flush=True)
     with rig(("ours", "rclone")) as r:
         if args.only in (None, "write"):
             ours = run_write(r, "ours", model, args.files, args.size, args.max_seconds)
             base = run_write(r, "rclone", model, args.files, args.size, args.max_seconds)
             print(report(f"write {args.files} × {args.size // 1024} KiB until in the cloud",
                          ours, base), flush=True)
+            print(report_uploads(ours, base), flush=True)
         if args.only in (None, "list"):
             ours = run_list(r, "ours", model, args.items, args.per_folder)
             base = run_list(r, "rclone", model, args.items, args.per_folder)

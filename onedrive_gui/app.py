@@ -87,6 +87,7 @@ def build_context(paths: Any) -> Any:
             on_event=controller.on_event,
             session=accounts.crash_record(),
             index_sizes=accounts.index_sizes(),
+            rates=accounts.upload_rates(),
         )
 
     controller.manager = _Lazy(build_manager)

@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     console.install()
     manager = MountManager(service.rcd_factory, on_change=on_change, on_event=on_event,
                            session=service.crash_record(),
-                           index_sizes=service.index_sizes())
+                           index_sizes=service.index_sizes(), rates=service.upload_rates())
     try:
         recovered = service.recover_after_crash(manager, only=account.name)
         if recovered is not None:

@@ -323,6 +323,7 @@ class AccountService:
         parallel transfers and checks, bandwidth) are flags of the account's own rclone.
         """
         from onedrive_gui.core.drives.mountpoints import default_mount_point, prepare_mount_point
+        from onedrive_gui.core.drives.pacing import pacing_key
 
         with self._lock:
             account = self.account(name)
@@ -343,6 +344,7 @@ class AccountService:
             account.name, f"{account.name}:", prepared, mount_opt, vfs_opt,
             account.options.global_flags(),
             prefill_max_items=account.options.prefill_max_items,
+            pacing_key=pacing_key(account.client_id, account.tenant),
         )
 
     def index_sizes(self) -> Any:
@@ -351,6 +353,13 @@ class AccountService:
         from onedrive_gui.core.drives.indexing import IndexSizes
 
         return IndexSizes(self.paths.data_dir / "index-sizes.json")
+
+    def upload_rates(self) -> Any:
+        """The upload rate learned per app registration and tenant, for the MountManager
+        (core/drives/pacing.py)."""
+        from onedrive_gui.core.drives.pacing import RateMemory
+
+        return RateMemory(self.paths.data_dir / "upload-rates.json")
 
     def crash_record(self) -> Any:
         """This process's record of its mounts, for the MountManager (see core.recovery)."""

@@ -142,16 +142,16 @@ class MountOptions:
     write_back: str = field(default="5s", metadata=_help(
         N_("Delay between closing a changed file and uploading it; a short delay merges "
         "quick successive saves into one upload.")))
-    tpslimit: float = field(default=8.0, metadata=_help(
-        N_("Maximum HTTP requests per second of this account (0 = unlimited). SharePoint/"
-        "OneDrive throttles an app at 1,250 resource units a minute in small tenants, and a "
-        "listing or an upload costs 2: 8/s (960 a minute) stays under that, and under the "
-        "3,000 requests per user in 5 minutes. Lower it (rclone's maintainers suggest 3) if "
-        "you see 'Too many requests'.")))
+    tpslimit: float = field(default=16.0, metadata=_help(
+        N_("Maximum HTTP requests per second of this account (0 = unlimited), a hard ceiling. "
+        "SharePoint/OneDrive throttles each app registration per tenant (1,250 resource units "
+        "a minute in small tenants, shared by every device using the app); the app paces "
+        "uploads by the cloud's answers and remembers the rate it learned, so this limit only "
+        "needs to leave it room: 16/s lets small files use a small tenant's whole budget. "
+        "Lower it (rclone's maintainers suggest 3) if you see 'Too many requests' often.")))
     tpslimit_burst: int = field(default=100, metadata=_help(
         N_("Requests sent at once before the per-second limit applies (opening a large folder, "
-        "saving many files). 100 at once plus 8/s for the rest of the minute is at most "
-        "580 requests (1,160 units) a minute: still under the smallest tenant's budget.")))
+        "saving many files).")))
     transfers: int = field(default=4, metadata=_help(
         N_("Files uploaded or downloaded in parallel.")))
     checkers: int = field(default=4, metadata=_help(

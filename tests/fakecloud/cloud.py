@@ -182,6 +182,8 @@ class FakeCloud:
         if who is None:
             return None  # refused anyway (401/404): not SharePoint work
         cost = request_cost(req.method, unquote(req.raw_path), req.query, host_kind=kind)
+        if kind == "upload":
+            cost = model.fragment_cost
         decision = model.decide(*who, cost, time.time())
         if decision.allowed:
             return None

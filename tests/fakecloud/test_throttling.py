@@ -104,3 +104,23 @@ def test_the_cloud_throttles_only_when_asked(fakecloud: FakeCloud,
     assert statuses[3].json()["error"]["code"] == "TooManyRequests"
     fakecloud.set_throttling(None)
     assert requests.get(url, headers=h, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(("fragment_cost", "status"), [(0, 201), (2, 429)])
+def test_the_cost_of_an_upload_fragment_can_be_set(fakecloud: FakeCloud,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   fragment_cost: int, status: int) -> None:
+    """Microsoft does not document what a fragment costs: the benchmarks try both."""
+    d = fakecloud.setup_default()
+    fakecloud.apply_env(monkeypatch)
+    h = {"Authorization": f"Bearer {rclone_token(fakecloud, d)['access_token']}"}
+    fakecloud.set_throttling(ThrottlingModel(app_ru_per_window=2, app_window=60.0,
+                                             fragment_cost=fragment_cost))
+    session = requests.post(
+        f"https://graph.microsoft.com/v1.0/drives/{d.drive_id}/root:/up.bin:/"
+        "createUploadSession", headers=h, json={}, timeout=10)
+    assert session.status_code == 200  # 2 RU: the whole budget
+    put = requests.put(session.json()["uploadUrl"], data=b"abc",
+                       headers={"Content-Range": "bytes 0-2/3"}, timeout=10)
+    assert put.status_code == status
+    fakecloud.set_throttling(None)

@@ -111,6 +111,9 @@ class ThrottlingModel:
     user_requests_per_window: int = USER_REQUESTS
     user_window: float = USER_WINDOW
     status: int = 429  # or 503
+    # RU of an upload-session fragment (Microsoft does not document it: 2 as any upload,
+    # or 0 when only the session's creation is charged)
+    fragment_cost: int = 2
     _apps: dict[tuple[str, str], _Window] = field(default_factory=dict, repr=False)
     _days: dict[tuple[str, str], _Window] = field(default_factory=dict, repr=False)
     _users: dict[str, _Window] = field(default_factory=dict, repr=False)

@@ -218,6 +218,12 @@ class MountMonitor(MountSupervisor):
         for m in live:  # conflicts (issue 15): check queued uploads, release due ones
             guard = self._guards.get(m.name)
             if guard is not None and m.status.state in _LIVE:
+                throttled = [s for s in signals if s.kind == sig.THROTTLED
+                             and s.remote in (None, _remote_of(m.fs))]
+                for s in throttled:  # the pacer slows the releases (core/drives/pacing.py)
+                    guard.throttled(s.seconds)
+                if throttled:
+                    self._remember_rate(m, guard)
                 guard.tick()
         self._start_probes(rcd.client, live)
         if proc.restart_for is not None:

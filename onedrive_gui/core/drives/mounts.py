@@ -108,6 +108,7 @@ class MountManager(MountMonitor):
         config: dict[str, Any] | None = None,
         *,
         prefill_max_items: int = DEFAULT_PREFILL_MAX_ITEMS,
+        pacing_key: str | None = None,
     ) -> MountStatus:
         """Mount *fs* on *mount_point* as *name*; blocks until mounted (call from a worker).
 
@@ -116,6 +117,8 @@ class MountManager(MountMonitor):
         rclone has other ones (and nothing mounted), it is restarted with these.
         Once mounted, its listings are filled from the drive's delta unless the drive had
         more than *prefill_max_items* items at its last index (core/drives/indexing.py).
+        *pacing_key* (:func:`~.pacing.pacing_key`: app registration and tenant): its uploads
+        start at the rate learned for that key before, and what is learned is stored there.
         """
         with self._lock:
             if self._closing:
@@ -138,6 +141,7 @@ class MountManager(MountMonitor):
                 MountStatus(name, MountState.UNMOUNTED, mount_point),
                 dict(config or {}),
                 prefill_max_items=prefill_max_items,
+                pacing_key=pacing_key,
             )
             self._mounts[name] = m
             self._set(m, MountState.MOUNTING, mount_point=mount_point, error=None)
@@ -224,7 +228,7 @@ class MountManager(MountMonitor):
                 self._set(m, MountState.UNMOUNTED, error=None, **_zero_stats())
             old = self._guards.pop(name, None)  # conflicts (issue 15)
             if old is not None:
-                old.close()
+                self._closed_guard(m, old)
 
     def recheck(self, name: str | None = None) -> None:
         """Ask the cloud now (not at the next probe) whether *name* (or every mount) that is

@@ -120,6 +120,7 @@ class _Mount:
     cache_full_at: float = -1e9
     vfs_polled: float = -1e9  # when rclone's vfs/stats for this mount was last read
     prefill_max_items: int = 0  # indexing (core/drives/indexing.py): prefill up to this many
+    pacing_key: str | None = None  # app registration + tenant: the learned upload rate's key
 
 
 @dataclass

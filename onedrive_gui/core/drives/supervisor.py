@@ -14,6 +14,7 @@ from onedrive_gui.core.drives.conflicts import ConflictLog
 from onedrive_gui.core.drives.indexing import Indexer, IndexSizes
 from onedrive_gui.core.drives.mount_errors import _Unreachable, mount_error
 from onedrive_gui.core.drives.mountpoints import detach_stale_mount
+from onedrive_gui.core.drives.pacing import Pacer, RateMemory
 from onedrive_gui.core.drives.recovery import SessionRecord
 from onedrive_gui.core.drives.status import (
     _LIVE,
@@ -56,6 +57,7 @@ class MountSupervisor:
         sign_in_probe_interval: float = 300.0,
         session: SessionRecord | None = None,
         index_sizes: IndexSizes | None = None,
+        rates: RateMemory | None = None,
     ) -> None:
         self._factory = rcd_factory
         self._on_change = on_change
@@ -84,6 +86,8 @@ class MountSupervisor:
         self._guards: dict[str, UploadScheduler] = {}
         # listings prefilled from the drive's delta after each mount (issue 20)
         self.indexer = Indexer(index_sizes)
+        # the upload rate learned per app registration and tenant (core/drives/pacing.py)
+        self._rates = rates
 
     @property
     def rcd(self) -> Rcd | None:
@@ -259,17 +263,39 @@ class MountSupervisor:
         """The upload scheduler of a (re)mounted *m* (its durable base is on disk)."""
         old = self._guards.pop(m.name, None)
         if old is not None:
-            old.close()
+            self._closed_guard(m, old)
         transfers = m.config.get("Transfers")
+        slots = transfers if isinstance(transfers, int) and transfers > 0 else 4
+        tps = m.config.get("TPSLimit")
+        # a small upload takes two requests at least (upload session, content): the user's
+        # request limit bounds the releases a second; rclone enforces the limit itself
+        ceiling = float(tps) / 2 if isinstance(tps, int | float) and tps > 0 else None
+        if self._rates is not None and m.pacing_key:
+            pacer = self._rates.pacer(m.pacing_key, ceiling=ceiling, burst=slots)
+        else:
+            pacer = Pacer(ceiling=ceiling, burst=slots)
         with self._lock:
             proc = self._procs.get(m.name)
             rcd = proc.rcd if proc is not None else None
         self._guards[m.name] = UploadScheduler(
             client, m.rc_fs or m.fs, account=m.name, write_back=write_back,
             mount_point=used, conflicts=self.conflicts,
-            transfers=transfers if isinstance(transfers, int) and transfers > 0 else 4,
+            transfers=slots, pacer=pacer,
             log_file=rcd.log_file if rcd is not None else None,
             on_conflict=lambda c: self._event("conflict", c.text()))
+
+    def _closed_guard(self, m: _Mount, guard: UploadScheduler) -> None:
+        """Close *m*'s upload scheduler *guard*, remembering the upload rate it learned."""
+        guard.close()
+        self._remember_rate(m, guard)
+
+    def _remember_rate(self, m: _Mount, guard: UploadScheduler) -> None:
+        if self._rates is None or not m.pacing_key or guard.pacer is None:
+            return
+        try:
+            self._rates.store(m.pacing_key, guard.pacer)
+        except OSError as exc:
+            log.error("%s: writing the learned upload rate: %s", m.name, exc)
 
     def _listed(self, client: RcClient, m: _Mount) -> bool:
         mp = m.status.mount_point or m.requested

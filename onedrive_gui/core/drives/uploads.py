@@ -59,6 +59,7 @@ from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
 )
+from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
     _OPENED_RE,
     _RENAMED_RE,
@@ -150,6 +151,7 @@ class UploadScheduler(CloudChecks):
         conflicts: ConflictLog | None = None,
         platform: str | None = None,
         log_file: Path | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.client = client
         self.fs = fs
@@ -180,6 +182,8 @@ class UploadScheduler(CloudChecks):
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
         self._force_names: set[str] = set()  # release these at the next tick (Upload now)
+        # how many releases a second the cloud's budget allows (core/drives/pacing.py)
+        self.pacer = pacer
         # files already pending when this rclone started (its reload of the cache): see
         # _show_uploaded. None until the first look at the queue.
         self._reloaded: set[str] | None = None
@@ -237,6 +241,8 @@ class UploadScheduler(CloudChecks):
                         held.checking or held.released_at is not None)):
                     busy += 1
             free = self.transfers - busy
+            paced = self.pacer.allowance() if self.pacer is not None else self.transfers
+            released, held_back = 0, False
             for raw in raw_items:
                 ident, name = int(raw["id"]), str(raw.get("name", ""))
                 present.add(ident)
@@ -279,8 +285,12 @@ class UploadScheduler(CloudChecks):
                     ready = self.hold - expiry >= self.write_back and now >= held.due_at
                 else:
                     ready = now >= held.due_at
-                if ready and free > 0:
+                urgent = forced or kick == "all"  # Upload now, Quit: not paced
+                if ready and free > 0 and not urgent and paced <= released:
+                    held_back = True  # the pacer's rate, not a slot, holds it
+                elif ready and free > 0:
                     free -= 1
+                    released += 0 if urgent else 1
                     held.checking = True
                     held.force = False
                     self._force_names.discard(name)
@@ -292,6 +302,8 @@ class UploadScheduler(CloudChecks):
                     reloaded.discard(name)
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
+            if self.pacer is not None:
+                self.pacer.released(released, more_waiting=held_back)
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
@@ -323,6 +335,13 @@ class UploadScheduler(CloudChecks):
         Takes effect at the next :meth:`tick`."""
         with self._lock:
             self._kick = "all" if not only_retried or self._kick == "all" else "retried"
+
+    def throttled(self, retry_after: float | None) -> None:
+        """The cloud throttled this account's rclone (429/503, *retry_after* seconds): the
+        pacer slows releases down."""
+        if self.pacer is not None:
+            with self._lock:
+                self.pacer.throttled(retry_after)
 
     def release_all(self) -> None:
         """Quit / Unmount / session end: check and release every held file at once."""

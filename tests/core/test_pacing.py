@@ -1,0 +1,144 @@
+"""The upload pacer (core/drives/pacing.py): releases a second that follow the cloud's
+throttling — its logic with a fake clock; the data path is tested through real rclone in
+test_uploads.py."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from onedrive_gui.core.drives import pacing
+from onedrive_gui.core.drives.pacing import Pacer, RateMemory, pacing_key
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def drain(p: Pacer, clock: Clock, seconds: float, *, step: float = 0.1) -> int:
+    """Release whatever the pacer allows, with more always waiting, for *seconds*."""
+    released = 0
+    end = clock.now + seconds
+    while clock.now < end:
+        n = p.allowance()
+        p.released(n, more_waiting=True)
+        released += n
+        clock.now += step
+    return released
+
+
+def test_releases_follow_the_rate_and_grow_while_uploads_wait() -> None:
+    clock = Clock()
+    p = Pacer(2.0, burst=4, clock=clock)
+    first = drain(p, clock, 1.0)
+    assert 2 <= first <= 4  # the burst, then the start rate
+    drain(p, clock, 10.0)
+    assert p.rate == pytest.approx(2.0 + 10 * pacing.STEP, abs=pacing.STEP)
+
+
+def test_no_growth_without_demand() -> None:
+    clock = Clock()
+    p = Pacer(2.0, clock=clock)
+    for _ in range(100):
+        p.released(p.allowance(), more_waiting=False)
+        clock.now += 0.1
+    assert p.rate == 2.0
+
+
+def test_throttling_halves_the_rate_and_pauses_for_retry_after() -> None:
+    clock = Clock()
+    p = Pacer(8.0, burst=4, clock=clock)
+    p.throttled(7.0)
+    p.throttled(7.0)  # the same episode: several refused requests, one decrease
+    assert p.rate == 4.0
+    assert p.throttled_at == 8.0
+    assert drain(p, clock, 6.9) == 0  # nothing released while the cloud asks to wait
+    assert p.rate == 4.0  # and no growth
+    clock.now += 0.2
+    assert p.allowance() >= 0
+    released = drain(p, clock, 5.0)
+    assert released >= 15
+    assert p.rate > 4.0  # growing again once the wait is over
+    clock.now += pacing.DECREASE_EVERY
+    p.throttled(None)  # a later episode: halved again, a default wait
+    assert p.rate == pytest.approx(p.throttled_at / 2)
+    assert p.allowance() == 0
+
+
+def test_growth_is_slow_near_the_rate_last_throttled() -> None:
+    clock = Clock()
+    p = Pacer(2.0, throttled_at=5.0, clock=clock)
+    drain(p, clock, 20.0)  # full steps up to 90 % of 5, a tenth of a step a second above
+    assert 4.5 <= p.rate <= 4.5 + pacing.STEP + 20 * pacing.SLOW_STEP
+    unknown = Pacer(2.0, clock=clock)
+    drain(unknown, clock, 20.0)
+    assert unknown.rate > 10.0
+
+
+def test_the_users_limit_is_a_hard_ceiling() -> None:
+    clock = Clock()
+    p = Pacer(1.0, ceiling=3.0, clock=clock)
+    drain(p, clock, 60.0)
+    assert p.rate == 3.0
+    assert Pacer(50.0, ceiling=3.0, clock=clock).rate == 3.0  # a remembered rate too
+
+
+def test_the_rate_never_falls_below_the_floor() -> None:
+    clock = Clock()
+    p = Pacer(1.0, clock=clock)
+    for _ in range(20):
+        clock.now += pacing.DECREASE_EVERY
+        p.throttled(1.0)
+    assert p.rate == pacing.FLOOR
+    clock.now += 10.0
+    assert drain(p, clock, 10.0) >= 1
+
+
+def test_the_learned_rate_is_remembered_per_app_and_tenant(tmp_path: Path) -> None:
+    clock = Clock()
+    memory = RateMemory(tmp_path / "rates.json")
+    key = pacing_key("11111111-2222-3333-4444-555555555555", "Contoso.onmicrosoft.com")
+    other = pacing_key("11111111-2222-3333-4444-555555555555", "fabrikam.onmicrosoft.com")
+    first = memory.pacer(key, clock=clock)
+    assert first.rate == pacing.START
+    memory.store(key, first)  # never throttled: nothing learned
+    assert not (tmp_path / "rates.json").exists()
+    drain(first, clock, 20.0)
+    first.throttled(3.0)
+    learned = first.rate
+    memory.store(key, first)
+    if os.name == "posix":
+        assert (tmp_path / "rates.json").stat().st_mode & 0o077 == 0
+    again = RateMemory(tmp_path / "rates.json").pacer(key.upper(), clock=clock)
+    assert again.rate == pytest.approx(learned * pacing.REMEMBERED_SHARE, abs=0.001)
+    drain(again, clock, 20.0)  # it probes slowly above the remembered rate
+    assert again.rate <= learned * pacing.REMEMBERED_SHARE + 21 * pacing.SLOW_STEP
+    assert RateMemory(tmp_path / "rates.json").pacer(other, clock=clock).rate == pacing.START
+    drain(again, clock, 20.0)
+    memory.store(key, again)  # a session that never met the limit learned nothing new
+    assert memory.load(key)[0] == pytest.approx(learned, abs=0.001)
+
+
+def test_a_damaged_memory_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "rates.json"
+    path.write_text("{not json")
+    assert RateMemory(path).load("k") == (None, None)
+    path.write_text(json.dumps({"k": {"rate": "fast", "throttled_at": -1}}))
+    assert RateMemory(path).load("k") == (None, None)
+
+
+def test_what_is_remembered_is_at_most_what_the_budget_let_through() -> None:
+    clock = Clock()
+    p = Pacer(6.0, clock=clock)
+    p.throttled(1.0)  # halved to 3 a second, but the uploads only got through at 0.5
+    for _ in range(10):
+        clock.now += 2.0
+        p.released(1, more_waiting=False)
+    assert p.learned == pytest.approx(0.5)
