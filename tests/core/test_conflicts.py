@@ -303,8 +303,9 @@ def test_race_no_edit_lost(
     rcd = mgr.rcd_of(crashed)
     assert rcd is not None and rcd.pid is not None
     os.kill(rcd.pid, 9)
-    wait_for(lambda: all(mgr.status(n).state is S.MOUNTED for n in drives), timeout=120,
-             what="every drive mounted (the crashed one again)")
+    wait_for(lambda: mgr.rcd_of(crashed) not in (None, rcd)
+             and all(mgr.status(n).state is S.MOUNTED for n in drives), timeout=120,
+             what="every drive mounted (the crashed one again, on a new rclone)")
     for drive in drives:
         mgr.upload_now(drive)
     for drive in drives:
@@ -353,7 +354,7 @@ def test_race_no_edit_lost(
 
 
 def test_files_pending_at_an_rclone_restart_show_their_upload_after_the_read_ahead(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The drive's rclone dies with uploads held (a new file, an edited one, one renamed
     after the restart); the monitor starts a new rclone, which reloads them, and the
@@ -361,6 +362,11 @@ def test_files_pending_at_an_rclone_restart_show_their_upload_after_the_read_ahe
     as uploaded: rclone's reloaded entries have no cloud object, and a listing from before
     the upload kept them that way (read as empty, or as the version before the edit)."""
     rig, cloud, d = cloud_rig
+    # the read-ahead waits for files pending at rclone's start at most READY_WAIT: here it
+    # runs while they are still held (the app's own read and listing must then set them)
+    from onedrive_gui.core.drives import indexing
+
+    monkeypatch.setattr(indexing, "READY_WAIT", 2.0)
     cloud.put_file(d.drive_id, "/Documents/edited.txt", b"before the edit\n")
     cloud.put_file(d.drive_id, "/Documents/moved.txt", b"moved, before the edit\n")
     mgr = rig.manager()
