@@ -12,7 +12,6 @@ import os
 import signal
 import stat
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,22 +22,12 @@ from onedrive_gui.core.drives.upload_bases import BaseStore
 from onedrive_gui.core.drives.uploads import UploadScheduler, hold_for
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.graph import UPLOAD_HOST
-from tests.fakecloud.test_fakecloud import rclone_token, write_rclone_conf
 
 from .conftest import MountRig, wait_for
 
 S = MountState
 GRAPH = "graph.microsoft.com"
 VFS = {"CacheMode": "writes", "WriteBack": "30s", "PollInterval": "10m"}
-
-
-@pytest.fixture
-def cloud_rig(rig: MountRig, fakecloud: FakeCloud,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MountRig, FakeCloud, Defaults]]:
-    d = fakecloud.setup_default()
-    fakecloud.apply_env(monkeypatch)
-    write_rclone_conf(rig.tmp / "rclone.conf", d, rclone_token(fakecloud, d))
-    yield rig, fakecloud, d
 
 
 def copies(cloud: FakeCloud, d: Defaults, stem: str) -> dict[str, bytes]:
