@@ -24,8 +24,8 @@ def start_logging(verbosity: int = 0) -> None:
     from onedrive_gui.core.logging_setup import log_uncaught_exceptions, setup_logging
     from onedrive_gui.core.system.paths import AppPaths
 
-    try:
-        setup_logging(verbosity=verbosity, log_file=AppPaths.default().app_log)
+    try:  # rotated once the icon is in the tray (started() in run_gui): start-up time
+        setup_logging(verbosity=verbosity, log_file=AppPaths.default().app_log, rotate=False)
     except OSError as exc:  # a full or read-only disk must not stop the app
         setup_logging(verbosity=verbosity)
         log.warning("the app's log file cannot be written: %s", exc)
@@ -164,15 +164,17 @@ def install_language(app: Any, choice: str) -> str:
             app.installTranslator(qt)
         else:
             log.info("no Qt translation for %s in %s", lang, folder)
-    log.info("language: %s", lang)
     return lang
 
 
 def run_gui(self_test: bool = False) -> int:
     # The core first: once PySide6 is loaded, every import goes through its import hook
-    # (shibokensupport checks each module for its feature flags), which makes them slower.
-    # The settings model (loaded for the tray) and the single instance's request channel:
+    # (shibokensupport reads each module's source for its feature flags), which makes them
+    # slower. Those the tray needs: the settings model, the single instance's request channel, the
+    # cloud names (the tray's menu), the elevation check (run as the tray shows).
     import onedrive_gui.core.accounts
+    import onedrive_gui.core.microsoft.clouds
+    import onedrive_gui.core.system.elevation
     import onedrive_gui.core.system.instance  # noqa: F401
     from onedrive_gui import APP_NAME, __version__
     from onedrive_gui.core.errors import AppError
@@ -207,10 +209,10 @@ def run_gui(self_test: bool = False) -> int:
     except AppError as err:
         from onedrive_gui.ui.messages import show_error
 
-        install_language(app, "")
+        language = install_language(app, "")
         show_error(None, err)
     else:
-        install_language(app, language)
+        language = install_language(app, language)
     shell = DesktopShell(ctx)
     instance.show_requested.connect(shell.show_main)
     instance.quit_requested.connect(lambda req: _quit_on_request(shell, instance, req))
@@ -219,10 +221,18 @@ def run_gui(self_test: bool = False) -> int:
         return _run_self_test(app, ctx, shell)
 
     _quit_on_sigterm(shell)
-    log.info("OneDrive GUI %s started (pid %d)", __version__, os.getpid())
     shell.start()
-    # Right after the tray shows (the first turn of the event loop), not before it.
-    QTimer.singleShot(0, lambda: _watch_session_end(app, shell))
+
+    def started() -> None:  # right after the tray shows (the event loop's first turn)
+        # the first log record compiles the log's redaction patterns: after the icon shows
+        log.info("OneDrive GUI %s started (pid %d, language %s)", __version__, os.getpid(),
+                 language)
+        _watch_session_end(app, shell)
+        from onedrive_gui.core.logging_setup import start_rotation
+
+        start_rotation()
+
+    QTimer.singleShot(0, started)
     code = 1
     try:
         code = int(app.exec())

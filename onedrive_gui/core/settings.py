@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
-from onedrive_gui.core.drives.indexing import DEFAULT_PREFILL_MAX_ITEMS
-from onedrive_gui.core.drives.uploads import MAX_WRITE_BACK
+from onedrive_gui.core.drives.limits import DEFAULT_PREFILL_MAX_ITEMS, MAX_WRITE_BACK
 from onedrive_gui.core.errors import SettingsError, ValidationError
 from onedrive_gui.core.i18n import N_, _
 

@@ -12,8 +12,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -40,6 +39,7 @@ from onedrive_gui.core.drives.activity import (
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import _, ngettext
 from onedrive_gui.ui.context import AppContext
+from onedrive_gui.ui.desktop import open_folder
 from onedrive_gui.ui.format import human_bytes, human_speed
 from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.tasks import TaskRunner
@@ -335,4 +335,4 @@ class ActivityWindow(LiveDialog):
     def open_selected_folder(self) -> None:
         folder = self._chosen_folder()
         if folder:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+            open_folder(folder)

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,6 +28,7 @@ from onedrive_gui.core import diagnostics
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import N_, _
 from onedrive_gui.ui.context import AppContext
+from onedrive_gui.ui.desktop import open_folder
 from onedrive_gui.ui.format import status_line
 from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.tasks import TaskRunner
@@ -199,7 +200,7 @@ class LogWindow(LiveDialog):
         show_error(self, err)
 
     def _open_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.ctx.paths.log_dir)))
+        open_folder(self.ctx.paths.log_dir)
 
     def keyPressEvent(self, event: Any) -> None:
         if event.key() == Qt.Key.Key_F and event.modifiers() & Qt.KeyboardModifier.ControlModifier:

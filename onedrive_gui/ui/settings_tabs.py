@@ -9,8 +9,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from onedrive_gui.core.errors import AppError
 from onedrive_gui.core.i18n import LANGUAGES, SYSTEM, _, ngettext
+from onedrive_gui.ui.desktop import open_folder
 from onedrive_gui.ui.format import drive_label, short_path, status_line
 from onedrive_gui.ui.messages import error_line
 from onedrive_gui.ui.wizard.mount import CACHE_PRESETS
@@ -184,7 +184,7 @@ class GeneralTab(QWidget):
             self.rclone_path.setText(path)
 
     def _open_logs(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.dialog.ctx.paths.log_dir)))
+        open_folder(self.dialog.ctx.paths.log_dir)
 
     def detect_rclone(self) -> None:
         configured = self.rclone_path.text().strip() or None

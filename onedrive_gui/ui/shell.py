@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 # Not Qt: importing QtCore's Qt namespace builds its ~100 enums (≈ 40 ms) before the tray
 # icon shows; the few uses import it where they run.
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from onedrive_gui.core.errors import AppError
@@ -514,7 +513,9 @@ class DesktopShell(QObject):
         folder = found[-1].local_folder if found else None
         if not folder:
             return None
-        return lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(folder))
+        from onedrive_gui.ui.desktop import open_folder
+
+        return lambda: open_folder(folder)
 
     def _mount_failed(self, name: str, err: AppError) -> None:
         # ui.messages where used: it imports Qt's namespace and the dialog classes, whose

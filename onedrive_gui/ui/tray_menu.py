@@ -7,12 +7,12 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMenu, QWidget
 from shiboken6 import isValid
 
 from onedrive_gui.core.i18n import _
+from onedrive_gui.ui.desktop import open_folder
 from onedrive_gui.ui.format import LIVE, state_name, status_line
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,7 @@ class TrayMenu(QMenu):
             if state in LIVE and mount_point:  # only a mounted drive has files to show
                 open_fm = self.addAction(_("Open {name} in file manager").format(name=name))
                 open_fm.triggered.connect(
-                    lambda _c=False, p=mount_point: QDesktopServices.openUrl(
-                        QUrl.fromLocalFile(p)))
+                    lambda _c=False, p=mount_point: open_folder(p))
             self.addSeparator()
         self.addAction(_("Add account…")).triggered.connect(self.add_account_requested)
         self.addAction(_("Settings…")).triggered.connect(self.settings_requested)

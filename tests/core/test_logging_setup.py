@@ -186,3 +186,39 @@ ORDINARY = [
 def test_ordinary_log_text_paths_and_ids_survive() -> None:
     for line in ORDINARY:
         assert redact(line) == line
+
+
+def test_app_log_rotation_deferred_until_the_tray_shows(tmp_path: Path) -> None:
+    """The desktop app writes its log from the first line but loads the rotation (the
+    logging.handlers module) once its icon is in the tray: records before that are in the
+    same file, user-only, and from start_rotation() on the file is capped as usual — a file
+    already over the cap is rotated at the first record."""
+    import os
+    import stat
+
+    from onedrive_gui.core.logging_setup import start_rotation
+
+    log_dir = tmp_path / "log"
+    log_file = log_dir / "onedrive-gui.log"
+    log_dir.mkdir()
+    log_file.write_text("x" * 30_000 + "\n")  # an earlier run's log, over the cap
+    setup_logging(verbosity=0, log_file=log_file, max_bytes=20_000, backups=2, rotate=False)
+    log = logging.getLogger("test.deferred")
+    log.info("before the tray: the first line")
+    _flush()
+    assert "before the tray: the first line" in log_file.read_text()
+    assert sorted(p.name for p in log_dir.iterdir()) == ["onedrive-gui.log"]
+    start_rotation()
+    for i in range(2_000):
+        log.info("line %05d after the tray showed", i)
+    _flush()
+    files = sorted(p.name for p in log_dir.iterdir())
+    assert files == ["onedrive-gui.log", "onedrive-gui.log.1", "onedrive-gui.log.2"]
+    assert all((log_dir / f).stat().st_size <= 20_000 for f in files)
+    assert "line 01999" in log_file.read_text()
+    if os.name == "posix":
+        for f in files:
+            assert stat.S_IMODE((log_dir / f).stat().st_mode) == 0o600, f
+    start_rotation()  # once only: a second call changes nothing
+    assert sum(1 for h in logging.getLogger().handlers
+               if getattr(h, "baseFilename", None) == str(log_file)) == 1

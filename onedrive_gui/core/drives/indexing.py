@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.atomic import write_atomic
+from onedrive_gui.core.drives.limits import DEFAULT_PREFILL_MAX_ITEMS
 from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.i18n import _, ngettext
 from onedrive_gui.core.rclone.rc import RcClient
@@ -46,11 +47,6 @@ from onedrive_gui.core.rclone.rc import RcClient
 __all__ = ["DEFAULT_PREFILL_MAX_ITEMS", "IndexSizes", "IndexStatus", "Indexer"]
 
 log = logging.getLogger(__name__)
-
-# Drives with more items are not read ahead after mounting: rclone holds about 2.3 KB of
-# memory per item (benchmarks/delta_listing.py: 229 MiB per 100,000). The settings' default
-# of MountOptions.prefill_max_items.
-DEFAULT_PREFILL_MAX_ITEMS = 100_000
 
 # A new recursive refresh this often (rclone's change polling can stop seeing changes).
 SAFETY_INTERVAL = 4 * 3600.0

@@ -59,6 +59,7 @@ from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
 )
+from onedrive_gui.core.drives.limits import MAX_WRITE_BACK
 from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
     _OPENED_RE,
@@ -72,10 +73,11 @@ from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.rclone.log_signals import LogTail
 from onedrive_gui.core.rclone.rc import RcCallError, RcClient, parse_duration
 
+__all__ = ["MAX_WRITE_BACK", "UploadScheduler", "hold_for", "hold_uploads"]
+
 log = logging.getLogger(__name__)
 
 DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name none
-MAX_WRITE_BACK = 3600.0  # the longest upload delay the scheduler checks (Settings' bound)
 _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
