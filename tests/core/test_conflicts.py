@@ -19,6 +19,7 @@ from onedrive_gui.core.drives.conflicts import (
     conflict_name,
     parse_fingerprint,
 )
+from onedrive_gui.core.drives.indexing import READY
 from onedrive_gui.core.drives.mounts import LIVE_STATES, MountManager, MountState
 from onedrive_gui.core.drives.uploads import hold_for, hold_uploads
 from tests.fakecloud.cloud import Defaults, FakeCloud
@@ -110,6 +111,15 @@ def test_unchanged_cloud_costs_one_stat_and_idle_costs_nothing(
     assert len(lookups) == 1  # the guard's one stat; rclone's upload itself adds none
     assert not [k for k, _ in rig.recorder.events if k == "conflict"]
 
+    # a file made here: one stat too (not in the cloud), no listing of its folder
+    start = len(cloud.requests)
+    (mp / "Documents" / "new.txt").write_bytes(b"made here\n")
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/new.txt") == b"made here\n"
+    gets = [r.path for r in cloud.requests[start:] if r.host == GRAPH and r.method == "GET"]
+    assert len([p for p in gets if p.endswith("new.txt:")]) == 1
+    assert not [p for p in gets if "/children" in p], gets
+
 
 def test_cloud_edit_of_a_clean_file_is_read_next_time(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
@@ -165,6 +175,113 @@ def test_save_via_temporary_file_and_rename_keeps_both(
     assert list(_conflict_copies(cloud, d, "/Documents").values()) == [cloud_edit]
     assert cloud.get_file(d.drive_id, "/Documents/lu4711.tmp") is None
     assert [c.name for c in mgr.conflicts.items()] == ["report.odt"]
+
+
+@pytest.mark.parametrize("cloud_edit", [b"first version\nedited on the phone, meanwhile\n", None],
+                         ids=["edited there", "not edited"])
+def test_folder_moved_in_the_cloud_while_a_file_waits_keeps_both(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], cloud_edit: bytes | None,
+) -> None:
+    # Another device renames the folder of a file whose local edit waits to upload, and may
+    # edit the file there. rclone uploads into the folder by the folder's ID (cached when it
+    # listed it): the local edit lands in the renamed folder, over the file there. The drive
+    # is mounted at its root, as the app does; the folder is a second-level one (a look-up
+    # by path then does not go through rclone's cached folder IDs).
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", b"first version\n")
+    cloud.put_file(d.drive_id, "/Documents/Project/other.txt", b"untouched\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    plan = mp / "Documents" / "Project" / "plan.txt"
+    assert plan.read_bytes() == b"first version\n"
+    # the read-ahead is done: the mount shows the drive as it was (until a change poll)
+    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
+             what="the read-ahead")
+
+    local = b"first version\nedited on this computer\n"
+    plan.write_bytes(local)  # queued: checked and released in 2 s
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Documents/Project (old)")
+    if cloud_edit is not None:
+        cloud.put_file(d.drive_id, "/Documents/Project (old)/plan.txt", cloud_edit)
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    moved = "/Documents/Project (old)"
+    assert cloud.get_file(d.drive_id, f"{moved}/plan.txt") == local
+    assert cloud.get_file(d.drive_id, f"{moved}/other.txt") == b"untouched\n"
+    assert "/Documents/Project/" not in cloud.list_paths(d.drive_id)
+    copies = _conflict_copies(cloud, d, moved)
+    events = [t for k, t in rig.recorder.events if k == "conflict"]
+    if cloud_edit is None:  # nothing to keep: no copy, no notification
+        assert copies == {} and not events and not mgr.conflicts.items()
+    else:
+        assert list(copies.values()) == [cloud_edit]
+        (copy_path,) = copies
+        events = wait_for(lambda: [t for k, t in rig.recorder.events if k == "conflict"],
+                          what="the conflict notification")
+        (conflict,) = mgr.conflicts.items()
+        assert conflict.path == "Documents/Project (old)/plan.txt"
+        assert conflict.conflict_path == copy_path.lstrip("/")
+        assert conflict.local_folder == str(mp / "Documents" / "Project (old)")
+        assert events == [conflict.text()]
+    # the mount shows the folder under its new name at once (not at the next change poll),
+    # the local edit in it
+    shown = mp / "Documents" / "Project (old)"
+    wait_for(lambda: sorted(os.listdir(mp / "Documents")) == ["Project (old)", "hello.txt"],
+             what=f"the renamed folder in the mount: {os.listdir(mp / 'Documents')}")
+    assert (shown / "plan.txt").read_bytes() == local
+    if cloud_edit is not None:
+        assert (shown / copy_path.rsplit("/", 1)[1]).read_bytes() == cloud_edit
+
+
+def test_folder_moved_elsewhere_in_the_cloud_holds_the_file_until_rclone_restarts(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The folder is moved to another folder and the file edited there: rclone would upload
+    # into it (by the folder's ID), over the cloud edit, and the check does not find the
+    # moved folder (only the folders beside the old one are looked into). The file stays
+    # held; a new rclone (a restart) knows nothing of the moved folder and uploads the local
+    # edit to its old path, made again. Both edits are kept.
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", b"first version\n")
+    cloud.make_folder(d.drive_id, "/Archive")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    plan = mp / "Documents" / "Project" / "plan.txt"
+    assert plan.read_bytes() == b"first version\n"
+    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
+             what="the read-ahead")
+
+    local = b"first version\nedited on this computer\n"
+    cloud_edit = b"first version\nedited on the phone, meanwhile\n"
+    plan.write_bytes(local)
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
+    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", cloud_edit)
+
+    def held_checks() -> int:
+        return len([r for r in caplog.records if "Documents/Project/plan.txt" in r.getMessage()
+                    and "stays held" in r.getMessage()])
+
+    wait_for(held_checks, timeout=60, what="a check that keeps the file held")
+    mgr.upload_now("od")  # checked at once again: still held
+    wait_for(lambda: held_checks() >= 2, timeout=60, what="a second check")
+    assert [u.path for u in mgr.activity("od").uploads] == ["Documents/Project/plan.txt"]
+    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
+
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None and rcd.pid is not None
+    os.kill(rcd.pid, 9)  # rclone stops (a crash, or the app restarted): a new one mounts
+    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
+             and mgr.status("od").state in LIVE_STATES, timeout=120,
+             what=f"the drive mounted again: {mgr.statuses()}")
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == local
+    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
+    assert not _conflict_copies(cloud, d, "/Archive/Project")
+    wait_for(lambda: plan.exists() and plan.read_bytes() == local, timeout=30,
+             what="the local edit shown in the folder made again")
 
 
 _SAVE_STYLES = ("in place", "temp+rename", "rename held")
