@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from onedrive_gui.core.drives.cloud_moves import by_id_fs
 from onedrive_gui.core.drives.mounts import MountManager, MountState
 from onedrive_gui.core.drives.rclone_cache import os_name, os_path
 from onedrive_gui.core.drives.upload_bases import BaseStore
@@ -425,6 +426,51 @@ def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path)
     store.rename("a.txt", "doc.odt")
     base = store.base("doc.odt")
     assert base is not None and base.hash == "cccc"
+
+
+def test_only_a_file_made_here_and_never_renamed_is_new(tmp_path: Path) -> None:
+    # a new file has nothing in the cloud to keep: its check skips the look for a moved
+    # folder; any other file that is not at its path in the cloud is looked for there
+    path = tmp_path / "b.json"
+    store = BaseStore(path)
+    store.observe("made.txt", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    store.observe("pending.txt", {"Fingerprint": "", "Dirty": True}, first_sight=True)
+    store.opened("doc.txt", "5,2026-12-01 10:00:00 +0000 UTC,cccc", "", dirty=False)
+    assert store.is_new("made.txt")
+    assert not store.is_new("pending.txt")  # pending before this start: unknown
+    assert not store.is_new("doc.txt") and not store.is_new("unknown.txt")
+    store.save()
+    assert BaseStore(path).is_new("made.txt")  # durable
+    # renamed over a name the cloud may have a file under: not new
+    store.observe("~a.tmp", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    store.rename("~a.tmp", "a.txt")
+    assert not store.is_new("a.txt")
+    # renamed before the scan saw the temporary file (the rename is read from the log
+    # first, or last)
+    store.rename("~b.tmp", "b.txt")
+    store.observe("b.txt", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    assert not store.is_new("b.txt")
+    store.observe("c.txt", {"Fingerprint": "", "Dirty": True}, first_sight=False)
+    store.rename("~c.tmp", "c.txt")
+    assert not store.is_new("c.txt")
+    # uploaded: it has a cloud version now
+    store.observe("made.txt", {"Fingerprint": "9,2026-12-01 10:00:00 +0000 UTC,dddd",
+                               "Dirty": False}, first_sight=False)
+    assert not store.is_new("made.txt")
+
+
+@pytest.mark.parametrize(("fs", "expected"), [
+    ("od:", 'od,root_folder_id="d#I!1":'),
+    ("od:w0/sub", 'od,root_folder_id="d#I!1":'),
+    ("od,drive_type=personal:w0", 'od,drive_type=personal,root_folder_id="d#I!1":'),
+    ("od,x='a:b':w0", 'od,x=\'a:b\',root_folder_id="d#I!1":'),
+    (":onedrive,x=y:w0", ':onedrive,x=y,root_folder_id="d#I!1":'),
+    ("no-colon", None),
+])
+def test_a_folder_is_addressed_by_its_id_on_the_mounts_remote(fs: str,
+                                                              expected: str | None) -> None:
+    assert by_id_fs(fs, "d#I!1") == expected
+    assert by_id_fs("od:", 'a"b') is None
 
 
 def test_a_conflict_name_that_does_not_fit_is_shortened() -> None:

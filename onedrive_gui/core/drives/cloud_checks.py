@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.drives.cloud_moves import MovedFolders
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -34,9 +35,10 @@ _MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
 CONFLICTS_FOLDER = "Conflicts"
 
 
-class CloudChecks:
+class CloudChecks(MovedFolders):
     """The checks of :class:`~.uploads.UploadScheduler` (its base class): what it reads of
-    the scheduler, and :meth:`_release`, which the scheduler provides."""
+    the scheduler, and :meth:`_release`, which the scheduler provides. A file whose folder
+    was moved in the cloud: :class:`~.cloud_moves.MovedFolders`."""
 
     client: RcClient
     fs: str
@@ -52,15 +54,18 @@ class CloudChecks:
     def _release(self, ident: int, name: str) -> bool:
         raise NotImplementedError
 
-    def _refresh_folders(self, folders: set[str], *, why: str) -> None:
+    def _refresh_folders(self, folders: set[str], *, why: str,
+                         missing_ok: bool = False) -> set[str]:
         """rc ``vfs/refresh`` of *folders* (paths in the drive, "" the root): the root in a
         call without ``dir`` (rclone takes ``dir: ""`` for a missing name and lists
-        nothing), the others in one call."""
+        nothing), the others in one call. Returns those not listed (*missing_ok*: their
+        answers are logged as information, not as warnings)."""
         calls: list[dict[str, Any]] = [{"fs": self.fs}] if "" in folders else []
         rest = sorted(folders - {""})
         if rest:
             calls.append({"fs": self.fs, **{("dir" if i == 0 else f"dir{i + 1}"): folder
                                             for i, folder in enumerate(rest)}})
+        failed: set[str] = set()
         for params in calls:
             try:
                 out = self.client.call("vfs/refresh", params, timeout=_CALL_TIMEOUT)
@@ -68,12 +73,23 @@ class CloudChecks:
                 log.warning("%s: listing %s again %s: %s", self.account,
                             ", ".join(f"'{f or '/'}'" for f in sorted(folders)), why,
                             exc.message)
+                failed |= {str(v) for k, v in params.items() if k.startswith("dir")} or {""}
                 continue
             result = out.get("result")
             for folder, answer in (result.items() if isinstance(result, dict) else ()):
                 if answer != "OK":
-                    log.warning("%s: listing '%s' again %s: %s", self.account, folder, why,
-                                answer)
+                    (log.info if missing_ok else log.warning)(
+                        "%s: listing '%s' again %s: %s", self.account, folder, why, answer)
+                    failed.add(str(folder))
+        return failed
+
+    def _show_folders(self, folders: set[str], *, why: str) -> None:
+        """List *folders* again in the mount, and first the parent of one its parent's
+        listing in the mount lacks (made again by an upload, after a rename in the cloud)."""
+        missing = self._refresh_folders(folders, why=why, missing_ok=True) - {""}
+        if missing:
+            self._show_folders({posixpath.dirname(f) for f in missing}, why=why)
+            self._refresh_folders(missing, why=why)
 
     def _check(self, ident: int, name: str) -> bool:
         """Check one held upload; keep the cloud version if it changed; release. True when
@@ -81,6 +97,12 @@ class CloudChecks:
         store = self.store
         assert store is not None
         stat = self._stat(name)
+        if stat is None and not store.is_new(name):
+            # it may have had a cloud version and is not at its path: deleted there, or its
+            # folder was moved there (rclone uploads into the moved folder, by its ID)
+            moved = self._written_to(name)
+            if moved is not None:
+                return self._check_moved(ident, name, moved)
         if stat is None:
             log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
             return self._release(ident, name)
@@ -162,10 +184,13 @@ class CloudChecks:
             return False
         return not (there.hash and cloud.hash) or there.hash.lower() == cloud.hash.lower()
 
-    def _report(self, name: str, target: str) -> None:
+    def _report(self, name: str, target: str, *, shown: str | None = None) -> None:
+        """Tell of the conflict copy *target* of *name*; *shown*: the copy's path in the
+        mount now, when that is not *target* (a folder moved in the cloud)."""
         folder = posixpath.dirname(target)
         # show the copy in the mounted folder now, not at the next change poll
-        self._refresh_folders({folder}, why="to show a conflict copy")
+        self._refresh_folders({posixpath.dirname(shown or target)},
+                              why="to show a conflict copy")
         local = None
         if self.mount_point:
             local = os.path.join(self.mount_point, *([p for p in folder.split("/") if p]))
@@ -192,13 +217,15 @@ class CloudChecks:
             return lines[0].split(" ", 1)[0] or None
         return None
 
-    def _stat(self, remote: str) -> dict[str, Any] | None:
+    def _stat(self, remote: str, fs: str | None = None) -> dict[str, Any] | None:
+        """rc ``operations/stat`` of the file *remote* in *fs* (the mount's by default);
+        None when there is no such file."""
         opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
         if self._hash_type:
             opt["hashTypes"] = [self._hash_type]
         try:
-            item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote,
-                                                        "opt": opt},
+            item = self.client.call("operations/stat", {"fs": fs or self.fs,
+                                                        "remote": remote, "opt": opt},
                                     timeout=_CALL_TIMEOUT).get("item")
         except RcCallError as exc:
             if exc.status == 404:  # its folder does not exist (any more)

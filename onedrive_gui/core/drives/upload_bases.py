@@ -30,10 +30,14 @@ class _Entry:
     size: int = -1  # the cache metadata's Size / ModTime when last seen (follows renames)
     mtime: str = ""
     kept: list[dict[str, Any]] = field(default_factory=list)  # conflict copies made
+    new: bool = False  # created here with no cloud version, not renamed since
 
     def to_json(self) -> dict[str, Any]:
-        return {"fp": self.fp, "pinned": self.pinned, "size": self.size, "mtime": self.mtime,
-                "kept": self.kept}
+        out = {"fp": self.fp, "pinned": self.pinned, "size": self.size, "mtime": self.mtime,
+               "kept": self.kept}
+        if self.new:
+            out["new"] = True
+        return out
 
     @staticmethod
     def from_json(data: Any) -> _Entry | None:
@@ -42,7 +46,8 @@ class _Entry:
         kept = data.get("kept")
         return _Entry(data["fp"], bool(data.get("pinned")), int(data.get("size") or -1),
                       str(data.get("mtime") or ""),
-                      [k for k in kept if isinstance(k, dict)] if isinstance(kept, list) else [])
+                      [k for k in kept if isinstance(k, dict)] if isinstance(kept, list) else [],
+                      data.get("new") is True)
 
 
 def _version_json(v: Version) -> dict[str, Any]:
@@ -71,6 +76,9 @@ class BaseStore:
         self._lock = threading.Lock()
         self._files: dict[str, _Entry] = {}
         self._changed = False
+        # names renamed to before their metadata was seen (a temporary file renamed over a
+        # file at once): not new when it is (see is_new)
+        self._renamed_to: set[str] = set()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -116,10 +124,13 @@ class BaseStore:
             e = self._files.get(name)
             before = None if e is None else e.to_json()
             if e is None:
-                e = self._files[name] = _Entry("" if dirty and first_sight else fp, dirty)
+                e = self._files[name] = _Entry("" if dirty and first_sight else fp, dirty,
+                                               new=not fp and not first_sight
+                                               and name not in self._renamed_to)
+                self._renamed_to.discard(name)
             elif e.pinned:
                 if not dirty and fp:  # uploaded (rclone marks it clean after the upload)
-                    e.fp, e.pinned, e.kept = fp, False, []
+                    e.fp, e.pinned, e.kept, e.new = fp, False, [], False
             elif dirty:
                 e.pinned = True
                 if not e.fp and not first_sight:
@@ -145,6 +156,7 @@ class BaseStore:
                         if (new not in self._files or not self._files[new].pinned) and (
                                 info.get("Size") == e.size and str(info.get("ModTime")) == e.mtime):
                             self._files[new] = self._files.pop(gone)
+                            self._files[new].new = False  # something may have been there
                             log.info("upload base of '%s' follows it to '%s'", gone, new)
                             break
                     else:
@@ -160,14 +172,20 @@ class BaseStore:
         (a save through a temporary file) takes the base of the file it replaces."""
         with self._lock:
             e = self._files.pop(old, None)
-            if e is None:
-                return
             replaced = self._files.get(new)
+            if e is None:  # never seen (a short-lived temporary file)
+                if replaced is not None:
+                    self._changed = self._changed or replaced.new
+                    replaced.new = False
+                elif len(self._renamed_to) < 10_000:
+                    self._renamed_to.add(new)
+                return
             if replaced is not None and not e.fp:
                 replaced.pinned = replaced.pinned or e.pinned
                 replaced.size, replaced.mtime = e.size, e.mtime
             else:
                 self._files[new] = e
+                e.new = False  # renamed over a name the cloud may have a file under
             self._changed = True
 
     def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool) -> None:
@@ -216,6 +234,13 @@ class BaseStore:
             e = self._files.get(name)
             fp = e.fp if e is not None else ""
         return parse_fingerprint(fp) if fp else None
+
+    def is_new(self, name: str) -> bool:
+        """*name* was created here with no cloud version (and not renamed since): the
+        cloud has nothing of it to compare or keep."""
+        with self._lock:
+            e = self._files.get(name)
+            return e is not None and e.new and not e.fp
 
     def has(self, name: str) -> bool:
         with self._lock:

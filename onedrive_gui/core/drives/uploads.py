@@ -189,6 +189,9 @@ class UploadScheduler(CloudChecks):
         # files already pending when this rclone started (its reload of the cache): see
         # _show_uploaded. None until the first look at the queue.
         self._reloaded: set[str] | None = None
+        # folders moved in the cloud whose files were released into the moved folder: their
+        # parent is listed again once none of their files waits (core/drives/cloud_moves.py)
+        self._moved_folders: set[str] = set()
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -304,12 +307,18 @@ class UploadScheduler(CloudChecks):
                     reloaded.discard(name)
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
+            moved_shown = {f for f in self._moved_folders
+                           if not any(q.startswith(f + "/") for q in queued)}
+            self._moved_folders -= moved_shown
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
             self._show_uploaded(uploaded)
+        if moved_shown:  # the mount shows the moved folder under its new name at once
+            self._refresh_folders({posixpath.dirname(f) for f in moved_shown},
+                                  why="after an upload into a folder moved in the cloud")
         try:
             store.save()
         except OSError as exc:
@@ -327,9 +336,15 @@ class UploadScheduler(CloudChecks):
         that entry as it was, and the first open reads "remote deleted" and truncates the
         file — the user sees it empty — or, when the listing held the previous version,
         the previous version. A listing after the upload gives the entry the uploaded
-        object. One rc call for all folders."""
-        self._refresh_folders({posixpath.dirname(n) for n in names},
-                              why="after their upload")
+        object. One rc call for all folders (and, first, one for the parents of those the
+        mount does not list: a folder renamed in the cloud while the file waited, made
+        again at its old path by the upload of this rclone, which did not know the new
+        name)."""
+        self._show_folders({posixpath.dirname(n) for n in names}, why="after their upload")
+
+    def _moved_uploaded(self, name: str) -> None:
+        with self._lock:
+            self._moved_folders.add(posixpath.dirname(name))
 
     def kick(self, *, only_retried: bool = False) -> None:
         """Check and release held uploads now instead of at their due time: those that failed

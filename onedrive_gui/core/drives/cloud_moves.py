@@ -1,0 +1,256 @@
+"""The check of a file whose folder was renamed or moved in the cloud while its local edit
+waited to upload (issue 23, defect 11). Part of :mod:`.cloud_checks`.
+
+What rclone does (1.75: ``backend/onedrive``, ``lib/dircache``, ``vfs``; seen against the
+emulated cloud): it uploads a file into its folder *by the folder's item ID*
+(``/drives/{d}/items/{folder}:/{name}:/content``, ``newOptsCallWithPath``), the ID its
+directory cache took when it first listed or found that folder, and a running rclone never
+forgets that ID: its change polling only makes the mount list the parent again (the folder
+then shows under its new name; the old one, with a file pending in it, disappears from the
+mount), never drops the old path from that cache. So the upload of ``dir/f.txt`` lands in
+``dir-moved/f.txt``, over whatever the cloud has there, before and after the poll. A
+look-up by path (rc ``operations/stat``, and the source of rc ``operations/copyfile``:
+``readMetaDataForPath``) finds nothing at ``dir/f.txt`` on OneDrive Personal (it goes by
+path from the remote's root, or from the cached ID of the first folder of a drive mounted
+at its root) and on a remote rooted in a folder; only on OneDrive for Business mounted at
+its root does it go through the cached ID of the file's folder. A listing of ``dir`` (rc
+``operations/list``) always goes through the cached ID: it lists the moved folder. A new
+rclone (a restart) has an empty cache: it creates ``dir`` again and uploads there.
+
+What the check does (:meth:`MovedFolders._check_moved`): when the look-up by path finds
+nothing for a file that may have had a cloud version (any but one made here and not
+renamed since, :meth:`~.upload_bases.BaseStore.is_new`: a new file costs nothing more), it
+lists the file's folder as the upload will find it (:meth:`MovedFolders._written_to`). Is
+the file there, that item is what the upload replaces. Unchanged since the base (the same
+content, when the base is unknown): released, it lands in the moved folder, no copy.
+Changed: the moved folder is found by its item ID among the folders of the old folder's
+parent as rclone lists that parent (a rename, or a rename of a folder above it), and the
+cloud's version is copied in that folder, server side, addressed by the folder's ID (the rc
+``fs`` ``remote,root_folder_id="ID":``), before the local edit is released. A folder moved
+elsewhere is not searched for: the file stays held (:class:`MovedFolderNotFound`, logged)
+and is checked again after a back-off, until rclone is restarted (then it goes to the old
+path, made again; both edits are kept).
+
+After such an upload the scheduler lists the old folder's parent again
+(:meth:`~.uploads.UploadScheduler.tick`), so that the mount shows the folder under its new
+name with the uploaded file at once, not at rclone's next change poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from collections.abc import Iterator
+from typing import Any
+
+from onedrive_gui.core.drives.conflicts import (
+    Version,
+    conflict_name,
+    short_conflict_name,
+    version_of,
+)
+from onedrive_gui.core.errors import RcloneError
+from onedrive_gui.core.i18n import _
+from onedrive_gui.core.rclone.rc import RcCallError
+
+log = logging.getLogger(__name__)
+
+_CALL_TIMEOUT = 120.0
+MAX_CANDIDATES = 50  # folders of the parent looked into for a moved folder
+_MAX_LEAF = 255  # OneDrive's limit for one name
+
+
+class MovedFolderNotFound(RcloneError):
+    """A file's folder was moved in the cloud, its cloud version changed there, and the
+    moved folder was not found (the file stays held)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            _("Upload held"),
+            _("'{name}' changed in the cloud in a folder that was moved or renamed there, "
+              "and the moved folder was not found.").format(name=name),
+            _("Your edit stays on this computer and is checked again later."))
+
+
+def _fs_spec_end(fs: str) -> int:
+    """The index of the colon that ends the remote part of an rclone *fs* string
+    ("od:", "od:path", "od,opt='a:b':path", ":onedrive,opt=x:path"), or -1."""
+    quote = ""
+    for i, ch in enumerate(fs):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ":" and i > 0:
+            return i
+    return -1
+
+
+def by_id_fs(fs: str, item_id: str) -> str | None:
+    """The rclone fs string of the folder *item_id* (rclone's normalized "drive#item" ID)
+    of the remote of *fs*: ``remote,root_folder_id="ID":``. None when it cannot be written."""
+    end = _fs_spec_end(fs)
+    if end < 0 or not item_id or '"' in item_id or "\n" in item_id:
+        return None
+    return f'{fs[:end]},root_folder_id="{item_id}":'
+
+
+class MovedFolders:
+    """The moved-folder steps of :class:`~.cloud_checks.CloudChecks` (its base class)."""
+
+    # provided by CloudChecks / UploadScheduler
+    client: Any
+    fs: str
+    account: str
+    store: Any
+    _hash_type: str | None
+
+    def _release(self, ident: int, name: str) -> bool:
+        raise NotImplementedError
+
+    def _stat(self, remote: str, fs: str | None = None) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def _same(self, item: Any, cloud: Version) -> bool:
+        raise NotImplementedError
+
+    def _report(self, name: str, target: str, *, shown: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _local_hash(self, name: str) -> str | None:
+        raise NotImplementedError
+
+    def _moved_uploaded(self, name: str) -> None:
+        """*name* was released into a folder moved in the cloud (list its parent again
+        after the upload)."""
+
+    # -- locate by the folder's cached ID --
+
+    def _written_to(self, name: str) -> dict[str, Any] | None:
+        """The cloud item the upload of *name* will replace, as rclone finds it: its
+        folder listed through rclone's cached folder ID (rc ``operations/list``), the entry
+        of that name. None when there is none (or the folder is gone: rclone would
+        create it)."""
+        folder, leaf = posixpath.split(name)
+        opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
+        if self._hash_type:
+            opt["hashTypes"] = [self._hash_type]
+        try:
+            listing = self.client.call("operations/list", {
+                "fs": self.fs, "remote": folder, "opt": opt},
+                timeout=_CALL_TIMEOUT).get("list")
+        except RcCallError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        files = [e for e in listing or [] if isinstance(e, dict) and not e.get("IsDir")
+                 and isinstance(e.get("Name"), str)]
+        for entry in files:
+            if entry["Name"] == leaf:
+                return entry
+        for entry in files:  # OneDrive's names are case-insensitive
+            if entry["Name"].casefold() == leaf.casefold():
+                return entry
+        return None
+
+    def _moved_folder(self, name: str, item: dict[str, Any]) -> tuple[str, str]:
+        """(the by-ID fs of the folder holding the cloud *item* of *name*, that folder's
+        path in the drive now): looked for among the folders of the old folder's parent,
+        as rclone lists it. Raises :class:`MovedFolderNotFound`."""
+        folder, leaf = posixpath.split(name)
+        if not folder or not item.get("ID"):
+            raise MovedFolderNotFound(name)
+        parent, old = posixpath.split(folder)
+        try:
+            listing = self.client.call("operations/list", {
+                "fs": self.fs, "remote": parent, "opt": {"dirsOnly": True, "noMimeType": True}},
+                timeout=_CALL_TIMEOUT).get("list")
+        except RcCallError as exc:
+            if exc.status == 404:
+                raise MovedFolderNotFound(name) from None
+            raise
+        folders = [e for e in listing or [] if isinstance(e, dict) and e.get("IsDir")
+                   and isinstance(e.get("ID"), str) and e.get("Name") != old]
+        for entry in folders[:MAX_CANDIDATES]:
+            fs = by_id_fs(self.fs, str(entry["ID"]))
+            if fs is None:
+                continue
+            there = self._stat(leaf, fs)
+            if there is not None and there.get("ID") == item["ID"]:
+                return fs, str(entry.get("Path") or posixpath.join(parent, entry["Name"]))
+        log.warning("%s: '%s': the folder it was moved to in the cloud is not among the %d "
+                    "folders of '%s'", self.account, name, min(len(folders), MAX_CANDIDATES),
+                    parent or "/")
+        raise MovedFolderNotFound(name)
+
+    # -- the check --
+
+    def _check_moved(self, ident: int, name: str, item: dict[str, Any]) -> bool:
+        """Check *name* against the cloud *item* its upload will replace, in a folder moved
+        or renamed in the cloud (found by :meth:`_written_to`); keep the cloud's version
+        there if it changed; release. Raises when it was not kept (it stays held)."""
+        store = self.store
+        cloud = version_of(item, self._hash_type)
+        base = store.base(name)
+        log.warning("%s: '%s' is not at its path in the cloud, but its folder as rclone "
+                    "knows it (by its ID) has it: the folder was moved or renamed in the "
+                    "cloud; the upload goes there", self.account, name)
+        for version, _target, done in store.kept(name):
+            if done and version.same_as(cloud):
+                self._moved_uploaded(name)
+                return self._release(ident, name)
+        if base is not None:
+            same = base.same_as(cloud)
+        else:  # the base is unknown: the content
+            local = self._local_hash(name)
+            same = bool(local and cloud.hash and local.lower() == cloud.hash.lower())
+        if same:
+            self._moved_uploaded(name)
+            return self._release(ident, name)
+        log.warning("%s: '%s' changed in the cloud while a local edit waited to upload "
+                    "(based on %s, cloud has %s)", self.account, name, base or "an unknown "
+                    "version, the content differs", cloud)
+        fs, moved_to = self._moved_folder(name, item)
+        leaf = posixpath.basename(name)
+        for version, target, done in store.kept(name):  # a copy started before (a crash)
+            if done or not version.same_as(cloud) or posixpath.dirname(target) != moved_to:
+                continue
+            there = self._stat(posixpath.basename(target), fs)
+            if there is not None and self._same(there, cloud):
+                store.keeping(name, cloud, target, done=True)
+                self._moved_uploaded(name)
+                return self._release(ident, name)
+            store.unkeep(name, target)
+
+        def taken(candidate: str) -> bool:
+            return self._stat(candidate, fs) is not None
+
+        def candidates() -> Iterator[str]:  # each looked up only when the one before failed
+            full = conflict_name(leaf, cloud.modified, taken)
+            if len(full) <= _MAX_LEAF:
+                yield full
+            yield short_conflict_name(leaf, cloud.modified, taken)
+
+        last: RcCallError | None = None
+        for candidate in candidates():
+            target = posixpath.join(moved_to, candidate)
+            store.keeping(name, cloud, target, done=False)
+            store.save()  # before the copy: a timeout or crash must not make a second one
+            try:
+                self.client.call("operations/copyfile", {
+                    "srcFs": fs, "srcRemote": leaf, "dstFs": fs, "dstRemote": candidate},
+                    timeout=_CALL_TIMEOUT)
+            except RcCallError as exc:  # refused (name, rights): the next candidate
+                store.unkeep(name, target)
+                log.warning("%s: keeping the cloud's '%s' as '%s': %s", self.account,
+                            posixpath.join(moved_to, leaf), target, exc.error_text)
+                last = exc
+                continue
+            store.keeping(name, cloud, target, done=True)
+            self._report(posixpath.join(moved_to, leaf), target, shown=posixpath.join(
+                posixpath.dirname(name), candidate))
+            self._moved_uploaded(name)
+            return self._release(ident, name)
+        assert last is not None
+        raise last
