@@ -232,6 +232,57 @@ def test_renaming_a_held_file_keeps_the_cloud_edit(
     assert list(kept.values()) == [cloud_edit]
 
 
+def test_a_file_read_cut_at_its_old_size_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """A file read here, then edited in the cloud (longer); a listing (the read-ahead's
+    safety net) gives the mount the cloud's version; a program opens the file for writing
+    and reads it a moment later: rclone tells the kernel the *old* size (rclone report 6),
+    so the program reads the cloud's version cut, edits and saves it — in place, or renamed
+    while its upload waits and read at once by an indexer. rclone opened the cloud's
+    version, so that looked like the edit's base: the cloud's version was overwritten
+    (issue 23, found by the race test). It is kept as a conflict copy."""
+    rig, cloud, d = cloud_rig
+    names = ("inplace", "renamed")
+    for n in names:
+        cloud.put_file(d.drive_id, f"/Documents/{n}.txt", b"original\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    wait_for(lambda: (a := mgr.activity("od")).index is not None and a.index.state == "ready",
+             timeout=60, what="the drive read ahead")
+    docs = mp / "Documents"
+    for n in names:
+        assert (docs / f"{n}.txt").read_bytes() == b"original\n"
+    cloud_edit = {n: f"original\nedited in the browser ({n})\n".encode() for n in names}
+    for n in names:
+        cloud.put_file(d.drive_id, f"/Documents/{n}.txt", cloud_edit[n])
+    mgr.indexer.refresh("od", reason="the computer resumed from sleep")
+    wait_for(lambda: all(os.stat(docs / f"{n}.txt").st_size == len(cloud_edit[n])
+                         for n in names), what="the mount listing the cloud's versions")
+    local = {}
+    for n in names:
+        with open(docs / f"{n}.txt", "r+b") as f:
+            time.sleep(1.5)  # read a moment after opening: the kernel asks for the size again
+            local[n] = f.read() + b"edited here\n"
+            f.seek(0)
+            f.write(local[n])
+            f.truncate()
+    os.rename(docs / "renamed.txt", docs / "final.txt")
+    assert (docs / "final.txt").read_bytes() == local["renamed"]  # an indexer reads it
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/inplace.txt") == local["inplace"]
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local["renamed"]
+    assert cloud.get_file(d.drive_id, "/Documents/renamed.txt") is None
+    for n, final in (("inplace", "inplace"), ("renamed", "final")):
+        kept = {**copies(cloud, d, final), **copies(cloud, d, n)}
+        if local[n].startswith(cloud_edit[n]):  # read whole (an rclone without report 6)
+            assert kept == {}
+        else:
+            assert list(kept.values()) == [cloud_edit[n]]
+
+
 def test_a_failed_upload_is_held_again_and_checked_before_the_retry(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
@@ -410,6 +461,14 @@ def test_rclones_log_lines_give_the_version_at_open_and_renames() -> None:
     m = _RENAMED_RE.match(line)
     assert m is not None and m.group(1) == "r19/f.txt"
     assert _go_unquote(m.group(2)) == 'r19/"g".txt'
+    from onedrive_gui.core.drives.rclone_cache import _SHOWN_RE
+
+    line = ("2026/12/03 13:03:38 DEBUG : r4/a b.txt: >Attr: a=valid=1s ino=0 size=11 "
+            "mode=-rw-r--r--, err=<nil>")
+    m = _SHOWN_RE.match(line)
+    assert m is not None and m.group(1) == "r4/a b.txt" and m.group(2) == "11"
+    assert not _SHOWN_RE.match("2026/12/03 13:03:38 DEBUG : r4/: >Attr: attr=valid=1s ino=0 "
+                               "size=0 mode=drwxr-xr-x, err=<nil>")  # a folder
 
 
 def test_a_temporary_file_renamed_over_a_document_takes_its_base(tmp_path: Path) -> None:
@@ -507,3 +566,40 @@ def test_a_stale_copy_opened_again_is_based_on_the_clouds_version(tmp_path: Path
     # a first open (nothing cached), written at once: based on the cloud's version
     store.opened("new.txt", v2, "", dirty=True)
     assert (base := store.base("new.txt")) is not None and base.hash == "bbbb"
+
+
+def test_a_version_read_at_another_size_leaves_the_base_unknown(tmp_path: Path) -> None:
+    """rclone read the cloud's version (nothing cached, or a stale copy dropped) while the
+    kernel was told another size: the program read it cut (rclone report 6): no base."""
+    store = BaseStore(tmp_path / "b.json")
+    v2 = "33,2026-12-02 10:00:00 +0000 UTC,bbbb"
+    store.opened("cut.txt", v2, "", dirty=False, shown=9)
+    store.observe("cut.txt", {"Fingerprint": v2, "Dirty": False}, first_sight=False)
+    store.observe("cut.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=False)
+    assert store.base("cut.txt") is None
+    store.rename("cut.txt", "final.txt")  # renamed while held: the doubt goes with it
+    store.save()
+    again = BaseStore(tmp_path / "b.json")  # and survives a restart
+    assert again.has("final.txt") and again.base("final.txt") is None
+    # uploaded: the next edit is based on the uploaded version
+    again.observe("final.txt", {"Fingerprint": "40,2026-12-03 10:00:00 +0000 UTC,dddd",
+                                "Dirty": False}, first_sight=False)
+    assert (base := again.base("final.txt")) is not None and base.hash == "dddd"
+    # written before the log was read (already pinned from its metadata): still no base
+    store.observe("w.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=False)
+    store.opened("w.txt", v2, "", dirty=True, shown=9)
+    assert store.base("w.txt") is None
+    # shown at its own size, or no size known (cmount logs none): based on the cloud's
+    store.opened("whole.txt", v2, "", dirty=True, shown=33)
+    store.opened("unknown.txt", v2, "", dirty=True)
+    assert all((b := store.base(n)) is not None and b.hash == "bbbb"
+               for n in ("whole.txt", "unknown.txt"))
+    # a clean copy read cut, then opened again at its size before any change: no doubt
+    store.opened("again.txt", v2, "", dirty=False, shown=9)
+    store.opened("again.txt", v2, v2, dirty=False, shown=33)
+    store.observe("again.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=False)
+    assert (base := store.base("again.txt")) is not None and base.hash == "bbbb"
+    # local changes kept by rclone (changed before this open): the doubt of the read stays
+    store.opened("kept.txt", v2, "", dirty=False, shown=9)
+    store.opened("kept.txt", "50,2026-12-04 10:00:00 +0000 UTC,eeee", v2, dirty=True, shown=9)
+    assert store.base("kept.txt") is None

@@ -14,6 +14,10 @@ _OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fi
                         r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
 _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
                          r'"((?:[^"\\]|\\.)*)"$')
+# the size rclone's FUSE mount (cmd/mount: Linux) tells the kernel a file has
+# (File.Attr's trace; cmount, on Windows and macOS, logs no size)
+_SHOWN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Attr: a=valid=\S+ ino=\d+ size=(\d+) '
+                       r'mode=\S+, err=<nil>$')
 
 
 def _go_unquote(text: str) -> str:

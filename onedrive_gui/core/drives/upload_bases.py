@@ -31,12 +31,17 @@ class _Entry:
     mtime: str = ""
     kept: list[dict[str, Any]] = field(default_factory=list)  # conflict copies made
     new: bool = False  # created here with no cloud version, not renamed since
+    # the program that opened it may have read fp's content cut (or padded) at another size
+    # than fp's (rclone told the kernel a stale size): the base is not known (see opened)
+    doubt: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out = {"fp": self.fp, "pinned": self.pinned, "size": self.size, "mtime": self.mtime,
                "kept": self.kept}
         if self.new:
             out["new"] = True
+        if self.doubt:
+            out["doubt"] = True
         return out
 
     @staticmethod
@@ -47,7 +52,7 @@ class _Entry:
         return _Entry(data["fp"], bool(data.get("pinned")), int(data.get("size") or -1),
                       str(data.get("mtime") or ""),
                       [k for k in kept if isinstance(k, dict)] if isinstance(kept, list) else [],
-                      data.get("new") is True)
+                      data.get("new") is True, data.get("doubt") is True)
 
 
 def _version_json(v: Version) -> dict[str, Any]:
@@ -130,7 +135,7 @@ class BaseStore:
                 self._renamed_to.discard(name)
             elif e.pinned:
                 if not dirty and fp:  # uploaded (rclone marks it clean after the upload)
-                    e.fp, e.pinned, e.kept, e.new = fp, False, [], False
+                    e.fp, e.pinned, e.kept, e.new, e.doubt = fp, False, [], False, False
             elif dirty:
                 e.pinned = True
                 if not e.fp and not first_sight:
@@ -180,7 +185,7 @@ class BaseStore:
                 elif len(self._renamed_to) < 10_000:
                     self._renamed_to.add(new)
                 return
-            if replaced is not None and not e.fp:
+            if replaced is not None and not e.fp and not e.doubt:
                 replaced.pinned = replaced.pinned or e.pinned
                 replaced.size, replaced.mtime = e.size, e.mtime
             else:
@@ -188,35 +193,57 @@ class BaseStore:
                 e.new = False  # renamed over a name the cloud may have a file under
             self._changed = True
 
-    def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool) -> None:
+    def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool,
+               shown: int | None = None) -> None:
         """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
         its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
         A first open, or a stale clean copy (rclone drops it), is based on the cloud's
-        version; a changed one keeps its base (rclone keeps the local changes)."""
-        if not remote_fp or cached_fp == remote_fp:
-            return
+        version; a changed one keeps its base (rclone keeps the local changes).
+
+        *shown*: the size rclone last told the kernel the file has (its FUSE log), None when
+        not known. When rclone reads the cloud's version and that size differs from it, the
+        program read that version cut (or padded) at the size shown: a folder listing gave
+        the file a new cloud version, and rclone's VFS kept the size of the one before for
+        a file open for writing until its first read or write (``vfs/file.go``
+        ``setObjectNoUpdate``; docs/rclone-upstream-reports.md, report 6), or the kernel
+        still held it (``--attr-timeout``). Its base is then not known (compare contents)."""
+        cloud = parse_fingerprint(remote_fp) if remote_fp else None
+        reads_cloud = not (dirty and cached_fp)  # else rclone keeps the local changes
+        doubt = (reads_cloud and cloud is not None and shown is not None
+                 and shown != cloud.size)
         with self._lock:
             e = self._files.get(name)
-            if dirty and cached_fp:  # changed here before this open: rclone keeps it
+            if not remote_fp or cached_fp == remote_fp:  # its cached copy is the cloud's
+                if cloud is not None and reads_cloud and e is None and doubt:
+                    e = self._files[name] = _Entry(remote_fp, False)
+                elif e is None or e.pinned or e.doubt == doubt:
+                    return
+            elif not reads_cloud:  # changed here before this open: rclone keeps it
                 if e is None:
-                    self._files[name] = _Entry(cached_fp, True)
+                    e = self._files[name] = _Entry(cached_fp, True)
                 elif not e.pinned:
                     e.pinned, e.fp = True, e.fp or cached_fp
                 else:
                     return
             elif dirty:  # a first open, written since: based on the cloud's version
                 if e is None:
-                    self._files[name] = _Entry(remote_fp, True)
+                    e = self._files[name] = _Entry(remote_fp, True)
                 elif not e.pinned:
                     e.pinned, e.fp = True, remote_fp
-                else:
+                elif not doubt:
                     return
             elif e is None:
-                self._files[name] = _Entry(remote_fp, False)
+                e = self._files[name] = _Entry(remote_fp, False)
             elif not e.pinned:
                 e.fp = remote_fp
             else:
                 return
+            if doubt and not e.doubt:
+                log.warning("'%s' was read at the cloud's version %s, shown as %d bytes: its "
+                            "base is not known (the contents are compared before its upload)",
+                            name, remote_fp, shown)
+            if reads_cloud:  # what this open read is what a change now is based on
+                e.doubt = doubt
             self._changed = True
 
     def pin_unknown(self, name: str) -> None:
@@ -232,7 +259,7 @@ class BaseStore:
         """The version the local edit of *name* is based on; None when unknown."""
         with self._lock:
             e = self._files.get(name)
-            fp = e.fp if e is not None else ""
+            fp = e.fp if e is not None and not e.doubt else ""
         return parse_fingerprint(fp) if fp else None
 
     def is_new(self, name: str) -> bool:

@@ -26,7 +26,9 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   So a restart of rclone, which gives a reloaded file the *current cloud* fingerprint, or a
   save through a temporary file and a rename, which leaves none, cannot hide a cloud edit.
 * **Unknown base** (the file was never seen before it became dirty, e.g. read and saved at
-  once in cache mode ``full``, or pending since before this app version): the content hash
+  once in cache mode ``full``, or pending since before this app version; or rclone read the
+  cloud's version while it told the program another size — its FUSE log — so the program
+  read it cut, rclone report 6): the content hash
   of the local cache file (rc ``operations/hashsum``, local) against the cloud's: equal →
   upload, different → keep the cloud's version as a conflict copy.
 * **Conflict copies** go next to the file (``name (conflict from the cloud, DATE).ext``), a
@@ -64,6 +66,7 @@ from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
     _OPENED_RE,
     _RENAMED_RE,
+    _SHOWN_RE,
     _decode_path,
     _go_unquote,
     os_path,
@@ -82,6 +85,8 @@ _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
+_SHOWN_MAX = 2000  # sizes told to the kernel kept (those older than _SHOWN_FOR are dropped)
+_SHOWN_FOR = 60.0
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -180,6 +185,9 @@ class UploadScheduler(CloudChecks):
         # rclone's log from now on: the version each file is opened at, and renames, in
         # order and complete (the metadata scan only samples)
         self._log = LogTail(log_file) if log_file is not None else None
+        # the size rclone last told the kernel each file has (its FUSE log: Linux), and when
+        # that line was read (monotonic): see BaseStore.opened
+        self._shown: dict[str, tuple[int, float]] = {}
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -452,18 +460,27 @@ class UploadScheduler(CloudChecks):
         except OSError as exc:
             log.warning("%s: reading rclone's log: %s", self.account, exc)
             return
+        now, shown = time.monotonic(), self._shown
         for line in lines:
+            m = _SHOWN_RE.match(line)
+            if m:  # the size the kernel was told: what a program opening it next may read
+                shown[m.group(1)] = (int(m.group(2)), now)
+                continue
             m = _OPENED_RE.match(line)
             if m:
                 name = m.group(1)
                 if self._meta_before_start(name):
                     continue  # rclone's reload at mount: the cloud's current version
+                told = shown.get(name)
                 store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
-                             dirty=self._meta_dirty(name))
+                             dirty=self._meta_dirty(name),
+                             shown=told[0] if told is not None else None)
                 continue
             m = _RENAMED_RE.match(line)
             if m:
                 store.rename(m.group(1), _go_unquote(m.group(2)))
+        if len(shown) > _SHOWN_MAX:  # the kernel asks again after its attribute timeout (1 s)
+            self._shown = {n: v for n, v in shown.items() if now - v[1] < _SHOWN_FOR}
 
     def _meta_before_start(self, name: str) -> bool:
         """The cache metadata of *name* was last written before this scheduler started: an
