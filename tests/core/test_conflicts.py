@@ -345,12 +345,6 @@ def test_race_no_edit_lost(
             action = action if delay >= 2 else "none"
         if action == "delete" and when == "before":
             when = "during"  # deleted before it is read, it cannot be read (EIO) nor edited
-        if style == "rename held" and when == "before":
-            # KNOWN LOSS, open (issue 23, seen 2026-12-03, RACE_SEED=1796294427552392748 run 4):
-            # edited in the cloud before a stale local read, then the held file renamed here
-            # -> rclone moves the cloud item, the local edit lands under the old name and
-            # the cloud edit is gone. Excluded here until fixed; the note says so.
-            when = "during"
         cloud_edit = f"original {i}\ncloud edit {i}\n".encode()
 
         def cloud_act() -> None:
