@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 from shiboken6 import isValid
 
@@ -42,7 +42,9 @@ class TrayMenu(QMenu):
         self._reading = False
         self.aboutToShow.connect(self.rebuild)
         self.aboutToShow.connect(self.read_activity)
-        self.rebuild()
+        # filled on the event loop's first turn, after the icon shows (start-up time), and
+        # again each time it opens
+        QTimer.singleShot(0, self, self.rebuild)
 
     def rebuild(self) -> None:
         self.clear()
