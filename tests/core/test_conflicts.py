@@ -177,6 +177,55 @@ def test_save_via_temporary_file_and_rename_keeps_both(
     assert [c.name for c in mgr.conflicts.items()] == ["report.odt"]
 
 
+@pytest.mark.parametrize("read", ["outside the cache", "through the cache"])
+@pytest.mark.parametrize("cloud_edit", [b"first version\nedited on the phone, meanwhile\n",
+                                        b"first version, same size\n", None],
+                         ids=["edited there", "same size", "not edited"])
+def test_save_in_place_after_the_mount_learned_of_a_cloud_edit_keeps_both(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], read: str, cloud_edit: bytes | None,
+) -> None:
+    # How Notepad or VS Code save: the file is read, edited for a while, then written by
+    # opening it write-only and truncating it. Meanwhile the cloud edit arrived and the
+    # mount learned of it (a change poll): the open takes the cloud's new version, which
+    # the program never read.
+    rig, cloud, d = cloud_rig
+    first = b"first version\n" if cloud_edit != b"first version, same size\n" else (
+        b"first version, one size\n")
+    cloud.put_file(d.drive_id, "/Documents/notes.txt", first)
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "PollInterval": "1s"})
+    notes = mp / "Documents" / "notes.txt"
+    if read == "outside the cache":  # cache mode writes: a read-only open is not cached
+        opened = notes.read_bytes()
+    else:
+        with open(notes, "r+b") as f:
+            opened = f.read()
+    assert opened == first
+    if cloud_edit is not None:
+        before = os.stat(notes).st_mtime
+        time.sleep(1.1)  # the cloud's times are in whole seconds
+        cloud.put_file(d.drive_id, "/Documents/notes.txt", cloud_edit)
+        wait_for(lambda: os.stat(notes).st_mtime != before, timeout=30,
+                 what="the mount learned of the cloud edit")
+    else:
+        time.sleep(2)  # two change polls
+    local = opened + b"edited here\n"
+    notes.write_bytes(local)  # O_WRONLY|O_TRUNC
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/notes.txt") == local
+    copies = list(_conflict_copies(cloud, d, "/Documents").values())
+    if cloud_edit is None:
+        assert copies == [] and not mgr.conflicts.items()
+    elif cloud_edit == b"first version, same size\n" and read == "outside the cache":
+        # OPEN: rclone logs no version for a read outside its cache, only the size the
+        # file was shown at: a cloud edit of the same size is not told apart (lost)
+        pytest.xfail("a same-size cloud edit of a file read outside the cache")
+    else:
+        assert copies == [cloud_edit]
+
+
 @pytest.mark.parametrize("cloud_edit", [b"first version\nedited on the phone, meanwhile\n", None],
                          ids=["edited there", "not edited"])
 def test_folder_moved_in_the_cloud_while_a_file_waits_keeps_both(

@@ -568,6 +568,31 @@ def test_a_stale_copy_opened_again_is_based_on_the_clouds_version(tmp_path: Path
     assert (base := store.base("new.txt")) is not None and base.hash == "bbbb"
 
 
+def test_an_open_that_cannot_read_is_based_on_what_was_read_before(tmp_path: Path) -> None:
+    """A write-only or truncating open (a save in place) writes what the program read
+    before: a stale cached copy dropped then, or a first open of a file last read (outside
+    the cache) at another size, leaves the base unknown; the cloud's version read before
+    keeps its base."""
+    store = BaseStore(tmp_path / "b.json")
+    v1 = "10,2026-12-01 10:00:00 +0000 UTC,aaaa"
+    v2 = "10,2026-12-02 10:00:00 +0000 UTC,bbbb"  # the same size
+    store.observe("stale.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("stale.txt", v2, v1, dirty=False, shown=10, blind=True)
+    assert store.base("stale.txt") is None
+    store.opened("first.txt", v2, "", dirty=False, shown=7, blind=True)
+    assert store.base("first.txt") is None
+    # read at the cloud's version (its size), or cached at it: based on it
+    store.opened("same.txt", v2, "", dirty=False, shown=10, blind=True)
+    store.opened("cached.txt", v2, v2, dirty=False, shown=10, blind=True)
+    store.observe("cached.txt", {"Fingerprint": v2, "Dirty": True}, first_sight=False)
+    assert all((b := store.base(n)) is not None and b.hash == "bbbb"
+               for n in ("same.txt", "cached.txt"))
+    # an open that reads the stale copy's replacement: based on the cloud's version
+    store.observe("read.txt", {"Fingerprint": v1, "Dirty": False}, first_sight=False)
+    store.opened("read.txt", v2, v1, dirty=False, shown=10)
+    assert (b := store.base("read.txt")) is not None and b.hash == "bbbb"
+
+
 def test_a_version_read_at_another_size_leaves_the_base_unknown(tmp_path: Path) -> None:
     """rclone read the cloud's version (nothing cached, or a stale copy dropped) while the
     kernel was told another size: the program read it cut (rclone report 6): no base."""

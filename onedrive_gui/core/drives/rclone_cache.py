@@ -16,6 +16,9 @@ _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache t
                          r'"((?:[^"\\]|\\.)*)"$')
 # the size rclone's FUSE mount (cmd/mount: Linux) tells the kernel a file has
 # (File.Attr's trace; cmount, on Windows and macOS, logs no size)
+# an open as rclone's VFS logs it (vfs/file.go File.Open's trace, every platform), its flags
+# as os.O_* names joined by "|" (vfs.go decodeOpenFlags)
+_OPEN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Open: flags=(O_[A-Za-z0-9_|]+)$')
 _SHOWN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Attr: a=valid=\S+ ino=\d+ size=(\d+) '
                        r'mode=\S+, err=<nil>$')
 

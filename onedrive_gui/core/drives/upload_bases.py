@@ -194,7 +194,7 @@ class BaseStore:
             self._changed = True
 
     def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool,
-               shown: int | None = None) -> None:
+               shown: int | None = None, blind: bool = False) -> None:
         """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
         its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
         A first open, or a stale clean copy (rclone drops it), is based on the cloud's
@@ -206,11 +206,18 @@ class BaseStore:
         the file a new cloud version, and rclone's VFS kept the size of the one before for
         a file open for writing until its first read or write (``vfs/file.go``
         ``setObjectNoUpdate``; docs/rclone-upstream-reports.md, report 6), or the kernel
-        still held it (``--attr-timeout``). Its base is then not known (compare contents)."""
+        still held it (``--attr-timeout``). Its base is then not known (compare contents).
+
+        *blind*: the open cannot read the file (write-only, or truncating it: a program
+        saving in place what it read before, e.g. Notepad, VS Code). What it writes is based
+        on what it read before, not on the cloud's version rclone takes now: a stale cached
+        copy (the cloud changed since it was read here) leaves the base unknown, as does a
+        first open when *shown* (then the size the program last read it at) differs."""
         cloud = parse_fingerprint(remote_fp) if remote_fp else None
         reads_cloud = not (dirty and cached_fp)  # else rclone keeps the local changes
-        doubt = (reads_cloud and cloud is not None and shown is not None
-                 and shown != cloud.size)
+        doubt = (reads_cloud and cloud is not None and (
+            (shown is not None and shown != cloud.size)
+            or (blind and bool(cached_fp) and cached_fp != remote_fp)))
         with self._lock:
             e = self._files.get(name)
             if not remote_fp or cached_fp == remote_fp:  # its cached copy is the cloud's
@@ -239,9 +246,10 @@ class BaseStore:
             else:
                 return
             if doubt and not e.doubt:
-                log.warning("'%s' was read at the cloud's version %s, shown as %d bytes: its "
+                log.warning("'%s' was opened at the cloud's version %s, read as %s: its "
                             "base is not known (the contents are compared before its upload)",
-                            name, remote_fp, shown)
+                            name, remote_fp, f"{shown} bytes" if shown is not None
+                            else f"the version cached before ({cached_fp})")
             if reads_cloud:  # what this open read is what a change now is based on
                 e.doubt = doubt
             self._changed = True

@@ -64,6 +64,7 @@ from onedrive_gui.core.drives.conflicts import (
 from onedrive_gui.core.drives.limits import MAX_WRITE_BACK
 from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
+    _OPEN_RE,
     _OPENED_RE,
     _RENAMED_RE,
     _SHOWN_RE,
@@ -188,6 +189,11 @@ class UploadScheduler(CloudChecks):
         # the size rclone last told the kernel each file has (its FUSE log: Linux), and when
         # that line was read (monotonic): see BaseStore.opened
         self._shown: dict[str, tuple[int, float]] = {}
+        # the size shown when each file not in the cache was last opened read-only (the
+        # version a program holds, read outside the cache), and files whose last open
+        # cannot read (write-only, truncating): see BaseStore.opened's blind
+        self._read_at: dict[str, tuple[int, float]] = {}
+        self._blind: dict[str, float] = {}
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -466,21 +472,39 @@ class UploadScheduler(CloudChecks):
             if m:  # the size the kernel was told: what a program opening it next may read
                 shown[m.group(1)] = (int(m.group(2)), now)
                 continue
+            m = _OPEN_RE.match(line)
+            if m:
+                name, flags = m.group(1), m.group(2).split("|")
+                if "O_WRONLY" in flags or "O_TRUNC" in flags:
+                    self._blind[name] = now
+                else:
+                    self._blind.pop(name, None)
+                    told = shown.get(name)
+                    if flags == ["O_RDONLY"] and told is not None:
+                        self._read_at[name] = (told[0], now)
+                continue
             m = _OPENED_RE.match(line)
             if m:
                 name = m.group(1)
+                blind = self._blind.pop(name, None) is not None
+                read = self._read_at.pop(name, None)  # now in the cache: read through it
                 if self._meta_before_start(name):
                     continue  # rclone's reload at mount: the cloud's current version
-                told = shown.get(name)
+                told = read if blind and read is not None else shown.get(name)
                 store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
                              dirty=self._meta_dirty(name),
-                             shown=told[0] if told is not None else None)
+                             shown=told[0] if told is not None else None, blind=blind)
                 continue
             m = _RENAMED_RE.match(line)
             if m:
                 store.rename(m.group(1), _go_unquote(m.group(2)))
         if len(shown) > _SHOWN_MAX:  # the kernel asks again after its attribute timeout (1 s)
             self._shown = {n: v for n, v in shown.items() if now - v[1] < _SHOWN_FOR}
+        if len(self._read_at) > _SHOWN_MAX:  # files read and never written: the oldest go
+            self._read_at = dict(sorted(self._read_at.items(),
+                                        key=lambda kv: kv[1][1])[-_SHOWN_MAX // 2:])
+        if len(self._blind) > _SHOWN_MAX:
+            self._blind = {n: t for n, t in self._blind.items() if now - t < _SHOWN_FOR}
 
     def _meta_before_start(self, name: str) -> bool:
         """The cache metadata of *name* was last written before this scheduler started: an
