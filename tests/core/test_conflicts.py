@@ -283,6 +283,35 @@ def test_folder_moved_in_the_cloud_while_a_file_waits_keeps_both(
         assert (shown / copy_path.rsplit("/", 1)[1]).read_bytes() == cloud_edit
 
 
+def test_folder_above_renamed_in_the_cloud_while_a_file_waits_keeps_both(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # The folder two levels above the file is renamed on another device and the file edited
+    # there: its own folder keeps its name (in the renamed one). rclone uploads into it by
+    # its cached ID; the check finds it under its parent as rclone lists that (by ID).
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/A/Project/plan.txt", b"first version\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    plan = mp / "Documents" / "A" / "Project" / "plan.txt"
+    assert plan.read_bytes() == b"first version\n"
+    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
+             what="the read-ahead")
+
+    local = b"first version\nedited on this computer\n"
+    plan.write_bytes(local)
+    cloud.move_path(d.drive_id, "/Documents/A", "/Documents/A (2025)")
+    cloud_edit = b"first version\nedited on the phone, meanwhile\n"
+    cloud.put_file(d.drive_id, "/Documents/A (2025)/Project/plan.txt", cloud_edit)
+
+    assert mgr.wait_for_uploads("od", timeout=60)  # was held until rclone restarted
+    moved = "/Documents/A (2025)/Project"
+    assert cloud.get_file(d.drive_id, f"{moved}/plan.txt") == local
+    assert list(_conflict_copies(cloud, d, moved).values()) == [cloud_edit]
+    assert len(mgr.conflicts.items()) == 1
+
+
 def test_folder_moved_elsewhere_in_the_cloud_holds_the_file_until_rclone_restarts(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -170,8 +170,10 @@ class MovedFolders:
             if exc.status == 404:
                 raise MovedFolderNotFound(name) from None
             raise
-        folders = [e for e in listing or [] if isinstance(e, dict) and e.get("IsDir")
-                   and isinstance(e.get("ID"), str) and e.get("Name") != old]
+        # the folder may keep its name (a folder above it renamed: the parent listed by its
+        # cached ID is the renamed one): looked into first
+        folders = sorted((e for e in listing or [] if isinstance(e, dict) and e.get("IsDir")
+                          and isinstance(e.get("ID"), str)), key=lambda e: e.get("Name") != old)
         for entry in folders[:MAX_CANDIDATES]:
             fs = by_id_fs(self.fs, str(entry["ID"]))
             if fs is None:
