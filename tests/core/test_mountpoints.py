@@ -425,3 +425,39 @@ def test_the_onedrive_app_folders_are_read_from_the_registry_as_the_app_writes_t
         assert "C:\\Users\\ci\\OneDrive - Test" in _registry_sync_roots()
     finally:
         winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)
+
+
+@linux
+def test_a_mount_whose_rclone_died_a_moment_ago_is_stale_and_detached(tmp_path: Path) -> None:
+    """rclone SIGKILLed right after a look at its mount: ``stat`` of the mount point is still
+    answered from the kernel's attribute cache (a second), yet the mount is dead — a
+    restarted rclone found "something is already mounted there" (seen in the suite:
+    test_rcd_killed_in_the_middle_of_an_upload). It is found stale and detached at once."""
+    import signal
+    import subprocess
+    import time
+
+    from onedrive_gui.core.drives.mountpoints import detach_stale_mount, fuse_mount_points
+
+    src, mnt = tmp_path / "src", tmp_path / "mnt"
+    src.mkdir()
+    mnt.mkdir()
+    proc = subprocess.Popen([str(locate_rclone().path), "mount", str(src), str(mnt),
+                             "--config", os.devnull, "--attr-timeout", "10s"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while str(mnt) not in fuse_mount_points():
+            assert proc.poll() is None and time.monotonic() < deadline, "rclone did not mount"
+            time.sleep(0.05)
+        os.stat(mnt)  # the kernel caches the root's attributes (10 s here)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        os.stat(mnt)  # still answered from that cache: looks alive
+        assert detach_stale_mount(str(mnt))
+        assert str(mnt) not in fuse_mount_points()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        subprocess.run(["fusermount3", "-u", "-z", str(mnt)], capture_output=True, check=False)

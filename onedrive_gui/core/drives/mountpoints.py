@@ -207,10 +207,16 @@ STALE_ERRNOS = (errno.ENOTCONN, errno.ECONNABORTED)
 
 
 def is_stale(path: str) -> bool:
-    try:
-        os.stat(path)
-    except OSError as exc:
-        return exc.errno in STALE_ERRNOS
+    """A FUSE mount on *path* whose program is gone. ``statvfs`` asks the program each time;
+    ``stat`` alone is answered from the kernel's attribute cache for a second after the last
+    look (rclone's ``--attr-timeout``), so a mount whose rclone died just now looked alive
+    and a restarted rclone found "something already mounted" there."""
+    probes = (os.stat, os.statvfs) if hasattr(os, "statvfs") else (os.stat,)
+    for probe in probes:
+        try:
+            probe(path)
+        except OSError as exc:
+            return exc.errno in STALE_ERRNOS
     return False
 
 
