@@ -366,8 +366,10 @@ _SAVE_STYLES = ("in place", "temp+rename", "rename held")
 _FULL_STYLES = (*_SAVE_STYLES, "read+rename at once")
 
 
-# OPEN (issue 23): under parallel load the crashed drive was once not remounted within 120 s:
-# rerun once; a failure is reported, a pass on rerun is listed by pytest (-ra)
+# Under parallel load the crashed drive was once not remounted within 120 s — likely the
+# stale mount looking alive for a second after the kill (fixed 2026-12-03: statvfs, see
+# test_mountpoints.py); kept: rerun once; a failure is reported, a pass on rerun is listed
+# by pytest (-ra)
 @pytest.mark.flaky(reruns=1)
 def test_race_no_edit_lost(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
