@@ -223,8 +223,10 @@ class UploadScheduler(CloudChecks):
         raw_items = [r for r in items or [] if isinstance(r, dict)
                      and isinstance(r.get("id"), int)]
         queued = {str(r.get("name", "")) for r in raw_items}
-        if self._reloaded is None:
-            self._reloaded = set(queued)
+        if self._reloaded is None:  # rclone's reload wrote their metadata before we started;
+            # files written since (the user copying a folder in right after mounting) are not
+            # reloaded ones: they need neither the read nor the listing after their upload
+            self._reloaded = {n for n in queued if self._meta_before_start(n)}
         reloaded = self._reloaded
         self._read_log()
         self._rescan(queued)
