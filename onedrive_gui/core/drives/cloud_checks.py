@@ -1,7 +1,9 @@
 """The upload scheduler's look at the cloud before it releases a file: the cloud's version
 against the file's base, the content hash when no base is known, conflict copies (next to the
 file, a short name, or ``Conflicts`` at the drive's root) and their notification.
-See :mod:`.uploads` for when this runs."""
+See :mod:`.uploads` for when this runs. A file's cloud version comes from a listing of its
+folder shared by the checks of the folder's waiting files, or one stat
+(:meth:`CloudChecks._cloud_item`, :mod:`.cloud_listings`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -28,7 +31,7 @@ from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 
 log = logging.getLogger(__name__)
 
-_CALL_TIMEOUT = 120.0  # a stat or copy through rclone's pacer (retries included)
+_CALL_TIMEOUT = 120.0  # a stat, listing or copy through rclone's pacer (retries included)
 _MAX_LEAF = 255  # OneDrive's limit for one name
 _MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
 CONFLICTS_FOLDER = "Conflicts"
@@ -48,6 +51,7 @@ class CloudChecks:
     _on_conflict: Callable[[Conflict], None] | None
     _hash_type: str | None
     _data_root: Path | None
+    _listings: FolderListings
 
     def _release(self, ident: int, name: str) -> bool:
         raise NotImplementedError
@@ -80,7 +84,7 @@ class CloudChecks:
         released (False: it stays held and is checked again later)."""
         store = self.store
         assert store is not None
-        stat = self._stat(name)
+        stat = self._cloud_item(name)
         if stat is None:
             log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
             return self._release(ident, name)
@@ -124,6 +128,7 @@ class CloudChecks:
         for candidate in candidates:
             store.keeping(name, cloud, candidate, done=False)
             store.save()  # before the copy: a timeout or crash must not make a second one
+            self._listings.changed({candidate}, time.monotonic())
             try:
                 self.client.call("operations/copyfile", {
                     "srcFs": self.fs, "srcRemote": name, "dstFs": self.fs,
@@ -192,10 +197,56 @@ class CloudChecks:
             return lines[0].split(" ", 1)[0] or None
         return None
 
-    def _stat(self, remote: str) -> dict[str, Any] | None:
-        opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
+    def _cloud_item(self, name: str) -> Mapping[str, Any] | None:
+        """The cloud's item of the held file *name* (as rc ``operations/stat`` gives it),
+        None when it is not in the cloud. The batched lookup: a listing of its folder
+        asked for at most LISTING_REUSE seconds ago answers (unless this app changed the
+        file since); else, when enough of the folder's files wait, one rc
+        ``operations/list`` of the folder, kept for the checks of the others; else one
+        stat. Raises when the cloud could not be asked (the file stays held)."""
+        found, item = self._listings.find(name, time.monotonic())
+        if found:
+            return item
+        folder = posixpath.dirname(name)
+        if self._listings.worth_listing(folder):
+            at = time.monotonic()
+            self._listings.put(folder, at, self._list(folder))
+            found, item = self._listings.find(name, at)
+            if found:
+                return item
+        return self._stat(name)
+
+    def _opt(self) -> dict[str, Any]:
+        opt: dict[str, Any] = {"showHash": True, "noMimeType": True}
         if self._hash_type:
             opt["hashTypes"] = [self._hash_type]
+        return opt
+
+    def _learn_hash_type(self, item: Mapping[str, Any]) -> None:
+        hashes = item.get("Hashes")
+        if self._hash_type is None and isinstance(hashes, dict) and len(hashes) == 1:
+            self._hash_type = str(next(iter(hashes)))
+
+    def _list(self, folder: str) -> list[Mapping[str, Any]]:
+        """rc ``operations/list`` of *folder* (files and folders; empty when the folder
+        does not exist)."""
+        try:
+            items = self.client.call("operations/list", {"fs": self.fs, "remote": folder,
+                                                         "opt": self._opt()},
+                                     timeout=_CALL_TIMEOUT).get("list")
+        except RcCallError as exc:
+            if exc.status == 404:  # the folder does not exist (any more)
+                return []
+            raise
+        out: list[Mapping[str, Any]] = [i for i in items or [] if isinstance(i, dict)]
+        for item in out:
+            if not item.get("IsDir"):
+                self._learn_hash_type(item)
+                break
+        return out
+
+    def _stat(self, remote: str) -> dict[str, Any] | None:
+        opt = {**self._opt(), "filesOnly": True}
         try:
             item = self.client.call("operations/stat", {"fs": self.fs, "remote": remote,
                                                         "opt": opt},
@@ -206,7 +257,5 @@ class CloudChecks:
             raise
         if not isinstance(item, dict) or item.get("IsDir"):
             return None
-        if self._hash_type is None and isinstance(item.get("Hashes"), dict) and len(
-                item["Hashes"]) == 1:
-            self._hash_type = str(next(iter(item["Hashes"])))
+        self._learn_hash_type(item)
         return item

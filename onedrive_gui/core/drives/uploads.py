@@ -33,7 +33,9 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   short name when that is too long for OneDrive, or into ``Conflicts`` at the drive's root
   when the folder refuses it. A file is never released over a cloud version not kept.
 
-The look at the cloud (checks, conflict copies) is :mod:`.cloud_checks`, the base class.
+The look at the cloud (checks, conflict copies) is :mod:`.cloud_checks`, the base class; the
+files of a folder that wait together are checked against one listing of it, not one request
+each (:mod:`.cloud_listings`).
 
 Qt-free. :meth:`UploadScheduler.tick` is called from one thread (the mount monitor); checks
 run on the scheduler's worker thread; the other methods are thread-safe.
@@ -55,6 +57,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
+from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -189,6 +192,8 @@ class UploadScheduler(CloudChecks):
         # files already pending when this rclone started (its reload of the cache): see
         # _show_uploaded. None until the first look at the queue.
         self._reloaded: set[str] | None = None
+        # folder listings shared by the checks of a release round (cloud_listings.py)
+        self._listings = FolderListings()
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -235,6 +240,9 @@ class UploadScheduler(CloudChecks):
         now = time.monotonic()
         due: list[int] = []
         rehold: list[int] = []
+        # names this app changes in the cloud (uploading, released, renamed, failed, gone):
+        # no folder listing asked for before now answers their checks
+        ours: set[str] = set()
         with self._lock:
             kick, self._kick = self._kick, None
             present: set[int] = set()
@@ -256,6 +264,7 @@ class UploadScheduler(CloudChecks):
                     if not store.has(name) and not self._observe_now(name):
                         store.pin_unknown(name)
                 elif held.name != name:  # renamed locally while queued: the base follows
+                    ours.update((held.name, name))
                     store.rename(held.name, name)
                     if held.name in reloaded:
                         reloaded.discard(held.name)
@@ -264,10 +273,13 @@ class UploadScheduler(CloudChecks):
                     held.released_at = None  # released under the old name: checked again
                 expiry = float(raw.get("expiry") or 0.0)
                 forced = name in self._force_names
+                if raw.get("uploading") or held.released_at is not None:
+                    ours.add(name)
                 if raw.get("uploading") or held.checking:
                     continue
                 tries = int(raw.get("tries") or 0)
                 if tries != held.tries:  # an upload failed: held again, checked again later
+                    ours.add(name)
                     held.tries = tries
                     held.released_at = None
                     held.due_at = now + min(max(self.write_back, 2.0) * 2 ** (tries - 1),
@@ -302,12 +314,17 @@ class UploadScheduler(CloudChecks):
             uploaded: set[str] = set()
             for gone in set(self._held) - present:
                 name = self._held.pop(gone).name
+                ours.add(name)
                 if name in reloaded and name not in queued:
                     reloaded.discard(name)
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
+            self._listings.set_waiting(
+                str(r.get("name", "")) for r in raw_items if not r.get("uploading") and (
+                    self._held[int(r["id"])].released_at is None))
+        self._listings.changed(ours, time.monotonic())
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
@@ -449,8 +466,10 @@ class UploadScheduler(CloudChecks):
                              dirty=self._meta_dirty(name))
                 continue
             m = _RENAMED_RE.match(line)
-            if m:
+            if m:  # rclone moves the cloud item too
                 store.rename(m.group(1), _go_unquote(m.group(2)))
+                self._listings.changed({m.group(1), _go_unquote(m.group(2))},
+                                       time.monotonic())
 
     def _meta_before_start(self, name: str) -> bool:
         """The cache metadata of *name* was last written before this scheduler started: an
@@ -570,6 +589,9 @@ class UploadScheduler(CloudChecks):
                     self.store.save()
                 except OSError as exc:
                     log.error("%s: writing the upload bases: %s", self.account, exc)
+            # released (rclone uploads it now), or failed (the next check looks afresh)
+            if not again:
+                self._listings.changed({name}, time.monotonic())
             with self._lock:
                 held.checking = False
                 if ok:
