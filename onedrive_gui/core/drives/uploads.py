@@ -13,7 +13,10 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   forward: after each failed upload (rclone retries within 5 minutes) and whatever else.
   A failed check or conflict copy leaves the file held and is tried again after a back-off.
   A released file that did not start within :data:`RECHECK_AFTER` seconds (all transfer
-  slots busy) is held again and checked again; files are released only into free slots.
+  slots busy) is held again and checked again; files are released only into free slots —
+  and, while uploads end quickly (the last few within :data:`RECHECK_AFTER` of their
+  release, none in flight longer), into as many again, so that rclone starts the next one
+  the moment a transfer ends instead of at the next tick.
   When the app is not running (killed, crashed) its rclone keeps the drive mounted and keeps
   holding: nothing uploads for the hold's week; the next start of the app stops that rclone
   (crash recovery) and the new one reloads the pending files, held again.
@@ -51,6 +54,7 @@ import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +198,8 @@ class UploadScheduler(CloudChecks):
         self._reloaded: set[str] | None = None
         # folder listings shared by the checks of a release round (cloud_listings.py)
         self._listings = FolderListings()
+        # seconds from release to the end of the last uploads (are uploads quick?)
+        self._took: deque[float] = deque(maxlen=self.transfers)
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -247,12 +253,17 @@ class UploadScheduler(CloudChecks):
             kick, self._kick = self._kick, None
             present: set[int] = set()
             busy = 0  # transfer slots taken: uploading, released, being checked
+            quick = len(self._took) == self._took.maxlen and max(self._took) < RECHECK_AFTER
             for raw in raw_items:
                 held = self._held.get(int(raw["id"]))
                 if raw.get("uploading") or (held is not None and (
                         held.checking or held.released_at is not None)):
                     busy += 1
-            free = self.transfers - busy
+                if raw.get("uploading") and (held is None or held.released_at is None
+                                             or now - held.released_at >= RECHECK_AFTER):
+                    quick = False  # a long upload runs: a file released now would wait
+            # quick uploads: as many again wait released, started the moment a slot frees
+            free = self.transfers * (2 if quick else 1) - busy
             paced = self.pacer.allowance() if self.pacer is not None else self.transfers
             released, held_back = 0, False
             for raw in raw_items:
@@ -313,8 +324,11 @@ class UploadScheduler(CloudChecks):
                     due.append(ident)
             uploaded: set[str] = set()
             for gone in set(self._held) - present:
-                name = self._held.pop(gone).name
+                gone_held = self._held.pop(gone)
+                name = gone_held.name
                 ours.add(name)
+                if gone_held.released_at is not None:
+                    self._took.append(now - gone_held.released_at)
                 if name in reloaded and name not in queued:
                     reloaded.discard(name)
                     uploaded.add(name)
