@@ -83,9 +83,14 @@ def run_write(r: Rig, label: str, model: ThrottlingModel, files: int, size: int,
               max_seconds: float) -> Result:
     vfs_opt, limits = _setups(label)
     drive = _new_drive(r, label)
-    mp = r.mount_point(f"write-{label}-{time.monotonic_ns()}")
-    manager = MountManager(r.new_rcd)
-    manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+    if label == "rclone":  # plain rclone: no upload scheduler, no read-ahead
+        plain = PlainMount(r, label, vfs_opt)
+        mp, close = plain.mount(), plain.close
+    else:
+        mp = r.mount_point(f"write-{label}-{time.monotonic_ns()}")
+        manager = MountManager(r.new_rcd)
+        manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+        close = lambda: manager.shutdown(upload_timeout=0)  # noqa: E731
     payloads = {f"f{i:04d}.bin": os.urandom(size) for i in range(files)}
     try:
         os.listdir(mp)
@@ -109,7 +114,7 @@ def run_write(r: Rig, label: str, model: ThrottlingModel, files: int, size: int,
         requests, throttled = _counts(r, since)
     finally:
         r.cloud.set_throttling(None)
-        manager.shutdown(upload_timeout=0)
+        close()
     return Result(elapsed, requests, throttled)
 
 

@@ -121,6 +121,45 @@ def test_unchanged_cloud_costs_one_stat_and_idle_costs_nothing(
     assert not [p for p in gets if "/children" in p], gets
 
 
+def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Issue 23 ("cheap"): the files of one folder waiting to upload are checked against
+    one listing of the folder, not one request each — and a cloud edit of one of them,
+    made while they wait, is still kept as a conflict copy."""
+    rig, cloud, d = cloud_rig
+    n = 80
+    names = [f"f{i:02d}.txt" for i in range(n)]
+    for name in names:
+        cloud.put_file(d.drive_id, f"/Batch/{name}", f"{name} from the cloud\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    batch = mp / "Batch"
+    for name in names:  # opened here: each edit below is based on this version
+        assert (batch / name).read_bytes() == f"{name} from the cloud\n".encode()
+    time.sleep(1.5)  # the reads' own requests are done
+
+    start = len(cloud.requests)
+    local = {name: f"{name} edited here\n".encode() for name in names}
+    for name, data in local.items():
+        (batch / name).write_bytes(data)
+    cloud_edit = b"f07.txt edited on the phone, meanwhile\n"
+    cloud.put_file(d.drive_id, "/Batch/f07.txt", cloud_edit)
+
+    assert mgr.wait_for_uploads("od", timeout=120)
+    for name, data in local.items():
+        assert cloud.get_file(d.drive_id, f"/Batch/{name}") == data
+    copies = _conflict_copies(cloud, d, "/Batch")
+    assert list(copies.values()) == [cloud_edit]
+    assert next(iter(copies)).startswith("/Batch/f07 (conflict from the cloud, ")
+    assert [c.name for c in mgr.conflicts.items()] == ["f07.txt"]
+    # what the checks asked the cloud: listings of the folder, look-ups of these files
+    asked = [r for r in cloud.requests[start:] if r.host == GRAPH and r.method == "GET" and (
+        r.path.endswith("/children") or any(r.path.endswith(f"/{x}:") for x in names))]
+    assert 0 < len(asked) <= n // 10, [(r.path, r.query) for r in asked]
+
+
 def test_cloud_edit_of_a_clean_file_is_read_next_time(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
@@ -658,3 +697,31 @@ def test_write_back_is_held_and_the_users_delay_kept() -> None:
 def test_manager_exposes_conflicts_of_the_run(rig: MountRig) -> None:
     mgr = rig.manager()
     assert isinstance(mgr, MountManager) and mgr.conflicts.items() == []
+
+
+def test_a_folder_listing_answers_only_while_fresh_and_never_for_what_we_changed() -> None:
+    from onedrive_gui.core.drives.cloud_listings import LISTING_REUSE, FolderListings
+
+    f = FolderListings()
+    f.set_waiting(["Docs/a.txt"])
+    assert not f.worth_listing("Docs")  # a lone file: one stat is cheaper
+    f.set_waiting([f"Docs/{c}.txt" for c in "abc"] + ["Other/x.txt"])
+    assert f.worth_listing("Docs") and not f.worth_listing("Other")
+    item = {"Name": "Notes.TXT", "IsDir": False, "Size": 3}
+    f.put("Docs", 100.0, [item, {"Name": "Sub", "IsDir": True}])
+    assert f.find("Docs/notes.txt", 101.0) == (True, item)  # OneDrive ignores case
+    assert f.find("Docs/new.txt", 101.0) == (True, None)  # not in the cloud
+    assert f.find("Docs/Sub", 101.0) == (True, None)  # a folder is no file
+    assert f.find("Other/x.txt", 101.0) == (False, None)  # not listed
+    assert f.find("Docs/new.txt", 100.0 + LISTING_REUSE) == (False, None)  # too old
+    # uploaded, renamed, copied by this app after the listing was asked for: look again
+    f.changed(["Docs/NOTES.txt"], 100.5)
+    assert f.find("Docs/notes.txt", 101.0) == (False, None)
+    f.put("Docs", 102.0, [item])
+    assert f.find("Docs/notes.txt", 103.0) == (True, item)
+    # a huge folder: listing it costs pages; a few waiting files are looked up one by one
+    f.put("Big", 110.0, ({"Name": f"{i}.bin"} for i in range(2500)))
+    f.set_waiting([f"Big/{i}.bin" for i in range(5)])
+    assert not f.worth_listing("Big")
+    f.set_waiting([f"Big/{i}.bin" for i in range(6)])
+    assert f.worth_listing("Big")

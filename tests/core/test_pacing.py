@@ -43,6 +43,14 @@ def test_releases_follow_the_rate_and_grow_while_uploads_wait() -> None:
     assert p.rate == pytest.approx(2.0 + 10 * pacing.STEP, abs=pacing.STEP)
 
 
+def test_asked_once_a_second_the_rate_is_not_capped_by_the_burst() -> None:
+    # the scheduler asks once a tick (a second): a store of only the burst (the transfer
+    # slots, 4) released at most 4 a second whatever the rate
+    clock = Clock()
+    p = Pacer(8.0, burst=4, clock=clock)
+    assert drain(p, clock, 10.0, step=1.0) >= 75
+
+
 def test_no_growth_without_demand() -> None:
     clock = Clock()
     p = Pacer(2.0, clock=clock)

@@ -358,6 +358,25 @@ def test_released_only_into_free_transfer_slots(
     assert list(copies(cloud, d, "small").values()) == [cloud_edit]
 
 
+def test_files_written_right_after_mounting_do_not_hold_back_the_read_ahead(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Files copied in the moment the drive is mounted are new edits, not files rclone
+    reloaded at its start (whose upload the read-ahead must wait for, and whose folder is
+    listed again after it): the drive is read ahead at once, while they wait for the
+    user's delay."""
+    rig, cloud, d = cloud_rig
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "60s"})
+    for i in range(5):
+        (mp / f"copied {i}.txt").write_bytes(b"copied in at once\n")
+    wait_for(lambda: (a := mgr.activity("od")).index is not None and a.index.state == "ready",
+             timeout=30, what="the drive read ahead")
+    assert len(_queue(mgr, "od")) == 5  # still waiting for the user's delay
+    assert cloud.get_file(d.drive_id, "/copied 0.txt") is None
+
+
 def test_the_base_is_durable_owner_only_and_pinned(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:

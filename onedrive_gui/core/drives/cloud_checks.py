@@ -1,7 +1,9 @@
 """The upload scheduler's look at the cloud before it releases a file: the cloud's version
 against the file's base, the content hash when no base is known, conflict copies (next to the
 file, a short name, or ``Conflicts`` at the drive's root) and their notification.
-See :mod:`.uploads` for when this runs."""
+See :mod:`.uploads` for when this runs. A file's cloud version comes from a listing of its
+folder shared by the checks of the folder's waiting files, or one stat
+(:meth:`CloudChecks._cloud_item`, :mod:`.cloud_listings`)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.cloud_moves import MovedFolders
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
@@ -29,7 +32,7 @@ from onedrive_gui.core.rclone.rc import RcCallError, RcClient
 
 log = logging.getLogger(__name__)
 
-_CALL_TIMEOUT = 120.0  # a stat or copy through rclone's pacer (retries included)
+_CALL_TIMEOUT = 120.0  # a stat, listing or copy through rclone's pacer (retries included)
 _MAX_LEAF = 255  # OneDrive's limit for one name
 _MAX_PATH = 400  # OneDrive for Business' limit for a whole path (decoded)
 CONFLICTS_FOLDER = "Conflicts"
@@ -50,6 +53,7 @@ class CloudChecks(MovedFolders):
     _on_conflict: Callable[[Conflict], None] | None
     _hash_type: str | None
     _data_root: Path | None
+    _listings: FolderListings
 
     def _release(self, ident: int, name: str) -> bool:
         raise NotImplementedError
@@ -96,7 +100,7 @@ class CloudChecks(MovedFolders):
         released (False: it stays held and is checked again later)."""
         store = self.store
         assert store is not None
-        stat = self._stat(name)
+        stat, listed = self._cloud_item(name)
         if stat is None and not store.is_new(name):
             # it may have had a cloud version and is not at its path: deleted there, or its
             # folder was moved there (rclone uploads into the moved folder, by its ID)
@@ -133,6 +137,10 @@ class CloudChecks(MovedFolders):
                 return self._release(ident, name)
             log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
                         "the cloud's version", self.account, name)
+        if listed and self._stat(name) is None:
+            # the listing went through rclone's cached folder ID, as the upload will: the
+            # folder was moved in the cloud and a copy by the path finds nothing there
+            return self._check_moved(ident, name, dict(stat))
         return self._keep(ident, name, cloud, None)
 
     def _keep(self, ident: int, name: str, cloud: Version, target: str | None) -> bool:
@@ -146,6 +154,7 @@ class CloudChecks(MovedFolders):
         for candidate in candidates:
             store.keeping(name, cloud, candidate, done=False)
             store.save()  # before the copy: a timeout or crash must not make a second one
+            self._listings.changed({candidate}, time.monotonic())
             try:
                 self.client.call("operations/copyfile", {
                     "srcFs": self.fs, "srcRemote": name, "dstFs": self.fs,
@@ -217,12 +226,60 @@ class CloudChecks(MovedFolders):
             return lines[0].split(" ", 1)[0] or None
         return None
 
+    def _cloud_item(self, name: str) -> tuple[Mapping[str, Any] | None, bool]:
+        """(the cloud's item of the held file *name* as rc ``operations/stat`` gives it, None
+        when it is not in the cloud; whether a folder listing answered). The batched lookup:
+        a listing of its folder asked for at most LISTING_REUSE seconds ago answers (unless
+        this app changed the file since); else, when enough of the folder's files wait, one
+        rc ``operations/list`` of the folder, kept for the checks of the others; else one
+        stat. Raises when the cloud could not be asked (the file stays held). A listing
+        goes through rclone's cached folder ID, as the upload does; a stat by the path
+        (:mod:`.cloud_moves`)."""
+        found, item = self._listings.find(name, time.monotonic())
+        if found:
+            return item, True
+        folder = posixpath.dirname(name)
+        if self._listings.worth_listing(folder):
+            at = time.monotonic()
+            self._listings.put(folder, at, self._list(folder))
+            found, item = self._listings.find(name, at)
+            if found:
+                return item, True
+        return self._stat(name), False
+
+    def _opt(self) -> dict[str, Any]:
+        opt: dict[str, Any] = {"showHash": True, "noMimeType": True}
+        if self._hash_type:
+            opt["hashTypes"] = [self._hash_type]
+        return opt
+
+    def _learn_hash_type(self, item: Mapping[str, Any]) -> None:
+        hashes = item.get("Hashes")
+        if self._hash_type is None and isinstance(hashes, dict) and len(hashes) == 1:
+            self._hash_type = str(next(iter(hashes)))
+
+    def _list(self, folder: str) -> list[Mapping[str, Any]]:
+        """rc ``operations/list`` of *folder* (files and folders; empty when the folder
+        does not exist)."""
+        try:
+            items = self.client.call("operations/list", {"fs": self.fs, "remote": folder,
+                                                         "opt": self._opt()},
+                                     timeout=_CALL_TIMEOUT).get("list")
+        except RcCallError as exc:
+            if exc.status == 404:  # the folder does not exist (any more)
+                return []
+            raise
+        out: list[Mapping[str, Any]] = [i for i in items or [] if isinstance(i, dict)]
+        for item in out:
+            if not item.get("IsDir"):
+                self._learn_hash_type(item)
+                break
+        return out
+
     def _stat(self, remote: str, fs: str | None = None) -> dict[str, Any] | None:
         """rc ``operations/stat`` of the file *remote* in *fs* (the mount's by default);
         None when there is no such file."""
-        opt: dict[str, Any] = {"showHash": True, "filesOnly": True, "noMimeType": True}
-        if self._hash_type:
-            opt["hashTypes"] = [self._hash_type]
+        opt = {**self._opt(), "filesOnly": True}
         try:
             item = self.client.call("operations/stat", {"fs": fs or self.fs,
                                                         "remote": remote, "opt": opt},
@@ -233,7 +290,5 @@ class CloudChecks(MovedFolders):
             raise
         if not isinstance(item, dict) or item.get("IsDir"):
             return None
-        if self._hash_type is None and isinstance(item.get("Hashes"), dict) and len(
-                item["Hashes"]) == 1:
-            self._hash_type = str(next(iter(item["Hashes"])))
+        self._learn_hash_type(item)
         return item

@@ -47,6 +47,9 @@ SLOW_ABOVE = 0.9  # of the rate last throttled: grow a tenth as fast above that
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when the cloud named none
 REMEMBERED_SHARE = 0.7  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
+# The releases kept in store: a second's worth at the rate (at least the burst). The
+# scheduler asks once a tick (a second): a store of only the burst would cap the rate there.
+STORE_SECONDS = 1.0
 
 
 class Pacer:
@@ -71,15 +74,18 @@ class Pacer:
         self._first_throttle: float | None = None
         self._released_since = 0  # releases since the first throttling
         now = clock()
-        self._tokens = min(float(self.burst), max(1.0, self.rate))
+        self._tokens = min(self._store(), max(1.0, self.rate))
         self._filled = now
         self._paused_until = now
         self._increased = now
         self._decreased = -math.inf
 
+    def _store(self) -> float:
+        return max(float(self.burst), self.rate * STORE_SECONDS)
+
     def _refill(self, now: float) -> None:
         if now > self._filled:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._filled) * self.rate)
+            self._tokens = min(self._store(), self._tokens + (now - self._filled) * self.rate)
             self._filled = now
 
     def allowance(self) -> int:

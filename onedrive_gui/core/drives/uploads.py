@@ -13,7 +13,10 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   forward: after each failed upload (rclone retries within 5 minutes) and whatever else.
   A failed check or conflict copy leaves the file held and is tried again after a back-off.
   A released file that did not start within :data:`RECHECK_AFTER` seconds (all transfer
-  slots busy) is held again and checked again; files are released only into free slots.
+  slots busy) is held again and checked again; files are released only into free slots —
+  and, while uploads end quickly (the last few within :data:`RECHECK_AFTER` of their
+  release, none in flight longer), into as many again, so that rclone starts the next one
+  the moment a transfer ends instead of at the next tick.
   When the app is not running (killed, crashed) its rclone keeps the drive mounted and keeps
   holding: nothing uploads for the hold's week; the next start of the app stops that rclone
   (crash recovery) and the new one reloads the pending files, held again.
@@ -35,7 +38,9 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   short name when that is too long for OneDrive, or into ``Conflicts`` at the drive's root
   when the folder refuses it. A file is never released over a cloud version not kept.
 
-The look at the cloud (checks, conflict copies) is :mod:`.cloud_checks`, the base class.
+The look at the cloud (checks, conflict copies) is :mod:`.cloud_checks`, the base class; the
+files of a folder that wait together are checked against one listing of it, not one request
+each (:mod:`.cloud_listings`).
 
 Qt-free. :meth:`UploadScheduler.tick` is called from one thread (the mount monitor); checks
 run on the scheduler's worker thread; the other methods are thread-safe.
@@ -43,20 +48,21 @@ run on the scheduler's worker thread; the other methods are thread-safe.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import posixpath
 import queue
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onedrive_gui.core.drives.cache_watch import CacheWatch, _Scan
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
+from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -64,12 +70,6 @@ from onedrive_gui.core.drives.conflicts import (
 from onedrive_gui.core.drives.limits import MAX_WRITE_BACK
 from onedrive_gui.core.drives.pacing import Pacer
 from onedrive_gui.core.drives.rclone_cache import (
-    _OPEN_RE,
-    _OPENED_RE,
-    _RENAMED_RE,
-    _SHOWN_RE,
-    _decode_path,
-    _go_unquote,
     os_path,
 )
 from onedrive_gui.core.drives.upload_bases import BaseStore
@@ -86,8 +86,6 @@ _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
-_SHOWN_MAX = 2000  # sizes told to the kernel kept (those older than _SHOWN_FOR are dropped)
-_SHOWN_FOR = 60.0
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -133,13 +131,7 @@ class _Held:
     released_at: float | None = None  # monotonic; when the scheduler released it
 
 
-@dataclass
-class _Scan:
-    seen: dict[str, int] = field(default_factory=dict)  # meta file (os relative) -> mtime_ns
-    at: float = -1e9
-
-
-class UploadScheduler(CloudChecks):
+class UploadScheduler(CacheWatch, CloudChecks):
     """The upload scheduler of one mount. Call :meth:`tick` from the mount monitor (one local
     rc call, ``vfs/queue``, and a look at the cache metadata on local disk); checks run on
     the scheduler's own worker thread."""
@@ -206,6 +198,10 @@ class UploadScheduler(CloudChecks):
         # folders moved in the cloud whose files were released into the moved folder: their
         # parent is listed again once none of their files waits (core/drives/cloud_moves.py)
         self._moved_folders: set[str] = set()
+        # folder listings shared by the checks of a release round (cloud_listings.py)
+        self._listings = FolderListings()
+        # seconds from release to the end of the last uploads (are uploads quick?)
+        self._took: deque[float] = deque(maxlen=self.transfers)
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -240,8 +236,10 @@ class UploadScheduler(CloudChecks):
         raw_items = [r for r in items or [] if isinstance(r, dict)
                      and isinstance(r.get("id"), int)]
         queued = {str(r.get("name", "")) for r in raw_items}
-        if self._reloaded is None:
-            self._reloaded = set(queued)
+        if self._reloaded is None:  # rclone's reload wrote their metadata before we started;
+            # files written since (the user copying a folder in right after mounting) are not
+            # reloaded ones: they need neither the read nor the listing after their upload
+            self._reloaded = {n for n in queued if self._meta_before_start(n)}
         reloaded = self._reloaded
         self._read_log()
         self._rescan(queued)
@@ -250,16 +248,24 @@ class UploadScheduler(CloudChecks):
         now = time.monotonic()
         due: list[int] = []
         rehold: list[int] = []
+        # names this app changes in the cloud (uploading, released, renamed, failed, gone):
+        # no folder listing asked for before now answers their checks
+        ours: set[str] = set()
         with self._lock:
             kick, self._kick = self._kick, None
             present: set[int] = set()
             busy = 0  # transfer slots taken: uploading, released, being checked
+            quick = len(self._took) == self._took.maxlen and max(self._took) < RECHECK_AFTER
             for raw in raw_items:
                 held = self._held.get(int(raw["id"]))
                 if raw.get("uploading") or (held is not None and (
                         held.checking or held.released_at is not None)):
                     busy += 1
-            free = self.transfers - busy
+                if raw.get("uploading") and (held is None or held.released_at is None
+                                             or now - held.released_at >= RECHECK_AFTER):
+                    quick = False  # a long upload runs: a file released now would wait
+            # quick uploads: as many again wait released, started the moment a slot frees
+            free = self.transfers * (2 if quick else 1) - busy
             paced = self.pacer.allowance() if self.pacer is not None else self.transfers
             released, held_back = 0, False
             for raw in raw_items:
@@ -271,6 +277,7 @@ class UploadScheduler(CloudChecks):
                     if not store.has(name) and not self._observe_now(name):
                         store.pin_unknown(name)
                 elif held.name != name:  # renamed locally while queued: the base follows
+                    ours.update((held.name, name))
                     store.rename(held.name, name)
                     if held.name in reloaded:
                         reloaded.discard(held.name)
@@ -279,10 +286,13 @@ class UploadScheduler(CloudChecks):
                     held.released_at = None  # released under the old name: checked again
                 expiry = float(raw.get("expiry") or 0.0)
                 forced = name in self._force_names
+                if raw.get("uploading") or held.released_at is not None:
+                    ours.add(name)
                 if raw.get("uploading") or held.checking:
                     continue
                 tries = int(raw.get("tries") or 0)
                 if tries != held.tries:  # an upload failed: held again, checked again later
+                    ours.add(name)
                     held.tries = tries
                     held.released_at = None
                     held.due_at = now + min(max(self.write_back, 2.0) * 2 ** (tries - 1),
@@ -316,7 +326,11 @@ class UploadScheduler(CloudChecks):
                     due.append(ident)
             uploaded: set[str] = set()
             for gone in set(self._held) - present:
-                name = self._held.pop(gone).name
+                gone_held = self._held.pop(gone)
+                name = gone_held.name
+                ours.add(name)
+                if gone_held.released_at is not None:
+                    self._took.append(now - gone_held.released_at)
                 if name in reloaded and name not in queued:
                     reloaded.discard(name)
                     uploaded.add(name)
@@ -326,6 +340,10 @@ class UploadScheduler(CloudChecks):
             self._moved_folders -= moved_shown
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
+            self._listings.set_waiting(
+                str(r.get("name", "")) for r in raw_items if not r.get("uploading") and (
+                    self._held[int(r["id"])].released_at is None))
+        self._listings.changed(ours, time.monotonic())
         for ident in rehold:
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
@@ -428,168 +446,6 @@ class UploadScheduler(CloudChecks):
         """How many files the scheduler keeps a base for."""
         return len(self.store) if self.store is not None else 0
 
-    # ---- cache metadata --------------------------------------------------------------
-
-    def _learn_cache(self) -> None:
-        disk = self.client.call("vfs/stats", {"fs": self.fs}, timeout=10).get("diskCache")
-        if not isinstance(disk, dict) or not disk.get("pathMeta"):
-            raise RcCallError("vfs/stats", 500, "no vfs cache for this mount")
-        meta = Path(str(disk["pathMeta"]))
-        self._meta_root = meta
-        self._data_root = Path(str(disk["path"])) if disk.get("path") else None
-        hash_type = disk.get("hashType")
-        # rclone reports the hash type by name ("quickxor") or as its bit number
-        self._hash_type = hash_type if isinstance(hash_type, str) and hash_type else None
-        self.store = BaseStore(self.store_path(meta))
-
-    @staticmethod
-    def store_path(meta_root: Path) -> Path:
-        """The durable base of the mount whose cache metadata is *meta_root*
-        (``CACHE/vfsMeta/REMOTE[/PATH]`` -> ``CACHE/onedrive-gui-uploads/REMOTE[/PATH].json``):
-        beside rclone's cache, so it lives and goes with the files it is about."""
-        parts = meta_root.parts
-        try:
-            at = len(parts) - 1 - parts[::-1].index("vfsMeta")
-        except ValueError:
-            return meta_root.parent / (meta_root.name + ".uploads.json")
-        cache = Path(*parts[:at])
-        rest = parts[at + 1:]
-        return cache.joinpath("onedrive-gui-uploads", *rest[:-1], rest[-1] + ".json") if rest \
-            else cache / "onedrive-gui-uploads" / "root.json"
-
-    def _read_log(self) -> None:
-        store = self.store
-        if self._log is None or store is None:
-            return
-        try:
-            lines = self._log.read_lines()
-        except OSError as exc:
-            log.warning("%s: reading rclone's log: %s", self.account, exc)
-            return
-        now, shown = time.monotonic(), self._shown
-        for line in lines:
-            m = _SHOWN_RE.match(line)
-            if m:  # the size the kernel was told: what a program opening it next may read
-                shown[m.group(1)] = (int(m.group(2)), now)
-                continue
-            m = _OPEN_RE.match(line)
-            if m:
-                name, flags = m.group(1), m.group(2).split("|")
-                if "O_WRONLY" in flags or "O_TRUNC" in flags:
-                    self._blind[name] = now
-                else:
-                    self._blind.pop(name, None)
-                    told = shown.get(name)
-                    if flags == ["O_RDONLY"] and told is not None:
-                        self._read_at[name] = (told[0], now)
-                continue
-            m = _OPENED_RE.match(line)
-            if m:
-                name = m.group(1)
-                blind = self._blind.pop(name, None) is not None
-                read = self._read_at.pop(name, None)  # now in the cache: read through it
-                if self._meta_before_start(name):
-                    continue  # rclone's reload at mount: the cloud's current version
-                told = read if blind and read is not None else shown.get(name)
-                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
-                             dirty=self._meta_dirty(name),
-                             shown=told[0] if told is not None else None, blind=blind)
-                continue
-            m = _RENAMED_RE.match(line)
-            if m:
-                store.rename(m.group(1), _go_unquote(m.group(2)))
-        if len(shown) > _SHOWN_MAX:  # the kernel asks again after its attribute timeout (1 s)
-            self._shown = {n: v for n, v in shown.items() if now - v[1] < _SHOWN_FOR}
-        if len(self._read_at) > _SHOWN_MAX:  # files read and never written: the oldest go
-            self._read_at = dict(sorted(self._read_at.items(),
-                                        key=lambda kv: kv[1][1])[-_SHOWN_MAX // 2:])
-        if len(self._blind) > _SHOWN_MAX:
-            self._blind = {n: t for n, t in self._blind.items() if now - t < _SHOWN_FOR}
-
-    def _meta_before_start(self, name: str) -> bool:
-        """The cache metadata of *name* was last written before this scheduler started: an
-        open logged now is rclone's reload of a pending file at mount (which takes the
-        cloud's *current* version), not a user's open (which rewrites the metadata)."""
-        path = self._meta_path(name)
-        try:
-            return path is not None and path.stat().st_mtime_ns < self._started_ns
-        except OSError:
-            return False
-
-    def _meta_dirty(self, name: str) -> bool:
-        """rclone's cache metadata of *name* says it was changed here (not uploaded yet)."""
-        path = self._meta_path(name)
-        try:
-            info = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
-        except (OSError, ValueError):
-            return False
-        return isinstance(info, dict) and bool(info.get("Dirty"))
-
-    def _observe_now(self, name: str) -> bool:
-        """Record the base of a queued file the scan has not seen yet from its metadata;
-        False when it has none."""
-        path, store = self._meta_path(name), self.store
-        if path is None or store is None:
-            return False
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-            first = path.stat().st_mtime_ns < self._started_ns
-        except (OSError, ValueError):
-            return False
-        if not isinstance(info, dict):
-            return False
-        store.observe(name, info, first_sight=first)
-        return True
-
-    def _meta_path(self, name: str) -> Path | None:
-        root = self._meta_root
-        return None if root is None else os_path(root, name, self.platform)
-
-    def _rescan(self, queued: set[str]) -> None:
-        """Record the base of every cached file whose metadata changed (local disk only)."""
-        root, store = self._meta_root, self.store
-        now = time.monotonic()
-        # a stat per cached file: big caches are looked at less often (2,000 files a second)
-        interval = max(self.scan_interval, len(self._scan.seen) / 2000)
-        if root is None or store is None or now - self._scan.at < interval:
-            return
-        self._scan.at = now
-        seen: dict[str, int] = {}
-        changed: list[tuple[str, Path]] = []
-        for dirpath, _dirs, files in os.walk(root):
-            for fname in files:
-                full = Path(dirpath, fname)
-                try:
-                    mtime = full.stat().st_mtime_ns
-                except OSError:
-                    continue
-                rel = full.relative_to(root).as_posix()
-                seen[rel] = mtime
-                if self._scan.seen.get(rel) != mtime:
-                    changed.append((rel, full))
-        gone = {_decode_path(rel, self.platform) for rel in set(self._scan.seen) - set(seen)}
-        appeared: dict[str, Mapping[str, Any]] = {}
-        first: dict[str, bool] = {}
-        for rel, full in changed:
-            try:
-                info = json.loads(full.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                seen.pop(rel, None)  # being written: read it at the next scan
-                continue
-            if not isinstance(info, dict):
-                continue
-            name = _decode_path(rel, self.platform)
-            first[name] = seen.get(rel, 0) < self._started_ns
-            if rel not in self._scan.seen and gone:
-                appeared[name] = info  # maybe a renamed file: matched first, below
-            else:
-                store.observe(name, info, first_sight=first[name])
-        if gone:
-            store.vanished(gone, appeared, queued)
-        for name, info in appeared.items():
-            store.observe(name, info, first_sight=first[name])
-        self._scan.seen = seen
-
     # ---- worker side -----------------------------------------------------------------
 
     def _start_worker(self) -> None:
@@ -624,6 +480,9 @@ class UploadScheduler(CloudChecks):
                     self.store.save()
                 except OSError as exc:
                     log.error("%s: writing the upload bases: %s", self.account, exc)
+            # released (rclone uploads it now), or failed (the next check looks afresh)
+            if not again:
+                self._listings.changed({name}, time.monotonic())
             with self._lock:
                 held.checking = False
                 if ok:
