@@ -322,6 +322,41 @@ def test_folder_moved_in_the_cloud_while_a_file_waits_keeps_both(
         assert (shown / copy_path.rsplit("/", 1)[1]).read_bytes() == cloud_edit
 
 
+def test_folder_moved_in_the_cloud_while_several_of_its_files_wait_keeps_both(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # As above with three files of the folder waiting at once: they are checked against one
+    # listing of the folder (cloud_listings.py), which rclone makes through the folder's
+    # cached ID — the renamed folder. The one edited there is kept as a conflict copy in
+    # the renamed folder (a copy by the old path finds nothing), the others need none.
+    rig, cloud, d = cloud_rig
+    names = ["plan.txt", "notes.txt", "budget.txt"]
+    for n in names:
+        cloud.put_file(d.drive_id, f"/Documents/Project/{n}", f"first {n}\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    folder = mp / "Documents" / "Project"
+    for n in names:
+        assert (folder / n).read_bytes() == f"first {n}\n".encode()
+    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
+             what="the read-ahead")
+    local = {n: f"first {n}\nedited on this computer\n".encode() for n in names}
+    for n in names:
+        (folder / n).write_bytes(local[n])
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Documents/Project (old)")
+    cloud_edit = b"first plan.txt\nedited on the phone, meanwhile\n"
+    cloud.put_file(d.drive_id, "/Documents/Project (old)/plan.txt", cloud_edit)
+
+    assert mgr.wait_for_uploads("od", timeout=90)
+    moved = "/Documents/Project (old)"
+    for n in names:
+        assert cloud.get_file(d.drive_id, f"{moved}/{n}") == local[n], n
+    assert list(_conflict_copies(cloud, d, moved).values()) == [cloud_edit]
+    (conflict,) = wait_for(lambda: mgr.conflicts.items(), what="the conflict")
+    assert conflict.path == "Documents/Project (old)/plan.txt"
+
+
 def test_folder_above_renamed_in_the_cloud_while_a_file_waits_keeps_both(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
