@@ -4,17 +4,20 @@ The emulated cloud throttles as Microsoft documents it for SharePoint/OneDrive
 (tests/fakecloud/throttling.py: resource units per app per tenant per minute by tenant size,
 3,000 requests per user per 5 minutes, costs 1/2/5 RU, Retry-After, refused requests count).
 Two workloads, each run twice on a fresh mount of a fresh drive — the app's way (its
-MountManager, its own rclone started with the account's limits, ``MountOptions()``) and
-rclone's defaults (the same rcd, no limits, rclone's VFS defaults; cache mode "writes" in
-both, needed to write through a mount):
+MountManager, its own rclone started with the account's limits, ``MountOptions()``: uploads
+held, checked against the cloud and paced by its upload scheduler) and plain rclone (an rc
+``mount/mount`` of rclone's defaults on an rclone without limits: no scheduler, no
+read-ahead; cache mode "writes" in both, needed to write through a mount):
 
 - ``write``: ``--files`` small files written through the mount until all are in the cloud;
 - ``list``: a cold listing (``os.walk`` with 8 walkers at once, as a file manager or a search
   indexer) of a tree of ``--items`` items (folders of ``--per-folder`` files).
 
 Prints, per workload: completion time, requests, 429s, and the ratios rclone/ours (time:
-target ≥ 1.5) and 429s saved (target ≥ 90 %). ``--scale`` shrinks the model's windows and
-budgets together (the documented rate stays; shorter runs while developing).
+target ≥ 1.5) and 429s saved (target ≥ 90 %); for the writes also issue 23's ratios ours /
+plain rclone: requests (≤ 1.05), time (≤ 1.1), 429s (≤ 30 %). ``--scale`` shrinks the
+model's windows and budgets together (the documented rate stays; shorter runs while
+developing — but a pacer tuned to Microsoft's minute meets a shorter window differently).
 
     .venv/bin/python -m benchmarks.throttling [--files 1000] [--items 5000] [--only write]
 """
@@ -239,8 +242,9 @@ def report_uploads(ours: Result, base: Result) -> str:
     share = f"{ours.throttled / base.throttled * 100:.0f} %" if base.throttled else (
         "0 %" if not ours.throttled else "∞")
     return (f"uploads vs plain rclone: time {ratio(ours.seconds, base.seconds)} (target ≤ 1.1), "
-            f"requests {ratio(ours.requests, base.requests)} (target ≤ 1.05), "
-            f"429s {share} of rclone's (target ≤ 30 %)")
+            f"requests {ours.requests} / {base.requests} = "
+            f"{ratio(ours.requests, base.requests)} (target ≤ 1.05), "
+            f"429s {ours.throttled} / {base.throttled} = {share} of rclone's (target ≤ 30 %)")
 
 
 def main() -> None:

@@ -75,9 +75,30 @@ def test_throttling_halves_the_rate_and_pauses_for_retry_after() -> None:
     assert released >= 15
     assert p.rate > 4.0  # growing again once the wait is over
     clock.now += pacing.DECREASE_EVERY
-    p.throttled(None)  # a later episode: halved again, a default wait
-    assert p.rate == pytest.approx(p.throttled_at / 2)
+    p.throttled(None)  # a later episode: a default wait; the minute's releases were what
+    # Microsoft's per-minute budget allowed: a little below that from now on
+    assert p.throttled_at == pytest.approx(released / pacing.BUDGET_WINDOW)
+    assert p.rate == pytest.approx(pacing.BACK_OFF * released / pacing.BUDGET_WINDOW)
     assert p.allowance() == 0
+
+
+def test_after_a_throttling_the_rate_stays_below_what_the_minutes_budget_allowed() -> None:
+    clock = Clock()
+    p = Pacer(2.0, burst=4, clock=clock)
+    released = drain(p, clock, 40.0)  # growing all the while: ~30 a second at the end
+    assert p.rate > 15
+    p.throttled(2.0)  # the minute's budget was spent: 1 refused request
+    allowed = released / pacing.BUDGET_WINDOW
+    assert p.throttled_at == pytest.approx(allowed)
+    assert p.rate == pytest.approx(pacing.BACK_OFF * allowed)
+    # uploads keep waiting: the rate comes back up to the minute's, not above it, for a
+    # while (each probe above a budget just met costs a 429 per transfer in flight)
+    again = drain(p, clock, pacing.STEADY_FOR - 10)
+    assert p.rate == pytest.approx(allowed)
+    assert again <= allowed * pacing.STEADY_FOR
+    drain(p, clock, 60.0)
+    assert p.rate > allowed  # then it probes again, slowly
+    assert p.rate <= allowed + 61 * pacing.SLOW_STEP
 
 
 def test_growth_is_slow_near_the_rate_last_throttled() -> None:

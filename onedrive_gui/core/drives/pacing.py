@@ -9,10 +9,16 @@ through a :class:`Pacer`:
   grows by :data:`STEP` releases a second every :data:`INCREASE_EVERY` seconds without
   throttling — slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen throttled, and
   above the rate remembered from an earlier session.
-* **Multiplicative decrease**: each time the cloud throttles (429/503 with Retry-After,
-  seen in rclone's log by the mount monitor), the rate is halved (once per
-  :data:`DECREASE_EVERY` seconds: one throttling episode shows as several refused requests)
-  and nothing is released until its Retry-After has passed.
+* **Decrease to what the budget allowed**: each time the cloud throttles (429/503 with
+  Retry-After, seen in rclone's log by the mount monitor), nothing is released until its
+  Retry-After has passed, and the rate (once per :data:`DECREASE_EVERY` seconds: one
+  throttling episode shows as several refused requests) drops to :data:`BACK_OFF` of the
+  releases of the last :data:`BUDGET_WINDOW` — Microsoft's budget is per minute, so they
+  are what it allowed (what other programs of the same app registration spent is left
+  out, as it should be) — or, when that is not below the rate, to half the rate. For
+  :data:`STEADY_FOR` seconds after, the rate grows no higher than that minute's releases:
+  probing above a budget just met costs a refused request per transfer in flight each
+  time.
 * A ceiling: the user's request limit (TPSLimit) stays the hard limit of the account's
   rclone itself; the pacer never plans more releases a second than that.
 * **Remembered** (:class:`RateMemory`): the rate learned is stored per app registration
@@ -30,6 +36,7 @@ import logging
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +52,9 @@ INCREASE_EVERY = 1.0  # seconds between increases
 DECREASE_EVERY = 5.0  # one decrease per throttling episode
 SLOW_ABOVE = 0.9  # of the rate last throttled: grow a tenth as fast above that
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when the cloud named none
+BUDGET_WINDOW = 60.0  # Microsoft's app budget: resource units a minute (DESIGN §9)
+BACK_OFF = 0.9  # of the last minute's releases, after a throttling
+STEADY_FOR = 300.0  # seconds after a throttling without growth above that minute's releases
 REMEMBERED_SHARE = 0.7  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
 # The releases kept in store: a second's worth at the rate (at least the burst). The
@@ -73,6 +83,7 @@ class Pacer:
         self._learned: float | None = None  # the rate set by the last decrease
         self._first_throttle: float | None = None
         self._released_since = 0  # releases since the first throttling
+        self._recent: deque[tuple[float, int]] = deque()  # releases of the last minute
         now = clock()
         self._tokens = min(self._store(), max(1.0, self.rate))
         self._filled = now
@@ -97,6 +108,10 @@ class Pacer:
         self._refill(now)
         return int(self._tokens)
 
+    def waiting(self) -> bool:
+        """The cloud asked to wait (Retry-After) and the wait is not over."""
+        return self._clock() < self._paused_until
+
     def released(self, count: int, *, more_waiting: bool) -> None:
         """*count* uploads were released; *more_waiting*: others were ready but held back by
         the rate (the only time the rate grows: no demand, no evidence the budget allows it)."""
@@ -105,6 +120,9 @@ class Pacer:
         self._tokens = max(0.0, self._tokens - count)
         if self._first_throttle is not None:
             self._released_since += count
+        if count:
+            self._recent.append((now, count))
+        self._forget(now)
         if not more_waiting:
             self._increased = now
             return
@@ -113,9 +131,16 @@ class Pacer:
         steps = (now - self._increased) / INCREASE_EVERY
         self._increased = now
         step = STEP
+        top = self.ceiling
         if self.throttled_at is not None and self.rate >= SLOW_ABOVE * self.throttled_at:
             step = SLOW_STEP
-        self.rate = min(self.ceiling, self.rate + step * min(steps, 5.0))
+            if now - self._decreased < STEADY_FOR:
+                top = min(top, max(self.rate, self.throttled_at))
+        self.rate = min(top, self.rate + step * min(steps, 5.0))
+
+    def _forget(self, now: float) -> None:
+        while self._recent and self._recent[0][0] <= now - BUDGET_WINDOW:
+            self._recent.popleft()
 
     @property
     def learned(self) -> float | None:
@@ -140,8 +165,14 @@ class Pacer:
             return
         self._decreased = now
         self.throttles += 1
-        self.throttled_at = self.rate
-        self.rate = max(FLOOR, self.rate / 2)
+        self._forget(now)
+        allowed = sum(n for _, n in self._recent) / BUDGET_WINDOW
+        if 0 < allowed < self.rate:  # what the last minute's budget allowed
+            self.throttled_at = allowed
+            self.rate = max(FLOOR, allowed * BACK_OFF)
+        else:
+            self.throttled_at = self.rate
+            self.rate = max(FLOOR, self.rate / 2)
         self._learned = self.rate
         if self._first_throttle is None:
             self._first_throttle = now

@@ -129,6 +129,7 @@ class _Held:
     checking: bool = False
     force: bool = False  # release at once (kick)
     released_at: float | None = None  # monotonic; when the scheduler released it
+    paced: bool = False  # released at the pacer's rate (not Upload now, Quit)
 
 
 class UploadScheduler(CacheWatch, CloudChecks):
@@ -267,6 +268,9 @@ class UploadScheduler(CacheWatch, CloudChecks):
             # quick uploads: as many again wait released, started the moment a slot frees
             free = self.transfers * (2 if quick else 1) - busy
             paced = self.pacer.allowance() if self.pacer is not None else self.transfers
+            # the cloud asks to wait: paced files not started yet are held again (they
+            # would meet the spent budget the moment a transfer ends)
+            wait = self.pacer is not None and self.pacer.waiting()
             released, held_back = 0, False
             for raw in raw_items:
                 ident, name = int(raw["id"]), str(raw.get("name", ""))
@@ -300,9 +304,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
                 if held.released_at is not None:
                     if held.released_at >= fetched:
                         continue  # released after this look at the queue
-                    if expiry <= _HELD_ABOVE and now - held.released_at < RECHECK_AFTER:
+                    if expiry <= _HELD_ABOVE and now - held.released_at < RECHECK_AFTER \
+                            and not (wait and held.paced):
                         continue  # released: rclone starts it as a slot frees
-                    held.released_at = None  # waited too long (or edited again): re-check
+                    # waited too long, the cloud asks to wait (or edited again): re-check
+                    held.released_at = None
                 if expiry < self.hold / 2:  # rclone would upload it by itself
                     rehold.append(ident)
                     expiry = self.hold - self.write_back - 1
@@ -321,6 +327,7 @@ class UploadScheduler(CacheWatch, CloudChecks):
                     free -= 1
                     released += 0 if urgent else 1
                     held.checking = True
+                    held.paced = not urgent
                     held.force = False
                     self._force_names.discard(name)
                     due.append(ident)
