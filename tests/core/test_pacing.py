@@ -82,6 +82,16 @@ def test_throttling_halves_the_rate_and_pauses_for_retry_after() -> None:
     assert p.allowance() == 0
 
 
+def test_refusals_while_the_cloud_asks_to_wait_are_one_episode() -> None:
+    clock = Clock()
+    p = Pacer(8.0, clock=clock)
+    p.throttled(9.0)
+    clock.now += pacing.DECREASE_EVERY + 1  # a request sent before (rclone's retry) is
+    p.throttled(3.0)  # refused again while the wait lasts: no second decrease
+    assert p.rate == 4.0 and p.throttles == 1
+    assert p.allowance() == 0
+
+
 def test_after_a_throttling_the_rate_stays_below_what_the_minutes_budget_allowed() -> None:
     clock = Clock()
     p = Pacer(2.0, burst=4, clock=clock)

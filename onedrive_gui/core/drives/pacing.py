@@ -11,8 +11,9 @@ through a :class:`Pacer`:
   above the rate remembered from an earlier session.
 * **Decrease to what the budget allowed**: each time the cloud throttles (429/503 with
   Retry-After, seen in rclone's log by the mount monitor), nothing is released until its
-  Retry-After has passed, and the rate (once per :data:`DECREASE_EVERY` seconds: one
-  throttling episode shows as several refused requests) drops to :data:`BACK_OFF` of the
+  Retry-After has passed, and the rate (once per episode: one throttling episode shows as
+  several refused requests, up to :data:`DECREASE_EVERY` seconds apart or while the cloud
+  asks to wait) drops to :data:`BACK_OFF` of the
   releases of the last :data:`BUDGET_WINDOW` — Microsoft's budget is per minute, so they
   are what it allowed (what other programs of the same app registration spent is left
   out, as it should be) — or, when that is not below the rate, to half the rate. For
@@ -157,11 +158,13 @@ class Pacer:
         """The cloud refused a request (429/503) and asked to wait *retry_after* seconds."""
         now = self._clock()
         wait = retry_after if retry_after and retry_after > 0 else DEFAULT_RETRY_AFTER
+        # still waiting: a request sent before the wait began (or its retry), the same episode
+        same = now < self._paused_until or now - self._decreased < DECREASE_EVERY
         self._paused_until = max(self._paused_until, now + wait)
         self._tokens = 0.0
         self._filled = now
         self._increased = self._paused_until
-        if now - self._decreased < DECREASE_EVERY:
+        if same:
             return
         self._decreased = now
         self.throttles += 1
