@@ -19,6 +19,9 @@ _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache t
 # an open as rclone's VFS logs it (vfs/file.go File.Open's trace, every platform), its flags
 # as os.O_* names joined by "|" (vfs.go decodeOpenFlags)
 _OPEN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Open: flags=(O_[A-Za-z0-9_|]+)$')
+# a folder listing gave an existing file its (maybe new) cloud version (vfs/file.go
+# setObjectNoUpdate, called for every file of a folder read again: every platform)
+_RESET_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Reset virtual modtime$')
 _SHOWN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Attr: a=valid=\S+ ino=\d+ size=(\d+) '
                        r'mode=\S+, err=<nil>$')
 

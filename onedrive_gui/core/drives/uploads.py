@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.drives.cache_watch import CacheWatch, _Scan
+from onedrive_gui.core.drives.cache_watch import CacheWatch, _Read, _Scan
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
 from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.conflicts import (
@@ -185,7 +185,7 @@ class UploadScheduler(CacheWatch, CloudChecks):
         # the size shown when each file not in the cache was last opened read-only (the
         # version a program holds, read outside the cache), and files whose last open
         # cannot read (write-only, truncating): see BaseStore.opened's blind
-        self._read_at: dict[str, tuple[int, float]] = {}
+        self._read_at: dict[str, _Read] = {}
         self._blind: dict[str, float] = {}
         self._disabled = False
         self._closed = False
