@@ -20,6 +20,7 @@ model's windows and budgets together (the documented rate stays; shorter runs wh
 developing — but a pacer tuned to Microsoft's minute meets a shorter window differently).
 
     .venv/bin/python -m benchmarks.throttling [--files 1000] [--items 5000] [--only write]
+        [--second-session]
 """
 
 from __future__ import annotations
@@ -264,6 +265,9 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=900.0, help="bound for one run")
     ap.add_argument("--tpslimit", type=float, default=None,
                     help="the app's requests a second (default: MountOptions' default)")
+    ap.add_argument("--second-session", action="store_true",
+                    help="write again through the app after plain rclone: a new session "
+                         "that starts under the rate the first one learnt")
     args = ap.parse_args()
     global TPSLIMIT
     TPSLIMIT = args.tpslimit
@@ -282,6 +286,12 @@ def main() -> None:
             print(report(f"write {args.files} × {args.size // 1024} KiB until in the cloud",
                          ours, base), flush=True)
             print(report_uploads(ours, base), flush=True)
+            if args.second_session:  # the app again: it starts under the rate it learnt
+                again = run_write(r, "ours", model, args.files, args.size, args.max_seconds)
+                print(f"second session of the app (the rate remembered from the first): "
+                      f"{again.seconds:.1f} s, {again.requests} requests, {again.throttled} × "
+                      f"429; time {again.seconds / base.seconds:.2f}× plain rclone's",
+                      flush=True)
         if args.only in (None, "list"):
             ours = run_list(r, "ours", model, args.items, args.per_folder)
             base = run_list(r, "rclone", model, args.items, args.per_folder)
