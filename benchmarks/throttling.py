@@ -36,6 +36,7 @@ from typing import Any
 
 from benchmarks.rig import Rig, rig
 from onedrive_gui.core.drives.mounts import MountManager
+from onedrive_gui.core.drives.pacing import RateMemory, pacing_key
 from onedrive_gui.core.settings import MountOptions
 from tests.fakecloud import graph
 from tests.fakecloud.throttling import ThrottlingModel
@@ -92,8 +93,10 @@ def run_write(r: Rig, label: str, model: ThrottlingModel, files: int, size: int,
         mp, close = plain.mount(), plain.close
     else:
         mp = r.mount_point(f"write-{label}-{time.monotonic_ns()}")
-        manager = MountManager(r.new_rcd)
-        manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+        # as the app: the rate learnt is remembered per app registration and tenant
+        manager = MountManager(r.new_rcd, rates=RateMemory(r.tmp / "upload-rates.json"))
+        manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits,
+                      pacing_key=pacing_key(r.defaults.client_id, "common"))
         close = lambda: manager.shutdown(upload_timeout=0)  # noqa: E731
     payloads = {f"f{i:04d}.bin": os.urandom(size) for i in range(files)}
     try:
