@@ -669,10 +669,15 @@ def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
     read_at = 1_764_756_000  # 2025-12-03 10:00:00 UTC: the version the program read
     v_read = "25,2025-12-03 10:00:00 +0000 UTC,aaaa"
     v_cloud = "25,2025-12-03 10:05:00 +0000 UTC,bbbb"  # a cloud edit of the same size
-    for name in ("edited.txt", "same.txt", "unsure.txt"):
+    for name in ("edited.txt", "same.txt", "unsure.txt", "told.txt", "old.txt"):
         f = mnt / "Documents" / name
         f.write_bytes(b"x" * 25)
         os.utime(f, (read_at, read_at))
+    # the version of these the mount shows is a recent one (unsure.txt, told.txt)
+    now = int(time.time())
+    v_now = time.strftime("25,%Y-%m-%d %H:%M:%S +0000 UTC,cccc", time.gmtime(now))
+    for name in ("unsure.txt", "told.txt"):
+        os.utime(mnt / "Documents" / name, (now, now))
 
     def log(*lines: str) -> None:
         with open(log_file, "a") as f:
@@ -681,10 +686,16 @@ def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
 
     log("Documents/edited.txt: Open: flags=O_RDONLY", "Documents/same.txt: Open: flags=O_RDONLY")
     # the read and a listing before the scheduler looked: which version was read is unsure
-    log("Documents/unsure.txt: Open: flags=O_RDONLY", "Documents/unsure.txt: Reset virtual modtime")
+    # (unless the size was shown at the open, FUSE's log, and is the same; or the version
+    # is so old that the mount knew it at the open)
+    log("Documents/unsure.txt: Open: flags=O_RDONLY", "Documents/unsure.txt: Reset virtual modtime",
+        "Documents/told.txt: >Attr: a=valid=1s ino=0 size=25 mode=-rw-r--r--, err=<nil>",
+        "Documents/told.txt: Open: flags=O_RDONLY", "Documents/told.txt: Reset virtual modtime",
+        "Documents/old.txt: Open: flags=O_RDONLY", "Documents/old.txt: Reset virtual modtime")
     # later: the change poll gave the files new versions; then they are saved in place
     log("Documents/edited.txt: Reset virtual modtime", "Documents/same.txt: Reset virtual modtime")
-    for name, cloud in (("edited.txt", v_cloud), ("same.txt", v_read), ("unsure.txt", v_read)):
+    for name, cloud in (("edited.txt", v_cloud), ("same.txt", v_read), ("unsure.txt", v_now),
+                        ("told.txt", v_now), ("old.txt", v_read)):
         log(f"Documents/{name}: Open: flags=O_WRONLY|O_CREATE|O_TRUNC",
             f'Documents/{name}: vfs cache: checking remote fingerprint "{cloud}" against '
             'cached fingerprint ""')
@@ -692,5 +703,6 @@ def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
                             first_sight=False)
     assert sched.store.base("Documents/edited.txt") is None  # compare contents: keep a copy
     assert sched.store.base("Documents/unsure.txt") is None
-    base = sched.store.base("Documents/same.txt")  # the version it read: a plain upload
-    assert base is not None and base.hash == "aaaa"
+    for name in ("same.txt", "old.txt", "told.txt"):  # the version it read: a plain upload
+        base = sched.store.base(f"Documents/{name}")
+        assert base is not None and base.hash == ("cccc" if name == "told.txt" else "aaaa")

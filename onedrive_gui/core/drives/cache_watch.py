@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 _SHOWN_MAX = 2000  # sizes told to the kernel kept (those older than _SHOWN_FOR are dropped)
 _SHOWN_FOR = 60.0
+# a version this old was known to the mount when a file was opened: its change poll (the
+# app's default: every minute) had told it (a poll interval set above this leaves a rest)
+_KNOWN_AFTER = 900.0
 _LOOKS_MAX = 200  # files read outside the cache looked at per reading of the log
 
 
@@ -44,6 +47,7 @@ class _Read:
     at: float  # monotonic: when the open was read from the log
     modified: float | None = None  # the modification time the mount showed (epoch seconds)
     unsure: bool = False  # the mount may have shown another version than the one read
+    listed: bool = False  # a folder listing was logged between the open and the look
     before: tuple[int | None, float | None] | None = None  # an earlier read's version
 
 
@@ -137,7 +141,7 @@ class CacheWatch:
             if m:  # a listing gave it a version, maybe a new one, before the look below
                 r = self._read_at.get(m.group(1))
                 if r is not None and r.modified is None:
-                    r.unsure = True
+                    r.listed = True
                 continue
             m = _OPENED_RE.match(line)
             if m:
@@ -180,7 +184,13 @@ class CacheWatch:
         in between (a change poll), that version was never read (:meth:`BaseStore.opened`,
         *read_modified*). A listing logged between the open and this look, or a look that
         differs from the size shown at the open or from an earlier read, leaves the read
-        unsure (its base unknown if it is saved in place)."""
+        unsure (its base unknown if it is saved in place). A listing between the open and
+        the look is harmless when the size shown at the open is known (FUSE's log) and
+        the same — a same-size edit learnt in those seconds is the rest —, or when the
+        version looked at is older than :data:`_KNOWN_AFTER` (the mount's change poll
+        told it before the open); else the listing leaves the read unsure: a read-ahead
+        right after mounting lists every folder, and such a read would keep a spare copy
+        of an unchanged file at every save."""
         if not names or not self.mount_point:
             return
         root = Path(self.mount_point)
@@ -195,6 +205,8 @@ class CacheWatch:
             r.modified = st.st_mtime_ns / 1e9
             if r.size is None:
                 r.size = st.st_size
+                if r.listed and r.modified > time.time() - _KNOWN_AFTER:
+                    r.unsure = True
             elif r.size != st.st_size:
                 r.unsure = True
             if r.before is not None and r.before != (r.size, r.modified) \
