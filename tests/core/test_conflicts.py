@@ -160,6 +160,42 @@ def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
     assert 0 < len(asked) <= n // 10, [(r.path, r.query) for r in asked]
 
 
+def test_files_deleted_in_the_cloud_while_they_wait_cost_a_few_listings(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Files edited here whose cloud versions were deleted meanwhile (a clean-up on the
+    web): each local edit is uploaded again, and the checks cost a few folder listings —
+    the listing, made through rclone's cached folder ID as the upload goes, already says
+    the file is not in the folder the upload goes to (it was listed once more per file)."""
+    rig, cloud, d = cloud_rig
+    n = 40
+    names = [f"g{i:02d}.txt" for i in range(n)]
+    for name in names:
+        cloud.put_file(d.drive_id, f"/Batch/{name}", f"{name} from the cloud\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    batch = mp / "Batch"
+    for name in names:  # opened here: each edit below is based on this version
+        assert (batch / name).read_bytes() == f"{name} from the cloud\n".encode()
+    time.sleep(1.5)  # the reads' own requests are done
+
+    start = len(cloud.requests)
+    local = {name: f"{name} edited here\n".encode() for name in names}
+    for name, data in local.items():
+        (batch / name).write_bytes(data)
+    for name in names:
+        cloud.delete_path(d.drive_id, f"/Batch/{name}")
+
+    assert mgr.wait_for_uploads("od", timeout=120)
+    for name, data in local.items():
+        assert cloud.get_file(d.drive_id, f"/Batch/{name}") == data
+    assert not _conflict_copies(cloud, d, "/Batch")
+    asked = [r for r in cloud.requests[start:] if r.host == GRAPH and r.method == "GET" and (
+        r.path.endswith("/children") or any(r.path.endswith(f"/{x}:") for x in names))]
+    assert 0 < len(asked) <= n // 5, [(r.path, r.query) for r in asked]
+
+
 def test_cloud_edit_of_a_clean_file_is_read_next_time(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:

@@ -101,9 +101,10 @@ class CloudChecks(MovedFolders):
         store = self.store
         assert store is not None
         stat, listed = self._cloud_item(name)
-        if stat is None and not store.is_new(name):
+        if stat is None and not listed and not store.is_new(name):
             # it may have had a cloud version and is not at its path: deleted there, or its
-            # folder was moved there (rclone uploads into the moved folder, by its ID)
+            # folder was moved there (rclone uploads into the moved folder, by its ID); a
+            # folder listing already went through that ID (_cloud_item) and said the same
             moved = self._written_to(name)
             if moved is not None:
                 return self._check_moved(ident, name, moved)
