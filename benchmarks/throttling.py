@@ -30,6 +30,7 @@ import os
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class Result:
     throttled: int
 
 
+KINDS = False  # --kinds: print what the requests of each run were for
 TPSLIMIT: float | None = None  # --tpslimit: the app's request limit instead of its default
 
 
@@ -64,10 +66,27 @@ def _setups(label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(RCLONE_VFS), {}
 
 
+def _kind(q: Any) -> str:
+    """What one Graph request was for (the breakdown printed with --kinds)."""
+    if q.host == graph.UPLOAD_HOST:
+        return "fragment"
+    if q.path.endswith("/createUploadSession"):
+        return "upload session"
+    if q.path.endswith("/children") or "/delta" in q.path:
+        return "listing"
+    if q.path.endswith("/copy"):
+        return "copy"
+    return f"{q.method} item"
+
+
 def _counts(r: Rig, since: int) -> tuple[int, int]:
     hosts = (graph.HOST, graph.UPLOAD_HOST, graph.DOWNLOAD_HOST)
     with r.cloud.state.lock:
         new = [q for q in r.cloud.state.requests[since:] if q.host in hosts]
+    if KINDS:
+        kinds = Counter(_kind(q) for q in new)
+        print("  requests: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()),
+              flush=True)
     return len(new), sum(1 for q in new if q.status in (429, 503))
 
 
@@ -271,9 +290,11 @@ def main() -> None:
     ap.add_argument("--second-session", action="store_true",
                     help="write again through the app after plain rclone: a new session "
                          "that starts under the rate the first one learnt")
+    ap.add_argument("--kinds", action="store_true",
+                    help="print what each run's requests were for")
     args = ap.parse_args()
-    global TPSLIMIT
-    TPSLIMIT = args.tpslimit
+    global TPSLIMIT, KINDS
+    TPSLIMIT, KINDS = args.tpslimit, args.kinds
     model = ThrottlingModel.for_tenant(args.licences)
     if args.ru_per_minute:
         model = replace(model, app_ru_per_window=args.ru_per_minute)
