@@ -36,11 +36,22 @@ def drain(p: Pacer, clock: Clock, seconds: float, *, step: float = 0.1) -> int:
 
 def test_releases_follow_the_rate_and_grow_while_uploads_wait() -> None:
     clock = Clock()
-    p = Pacer(2.0, burst=4, clock=clock)
+    p = Pacer(2.0, burst=4, throttled_at=50.0, clock=clock)  # a budget known
     first = drain(p, clock, 1.0)
     assert 2 <= first <= 4  # the burst, then the start rate
     drain(p, clock, 10.0)
     assert p.rate == pytest.approx(2.0 + 10 * pacing.STEP, abs=pacing.STEP)
+
+
+def test_with_no_budget_known_the_rate_doubles_every_second() -> None:
+    # slow start: 300 small files fit in the smallest tenant's minute; a rate growing by
+    # half a file a second made them take 4x plain rclone's time (benchmarks.throttling)
+    clock = Clock()
+    p = Pacer(2.0, burst=4, clock=clock)
+    drain(p, clock, 3.05)
+    assert p.rate == pytest.approx(16.0)
+    released = drain(p, clock, 10.0)
+    assert p.rate == pacing.MAX_RATE and released > 500
 
 
 def test_asked_once_a_second_the_rate_is_not_capped_by_the_burst() -> None:
@@ -95,7 +106,7 @@ def test_refusals_while_the_cloud_asks_to_wait_are_one_episode() -> None:
 def test_after_a_throttling_the_rate_stays_below_what_the_minutes_budget_allowed() -> None:
     clock = Clock()
     p = Pacer(2.0, burst=4, clock=clock)
-    released = drain(p, clock, 40.0)  # growing all the while: ~30 a second at the end
+    released = drain(p, clock, 5.0)  # doubling all the while (slow start): 32 at the end
     assert p.rate > 15
     p.throttled(2.0)  # the minute's budget was spent: 1 refused request
     allowed = released / pacing.BUDGET_WINDOW

@@ -5,10 +5,14 @@ tenant size, shared by every device and account using the same app; DESIGN §9).
 rate fits every tenant, so the scheduler (core/drives/uploads.py) releases held uploads
 through a :class:`Pacer`:
 
-* **Additive increase**: while uploads wait for the pacer (demand above the rate), the rate
-  grows by :data:`STEP` releases a second every :data:`INCREASE_EVERY` seconds without
-  throttling — slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen throttled, and
-  above the rate remembered from an earlier session.
+* **Slow start, then additive increase**: while uploads wait for the pacer (demand above
+  the rate), the rate grows every :data:`INCREASE_EVERY` seconds without throttling — it
+  doubles while no budget is known (never throttled, nothing remembered: a few hundred
+  small files fit in the smallest tenant's minute, and a rate that started low and grew
+  by steps made them wait several times as long as plain rclone), then by :data:`STEP`
+  releases a second, and slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen
+  throttled, and above the rate remembered from an earlier session. The transfer slots
+  bound what is released at any rate.
 * **Decrease to what the budget allowed**: each time the cloud throttles (429/503 with
   Retry-After, seen in rclone's log by the mount monitor), nothing is released until its
   Retry-After has passed, and the rate (once per episode: one throttling episode shows as
@@ -131,7 +135,7 @@ class Pacer:
             return
         steps = (now - self._increased) / INCREASE_EVERY
         self._increased = now
-        step = STEP
+        step = STEP if self.throttled_at is not None else max(STEP, self.rate)  # slow start
         top = self.ceiling
         if self.throttled_at is not None and self.rate >= SLOW_ABOVE * self.throttled_at:
             step = SLOW_STEP

@@ -15,8 +15,10 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   A released file that did not start within :data:`RECHECK_AFTER` seconds (all transfer
   slots busy) is held again and checked again; files are released only into free slots —
   and, while uploads end quickly (the last few within :data:`RECHECK_AFTER` of their
-  release, none in flight longer), into as many again, so that rclone starts the next one
-  the moment a transfer ends instead of at the next tick.
+  release, none in flight longer), into as many again as the slots, or twice the uploads
+  that ended in a second lately when more, so that rclone starts the
+  next one the moment a transfer ends instead of at the next tick (small files end many a
+  second: with the slots only, the tick capped them at twice the slots a second).
   When the app is not running (killed, crashed) its rclone keeps the drive mounted and keeps
   holding: nothing uploads for the hold's week; the next start of the app stops that rclone
   (crash recovery) and the new one reloads the pending files, held again.
@@ -49,6 +51,7 @@ run on the scheduler's worker thread; the other methods are thread-safe.
 from __future__ import annotations
 
 import logging
+import math
 import posixpath
 import queue
 import sys
@@ -83,6 +86,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name none
 _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
+_ENDS_OVER = 3.0  # seconds of upload ends that measure how many end a second
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
@@ -203,6 +207,7 @@ class UploadScheduler(CacheWatch, CloudChecks):
         self._listings = FolderListings()
         # seconds from release to the end of the last uploads (are uploads quick?)
         self._took: deque[float] = deque(maxlen=self.transfers)
+        self._ends: list[float] = []  # when the uploads of the last _ENDS_OVER seconds ended
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -265,8 +270,12 @@ class UploadScheduler(CacheWatch, CloudChecks):
                 if raw.get("uploading") and (held is None or held.released_at is None
                                              or now - held.released_at >= RECHECK_AFTER):
                     quick = False  # a long upload runs: a file released now would wait
-            # quick uploads: as many again wait released, started the moment a slot frees
-            free = self.transfers * (2 if quick else 1) - busy
+            # quick uploads: as many again wait released (or two seconds' worth of the
+            # uploads that ended lately), started the moment a slot frees
+            self._ends = [t for t in self._ends if now - t <= _ENDS_OVER]
+            ended = len(self._ends) / max(1.0, now - self._ends[0]) if self._ends else 0.0
+            extra = max(self.transfers, math.ceil(2 * ended)) if quick else 0
+            free = self.transfers + extra - busy
             paced = self.pacer.allowance() if self.pacer is not None else self.transfers
             # the cloud asks to wait: paced files not started yet are held again (they
             # would meet the spent budget the moment a transfer ends)
@@ -338,6 +347,7 @@ class UploadScheduler(CacheWatch, CloudChecks):
                 ours.add(name)
                 if gone_held.released_at is not None:
                     self._took.append(now - gone_held.released_at)
+                    self._ends.append(now)
                 if name in reloaded and name not in queued:
                     reloaded.discard(name)
                     uploaded.add(name)
