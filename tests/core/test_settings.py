@@ -155,7 +155,7 @@ def test_rc_blocks_use_rclone_key_names() -> None:
     assert vfs_opt == {"CacheMode": "writes", "CacheMaxSize": "10G", "CacheMaxAge": "24h",
                        "DirCacheTime": "6h", "PollInterval": "1m", "WriteBack": "5s"}
     assert o.to_rc(volume_name="work")[0] == {"VolumeName": "work"}
-    assert o.global_flags() == {"TPSLimit": 16.0, "TPSLimitBurst": 100, "Transfers": 4,
+    assert o.global_flags() == {"TPSLimit": 0.0, "TPSLimitBurst": 100, "Transfers": 4,
                                 "Checkers": 4, "BwLimit": "off"}
     assert o.backend_opts() == {"chunk_size": "10M"}
 
