@@ -56,7 +56,7 @@ def test_defaults_are_the_onedrive_aware_ones() -> None:
     assert (o.cache_mode, o.cache_max_size, o.cache_max_age, o.dir_cache_time) == (
         "writes", "10G", "24h", "6h")  # longer than reading the whole drive ahead takes
     assert (o.poll_interval, o.tpslimit, o.tpslimit_burst, o.transfers, o.checkers) == (
-        "1m", 16, 100, 4, 4)
+        "1m", 0, 100, 4, 4)  # no request limit: the upload pacer leads
     assert (o.bwlimit, o.chunk_size) == ("", "10M")
     assert o.prefill_max_items == 100_000  # read ahead drives up to this many items
     o.validate()
