@@ -1,0 +1,108 @@
+"""Folders changed in the cloud while a file in them waits to upload (issue 23, "uploads
+that lose nothing"): moved into another folder, renamed twice, a new folder made at the old
+path, deleted; and rclone killed while the cloud's version is copied into a moved folder.
+
+Real rclone, real FUSE, the emulated cloud; the cloud changes are made "from another
+device" straight in the emulator, between two of rclone's change polls (PollInterval long).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+
+import pytest
+
+from onedrive_gui.core.drives.indexing import READY
+from onedrive_gui.core.drives.mounts import MountManager
+from tests.fakecloud.cloud import Defaults, FakeCloud
+
+from .conftest import MountRig, wait_for
+
+VFS = {"CacheMode": "writes", "WriteBack": "2s", "PollInterval": "10m"}
+FIRST = b"first version\n"
+LOCAL = b"first version\nedited on this computer\n"
+CLOUD_EDIT = b"first version\nedited on the phone, meanwhile\n"
+
+
+def _copies(cloud: FakeCloud, d: Defaults) -> dict[str, bytes]:
+    """Every conflict copy in the drive: path -> content."""
+    out = {}
+    for p in cloud.list_paths(d.drive_id):
+        if "(conflict from the cloud, " in p:
+            data = cloud.get_file(d.drive_id, p)
+            assert data is not None
+            out[p] = data
+    return out
+
+
+def _mounted(rig: MountRig, cloud: FakeCloud, d: Defaults,
+             files: dict[str, bytes]) -> tuple[MountManager, os.PathLike[str]]:
+    for path, data in files.items():
+        cloud.put_file(d.drive_id, path, data)
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    for path, data in files.items():
+        assert (mp / path.lstrip("/")).read_bytes() == data
+    # the read-ahead is done: the mount shows the drive as it was (until a change poll)
+    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
+             what="the read-ahead")
+    return mgr, mp
+
+
+def _shown(mp: os.PathLike[str], path: str) -> bytes | None:
+    try:
+        with open(os.path.join(mp, path.lstrip("/")), "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+@pytest.mark.parametrize("dest", ["/Archive/Project", "/Archive/2025/Project-old"])
+@pytest.mark.parametrize("edited", [True, False], ids=["edited there", "not edited"])
+def test_folder_moved_into_another_folder_keeps_both_without_a_restart(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], dest: str, edited: bool,
+) -> None:
+    # Another device moves the folder of a file whose local edit waits into another folder
+    # (maybe renaming it), and may edit the file there. rclone uploads into the folder by
+    # its ID: the local edit lands in the moved folder; the cloud's edit is kept as a
+    # conflict copy beside it first; the mount shows the folder at its new place. The same
+    # rclone all along (no restart).
+    rig, cloud, d = cloud_rig
+    cloud.make_folder(d.drive_id, "/Archive")
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/Project/plan.txt": FIRST,
+                                       "/Documents/Project/other.txt": b"untouched\n"})
+    rcd = mgr.rcd_of("od")
+    (mp / "Documents" / "Project" / "plan.txt").write_bytes(LOCAL)
+    if dest.count("/") > 2:
+        cloud.make_folder(d.drive_id, posixpath.dirname(dest))
+    cloud.move_path(d.drive_id, "/Documents/Project", dest)
+    if edited:
+        cloud.put_file(d.drive_id, f"{dest}/plan.txt", CLOUD_EDIT)
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert mgr.rcd_of("od") is rcd
+    assert cloud.get_file(d.drive_id, f"{dest}/plan.txt") == LOCAL
+    assert cloud.get_file(d.drive_id, f"{dest}/other.txt") == b"untouched\n"
+    assert not [p for p in cloud.list_paths(d.drive_id) if p.startswith("/Documents/Project")]
+    copies = _copies(cloud, d)
+    if edited:
+        assert list(copies.values()) == [CLOUD_EDIT]
+        (copy_path,) = copies
+        assert posixpath.dirname(copy_path) == dest
+        (conflict,) = wait_for(lambda: mgr.conflicts.items(), what="the conflict")
+        assert conflict.path == f"{dest}/plan.txt".lstrip("/")
+        assert conflict.conflict_path == copy_path.lstrip("/")
+        assert conflict.local_folder == os.path.join(mp, dest.lstrip("/"))
+    else:
+        assert copies == {} and not mgr.conflicts.items()
+    # the mount shows the folder at its new place (not at the next change poll), the local
+    # edit in it, and no longer at the old one
+    wait_for(lambda: _shown(mp, f"{dest}/plan.txt") == LOCAL, timeout=30,
+             what=f"the moved folder in the mount: {os.listdir(mp / 'Archive')}")
+    if edited:
+        assert _shown(mp, copy_path) == CLOUD_EDIT
+    wait_for(lambda: "Project" not in os.listdir(mp / "Documents"), timeout=30,
+             what="the old folder gone from the mount")
+
