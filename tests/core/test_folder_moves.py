@@ -106,3 +106,81 @@ def test_folder_moved_into_another_folder_keeps_both_without_a_restart(
     wait_for(lambda: "Project" not in os.listdir(mp / "Documents"), timeout=30,
              what="the old folder gone from the mount")
 
+
+
+def test_folder_renamed_twice_keeps_both(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # A -> B -> C in the cloud before the check, the file edited in C: rclone uploads into
+    # the folder by its ID (C); the cloud's edit is kept beside it.
+    rig, cloud, d = cloud_rig
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/A/plan.txt": FIRST})
+    (mp / "Documents" / "A" / "plan.txt").write_bytes(LOCAL)
+    cloud.move_path(d.drive_id, "/Documents/A", "/Documents/B")
+    cloud.put_file(d.drive_id, "/Documents/B/plan.txt", CLOUD_EDIT)
+    cloud.move_path(d.drive_id, "/Documents/B", "/Documents/C")
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/C/plan.txt") == LOCAL
+    copies = _copies(cloud, d)
+    assert list(copies.values()) == [CLOUD_EDIT]
+    assert [posixpath.dirname(p) for p in copies] == ["/Documents/C"]
+    assert not [p for p in cloud.list_paths(d.drive_id)
+                if p.startswith(("/Documents/A", "/Documents/B"))]
+    wait_for(lambda: _shown(mp, "/Documents/C/plan.txt") == LOCAL, timeout=30,
+             what="the renamed folder in the mount")
+    wait_for(lambda: "A" not in os.listdir(mp / "Documents"), timeout=30,
+             what="the old folder gone from the mount")
+
+
+@pytest.mark.parametrize("moved_to", ["/Documents/Project (old)", "/Archive/Project"])
+@pytest.mark.parametrize("edited", [True, False], ids=["edited there", "not edited"])
+def test_new_folder_at_the_old_path_is_not_overwritten(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], moved_to: str, edited: bool,
+) -> None:
+    # The folder is renamed (or moved) in the cloud, maybe the file edited there, and a new
+    # folder is made at the old path with a file of the same name. rclone uploads into the
+    # moved folder (by its ID), not into the new one: the new file stays as it is, the
+    # moved folder gets the local edit (and a conflict copy of the cloud's edit), and
+    # nothing else is copied.
+    rig, cloud, d = cloud_rig
+    cloud.make_folder(d.drive_id, "/Archive")
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/Project/plan.txt": FIRST})
+    (mp / "Documents" / "Project" / "plan.txt").write_bytes(LOCAL)
+    cloud.move_path(d.drive_id, "/Documents/Project", moved_to)
+    if edited:
+        cloud.put_file(d.drive_id, f"{moved_to}/plan.txt", CLOUD_EDIT)
+    other = b"a new plan, made in the new folder\n"
+    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", other)
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == other
+    assert cloud.get_file(d.drive_id, f"{moved_to}/plan.txt") == LOCAL
+    copies = _copies(cloud, d)
+    assert list(copies.values()) == ([CLOUD_EDIT] if edited else [])
+    assert [posixpath.dirname(p) for p in copies] == ([moved_to] if edited else [])
+    wait_for(lambda: _shown(mp, f"{moved_to}/plan.txt") == LOCAL, timeout=30,
+             what="the moved folder in the mount")
+    wait_for(lambda: _shown(mp, "/Documents/Project/plan.txt") == other, timeout=30,
+             what="the new folder in the mount")
+
+
+@pytest.mark.parametrize("parent", [False, True], ids=["its folder", "the folder above"])
+def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], parent: bool,
+) -> None:
+    # The folder of a file whose local edit waits (or the folder above it) is deleted in
+    # the cloud. The local edit is not lost: it is uploaded to its path, the folders made
+    # again, and the mount shows it there.
+    rig, cloud, d = cloud_rig
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/A/Project/plan.txt": FIRST,
+                                       "/Documents/A/Project/other.txt": b"untouched\n"})
+    (mp / "Documents" / "A" / "Project" / "plan.txt").write_bytes(LOCAL)
+    cloud.delete_path(d.drive_id, "/Documents/A" if parent else "/Documents/A/Project")
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/A/Project/plan.txt") == LOCAL
+    assert cloud.get_file(d.drive_id, "/Documents/A/Project/other.txt") is None
+    assert _copies(cloud, d) == {}
+    wait_for(lambda: _shown(mp, "/Documents/A/Project/plan.txt") == LOCAL, timeout=30,
+             what="the local edit in the mount")

@@ -137,10 +137,22 @@ class CloudChecks(MovedFolders):
                 return self._release(ident, name)
             log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
                         "the cloud's version", self.account, name)
-        if listed and self._stat(name) is None:
-            # the listing went through rclone's cached folder ID, as the upload will: the
-            # folder was moved in the cloud and a copy by the path finds nothing there
-            return self._check_moved(ident, name, dict(stat))
+        # A conflict: is the item at the path (what a copy by the path copies) the one the
+        # upload replaces (in the folder rclone knows by its ID)? Not when the folder was
+        # moved in the cloud and, maybe, a new one made at its path (its file left as it is)
+        if listed:  # the listing went through rclone's cached folder ID, as the upload will
+            at_path = self._stat(name)
+            if at_path is None or _other(at_path, stat):
+                return self._check_moved(ident, name, dict(stat))
+        else:
+            written = self._written_to(name)
+            if written is None:  # the upload makes a new file there: nothing replaced
+                log.warning("%s: '%s' is not in its folder as rclone knows it (by its ID): "
+                            "the folder was moved in the cloud and another made at its path; "
+                            "the upload goes into the moved folder", self.account, name)
+                return self._release(ident, name)
+            if _other(written, stat):
+                return self._check_moved(ident, name, written)
         return self._keep(ident, name, cloud, None)
 
     def _keep(self, ident: int, name: str, cloud: Version, target: str | None) -> bool:
@@ -292,3 +304,9 @@ class CloudChecks(MovedFolders):
             return None
         self._learn_hash_type(item)
         return item
+
+
+def _other(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Two cloud items (rc stat or listing entries) are different items (their IDs)."""
+    ida, idb = a.get("ID"), b.get("ID")
+    return isinstance(ida, str) and isinstance(idb, str) and ida != idb

@@ -82,6 +82,11 @@ class MovedFolderNotFound(RcloneError):
             _("Your edit stays on this computer and is checked again later."))
 
 
+class Again(Exception):
+    """The file, or where its upload goes, changed while it was checked (renamed here; its
+    folder as rclone knows it another one now): check it again at once."""
+
+
 def _fs_spec_end(fs: str) -> int:
     """The index of the colon that ends the remote part of an rclone *fs* string
     ("od:", "od:path", "od,opt='a:b':path", ":onedrive,opt=x:path"), or -1."""
@@ -143,6 +148,20 @@ class MovedFolders:
     def _local_hash(self, name: str) -> str | None:
         raise NotImplementedError
 
+    def _release_moved(self, ident: int, name: str, item: dict[str, Any],
+                       moved_to: str | None) -> bool:
+        """Release *name* into the moved folder, if its upload still goes to *item* (a
+        listing of the parent through the mount — the mount's own, the read-ahead's —
+        makes rclone's cached ID of the old path that of a folder made there since; the
+        file is then checked again)."""
+        now = self._written_to(name)
+        if now is None or now.get("ID") != item.get("ID"):
+            log.warning("%s: '%s': its folder as rclone knows it changed while it was "
+                        "checked: checking it again", self.account, name)
+            raise Again()
+        self._moved_uploaded(name, moved_to)
+        return self._release(ident, name)
+
     def _moved_uploaded(self, name: str, moved_to: str | None = None) -> None:
         """*name* was released into a folder moved in the cloud, now at *moved_to* when
         known (list the old and the new parent again after the upload)."""
@@ -199,15 +218,19 @@ class MovedFolders:
         return fs, moved_to
 
     def _sibling_for(self, name: str, item: dict[str, Any]) -> tuple[str, str]:
-        """:meth:`_moved_folder` among the folders of the old folder's parent, as rclone
-        lists it (by its cached ID)."""
+        """:meth:`_moved_folder` among the folders of the old folder's parent (by its
+        path, through a second instance of the remote, :meth:`_walk_for`'s)."""
         folder, leaf = posixpath.split(name)
         if not folder or not item.get("ID"):
             raise MovedFolderNotFound(name)
         parent, old = posixpath.split(folder)
-        try:
+        side = with_option(self.fs, "delta", "true")
+        if side is None:
+            raise MovedFolderNotFound(name)
+        try:  # not through the mount's fs: its listing would make rclone's cached ID of
+            # the old path that of a folder made there since, and the upload go there
             listing = self.client.call("operations/list", {
-                "fs": self.fs, "remote": parent, "opt": {"dirsOnly": True, "noMimeType": True}},
+                "fs": side, "remote": parent, "opt": {"dirsOnly": True, "noMimeType": True}},
                 timeout=_CALL_TIMEOUT).get("list")
         except RcCallError as exc:
             if exc.status == 404:
@@ -286,8 +309,7 @@ class MovedFolders:
                     "cloud; the upload goes there", self.account, name)
         for version, target, done in store.kept(name):
             if done and version.same_as(cloud):
-                self._moved_uploaded(name, posixpath.dirname(target))
-                return self._release(ident, name)
+                return self._release_moved(ident, name, item, posixpath.dirname(target))
         if base is not None:
             same = base.same_as(cloud)
         else:  # the base is unknown: the content
@@ -299,8 +321,7 @@ class MovedFolders:
             except RcloneError as exc:
                 log.info("%s: '%s': %s", self.account, name, exc.message)
                 moved_to = None
-            self._moved_uploaded(name, moved_to)
-            return self._release(ident, name)
+            return self._release_moved(ident, name, item, moved_to)
         log.warning("%s: '%s' changed in the cloud while a local edit waited to upload "
                     "(based on %s, cloud has %s)", self.account, name, base or "an unknown "
                     "version, the content differs", cloud)
@@ -312,8 +333,7 @@ class MovedFolders:
             there = self._stat(posixpath.basename(target), fs)
             if there is not None and self._same(there, cloud):
                 store.keeping(name, cloud, target, done=True)
-                self._moved_uploaded(name, moved_to)
-                return self._release(ident, name)
+                return self._release_moved(ident, name, item, moved_to)
             store.unkeep(name, target)
 
         def taken(candidate: str) -> bool:
@@ -343,7 +363,6 @@ class MovedFolders:
             store.keeping(name, cloud, target, done=True)
             self._report(posixpath.join(moved_to, leaf), target, shown=posixpath.join(
                 posixpath.dirname(name), candidate))
-            self._moved_uploaded(name, moved_to)
-            return self._release(ident, name)
+            return self._release_moved(ident, name, item, moved_to)
         assert last is not None
         raise last

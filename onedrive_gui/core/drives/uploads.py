@@ -63,6 +63,7 @@ from typing import Any
 from onedrive_gui.core.drives.cache_watch import CacheWatch, _Scan
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
 from onedrive_gui.core.drives.cloud_listings import FolderListings
+from onedrive_gui.core.drives.cloud_moves import Again as _Again
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -347,8 +348,9 @@ class UploadScheduler(CacheWatch, CloudChecks):
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
             moved_shown: set[str] = set()  # parents, old and new, to list again
-            for f in [f for f in self._moved_folders
-                      if not any(q.startswith(f + "/") for q in queued)]:
+            moved_old = {f for f in self._moved_folders
+                         if not any(q.startswith(f + "/") for q in queued)}
+            for f in moved_old:
                 moved_shown |= {posixpath.dirname(p) for p in {f, *self._moved_folders.pop(f)}}
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
@@ -360,9 +362,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
             self._show_uploaded(uploaded)
-        if moved_shown:  # the mount shows the moved folder at its new place at once
-            self._show_folders(moved_shown,
-                               why="after an upload into a folder moved in the cloud")
+        if moved_shown:  # the mount shows the moved folder at its new place at once, and
+            # a folder made at the old path since with its own files, not the old ones
+            why = "after an upload into a folder moved in the cloud"
+            self._show_folders(moved_shown, why=why)
+            self._refresh_folders(moved_old, why=why, missing_ok=True)
         try:
             store.save()
         except OSError as exc:
@@ -560,7 +564,3 @@ class UploadScheduler(CacheWatch, CloudChecks):
         except OSError as exc:
             log.warning("%s: reading '%s' through the mount before its upload: %s",
                      self.account, name, exc)
-
-
-class _Again(Exception):
-    """The file changed while it was checked (renamed): check it again at once."""
