@@ -14,7 +14,7 @@ import posixpath
 import pytest
 
 from onedrive_gui.core.drives.indexing import READY
-from onedrive_gui.core.drives.mounts import MountManager
+from onedrive_gui.core.drives.mounts import LIVE_STATES, MountManager
 from tests.fakecloud.cloud import Defaults, FakeCloud
 
 from .conftest import MountRig, wait_for
@@ -168,19 +168,41 @@ def test_new_folder_at_the_old_path_is_not_overwritten(
 @pytest.mark.parametrize("parent", [False, True], ids=["its folder", "the folder above"])
 def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults], parent: bool,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The folder of a file whose local edit waits (or the folder above it) is deleted in
-    # the cloud. The local edit is not lost: it is uploaded to its path, the folders made
-    # again, and the mount shows it there.
+    # the cloud. A running rclone uploads into the folder by its cached ID, which no longer
+    # exists, and never forgets it: the file stays held (shown in the mount and as pending),
+    # nothing is lost; a new rclone (a restart) makes the folders again at their path and
+    # uploads it there.
     rig, cloud, d = cloud_rig
     mgr, mp = _mounted(rig, cloud, d, {"/Documents/A/Project/plan.txt": FIRST,
                                        "/Documents/A/Project/other.txt": b"untouched\n"})
     (mp / "Documents" / "A" / "Project" / "plan.txt").write_bytes(LOCAL)
     cloud.delete_path(d.drive_id, "/Documents/A" if parent else "/Documents/A/Project")
+    name = "Documents/A/Project/plan.txt"
 
-    assert mgr.wait_for_uploads("od", timeout=60)
-    assert cloud.get_file(d.drive_id, "/Documents/A/Project/plan.txt") == LOCAL
+    def held_checks() -> int:
+        return len([r for r in caplog.records if name in r.getMessage()
+                    and "stays held" in r.getMessage()])
+
+    wait_for(held_checks, timeout=60, what="a check that keeps the file held")
+    mgr.upload_now("od")  # checked at once again: still held
+    wait_for(lambda: held_checks() >= 2, timeout=60, what="a second check")
+    assert [u.path for u in mgr.activity("od").uploads] == [name]
+    assert _shown(mp, name) == LOCAL
+    assert not [p for p in cloud.list_paths(d.drive_id) if p.startswith("/Documents/A/Project")]
+
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None and rcd.pid is not None
+    os.kill(rcd.pid, 9)  # rclone stops (a crash, or the app restarted): a new one mounts
+    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
+             and mgr.status("od").state in LIVE_STATES, timeout=120,
+             what=f"the drive mounted again: {mgr.statuses()}")
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, f"/{name}") == LOCAL
     assert cloud.get_file(d.drive_id, "/Documents/A/Project/other.txt") is None
     assert _copies(cloud, d) == {}
-    wait_for(lambda: _shown(mp, "/Documents/A/Project/plan.txt") == LOCAL, timeout=30,
+    wait_for(lambda: _shown(mp, name) == LOCAL, timeout=30,
              what="the local edit in the mount")
