@@ -206,3 +206,50 @@ def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
     assert _copies(cloud, d) == {}
     wait_for(lambda: _shown(mp, name) == LOCAL, timeout=30,
              what="the local edit in the mount")
+
+
+def _contents(cloud: FakeCloud, d: Defaults) -> list[bytes]:
+    return sorted(data for p in cloud.list_paths(d.drive_id)
+                  if not p.endswith("/") and (data := cloud.get_file(d.drive_id, p)))
+
+
+@pytest.mark.parametrize("made", [True, False], ids=["copy made", "copy not made"])
+def test_rclone_killed_while_the_cloud_edit_is_copied_into_a_moved_folder(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], made: bool,
+) -> None:
+    # The folder is moved into another folder in the cloud and the file edited there; the
+    # check copies the cloud's version beside it (a server-side copy, slow) and rclone is
+    # killed (SIGKILL) meanwhile. The copy is made by the cloud anyway (or never reached
+    # it). After the restart no edit is lost and none is kept twice.
+    rig, cloud, d = cloud_rig
+    cloud.make_folder(d.drive_id, "/Archive")
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/Project/plan.txt": FIRST})
+    cloud.hold_copies()
+    (mp / "Documents" / "Project" / "plan.txt").write_bytes(LOCAL)
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
+    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", CLOUD_EDIT)
+
+    wait_for(lambda: cloud.held_copies(), timeout=60, what="the conflict copy started")
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None and rcd.pid is not None
+    os.kill(rcd.pid, 9)
+    cloud.finish_copies(made=made)
+    cloud.hold_copies(False)
+    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
+             and mgr.status("od").state in LIVE_STATES, timeout=120,
+             what=f"the drive mounted again: {mgr.statuses()}")
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    everything = _contents(cloud, d)
+    assert everything.count(LOCAL) == 1 and everything.count(CLOUD_EDIT) == 1, (
+        cloud.list_paths(d.drive_id))
+    # the new rclone does not know the moved folder: the local edit goes to its path, made
+    # again; the cloud's edit was not replaced, so a copy of it made before is spare
+    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == LOCAL
+    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == CLOUD_EDIT
+    assert _copies(cloud, d) == {}
+    wait_for(lambda: _shown(mp, "/Documents/Project/plan.txt") == LOCAL, timeout=30,
+             what="the local edit in the mount")
+    wait_for(lambda: os.listdir(mp / "Archive" / "Project") == ["plan.txt"], timeout=30,
+             what=f"the moved folder in the mount: {os.listdir(mp / 'Archive' / 'Project')}")
+    assert _shown(mp, "/Archive/Project/plan.txt") == CLOUD_EDIT

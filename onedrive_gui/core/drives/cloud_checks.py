@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.drives.cloud_listings import FolderListings
-from onedrive_gui.core.drives.cloud_moves import MovedFolders
+from onedrive_gui.core.drives.cloud_moves import MovedFolders, _other
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -109,6 +109,7 @@ class CloudChecks(MovedFolders):
                 return self._check_moved(ident, name, moved)
         if stat is None:
             log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
+            self._drop_spare_copies(name)
             return self._release(ident, name)
         cloud = version_of(stat, self._hash_type)
         for version, target, done in store.kept(name):
@@ -304,9 +305,3 @@ class CloudChecks(MovedFolders):
             return None
         self._learn_hash_type(item)
         return item
-
-
-def _other(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Two cloud items (rc stat or listing entries) are different items (their IDs)."""
-    ida, idb = a.get("ID"), b.get("ID")
-    return isinstance(ida, str) and isinstance(idb, str) and ida != idb

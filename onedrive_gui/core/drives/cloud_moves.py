@@ -48,7 +48,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from onedrive_gui.core.drives.conflicts import (
@@ -120,6 +120,14 @@ def by_id_fs(fs: str, item_id: str) -> str | None:
     return f'{fs[:end]},root_folder_id="{item_id}":'
 
 
+def _other(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool | None:
+    """Whether two cloud items are different items (their IDs); None when not told."""
+    ida, idb = a.get("ID"), b.get("ID")
+    if isinstance(ida, str) and isinstance(idb, str):
+        return ida != idb
+    return None
+
+
 class MovedFolders:
     """The moved-folder steps of :class:`~.cloud_checks.CloudChecks` (its base class)."""
 
@@ -143,6 +151,10 @@ class MovedFolders:
         raise NotImplementedError
 
     def _report(self, name: str, target: str, *, shown: str | None = None) -> None:
+        raise NotImplementedError
+
+    def _refresh_folders(self, folders: set[str], *, why: str,
+                         missing_ok: bool = False) -> set[str]:
         raise NotImplementedError
 
     def _local_hash(self, name: str) -> str | None:
@@ -294,6 +306,43 @@ class MovedFolders:
         log.warning("%s: '%s': its folder was moved in the cloud to '%s'", self.account,
                     name, moved_to)
         return by_id, moved_to
+
+    def _drop_spare_copies(self, name: str) -> None:
+        """*name* goes up to its path, made again (its folder, moved in the cloud, is not
+        known to this rclone: it restarted). A conflict copy started into the moved folder
+        before (rclone or the app killed while the cloud copied) and never reported is
+        spare now when its original is still there, unchanged: the upload does not
+        replace it. Such a copy is deleted (the cloud's recycle bin keeps it); any other is
+        reported as kept."""
+        store = self.store
+        for version, target, done in store.kept(name):
+            folder = posixpath.dirname(target)
+            if done or folder == posixpath.dirname(name):
+                continue
+            copy = self._stat(target)
+            if copy is None or not self._same(copy, version):
+                store.unkeep(name, target)  # not made (or not ours): nothing to drop
+                continue
+            original = self._stat(posixpath.join(folder, posixpath.basename(name)))
+            if original is None or _other(original, copy) is False \
+                    or not self._same(original, version):
+                store.keeping(name, version, target, done=True)
+                self._report(posixpath.join(folder, posixpath.basename(name)), target)
+                continue
+            try:
+                self.client.call("operations/deletefile", {"fs": self.fs, "remote": target},
+                                 timeout=_CALL_TIMEOUT)
+            except RcCallError as exc:
+                log.warning("%s: removing the spare copy '%s': %s", self.account, target,
+                            exc.error_text)
+                continue
+            log.warning("%s: '%s' goes up to its path, made again; the copy '%s' of the "
+                        "cloud's version, started before a restart, is spare (its original "
+                        "'%s' is unchanged): removed", self.account, name, target,
+                        posixpath.join(folder, posixpath.basename(name)))
+            store.unkeep(name, target)
+            self._refresh_folders({folder}, why="after removing a spare copy",
+                                  missing_ok=True)
 
     # -- the check --
 
