@@ -253,3 +253,30 @@ def test_rclone_killed_while_the_cloud_edit_is_copied_into_a_moved_folder(
     wait_for(lambda: os.listdir(mp / "Archive" / "Project") == ["plan.txt"], timeout=30,
              what=f"the moved folder in the mount: {os.listdir(mp / 'Archive' / 'Project')}")
     assert _shown(mp, "/Archive/Project/plan.txt") == CLOUD_EDIT
+
+
+def test_several_files_of_a_folder_moved_elsewhere_cost_one_look_through_the_drive(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # Three files of a folder wait; the folder is moved into another one and one of them
+    # edited there. The moved folder is looked for once (one read of the drive's delta)
+    # for all three; the edited one is kept as a conflict copy beside the local edit.
+    rig, cloud, d = cloud_rig
+    cloud.make_folder(d.drive_id, "/Archive")
+    names = ["plan.txt", "notes.txt", "budget.txt"]
+    mgr, mp = _mounted(rig, cloud, d, {f"/Documents/Project/{n}": f"first {n}\n".encode()
+                                       for n in names})
+    local = {n: f"first {n}\nedited on this computer\n".encode() for n in names}
+    start = len(cloud.requests)
+    for n in names:
+        (mp / "Documents" / "Project" / n).write_bytes(local[n])
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
+    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", CLOUD_EDIT)
+
+    assert mgr.wait_for_uploads("od", timeout=90)
+    for n in names:
+        assert cloud.get_file(d.drive_id, f"/Archive/Project/{n}") == local[n], n
+    assert list(_copies(cloud, d).values()) == [CLOUD_EDIT]
+    walks = [r for r in cloud.requests[start:] if r.path.endswith("/root/delta")
+             and "token" not in r.query]
+    assert len(walks) == 1, walks
