@@ -8,11 +8,14 @@ device" straight in the emulator, between two of rclone's change polls (PollInte
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
+from pathlib import Path
 
 import pytest
 
+from onedrive_gui.core.drives.cache_repair import cache_roots, repair_pending
 from onedrive_gui.core.drives.indexing import READY
 from onedrive_gui.core.drives.mounts import LIVE_STATES, MountManager
 from tests.fakecloud.cloud import Defaults, FakeCloud
@@ -190,7 +193,10 @@ def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
     mgr.upload_now("od")  # checked at once again: still held
     wait_for(lambda: held_checks() >= 2, timeout=60, what="a second check")
     assert [u.path for u in mgr.activity("od").uploads] == [name]
-    assert _shown(mp, name) == LOCAL
+    # (not read through the mount here: rclone rewrites a file's cache metadata when a
+    # handle closes, in place, and a kill while it does makes it drop the file at its
+    # restart — test_rclone_killed_while_it_rewrites_cache_metadata)
+    assert sorted(os.listdir(mp / "Documents" / "A" / "Project")) == ["other.txt", "plan.txt"]
     assert not [p for p in cloud.list_paths(d.drive_id) if p.startswith("/Documents/A/Project")]
 
     rcd = mgr.rcd_of("od")
@@ -200,8 +206,9 @@ def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
              and mgr.status("od").state in LIVE_STATES, timeout=120,
              what=f"the drive mounted again: {mgr.statuses()}")
     mgr.upload_now("od")
+    wait_for(lambda: cloud.get_file(d.drive_id, f"/{name}") == LOCAL, timeout=120,
+             what=f"the local edit uploaded: {cloud.list_paths(d.drive_id)}")
     assert mgr.wait_for_uploads("od", timeout=120)
-    assert cloud.get_file(d.drive_id, f"/{name}") == LOCAL
     assert cloud.get_file(d.drive_id, "/Documents/A/Project/other.txt") is None
     assert _copies(cloud, d) == {}
     wait_for(lambda: _shown(mp, name) == LOCAL, timeout=30,
@@ -280,3 +287,68 @@ def test_several_files_of_a_folder_moved_elsewhere_cost_one_look_through_the_dri
     walks = [r for r in cloud.requests[start:] if r.path.endswith("/root/delta")
              and "token" not in r.query]
     assert len(walks) == 1, walks
+
+
+def test_rclone_killed_while_it_rewrites_cache_metadata_keeps_the_local_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # rclone rewrites a cached file's metadata in place (vfs/vfscache/item.go _save:
+    # os.Create, then the JSON), on every close of a handle among others. Killed between
+    # the two (seen: a read through the mount right before a SIGKILL), the metadata is
+    # empty; the restarted rclone then removes the file from its cache ("failed to load
+    # metadata"), a pending local edit with it. The state such a kill leaves: the metadata
+    # of a file whose edit waits emptied, then rclone killed.
+    rig, cloud, d = cloud_rig
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/plan.txt": FIRST})
+    (mp / "Documents" / "plan.txt").write_bytes(LOCAL)
+    meta = rig.tmp / "cache" / "vfsMeta" / "od" / "Documents" / "plan.txt"
+    wait_for(lambda: [u.path for u in mgr.activity("od").uploads] == ["Documents/plan.txt"]
+             and b'"Dirty": true' in meta.read_bytes(), timeout=30,
+             what="the pending file queued, its cache metadata written")
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None and rcd.pid is not None
+    bases = rig.tmp / "cache" / "onedrive-gui-uploads" / "od.json"
+    wait_for(lambda: bases.exists() and json.loads(bases.read_text())["files"].get(
+        "Documents/plan.txt", {}).get("pinned"), timeout=30,
+        what="the app's record of the waiting edit")
+    meta.write_bytes(b"")
+    os.kill(rcd.pid, 9)
+    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
+             and mgr.status("od").state in LIVE_STATES, timeout=120,
+             what=f"the drive mounted again: {mgr.statuses()}")
+    mgr.upload_now("od")
+    wait_for(lambda: cloud.get_file(d.drive_id, "/Documents/plan.txt") == LOCAL, timeout=60,
+             what="the local edit uploaded")
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert _shown(mp, "/Documents/plan.txt") == LOCAL
+
+
+def test_only_damaged_metadata_of_waiting_files_is_written_again(tmp_path: Path) -> None:
+    # cache_repair without rclone: the files whose edit waits, data there, metadata empty
+    # or missing, are written again as rclone writes a waiting file; nothing else is
+    # touched.
+    meta, data = tmp_path / "vfsMeta" / "od", tmp_path / "vfs" / "od"
+    files = {"Documents/empty.txt": b"", "Documents/missing.txt": None,
+             "Documents/good.txt": b'{"Dirty": true}', "Documents/gone.txt": b""}
+    for name, content in files.items():
+        if name != "Documents/gone.txt":
+            (data / name).parent.mkdir(parents=True, exist_ok=True)
+            (data / name).write_bytes(b"my edit\n")
+        if content is not None:
+            (meta / name).parent.mkdir(parents=True, exist_ok=True)
+            (meta / name).write_bytes(content)
+    (data / "Documents" / "other.txt").write_bytes(b"not waiting\n")
+    (meta / "Documents" / "other.txt").write_bytes(b"")
+    fp = "14,2026-12-03 10:00:00 +0000 UTC,abcd"
+    assert repair_pending(meta, data, {n: fp for n in files}) == [
+        "Documents/empty.txt", "Documents/missing.txt"]
+    for name in ("Documents/empty.txt", "Documents/missing.txt"):
+        info = json.loads((meta / name).read_text())
+        assert info["Dirty"] is True and info["Size"] == 8 and info["Fingerprint"] == fp
+        assert info["Rs"] == [{"Pos": 0, "Size": 8}]
+    assert (meta / "Documents" / "good.txt").read_bytes() == b'{"Dirty": true}'
+    assert (meta / "Documents" / "other.txt").read_bytes() == b""
+    assert not (meta / "Documents" / "gone.txt").read_bytes()
+    assert cache_roots(tmp_path, "od:") == (meta, data)
+    assert cache_roots(tmp_path, "od:Sub/x") == (meta / "Sub" / "x", data / "Sub" / "x")
+    assert cache_roots(tmp_path, "od,delta=true:") is None
