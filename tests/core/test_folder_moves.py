@@ -168,6 +168,33 @@ def test_new_folder_at_the_old_path_is_not_overwritten(
              what="the new folder in the mount")
 
 
+def test_new_folder_at_the_old_path_listed_by_the_mount_first_keeps_all(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    # As above, but the mount lists the old folder's parent before the check (a change
+    # poll, the read-ahead, the user opening it): rclone's cached ID of the old path is
+    # the new folder's then, and the upload goes there. The new file is kept as a conflict
+    # copy beside the local edit; the moved folder keeps the cloud's edit.
+    rig, cloud, d = cloud_rig
+    cloud.make_folder(d.drive_id, "/Archive")
+    mgr, mp = _mounted(rig, cloud, d, {"/Documents/Project/plan.txt": FIRST})
+    (mp / "Documents" / "Project" / "plan.txt").write_bytes(LOCAL)
+    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
+    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", CLOUD_EDIT)
+    other = b"a new plan, made in the new folder\n"
+    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", other)
+    rcd = mgr.rcd_of("od")
+    assert rcd is not None
+    rcd.client.call("vfs/refresh", {"fs": "od:", "dir": "Documents"}, timeout=60)
+
+    assert mgr.wait_for_uploads("od", timeout=60)
+    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == LOCAL
+    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == CLOUD_EDIT
+    copies = _copies(cloud, d)
+    assert list(copies.values()) == [other]
+    assert [posixpath.dirname(p) for p in copies] == ["/Documents/Project"]
+
+
 @pytest.mark.parametrize("parent", [False, True], ids=["its folder", "the folder above"])
 def test_folder_deleted_in_the_cloud_keeps_the_local_edit(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults], parent: bool,
