@@ -419,56 +419,6 @@ def test_folder_above_renamed_in_the_cloud_while_a_file_waits_keeps_both(
     assert len(mgr.conflicts.items()) == 1
 
 
-def test_folder_moved_elsewhere_in_the_cloud_holds_the_file_until_rclone_restarts(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The folder is moved to another folder and the file edited there: rclone would upload
-    # into it (by the folder's ID), over the cloud edit, and the check does not find the
-    # moved folder (only the folders beside the old one are looked into). The file stays
-    # held; a new rclone (a restart) knows nothing of the moved folder and uploads the local
-    # edit to its old path, made again. Both edits are kept.
-    rig, cloud, d = cloud_rig
-    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", b"first version\n")
-    cloud.make_folder(d.drive_id, "/Archive")
-    mgr = rig.manager()
-    mp = rig.mount_point()
-    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
-    plan = mp / "Documents" / "Project" / "plan.txt"
-    assert plan.read_bytes() == b"first version\n"
-    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
-             what="the read-ahead")
-
-    local = b"first version\nedited on this computer\n"
-    cloud_edit = b"first version\nedited on the phone, meanwhile\n"
-    plan.write_bytes(local)
-    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
-    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", cloud_edit)
-
-    def held_checks() -> int:
-        return len([r for r in caplog.records if "Documents/Project/plan.txt" in r.getMessage()
-                    and "stays held" in r.getMessage()])
-
-    wait_for(held_checks, timeout=60, what="a check that keeps the file held")
-    mgr.upload_now("od")  # checked at once again: still held
-    wait_for(lambda: held_checks() >= 2, timeout=60, what="a second check")
-    assert [u.path for u in mgr.activity("od").uploads] == ["Documents/Project/plan.txt"]
-    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
-
-    rcd = mgr.rcd_of("od")
-    assert rcd is not None and rcd.pid is not None
-    os.kill(rcd.pid, 9)  # rclone stops (a crash, or the app restarted): a new one mounts
-    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
-             and mgr.status("od").state in LIVE_STATES, timeout=120,
-             what=f"the drive mounted again: {mgr.statuses()}")
-    mgr.upload_now("od")
-    assert mgr.wait_for_uploads("od", timeout=120)
-    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == local
-    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
-    assert not _conflict_copies(cloud, d, "/Archive/Project")
-    wait_for(lambda: plan.exists() and plan.read_bytes() == local, timeout=30,
-             what="the local edit shown in the folder made again")
-
-
 _SAVE_STYLES = ("in place", "temp+rename", "rename held")
 _FULL_STYLES = (*_SAVE_STYLES, "read+rename at once")
 

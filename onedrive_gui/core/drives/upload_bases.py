@@ -318,6 +318,12 @@ class BaseStore:
                 e.kept = [k for k in e.kept if k.get("target") != target]
                 self._changed = True
 
+    def pending(self) -> dict[str, str]:
+        """The files whose local edit waits to upload (pinned): name -> the rclone
+        fingerprint of their base ("" unknown)."""
+        with self._lock:
+            return {n: e.fp for n, e in self._files.items() if e.pinned}
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._files)

@@ -66,6 +66,7 @@ from typing import Any
 from onedrive_gui.core.drives.cache_watch import CacheWatch, _Read, _Scan
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
 from onedrive_gui.core.drives.cloud_listings import FolderListings
+from onedrive_gui.core.drives.cloud_moves import Again as _Again
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -202,7 +203,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
         self._reloaded: set[str] | None = None
         # folders moved in the cloud whose files were released into the moved folder: their
         # parent is listed again once none of their files waits (core/drives/cloud_moves.py)
-        self._moved_folders: set[str] = set()
+        # old folder -> the paths it is at now, when found
+        self._moved_folders: dict[str, set[str]] = {}
+        # moved folders found (cloud_moves.py: _moved_folder)
+        self._located: dict[str, tuple[str, str, float]] = {}
+        self._located_lock = threading.Lock()
         # folder listings shared by the checks of a release round (cloud_listings.py)
         self._listings = FolderListings()
         # seconds from release to the end of the last uploads (are uploads quick?)
@@ -352,9 +357,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
                     reloaded.discard(name)
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
-            moved_shown = {f for f in self._moved_folders
-                           if not any(q.startswith(f + "/") for q in queued)}
-            self._moved_folders -= moved_shown
+            moved_shown: set[str] = set()  # parents, old and new, to list again
+            moved_old = {f for f in self._moved_folders
+                         if not any(q.startswith(f + "/") for q in queued)}
+            for f in moved_old:
+                moved_shown |= {posixpath.dirname(p) for p in {f, *self._moved_folders.pop(f)}}
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
             self._listings.set_waiting(
@@ -365,9 +372,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
             self._show_uploaded(uploaded)
-        if moved_shown:  # the mount shows the moved folder under its new name at once
-            self._refresh_folders({posixpath.dirname(f) for f in moved_shown},
-                                  why="after an upload into a folder moved in the cloud")
+        if moved_shown:  # the mount shows the moved folder at its new place at once, and
+            # a folder made at the old path since with its own files, not the old ones
+            why = "after an upload into a folder moved in the cloud"
+            self._show_folders(moved_shown, why=why)
+            self._refresh_folders(moved_old, why=why, missing_ok=True)
         try:
             store.save()
         except OSError as exc:
@@ -391,9 +400,10 @@ class UploadScheduler(CacheWatch, CloudChecks):
         name)."""
         self._show_folders({posixpath.dirname(n) for n in names}, why="after their upload")
 
-    def _moved_uploaded(self, name: str) -> None:
+    def _moved_uploaded(self, name: str, moved_to: str | None = None) -> None:
         with self._lock:
-            self._moved_folders.add(posixpath.dirname(name))
+            self._moved_folders.setdefault(posixpath.dirname(name), set()).update(
+                [moved_to] if moved_to is not None else [])
 
     def kick(self, *, only_retried: bool = False) -> None:
         """Check and release held uploads now instead of at their due time: those that failed
@@ -564,7 +574,3 @@ class UploadScheduler(CacheWatch, CloudChecks):
         except OSError as exc:
             log.warning("%s: reading '%s' through the mount before its upload: %s",
                      self.account, name, exc)
-
-
-class _Again(Exception):
-    """The file changed while it was checked (renamed): check it again at once."""
