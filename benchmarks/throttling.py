@@ -87,6 +87,10 @@ def _counts(r: Rig, since: int) -> tuple[int, int]:
         kinds = Counter(_kind(q) for q in new)
         print("  requests: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()),
               flush=True)
+        if new:
+            t0 = new[0].time
+            refused = [f"{q.time - t0:.0f}s {_kind(q)}" for q in new if q.status in (429, 503)]
+            print("  refused at: " + (", ".join(refused) or "none"), flush=True)
     return len(new), sum(1 for q in new if q.status in (429, 503))
 
 
