@@ -192,3 +192,25 @@ def test_what_is_remembered_is_at_most_what_the_budget_let_through() -> None:
         clock.now += 2.0
         p.released(1, more_waiting=False)
     assert p.learned == pytest.approx(0.5)
+
+
+def test_after_a_throttling_no_minute_holds_more_than_the_one_refused() -> None:
+    # Microsoft's budget is a sliding minute: 120 files released in the first 20 s spent it;
+    # the rate the throttling sets (0.9 x 120 / 60 s) released into that full minute drew a
+    # refusal at every later episode (benchmarks.throttling, 600 RU/min)
+    clock = Clock()
+    p = Pacer(6.0, ceiling=6.0, burst=6, throttled_at=50.0, clock=clock)
+    assert drain(p, clock, 20.0) == pytest.approx(120, abs=8)
+    p.throttled(1.0)
+    p.returned(6)  # released, held again before they started: they spent nothing
+    minute = sum(n for _, n in p._recent)
+    assert minute == pytest.approx(114, abs=8)
+    # the rate allows ~1.7 a second, but the minute still holds what was refused: nothing
+    # more until those releases leave it (40 s from now), then as they go
+    assert drain(p, clock, 38.0) == 0
+    later = drain(p, clock, 60.0)
+    assert 0 < later <= pacing.BACK_OFF * minute + 1
+    # the rate probing above the one of the minute refused lifts it again
+    assert p.throttled_at is not None
+    p.rate = 1.5 * p.throttled_at
+    assert drain(p, clock, 60.0) > pacing.BACK_OFF * minute + 1

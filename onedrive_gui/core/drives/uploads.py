@@ -322,6 +322,8 @@ class UploadScheduler(CacheWatch, CloudChecks):
                             and not (wait and held.paced):
                         continue  # released: rclone starts it as a slot frees
                     # waited too long, the cloud asks to wait (or edited again): re-check
+                    if wait and held.paced and self.pacer is not None:
+                        self.pacer.returned(1)  # it sent nothing
                     held.released_at = None
                 if expiry < self.hold / 2:  # rclone would upload it by itself
                     rehold.append(ident)
