@@ -208,6 +208,9 @@ def test_after_a_throttling_no_minute_holds_more_than_the_one_refused() -> None:
     # the rate allows ~1.7 a second, but the minute still holds what was refused: nothing
     # more until those releases leave it (40 s from now), then as they go
     assert drain(p, clock, 38.0) == 0
+    # an upload spends its budget a little after its release: a release leaves the cap
+    # SPENT_AFTER seconds after it left the minute
+    assert drain(p, clock, pacing.SPENT_AFTER) == 0
     later = drain(p, clock, 60.0)
     assert 0 < later <= pacing.BACK_OFF * minute + 1
     # the rate probing above the one of the minute refused lifts it again

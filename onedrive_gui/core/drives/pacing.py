@@ -64,6 +64,9 @@ SLOW_ABOVE = 0.9  # of the rate last throttled: grow a tenth as fast above that
 DEFAULT_RETRY_AFTER = 5.0  # seconds, when the cloud named none
 BUDGET_WINDOW = 60.0  # Microsoft's app budget: resource units a minute (DESIGN §9)
 BACK_OFF = 0.9  # of the last minute's releases, after a throttling
+# an upload spends its budget up to this long after its release (waiting for a slot, its
+# check's listing before it): a release leaves the minute's cap only this much later
+SPENT_AFTER = 10.0
 STEADY_FOR = 300.0  # seconds after a throttling without growth above that minute's releases
 REMEMBERED_SHARE = 0.7  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
@@ -170,8 +173,12 @@ class Pacer:
         self.rate = min(top, self.rate + step * min(steps, 5.0))
 
     def _forget(self, now: float) -> None:
-        while self._recent and self._recent[0][0] <= now - BUDGET_WINDOW:
+        while self._recent and self._recent[0][0] <= now - BUDGET_WINDOW - SPENT_AFTER:
             self._recent.popleft()
+
+    def _spent(self, now: float) -> int:
+        """Releases of the last :data:`BUDGET_WINDOW`."""
+        return sum(n for at, n in self._recent if at > now - BUDGET_WINDOW)
 
     @property
     def learned(self) -> float | None:
@@ -199,7 +206,7 @@ class Pacer:
         self._decreased = now
         self.throttles += 1
         self._forget(now)
-        spent = sum(n for _, n in self._recent)
+        spent = self._spent(now)
         allowed = spent / BUDGET_WINDOW
         if 0 < allowed < self.rate:  # what the last minute's budget allowed
             self.throttled_at = allowed
