@@ -98,6 +98,66 @@ def test_rclone_restart_after_temp_rename_saves_keeps_both_edits(
     assert (docs / "plan.odt").read_bytes() == saved["plan.odt"]
 
 
+_KILL_DELAYS = (0.0, 0.1, 0.3, 0.6)  # seconds after the save's cache metadata is on disk
+
+
+def _saved_dirty(rig: MountRig, name: str) -> bool:
+    """rclone's cache metadata of *name* is written and says "changed here"."""
+    meta = rig.tmp / "cache" / "vfsMeta" / "od" / name
+    try:
+        return json.loads(meta.read_text()).get("Dirty") is True
+    except (OSError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["not edited there", "edited there"])
+def test_rclone_killed_right_after_a_save_keeps_no_spare_copy(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], edited: bool,
+) -> None:
+    """Issue 23: rclone dies (a crash) within a second of a save, before the scheduler's
+    next look at rclone's log: the version the save was based on (the log's line of the
+    open) was never read, the new rclone's reload gives the file the cloud's current
+    version, and the check knew no base: the cloud's unchanged version was kept as a
+    spare conflict copy. Saves in place and through a temporary file renamed over the
+    document at once; rclone killed at several short delays after the save's cache
+    metadata is on disk (a kill in the middle of that write loses the edit, rclone report
+    4). The cloud unchanged: no copy; edited there: exactly one."""
+    rig, cloud, d = cloud_rig
+    runs = [(style, delay) for style in ("in place", "temp+rename") for delay in _KILL_DELAYS]
+    names = [f"doc{k}.txt" for k in range(len(runs))]
+    for n in names:
+        cloud.put_file(d.drive_id, f"/Documents/{n}", f"{n} v1\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    docs = mp / "Documents"
+    local, cloud_edit = {}, {}
+    for n, (style, delay) in zip(names, runs, strict=True):
+        with open(docs / n, "r+b") as f:  # opened through the cache: the base is known
+            local[n] = f.read() + b"edited here\n"
+            if style == "in place":
+                f.seek(0)
+                f.write(local[n])
+        if style == "temp+rename":  # at once, as an office suite saving
+            (docs / f"~{n}.tmp").write_bytes(local[n])
+            os.replace(docs / f"~{n}.tmp", docs / n)
+        wait_for(lambda n=n: _saved_dirty(rig, f"Documents/{n}"), what="the save on disk")
+        time.sleep(delay)
+        _kill_rclone(mgr, "od")
+        if edited:
+            cloud_edit[n] = f"{n} v1\nedited in the browser\n".encode()
+            cloud.put_file(d.drive_id, f"/Documents/{n}", cloud_edit[n])
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    wrong = []
+    for n, run in zip(names, runs, strict=True):
+        kept = list(copies(cloud, d, n.removesuffix(".txt")).values())
+        if cloud.get_file(d.drive_id, f"/Documents/{n}") != local[n] or kept != (
+                [cloud_edit[n]] if edited else []):
+            wrong.append((n, run, kept))
+    assert not wrong
+
+
 def test_app_restart_with_held_files_keeps_both_edits(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:

@@ -366,6 +366,36 @@ class UploadScheduler(CacheWatch, CloudChecks):
             self._start_worker()
             self._work.put(ident)
 
+    def start(self) -> None:
+        """Learn where rclone keeps this mount's cache and load the bases now (one local rc
+        call), not at the first :meth:`tick`: rclone may die before it (see
+        :meth:`rclone_stopped`). A failure is left to the tick."""
+        if self._meta_root is not None:
+            return
+        try:
+            self._learn_cache()
+        except RcloneError as exc:
+            log.info("%s: learning the upload cache: %s", self.account, exc.message)
+
+    def rclone_stopped(self) -> None:
+        """This mount's rclone stopped (a crash; call before a new one starts on the cache):
+        take in what it logged and wrote to its cache metadata since the last
+        :meth:`tick` — the version a file just saved was opened at. The new rclone's reload
+        gives each pending file the cloud's *current* version and logs nothing of the one
+        before; a save less than a tick before the crash otherwise left the base unknown,
+        and the cloud's unchanged version was kept as a spare conflict copy."""
+        if self._disabled or self._closed or self.store is None:
+            return
+        with self._lock:
+            queued = {h.name for h in self._held.values()}
+        self._read_log()
+        self._scan.at = -1e9  # look now, whatever the interval
+        self._rescan(queued)
+        try:
+            self.store.save()
+        except OSError as exc:
+            log.error("%s: writing the upload bases: %s", self.account, exc)
+
     def _show_uploaded(self, names: set[str]) -> None:
         """List again the folders of *names*, files pending at this rclone's start that left
         the queue (uploaded). rclone's reload gives such a file a directory entry without
