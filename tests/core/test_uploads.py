@@ -292,6 +292,78 @@ def test_renaming_a_held_file_keeps_the_cloud_edit(
     assert list(kept.values()) == [cloud_edit]
 
 
+def _fingerprint(rig: MountRig, name: str) -> str:
+    """The fingerprint in rclone's cache metadata of *name* ("" when none)."""
+    meta = rig.tmp / "cache" / "vfsMeta" / "od" / name
+    try:
+        return str(json.loads(meta.read_text()).get("Fingerprint") or "")
+    except (OSError, ValueError):
+        return ""
+
+
+def test_a_file_renamed_while_the_scheduler_looks_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the race test (RACE_RUNS=50 RACE_SEED=2006, run 38: "rename held", cloud
+    edit while the file was open): a file opened, edited in the cloud meanwhile, saved in
+    place and renamed at once. The scheduler had read rclone's log line of the open (the
+    version the save is based on) while the file was still unchanged here; the rename
+    landed between its next look at rclone's log and its look at the cache metadata, which
+    then showed the old name gone — its base, not marked as waiting for an upload yet,
+    was forgotten — and the new name's metadata carrying the version rclone took when it
+    moved the cloud item: the cloud edit. That became the base; the check found the cloud
+    unchanged and the upload replaced the cloud edit. Here the rename is made exactly
+    there."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", b"draft v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "2s"})
+    docs = mp / "Documents"
+    cloud_edit = b"draft v1\nedited in the browser\n"
+    looks: list[float] = []  # the scheduler's looks at the cache metadata
+    rename_now: list[bool] = []
+    read: list[bytes] = []
+    scan = UploadScheduler._rescan
+
+    def rename_then_scan(self: UploadScheduler, queued: set[str]) -> None:
+        if rename_now:  # between its look at rclone's log and this one
+            rename_now.clear()
+            os.rename(docs / "draft.txt", docs / "final.txt")
+            read.append((docs / "final.txt").read_bytes())  # an indexer reads it at once
+            # the read's close writes the new name's metadata with the version of the cloud
+            # item rclone moved (the cloud edit): what the look found (at most 10 s)
+            deadline = time.monotonic() + 10
+            while not _fingerprint(rig, "Documents/final.txt").startswith(
+                    f"{len(cloud_edit)},") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self._scan.at = -1e9  # this look is due now
+        before = self._scan.at
+        scan(self, queued)
+        if self._scan.at != before:
+            looks.append(self._scan.at)
+
+    monkeypatch.setattr(UploadScheduler, "_rescan", rename_then_scan)
+    with open(docs / "draft.txt", "r+b") as f:
+        opened = f.read()
+        looks.clear()
+        # the user edits a while: the scheduler reads the log line of this open; saved
+        # right after a look at the metadata (the next one is half a second away)
+        wait_for(lambda: len(looks) >= 2, what="two looks after the open")
+        cloud.put_file(d.drive_id, "/Documents/draft.txt", cloud_edit)
+        local = opened + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    rename_now.append(True)
+    wait_for(lambda: read, what="the rename")
+    assert read == [local]
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
+    kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
+    assert list(kept.values()) == [cloud_edit]
+
+
 def test_a_file_read_cut_at_its_old_size_keeps_the_cloud_edit(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:

@@ -202,6 +202,10 @@ class CacheWatch:
                 if self._scan.seen.get(rel) != mtime:
                     changed.append((rel, full))
         gone = {_decode_path(rel, self.platform) for rel in set(self._scan.seen) - set(seen)}
+        if gone and any(rel not in self._scan.seen for rel, _full in changed):
+            # maybe renamed since the log was read: its line moves the base first (the
+            # new name's metadata has the version rclone moved in the cloud, not the base)
+            self._read_log()
         appeared: dict[str, Mapping[str, Any]] = {}
         first: dict[str, bool] = {}
         for rel, full in changed:
