@@ -8,6 +8,7 @@ straight in the emulator. Each test names the defect of issue 23 it covers.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import stat
@@ -21,6 +22,7 @@ from onedrive_gui.core.drives.mounts import MountManager, MountState
 from onedrive_gui.core.drives.rclone_cache import os_name, os_path
 from onedrive_gui.core.drives.upload_bases import BaseStore
 from onedrive_gui.core.drives.uploads import UploadScheduler, hold_for
+from onedrive_gui.core.rclone.process import keep_log_line
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.graph import UPLOAD_HOST
 
@@ -362,6 +364,62 @@ def test_a_file_renamed_while_the_scheduler_looks_keeps_the_cloud_edit(
     assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
     kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
     assert list(kept.values()) == [cloud_edit]
+
+
+def test_a_file_renamed_while_it_is_checked_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the race test (RACE_RUNS=50 RACE_SEED=4006, run 40: "rename held", upload
+    delay 0, cloud edit while the file was open): the file, saved in place, is renamed at
+    once; rclone moves the cloud item first (the cloud edit, now under the new name), then
+    renames its cache item and queued upload. The scheduler checked the file in between:
+    not in the cloud under its old name, and still queued under it, so it was released.
+    In the race test the upload waited for the rename and replaced the cloud edit under
+    the new name; here, where the cloud's answer to the move is held until the scheduler
+    has looked, the upload ran meanwhile under the old name and rclone then gave the
+    renamed file the moved item's size: the mount showed the local edit padded with
+    zeros. The scheduler now leaves a file whose rename is under way (rclone's log) held
+    and checks it again under its new name."""
+    rig, cloud, d = cloud_rig
+    caplog.set_level(logging.INFO, logger="onedrive_gui.core.drives.uploads")
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", b"draft v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "0s"})
+    docs = mp / "Documents"
+    handle = cloud.graph.handle
+    rclone_log = rig.tmp / "logs" / "rclone-od.log"
+
+    def checked() -> bool:  # released by the scheduler, or held back for the rename
+        return 'vfs/queue-set-expiry": with parameters map[expiry:0 ' in (
+            rclone_log.read_text()) or any("'Documents/draft.txt' is being renamed"
+                                           in r.getMessage() for r in caplog.records)
+
+    def move_answered_late(req):  # type: ignore[no-untyped-def]
+        resp = handle(req)  # the cloud item is moved (renamed) now...
+        if req.method == "PATCH" and b'"final.txt"' in req.body:
+            deadline = time.monotonic() + 10  # ...rclone learns it once the check looked
+            while not checked() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return resp
+
+    monkeypatch.setattr(cloud.graph, "handle", move_answered_late)
+    cloud_edit = b"draft v1\nedited in the browser\n"
+    with open(docs / "draft.txt", "r+b") as f:
+        local = f.read() + b"edited here\n"
+        cloud.put_file(d.drive_id, "/Documents/draft.txt", cloud_edit)
+        f.seek(0)
+        f.write(local)
+    os.rename(docs / "draft.txt", docs / "final.txt")
+    assert (docs / "final.txt").read_bytes() == local  # an indexer reads it
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
+    kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
+    assert list(kept.values()) == [cloud_edit]
+    # the app writes rclone's log at INFO: the rename's lines are kept all the same
+    renames = [ln for ln in rclone_log.read_text().splitlines() if "Rename: " in ln]
+    assert len(renames) == 2 and all(keep_log_line(ln, "INFO", False) for ln in renames)
 
 
 def test_a_file_read_cut_at_its_old_size_keeps_the_cloud_edit(

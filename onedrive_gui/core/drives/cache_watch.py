@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,8 @@ from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.rclone_cache import (
     _OPEN_RE,
     _OPENED_RE,
+    _RENAME_DONE_RE,
+    _RENAME_RE,
     _RENAMED_RE,
     _SHOWN_RE,
     _decode_path,
@@ -59,6 +63,8 @@ class CacheWatch:
     _shown: dict[str, tuple[int, float]]
     _read_at: dict[str, tuple[int, float]]
     _blind: dict[str, float]
+    _renaming: dict[str, float]
+    _log_lock: threading.RLock
     _listings: FolderListings
 
 
@@ -90,6 +96,12 @@ class CacheWatch:
             else cache / "onedrive-gui-uploads" / "root.json"
 
     def _read_log(self) -> None:
+        """rclone's log since the last look (the monitor's tick, the scan, and the worker
+        before a release: one reader at a time)."""
+        with self._log_lock:
+            self._read_log_locked()
+
+    def _read_log_locked(self) -> None:
         store = self.store
         if self._log is None or store is None:
             return
@@ -127,6 +139,17 @@ class CacheWatch:
                              dirty=self._meta_dirty(name),
                              shown=told[0] if told is not None else None, blind=blind)
                 continue
+            m = _RENAME_RE.match(line)
+            if m:  # a rename under way: see UploadScheduler._release
+                self._renaming[posixpath.join(m.group(1).rstrip("/"),
+                                              _go_unquote(m.group(2)))] = now
+                continue
+            m = _RENAME_DONE_RE.match(line)
+            if m:
+                folder = m.group(1).rstrip("/")
+                for done in [n for n in self._renaming if posixpath.dirname(n) == folder]:
+                    del self._renaming[done]
+                continue
             m = _RENAMED_RE.match(line)
             if m:  # rclone moves the cloud item too
                 store.rename(m.group(1), _go_unquote(m.group(2)))
@@ -137,6 +160,8 @@ class CacheWatch:
         if len(self._read_at) > _SHOWN_MAX:  # files read and never written: the oldest go
             self._read_at = dict(sorted(self._read_at.items(),
                                         key=lambda kv: kv[1][1])[-_SHOWN_MAX // 2:])
+        if len(self._renaming) > _SHOWN_MAX:  # renames whose end was not seen
+            self._renaming = {n: t for n, t in self._renaming.items() if now - t < _SHOWN_FOR}
         if len(self._blind) > _SHOWN_MAX:
             self._blind = {n: t for n, t in self._blind.items() if now - t < _SHOWN_FOR}
 

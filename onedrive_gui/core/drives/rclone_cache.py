@@ -19,6 +19,12 @@ _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache t
 # an open as rclone's VFS logs it (vfs/file.go File.Open's trace, every platform), its flags
 # as os.O_* names joined by "|" (vfs.go decodeOpenFlags)
 _OPEN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Open: flags=(O_[A-Za-z0-9_|]+)$')
+# a rename as rclone's FUSE mount logs it (cmd/mount dir.go Rename's trace, Linux): its start
+# (rclone then moves the cloud item, and only after that its cache item and queued upload),
+# and its end (the folder's node only)
+_RENAME_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Rename: oldName="((?:[^"\\]|\\.)*)", '
+                        r'newName="(?:[^"\\]|\\.)*", newDir=')
+_RENAME_DONE_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Rename: err=')
 _SHOWN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Attr: a=valid=\S+ ino=\d+ size=(\d+) '
                        r'mode=\S+, err=<nil>$')
 

@@ -86,6 +86,7 @@ _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
+_RENAME_WAIT = 60.0  # seconds a rename under way (its start logged, not its end) holds a file
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -187,6 +188,10 @@ class UploadScheduler(CacheWatch, CloudChecks):
         # cannot read (write-only, truncating): see BaseStore.opened's blind
         self._read_at: dict[str, tuple[int, float]] = {}
         self._blind: dict[str, float] = {}
+        # files whose rename through the mount started and did not end yet (rclone's log):
+        # not released under the old name (see _release); _log_lock: one log reader at a time
+        self._renaming: dict[str, float] = {}
+        self._log_lock = threading.RLock()
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -539,7 +544,17 @@ class UploadScheduler(CacheWatch, CloudChecks):
 
     def _release(self, ident: int, name: str) -> bool:
         """Let rclone upload queue item *ident* now, if it is still *name* (a file renamed
-        while it was checked is checked again under its new name)."""
+        while it was checked is checked again under its new name). A rename of *name*
+        under way counts too: rclone moves the cloud item first and renames the queued
+        upload only after, so the check may have looked at the cloud in between (the file
+        not there, or the version moved elsewhere) while the queue still has the old name;
+        released then, it went up under the new name over what rclone had moved there."""
+        self._read_log()
+        with self._log_lock:
+            since = self._renaming.get(name)
+        if since is not None and time.monotonic() - since < _RENAME_WAIT:
+            log.info("%s: '%s' is being renamed: it is checked again", self.account, name)
+            raise _Again()
         try:
             items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
         except RcloneError as exc:
