@@ -20,6 +20,7 @@ from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.rclone_cache import (
     _OPEN_RE,
     _OPENED_RE,
+    _QUEUED_RE,
     _RENAME_DONE_RE,
     _RENAME_RE,
     _RENAMED_RE,
@@ -64,6 +65,7 @@ class CacheWatch:
     _read_at: dict[str, tuple[int, float]]
     _blind: dict[str, float]
     _renaming: dict[str, float]
+    _queued_at: dict[str, int]
     _log_lock: threading.RLock
     _listings: FolderListings
 
@@ -138,6 +140,11 @@ class CacheWatch:
                 store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
                              dirty=self._meta_dirty(name),
                              shown=told[0] if told is not None else None, blind=blind)
+                continue
+            m = _QUEUED_RE.match(line)
+            if m:  # see UploadScheduler._attach
+                if m.group(1) in self._queued_at or len(self._queued_at) < _SHOWN_MAX:
+                    self._queued_at[m.group(1)] = self._queued_at.get(m.group(1), 0) + 1
                 continue
             m = _RENAME_RE.match(line)
             if m:  # a rename under way: see UploadScheduler._release

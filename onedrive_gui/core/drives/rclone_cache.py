@@ -12,6 +12,8 @@ from pathlib import Path
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 _OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fingerprint '
                         r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
+# an upload queued (rclone's writeback, INFO): at a close of a changed file, at its reload
+_QUEUED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: queuing for upload in ')
 _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
                          r'"((?:[^"\\]|\\.)*)"$')
 # the size rclone's FUSE mount (cmd/mount: Linux) tells the kernel a file has

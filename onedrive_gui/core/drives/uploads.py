@@ -87,6 +87,7 @@ RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot befo
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
 _RENAME_WAIT = 60.0  # seconds a rename under way (its start logged, not its end) holds a file
+_ATTACH_WAIT = 10.0  # seconds for rclone to finish the close of the read before a release
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -191,6 +192,8 @@ class UploadScheduler(CacheWatch, CloudChecks):
         # files whose rename through the mount started and did not end yet (rclone's log):
         # not released under the old name (see _release); _log_lock: one log reader at a time
         self._renaming: dict[str, float] = {}
+        # how many times rclone's log said each file's upload was queued (see _attach)
+        self._queued_at: dict[str, int] = {}
         self._log_lock = threading.RLock()
         self._disabled = False
         self._closed = False
@@ -589,16 +592,38 @@ class UploadScheduler(CacheWatch, CloudChecks):
         that callback (``read_write.go`` close → ``Item.Close(file.setObject)``), so the
         file shows the uploaded version the moment the upload ends. The file is local
         (dirty): nothing is downloaded. When that fails, :meth:`_show_uploaded` lists the
-        folder again after the upload."""
+        folder again after the upload.
+
+        rclone handles that close after the program's ``close()`` returned (FUSE's release
+        is asynchronous), and queues the upload again *with its write-back delay* (the
+        hold): released before that, the release was undone — the file waited its upload
+        delay again — or the upload ran without the callback (read as empty after it).
+        So this waits until rclone's log says the upload was queued again
+        (at most :data:`_ATTACH_WAIT` seconds)."""
         if not self.mount_point:
             return
         path = os_path(Path(self.mount_point), name, self.platform)
+        self._read_log()
+        with self._log_lock:
+            before = self._queued_at.get(name, 0)
         try:
             with open(path, "rb") as f:
                 f.read(1)
         except OSError as exc:
             log.warning("%s: reading '%s' through the mount before its upload: %s",
                      self.account, name, exc)
+            return
+        deadline = time.monotonic() + _ATTACH_WAIT
+        while True:
+            self._read_log()
+            with self._log_lock:
+                if self._queued_at.get(name, 0) > before:
+                    return
+            if time.monotonic() > deadline:
+                log.warning("%s: rclone did not queue '%s' again after it was read through "
+                            "the mount", self.account, name)
+                return
+            time.sleep(0.05)
 
 
 class _Again(Exception):
