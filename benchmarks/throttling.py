@@ -20,6 +20,7 @@ model's windows and budgets together (the documented rate stays; shorter runs wh
 developing — but a pacer tuned to Microsoft's minute meets a shorter window differently).
 
     .venv/bin/python -m benchmarks.throttling [--files 1000] [--items 5000] [--only write]
+        [--second-session]
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import os
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.rig import Rig, rig
 from onedrive_gui.core.drives.mounts import MountManager
+from onedrive_gui.core.drives.pacing import RateMemory, pacing_key
 from onedrive_gui.core.settings import MountOptions
 from tests.fakecloud import graph
 from tests.fakecloud.throttling import ThrottlingModel
@@ -51,6 +54,7 @@ class Result:
     throttled: int
 
 
+KINDS = False  # --kinds: print what the requests of each run were for
 TPSLIMIT: float | None = None  # --tpslimit: the app's request limit instead of its default
 
 
@@ -62,10 +66,31 @@ def _setups(label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return dict(RCLONE_VFS), {}
 
 
+def _kind(q: Any) -> str:
+    """What one Graph request was for (the breakdown printed with --kinds)."""
+    if q.host == graph.UPLOAD_HOST:
+        return "fragment"
+    if q.path.endswith("/createUploadSession"):
+        return "upload session"
+    if q.path.endswith("/children") or "/delta" in q.path:
+        return "listing"
+    if q.path.endswith("/copy"):
+        return "copy"
+    return f"{q.method} item"
+
+
 def _counts(r: Rig, since: int) -> tuple[int, int]:
     hosts = (graph.HOST, graph.UPLOAD_HOST, graph.DOWNLOAD_HOST)
     with r.cloud.state.lock:
         new = [q for q in r.cloud.state.requests[since:] if q.host in hosts]
+    if KINDS:
+        kinds = Counter(_kind(q) for q in new)
+        print("  requests: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()),
+              flush=True)
+        if new:
+            t0 = new[0].time
+            refused = [f"{q.time - t0:.0f}s {_kind(q)}" for q in new if q.status in (429, 503)]
+            print("  refused at: " + (", ".join(refused) or "none"), flush=True)
     return len(new), sum(1 for q in new if q.status in (429, 503))
 
 
@@ -91,8 +116,10 @@ def run_write(r: Rig, label: str, model: ThrottlingModel, files: int, size: int,
         mp, close = plain.mount(), plain.close
     else:
         mp = r.mount_point(f"write-{label}-{time.monotonic_ns()}")
-        manager = MountManager(r.new_rcd)
-        manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits)
+        # as the app: the rate learnt is remembered per app registration and tenant
+        manager = MountManager(r.new_rcd, rates=RateMemory(r.tmp / "upload-rates.json"))
+        manager.mount(label, f"{label}:", str(mp), {}, vfs_opt, limits,
+                      pacing_key=pacing_key(r.defaults.client_id, "common"))
         close = lambda: manager.shutdown(upload_timeout=0)  # noqa: E731
     payloads = {f"f{i:04d}.bin": os.urandom(size) for i in range(files)}
     try:
@@ -264,9 +291,14 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, default=900.0, help="bound for one run")
     ap.add_argument("--tpslimit", type=float, default=None,
                     help="the app's requests a second (default: MountOptions' default)")
+    ap.add_argument("--second-session", action="store_true",
+                    help="write again through the app after plain rclone: a new session "
+                         "that starts under the rate the first one learnt")
+    ap.add_argument("--kinds", action="store_true",
+                    help="print what each run's requests were for")
     args = ap.parse_args()
-    global TPSLIMIT
-    TPSLIMIT = args.tpslimit
+    global TPSLIMIT, KINDS
+    TPSLIMIT, KINDS = args.tpslimit, args.kinds
     model = ThrottlingModel.for_tenant(args.licences)
     if args.ru_per_minute:
         model = replace(model, app_ru_per_window=args.ru_per_minute)
@@ -282,6 +314,12 @@ def main() -> None:
             print(report(f"write {args.files} × {args.size // 1024} KiB until in the cloud",
                          ours, base), flush=True)
             print(report_uploads(ours, base), flush=True)
+            if args.second_session:  # the app again: it starts under the rate it learnt
+                again = run_write(r, "ours", model, args.files, args.size, args.max_seconds)
+                print(f"second session of the app (the rate remembered from the first): "
+                      f"{again.seconds:.1f} s, {again.requests} requests, {again.throttled} × "
+                      f"429; time {again.seconds / base.seconds:.2f}× plain rclone's",
+                      flush=True)
         if args.only in (None, "list"):
             ours = run_list(r, "ours", model, args.items, args.per_folder)
             base = run_list(r, "rclone", model, args.items, args.per_folder)

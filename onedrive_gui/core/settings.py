@@ -141,13 +141,13 @@ class MountOptions:
     write_back: str = field(default="5s", metadata=_help(
         N_("Delay between closing a changed file and uploading it; a short delay merges "
         "quick successive saves into one upload.")))
-    tpslimit: float = field(default=16.0, metadata=_help(
-        N_("Maximum HTTP requests per second of this account (0 = unlimited), a hard ceiling. "
-        "SharePoint/OneDrive throttles each app registration per tenant (1,250 resource units "
-        "a minute in small tenants, shared by every device using the app); the app paces "
-        "uploads by the cloud's answers and remembers the rate it learned, so this limit only "
-        "needs to leave it room: 16/s lets small files use a small tenant's whole budget. "
-        "Lower it (rclone's maintainers suggest 3) if you see 'Too many requests' often.")))
+    tpslimit: float = field(default=0.0, metadata=_help(
+        N_("Maximum HTTP requests per second of this account, a hard ceiling (0 = none, the "
+        "default). SharePoint/OneDrive throttles each app registration per tenant (1,250 "
+        "resource units a minute in small tenants, shared by every device using the app); the "
+        "app paces uploads by the cloud's answers and remembers the rate it learned, so no "
+        "fixed limit is needed: a limit caps uploads even below your tenant's budget. Set one "
+        "(rclone's maintainers suggest 3) if you see 'Too many requests' often.")))
     tpslimit_burst: int = field(default=100, metadata=_help(
         N_("Requests sent at once before the per-second limit applies (opening a large folder, "
         "saving many files).")))

@@ -162,6 +162,42 @@ def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
     assert 0 < len(asked) <= n // 10, [(r.path, r.query) for r in asked]
 
 
+def test_files_deleted_in_the_cloud_while_they_wait_cost_a_few_listings(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Files edited here whose cloud versions were deleted meanwhile (a clean-up on the
+    web): each local edit is uploaded again, and the checks cost a few folder listings —
+    the listing, made through rclone's cached folder ID as the upload goes, already says
+    the file is not in the folder the upload goes to (it was listed once more per file)."""
+    rig, cloud, d = cloud_rig
+    n = 40
+    names = [f"g{i:02d}.txt" for i in range(n)]
+    for name in names:
+        cloud.put_file(d.drive_id, f"/Batch/{name}", f"{name} from the cloud\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    batch = mp / "Batch"
+    for name in names:  # opened here: each edit below is based on this version
+        assert (batch / name).read_bytes() == f"{name} from the cloud\n".encode()
+    time.sleep(1.5)  # the reads' own requests are done
+
+    start = len(cloud.requests)
+    local = {name: f"{name} edited here\n".encode() for name in names}
+    for name, data in local.items():
+        (batch / name).write_bytes(data)
+    for name in names:
+        cloud.delete_path(d.drive_id, f"/Batch/{name}")
+
+    assert mgr.wait_for_uploads("od", timeout=120)
+    for name, data in local.items():
+        assert cloud.get_file(d.drive_id, f"/Batch/{name}") == data
+    assert not _conflict_copies(cloud, d, "/Batch")
+    asked = [r for r in cloud.requests[start:] if r.host == GRAPH and r.method == "GET" and (
+        r.path.endswith("/children") or any(r.path.endswith(f"/{x}:") for x in names))]
+    assert 0 < len(asked) <= n // 5, [(r.path, r.query) for r in asked]
+
+
 def test_cloud_edit_of_a_clean_file_is_read_next_time(
     cloud_rig: tuple[MountRig, FakeCloud, Defaults],
 ) -> None:
@@ -231,7 +267,8 @@ def test_save_in_place_after_the_mount_learned_of_a_cloud_edit_keeps_both(
     # the program never read.
     rig, cloud, d = cloud_rig
     first = b"first version\n" if cloud_edit != b"first version, same size\n" else (
-        b"first version, one size\n")
+        b"first version, past size\n")
+    assert cloud_edit is None or (len(cloud_edit) == len(first)) == (b"same" in cloud_edit)
     cloud.put_file(d.drive_id, "/Documents/notes.txt", first)
     mgr = rig.manager()
     mp = rig.mount_point()
@@ -259,10 +296,6 @@ def test_save_in_place_after_the_mount_learned_of_a_cloud_edit_keeps_both(
     copies = list(_conflict_copies(cloud, d, "/Documents").values())
     if cloud_edit is None:
         assert copies == [] and not mgr.conflicts.items()
-    elif cloud_edit == b"first version, same size\n" and read == "outside the cache":
-        # OPEN: rclone logs no version for a read outside its cache, only the size the
-        # file was shown at: a cloud edit of the same size is not told apart (lost)
-        pytest.xfail("a same-size cloud edit of a file read outside the cache")
     else:
         assert copies == [cloud_edit]
 
@@ -386,56 +419,6 @@ def test_folder_above_renamed_in_the_cloud_while_a_file_waits_keeps_both(
     assert cloud.get_file(d.drive_id, f"{moved}/plan.txt") == local
     assert list(_conflict_copies(cloud, d, moved).values()) == [cloud_edit]
     assert len(mgr.conflicts.items()) == 1
-
-
-def test_folder_moved_elsewhere_in_the_cloud_holds_the_file_until_rclone_restarts(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
-) -> None:
-    # The folder is moved to another folder and the file edited there: rclone would upload
-    # into it (by the folder's ID), over the cloud edit, and the check does not find the
-    # moved folder (only the folders beside the old one are looked into). The file stays
-    # held; a new rclone (a restart) knows nothing of the moved folder and uploads the local
-    # edit to its old path, made again. Both edits are kept.
-    rig, cloud, d = cloud_rig
-    cloud.put_file(d.drive_id, "/Documents/Project/plan.txt", b"first version\n")
-    cloud.make_folder(d.drive_id, "/Archive")
-    mgr = rig.manager()
-    mp = rig.mount_point()
-    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
-    plan = mp / "Documents" / "Project" / "plan.txt"
-    assert plan.read_bytes() == b"first version\n"
-    wait_for(lambda: (a := mgr.activity("od").index) is not None and a.state == READY,
-             what="the read-ahead")
-
-    local = b"first version\nedited on this computer\n"
-    cloud_edit = b"first version\nedited on the phone, meanwhile\n"
-    plan.write_bytes(local)
-    cloud.move_path(d.drive_id, "/Documents/Project", "/Archive/Project")
-    cloud.put_file(d.drive_id, "/Archive/Project/plan.txt", cloud_edit)
-
-    def held_checks() -> int:
-        return len([r for r in caplog.records if "Documents/Project/plan.txt" in r.getMessage()
-                    and "stays held" in r.getMessage()])
-
-    wait_for(held_checks, timeout=60, what="a check that keeps the file held")
-    mgr.upload_now("od")  # checked at once again: still held
-    wait_for(lambda: held_checks() >= 2, timeout=60, what="a second check")
-    assert [u.path for u in mgr.activity("od").uploads] == ["Documents/Project/plan.txt"]
-    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
-
-    rcd = mgr.rcd_of("od")
-    assert rcd is not None and rcd.pid is not None
-    os.kill(rcd.pid, 9)  # rclone stops (a crash, or the app restarted): a new one mounts
-    wait_for(lambda: mgr.rcd_of("od") not in (None, rcd)
-             and mgr.status("od").state in LIVE_STATES, timeout=120,
-             what=f"the drive mounted again: {mgr.statuses()}")
-    mgr.upload_now("od")
-    assert mgr.wait_for_uploads("od", timeout=120)
-    assert cloud.get_file(d.drive_id, "/Documents/Project/plan.txt") == local
-    assert cloud.get_file(d.drive_id, "/Archive/Project/plan.txt") == cloud_edit
-    assert not _conflict_copies(cloud, d, "/Archive/Project")
-    wait_for(lambda: plan.exists() and plan.read_bytes() == local, timeout=30,
-             what="the local edit shown in the folder made again")
 
 
 _SAVE_STYLES = ("in place", "temp+rename", "rename held")

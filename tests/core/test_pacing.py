@@ -36,11 +36,22 @@ def drain(p: Pacer, clock: Clock, seconds: float, *, step: float = 0.1) -> int:
 
 def test_releases_follow_the_rate_and_grow_while_uploads_wait() -> None:
     clock = Clock()
-    p = Pacer(2.0, burst=4, clock=clock)
+    p = Pacer(2.0, burst=4, throttled_at=50.0, clock=clock)  # a budget known
     first = drain(p, clock, 1.0)
     assert 2 <= first <= 4  # the burst, then the start rate
     drain(p, clock, 10.0)
     assert p.rate == pytest.approx(2.0 + 10 * pacing.STEP, abs=pacing.STEP)
+
+
+def test_with_no_budget_known_the_rate_doubles_every_second() -> None:
+    # slow start: 300 small files fit in the smallest tenant's minute; a rate growing by
+    # half a file a second made them take 4x plain rclone's time (benchmarks.throttling)
+    clock = Clock()
+    p = Pacer(2.0, burst=4, clock=clock)
+    drain(p, clock, 3.05)
+    assert p.rate == pytest.approx(16.0)
+    released = drain(p, clock, 10.0)
+    assert p.rate == pacing.MAX_RATE and released > 500
 
 
 def test_asked_once_a_second_the_rate_is_not_capped_by_the_burst() -> None:
@@ -95,7 +106,7 @@ def test_refusals_while_the_cloud_asks_to_wait_are_one_episode() -> None:
 def test_after_a_throttling_the_rate_stays_below_what_the_minutes_budget_allowed() -> None:
     clock = Clock()
     p = Pacer(2.0, burst=4, clock=clock)
-    released = drain(p, clock, 40.0)  # growing all the while: ~30 a second at the end
+    released = drain(p, clock, 5.0)  # doubling all the while (slow start): 32 at the end
     assert p.rate > 15
     p.throttled(2.0)  # the minute's budget was spent: 1 refused request
     allowed = released / pacing.BUDGET_WINDOW
@@ -181,3 +192,25 @@ def test_what_is_remembered_is_at_most_what_the_budget_let_through() -> None:
         clock.now += 2.0
         p.released(1, more_waiting=False)
     assert p.learned == pytest.approx(0.5)
+
+
+def test_after_a_throttling_no_minute_holds_more_than_the_one_refused() -> None:
+    # Microsoft's budget is a sliding minute: 120 files released in the first 20 s spent it;
+    # the rate the throttling sets (0.9 x 120 / 60 s) released into that full minute drew a
+    # refusal at every later episode (benchmarks.throttling, 600 RU/min)
+    clock = Clock()
+    p = Pacer(6.0, ceiling=6.0, burst=6, throttled_at=50.0, clock=clock)
+    assert drain(p, clock, 20.0) == pytest.approx(120, abs=8)
+    p.throttled(1.0)
+    p.returned(6)  # released, held again before they started: they spent nothing
+    minute = sum(n for _, n in p._recent)
+    assert minute == pytest.approx(114, abs=8)
+    # the rate allows ~1.7 a second, but the minute still holds what was refused: nothing
+    # more until those releases leave it (40 s from now), then as they go
+    assert drain(p, clock, 38.0) == 0
+    later = drain(p, clock, 60.0)
+    assert 0 < later <= pacing.BACK_OFF * minute + 1
+    # the rate probing above the one of the minute refused lifts it again
+    assert p.throttled_at is not None
+    p.rate = 1.5 * p.throttled_at
+    assert drain(p, clock, 60.0) > pacing.BACK_OFF * minute + 1

@@ -56,7 +56,7 @@ def test_defaults_are_the_onedrive_aware_ones() -> None:
     assert (o.cache_mode, o.cache_max_size, o.cache_max_age, o.dir_cache_time) == (
         "writes", "10G", "24h", "6h")  # longer than reading the whole drive ahead takes
     assert (o.poll_interval, o.tpslimit, o.tpslimit_burst, o.transfers, o.checkers) == (
-        "1m", 16, 100, 4, 4)
+        "1m", 0, 100, 4, 4)  # no request limit: the upload pacer leads
     assert (o.bwlimit, o.chunk_size) == ("", "10M")
     assert o.prefill_max_items == 100_000  # read ahead drives up to this many items
     o.validate()
@@ -155,7 +155,7 @@ def test_rc_blocks_use_rclone_key_names() -> None:
     assert vfs_opt == {"CacheMode": "writes", "CacheMaxSize": "10G", "CacheMaxAge": "24h",
                        "DirCacheTime": "6h", "PollInterval": "1m", "WriteBack": "5s"}
     assert o.to_rc(volume_name="work")[0] == {"VolumeName": "work"}
-    assert o.global_flags() == {"TPSLimit": 16.0, "TPSLimitBurst": 100, "Transfers": 4,
+    assert o.global_flags() == {"TPSLimit": 0.0, "TPSLimitBurst": 100, "Transfers": 4,
                                 "Checkers": 4, "BwLimit": "off"}
     assert o.backend_opts() == {"chunk_size": "10M"}
 

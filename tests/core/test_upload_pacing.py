@@ -22,7 +22,7 @@ from tests.fakecloud.throttling import ThrottlingModel
 from .conftest import MountRig, wait_for
 
 VFS = {"CacheMode": "writes", "WriteBack": "1s", "PollInterval": "10m"}
-LIMITS = {"TPSLimit": 8.0, "TPSLimitBurst": 100, "Transfers": 4}  # the app's defaults
+LIMITS = {"TPSLimit": 8.0, "TPSLimitBurst": 100, "Transfers": 4}  # a limit set by the user
 FILES = 40
 # a small budget: 100 resource units per 10 s (a small file costs about 4)
 BUDGET = ThrottlingModel(app_ru_per_window=100, app_window=10.0, app_ru_per_day=10**9)

@@ -837,3 +837,62 @@ def test_a_version_read_at_another_size_leaves_the_base_unknown(tmp_path: Path) 
     store.opened("kept.txt", v2, "", dirty=False, shown=9)
     store.opened("kept.txt", "50,2026-12-04 10:00:00 +0000 UTC,eeee", v2, dirty=True, shown=9)
     assert store.base("kept.txt") is None
+
+
+def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
+        tmp_path: Path) -> None:
+    """A program read a file outside rclone's cache (a read-only open, cache mode writes),
+    then saves it in place (write-only, truncating). rclone bases that open on the cloud's
+    version it knows *now*; the scheduler looked at the version the mount showed when the
+    program read it (its modification time, through the mount: a folder here) and leaves
+    the base unknown when they differ — also at the same size, which the size alone missed.
+    A listing logged between the read and that look leaves the read unsure."""
+    from onedrive_gui.core.rclone.rc import RcClient
+
+    mnt, log_file = tmp_path / "mnt", tmp_path / "rclone.log"
+    (mnt / "Documents").mkdir(parents=True)
+    log_file.write_text("")
+    sched = UploadScheduler(RcClient("http://127.0.0.1:9", "u", "p"), "od:", account="od",
+                            write_back=5.0, mount_point=str(mnt), log_file=log_file,
+                            platform="linux")
+    sched.store = BaseStore(tmp_path / "b.json")
+    read_at = 1_764_756_000  # 2025-12-03 10:00:00 UTC: the version the program read
+    v_read = "25,2025-12-03 10:00:00 +0000 UTC,aaaa"
+    v_cloud = "25,2025-12-03 10:05:00 +0000 UTC,bbbb"  # a cloud edit of the same size
+    for name in ("edited.txt", "same.txt", "unsure.txt", "told.txt", "old.txt"):
+        f = mnt / "Documents" / name
+        f.write_bytes(b"x" * 25)
+        os.utime(f, (read_at, read_at))
+    # the version of these the mount shows is a recent one (unsure.txt, told.txt)
+    now = int(time.time())
+    v_now = time.strftime("25,%Y-%m-%d %H:%M:%S +0000 UTC,cccc", time.gmtime(now))
+    for name in ("unsure.txt", "told.txt"):
+        os.utime(mnt / "Documents" / name, (now, now))
+
+    def log(*lines: str) -> None:
+        with open(log_file, "a") as f:
+            f.writelines(f"2026/12/03 10:00:00 DEBUG : {line}\n" for line in lines)
+        sched._read_log()
+
+    log("Documents/edited.txt: Open: flags=O_RDONLY", "Documents/same.txt: Open: flags=O_RDONLY")
+    # the read and a listing before the scheduler looked: which version was read is unsure
+    # (unless the size was shown at the open, FUSE's log, and is the same; or the version
+    # is so old that the mount knew it at the open)
+    log("Documents/unsure.txt: Open: flags=O_RDONLY", "Documents/unsure.txt: Reset virtual modtime",
+        "Documents/told.txt: >Attr: a=valid=1s ino=0 size=25 mode=-rw-r--r--, err=<nil>",
+        "Documents/told.txt: Open: flags=O_RDONLY", "Documents/told.txt: Reset virtual modtime",
+        "Documents/old.txt: Open: flags=O_RDONLY", "Documents/old.txt: Reset virtual modtime")
+    # later: the change poll gave the files new versions; then they are saved in place
+    log("Documents/edited.txt: Reset virtual modtime", "Documents/same.txt: Reset virtual modtime")
+    for name, cloud in (("edited.txt", v_cloud), ("same.txt", v_read), ("unsure.txt", v_now),
+                        ("told.txt", v_now), ("old.txt", v_read)):
+        log(f"Documents/{name}: Open: flags=O_WRONLY|O_CREATE|O_TRUNC",
+            f'Documents/{name}: vfs cache: checking remote fingerprint "{cloud}" against '
+            'cached fingerprint ""')
+        sched.store.observe(f"Documents/{name}", {"Fingerprint": cloud, "Dirty": True},
+                            first_sight=False)
+    assert sched.store.base("Documents/edited.txt") is None  # compare contents: keep a copy
+    assert sched.store.base("Documents/unsure.txt") is None
+    for name in ("same.txt", "old.txt", "told.txt"):  # the version it read: a plain upload
+        base = sched.store.base(f"Documents/{name}")
+        assert base is not None and base.hash == ("cccc" if name == "told.txt" else "aaaa")

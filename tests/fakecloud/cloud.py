@@ -429,6 +429,26 @@ class FakeCloud:
             self.state.throttles.append(ThrottleRule(count, status, retry_after, host,
                                                      path_prefix))
 
+    def hold_copies(self, hold: bool = True) -> None:
+        """Server-side copies are accepted (202, their monitor "inProgress") but made only
+        at :meth:`finish_copies`, as a slow copy in OneDrive goes on whatever the client."""
+        with self.state.lock:
+            self.state.hold_copies = hold
+
+    def held_copies(self) -> int:
+        with self.state.lock:
+            return len(self.state.held_copies)
+
+    def finish_copies(self, *, made: bool = True) -> None:
+        """Make the copies held so far; their monitors say "completed" (*made* False: drop
+        them, as if they never reached the cloud)."""
+        with self.state.lock:
+            for mid, make in self.state.held_copies.items() if made else ():
+                self.state.monitors[mid] = {"operation": "itemCopy",
+                                            "percentageComplete": 100,
+                                            "resourceId": make(), "status": "completed"}
+            self.state.held_copies.clear()
+
     def set_down(self, down: bool) -> None:
         self.state.down = down
         if down:

@@ -672,10 +672,15 @@ class GraphService:
                 clone(drive.items[cid], new, drive.items[cid].name)
             return new
 
-        new = clone(item, dest, name)
         mid = secrets.token_urlsafe(24)
-        self.state.monitors[mid] = {"operation": "itemCopy", "percentageComplete": 100,
-                                    "resourceId": new.id, "status": "completed"}
+        if self.state.hold_copies:  # accepted; made later (FakeCloud.finish_copies)
+            self.state.held_copies[mid] = lambda: clone(item, dest, name).id
+            self.state.monitors[mid] = {"operation": "itemCopy", "percentageComplete": 0,
+                                        "status": "inProgress"}
+        else:
+            new = clone(item, dest, name)
+            self.state.monitors[mid] = {"operation": "itemCopy", "percentageComplete": 100,
+                                        "resourceId": new.id, "status": "completed"}
         return Response(202, b"", [("Location", f"https://{self.upload_host}/monitor/{mid}")])
 
     DELTA_PAGE = 200  # Graph pages delta at about 200 items whatever $top asks

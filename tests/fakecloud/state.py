@@ -11,6 +11,7 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -227,6 +228,10 @@ class CloudState:
         self.applications: dict[str, dict[str, object]] = {}  # object id -> created app
         self.secret_max_days: int | None = None  # tenant policy on client secret lifetimes
         self.monitors: dict[str, dict[str, object]] = {}
+        # server-side copies accepted but not made yet (FakeCloud.hold_copies): monitor id
+        # -> the copy, made by FakeCloud.finish_copies
+        self.hold_copies = False
+        self.held_copies: dict[str, Callable[[], str]] = {}
         self.throttles: list[ThrottleRule] = []
         self.requests: list[RequestRecord] = []
         self.access_token_lifetime = 3600

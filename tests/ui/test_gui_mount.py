@@ -170,7 +170,7 @@ def test_new_limits_in_settings_reach_the_mounted_drive_without_losing_an_upload
     assert not failures, failures
     manager = controller.manager
     first = manager.rcd_of(name)
-    assert first.client.call("options/get")["main"]["TPSLimit"] == 16  # the default
+    assert first.client.call("options/get")["main"]["TPSLimit"] == 0  # the default: none
 
     dialog = SettingsDialog(real_ctx)
     qtbot.addWidget(dialog)

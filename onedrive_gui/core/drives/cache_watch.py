@@ -24,6 +24,7 @@ from onedrive_gui.core.drives.rclone_cache import (
     _RENAME_DONE_RE,
     _RENAME_RE,
     _RENAMED_RE,
+    _RESET_RE,
     _SHOWN_RE,
     _decode_path,
     _go_unquote,
@@ -37,6 +38,22 @@ log = logging.getLogger(__name__)
 
 _SHOWN_MAX = 2000  # sizes told to the kernel kept (those older than _SHOWN_FOR are dropped)
 _SHOWN_FOR = 60.0
+# a version this old was known to the mount when a file was opened: its change poll (the
+# app's default: every minute) had told it (a poll interval set above this leaves a rest)
+_KNOWN_AFTER = 900.0
+_LOOKS_MAX = 200  # files read outside the cache looked at per reading of the log
+
+
+@dataclass
+class _Read:
+    """A program's read-only open of a file outside rclone's cache: the version it holds."""
+
+    size: int | None  # the size the kernel was told (Linux), else the size the mount shows
+    at: float  # monotonic: when the open was read from the log
+    modified: float | None = None  # the modification time the mount showed (epoch seconds)
+    unsure: bool = False  # the mount may have shown another version than the one read
+    listed: bool = False  # a folder listing was logged between the open and the look
+    before: tuple[int | None, float | None] | None = None  # an earlier read's version
 
 
 @dataclass
@@ -62,7 +79,8 @@ class CacheWatch:
     _started_ns: int
     _log: LogTail | None
     _shown: dict[str, tuple[int, float]]
-    _read_at: dict[str, tuple[int, float]]
+    _read_at: dict[str, _Read]
+    mount_point: str | None
     _blind: dict[str, float]
     _renaming: dict[str, float]
     _queued_at: dict[str, int]
@@ -113,6 +131,7 @@ class CacheWatch:
             log.warning("%s: reading rclone's log: %s", self.account, exc)
             return
         now, shown = time.monotonic(), self._shown
+        reads: dict[str, None] = {}  # read-only opens of these lines, to look at below
         for line in lines:
             m = _SHOWN_RE.match(line)
             if m:  # the size the kernel was told: what a program opening it next may read
@@ -125,9 +144,18 @@ class CacheWatch:
                     self._blind[name] = now
                 else:
                     self._blind.pop(name, None)
-                    told = shown.get(name)
-                    if flags == ["O_RDONLY"] and told is not None:
-                        self._read_at[name] = (told[0], now)
+                    if flags == ["O_RDONLY"]:
+                        told, earlier = shown.get(name), self._read_at.get(name)
+                        self._read_at[name] = _Read(
+                            told[0] if told is not None else None, now,
+                            before=None if earlier is None else (earlier.size, earlier.modified))
+                        reads[name] = None
+                continue
+            m = _RESET_RE.match(line)
+            if m:  # a listing gave it a version, maybe a new one, before the look below
+                r = self._read_at.get(m.group(1))
+                if r is not None and r.modified is None:
+                    r.listed = True
                 continue
             m = _OPENED_RE.match(line)
             if m:
@@ -136,10 +164,15 @@ class CacheWatch:
                 read = self._read_at.pop(name, None)  # now in the cache: read through it
                 if self._meta_before_start(name):
                     continue  # rclone's reload at mount: the cloud's current version
-                told = read if blind and read is not None else shown.get(name)
-                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
-                             dirty=self._meta_dirty(name),
-                             shown=told[0] if told is not None else None, blind=blind)
+                if blind and read is not None:  # it writes what it read before
+                    store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
+                                 dirty=self._meta_dirty(name), shown=read.size, blind=True,
+                                 read_modified=read.modified, read_unsure=read.unsure)
+                else:
+                    told = shown.get(name)
+                    store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
+                                 dirty=self._meta_dirty(name),
+                                 shown=told[0] if told is not None else None, blind=blind)
                 continue
             m = _QUEUED_RE.match(line)
             if m:  # see UploadScheduler._attach
@@ -162,15 +195,55 @@ class CacheWatch:
                 store.rename(m.group(1), _go_unquote(m.group(2)))
                 self._listings.changed({m.group(1), _go_unquote(m.group(2))},
                                        time.monotonic())
+        self._look_at_reads(list(reads))
         if len(shown) > _SHOWN_MAX:  # the kernel asks again after its attribute timeout (1 s)
             self._shown = {n: v for n, v in shown.items() if now - v[1] < _SHOWN_FOR}
         if len(self._read_at) > _SHOWN_MAX:  # files read and never written: the oldest go
             self._read_at = dict(sorted(self._read_at.items(),
-                                        key=lambda kv: kv[1][1])[-_SHOWN_MAX // 2:])
+                                        key=lambda kv: kv[1].at)[-_SHOWN_MAX // 2:])
         if len(self._renaming) > _SHOWN_MAX:  # renames whose end was not seen
             self._renaming = {n: t for n, t in self._renaming.items() if now - t < _SHOWN_FOR}
         if len(self._blind) > _SHOWN_MAX:
             self._blind = {n: t for n, t in self._blind.items() if now - t < _SHOWN_FOR}
+
+    def _look_at_reads(self, names: list[str]) -> None:
+        """The version the mount shows each of *names*, opened read-only outside rclone's
+        cache since the last reading of the log (a read through the cache was dropped from
+        :attr:`_read_at` by its cache open): its size and modification time, from the
+        folder listing rclone answers with, no request to the cloud. A program that saves
+        in place what it read this way opens the file write-only, and rclone then takes the
+        cloud's *current* version as the file's base: when the mount learnt of a cloud edit
+        in between (a change poll), that version was never read (:meth:`BaseStore.opened`,
+        *read_modified*). A listing logged between the open and this look, or a look that
+        differs from the size shown at the open or from an earlier read, leaves the read
+        unsure (its base unknown if it is saved in place). A listing between the open and
+        the look is harmless when the size shown at the open is known (FUSE's log) and
+        the same — a same-size edit learnt in those seconds is the rest —, or when the
+        version looked at is older than :data:`_KNOWN_AFTER` (the mount's change poll
+        told it before the open); else the listing leaves the read unsure: a read-ahead
+        right after mounting lists every folder, and such a read would keep a spare copy
+        of an unchanged file at every save."""
+        if not names or not self.mount_point:
+            return
+        root = Path(self.mount_point)
+        for name in names[-_LOOKS_MAX:]:
+            r = self._read_at.get(name)
+            if r is None or r.modified is not None:
+                continue
+            try:
+                st = os.stat(os_path(root, name, self.platform))
+            except OSError:
+                continue  # gone (or the mount is): nothing known, as before
+            r.modified = st.st_mtime_ns / 1e9
+            if r.size is None:
+                r.size = st.st_size
+                if r.listed and r.modified > time.time() - _KNOWN_AFTER:
+                    r.unsure = True
+            elif r.size != st.st_size:
+                r.unsure = True
+            if r.before is not None and r.before != (r.size, r.modified) \
+                    and r.before[1] is not None:
+                r.unsure = True  # read again at another version: which one is edited?
 
     def _meta_before_start(self, name: str) -> bool:
         """The cache metadata of *name* was last written before this scheduler started: an

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from onedrive_gui.core.drives.cloud_listings import FolderListings
-from onedrive_gui.core.drives.cloud_moves import MovedFolders
+from onedrive_gui.core.drives.cloud_moves import MovedFolders, _other
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -101,14 +101,16 @@ class CloudChecks(MovedFolders):
         store = self.store
         assert store is not None
         stat, listed = self._cloud_item(name)
-        if stat is None and not store.is_new(name):
+        if stat is None and not listed and not store.is_new(name):
             # it may have had a cloud version and is not at its path: deleted there, or its
-            # folder was moved there (rclone uploads into the moved folder, by its ID)
+            # folder was moved there (rclone uploads into the moved folder, by its ID); a
+            # folder listing already went through that ID (_cloud_item) and said the same
             moved = self._written_to(name)
             if moved is not None:
                 return self._check_moved(ident, name, moved)
         if stat is None:
             log.info("%s: '%s' is not in the cloud: uploading", self.account, name)
+            self._drop_spare_copies(name)
             return self._release(ident, name)
         cloud = version_of(stat, self._hash_type)
         for version, target, done in store.kept(name):
@@ -137,10 +139,22 @@ class CloudChecks(MovedFolders):
                 return self._release(ident, name)
             log.warning("%s: '%s': no base known and the cloud's content differs: keeping "
                         "the cloud's version", self.account, name)
-        if listed and self._stat(name) is None:
-            # the listing went through rclone's cached folder ID, as the upload will: the
-            # folder was moved in the cloud and a copy by the path finds nothing there
-            return self._check_moved(ident, name, dict(stat))
+        # A conflict: is the item at the path (what a copy by the path copies) the one the
+        # upload replaces (in the folder rclone knows by its ID)? Not when the folder was
+        # moved in the cloud and, maybe, a new one made at its path (its file left as it is)
+        if listed:  # the listing went through rclone's cached folder ID, as the upload will
+            at_path = self._stat(name)
+            if at_path is None or _other(at_path, stat):
+                return self._check_moved(ident, name, dict(stat))
+        else:
+            written = self._written_to(name)
+            if written is None:  # the upload makes a new file there: nothing replaced
+                log.warning("%s: '%s' is not in its folder as rclone knows it (by its ID): "
+                            "the folder was moved in the cloud and another made at its path; "
+                            "the upload goes into the moved folder", self.account, name)
+                return self._release(ident, name)
+            if _other(written, stat):
+                return self._check_moved(ident, name, written)
         return self._keep(ident, name, cloud, None)
 
     def _keep(self, ident: int, name: str, cloud: Version, target: str | None) -> bool:

@@ -5,10 +5,14 @@ tenant size, shared by every device and account using the same app; DESIGN §9).
 rate fits every tenant, so the scheduler (core/drives/uploads.py) releases held uploads
 through a :class:`Pacer`:
 
-* **Additive increase**: while uploads wait for the pacer (demand above the rate), the rate
-  grows by :data:`STEP` releases a second every :data:`INCREASE_EVERY` seconds without
-  throttling — slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen throttled, and
-  above the rate remembered from an earlier session.
+* **Slow start, then additive increase**: while uploads wait for the pacer (demand above
+  the rate), the rate grows every :data:`INCREASE_EVERY` seconds without throttling — it
+  doubles while no budget is known (never throttled, nothing remembered: a few hundred
+  small files fit in the smallest tenant's minute, and a rate that started low and grew
+  by steps made them wait several times as long as plain rclone), then by :data:`STEP`
+  releases a second, and slowly (:data:`SLOW_STEP`) above 90 % of the rate last seen
+  throttled, and above the rate remembered from an earlier session. The transfer slots
+  bound what is released at any rate.
 * **Decrease to what the budget allowed**: each time the cloud throttles (429/503 with
   Retry-After, seen in rclone's log by the mount monitor), nothing is released until its
   Retry-After has passed, and the rate (once per episode: one throttling episode shows as
@@ -19,7 +23,12 @@ through a :class:`Pacer`:
   out, as it should be) — or, when that is not below the rate, to half the rate. For
   :data:`STEADY_FOR` seconds after, the rate grows no higher than that minute's releases:
   probing above a budget just met costs a refused request per transfer in flight each
-  time.
+  time. And from then on no minute holds more releases than :data:`BACK_OFF` of that
+  minute's (more as the rate probes above it): the budget is a sliding minute, so
+  a burst that spent it in the first seconds must leave the window before more go — a
+  rate alone released into a window still full (seen: five throttling episodes in the
+  first six minutes at 600 resource units a minute). Files released but held again while
+  the cloud asked to wait (:meth:`Pacer.returned`) sent nothing and do not count.
 * A ceiling: the user's request limit (TPSLimit) stays the hard limit of the account's
   rclone itself; the pacer never plans more releases a second than that.
 * **Remembered** (:class:`RateMemory`): the rate learned is stored per app registration
@@ -85,6 +94,7 @@ class Pacer:
         self._first_throttle: float | None = None
         self._released_since = 0  # releases since the first throttling
         self._recent: deque[tuple[float, int]] = deque()  # releases of the last minute
+        self._minute: float | None = None  # releases a minute may hold (after a throttling)
         now = clock()
         self._tokens = min(self._store(), max(1.0, self.rate))
         self._filled = now
@@ -107,7 +117,27 @@ class Pacer:
             self._filled = now  # nothing accrues while the cloud asks to wait
             return 0
         self._refill(now)
-        return int(self._tokens)
+        allowed = int(self._tokens)
+        if self._minute is not None:
+            self._forget(now)
+            # grows as the rate probes above the rate of the minute refused
+            top = self.throttled_at or self.rate
+            cap = self._minute * max(1.0, self.rate / top)
+            allowed = min(allowed, max(0, int(cap - sum(n for _, n in self._recent))))
+        return allowed
+
+    def returned(self, count: int) -> None:
+        """*count* of the files released lately were held again before they started (the
+        cloud asked to wait): they spent nothing of the budget (nor of the minute the
+        throttling measured, when it is the throttling now)."""
+        if self._minute is not None and self._clock() < self._paused_until:
+            self._minute = max(1.0, self._minute - BACK_OFF * count)
+        while count > 0 and self._recent:
+            at, n = self._recent.pop()
+            if n > count:
+                self._recent.append((at, n - count))
+                break
+            count -= n
 
     def waiting(self) -> bool:
         """The cloud asked to wait (Retry-After) and the wait is not over."""
@@ -131,7 +161,7 @@ class Pacer:
             return
         steps = (now - self._increased) / INCREASE_EVERY
         self._increased = now
-        step = STEP
+        step = STEP if self.throttled_at is not None else max(STEP, self.rate)  # slow start
         top = self.ceiling
         if self.throttled_at is not None and self.rate >= SLOW_ABOVE * self.throttled_at:
             step = SLOW_STEP
@@ -169,13 +199,17 @@ class Pacer:
         self._decreased = now
         self.throttles += 1
         self._forget(now)
-        allowed = sum(n for _, n in self._recent) / BUDGET_WINDOW
+        spent = sum(n for _, n in self._recent)
+        allowed = spent / BUDGET_WINDOW
         if 0 < allowed < self.rate:  # what the last minute's budget allowed
             self.throttled_at = allowed
             self.rate = max(FLOOR, allowed * BACK_OFF)
         else:
             self.throttled_at = self.rate
             self.rate = max(FLOOR, self.rate / 2)
+        if spent:  # no minute holds more than what this one was refused after
+            self._minute = BACK_OFF * spent if self._minute is None else min(
+                self._minute, BACK_OFF * spent)
         self._learned = self.rate
         if self._first_throttle is None:
             self._first_throttle = now

@@ -27,6 +27,9 @@ _OPEN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Open: flags=(O_[A-Za-z0-9_|]+)$
 _RENAME_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Rename: oldName="((?:[^"\\]|\\.)*)", '
                         r'newName="(?:[^"\\]|\\.)*", newDir=')
 _RENAME_DONE_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Rename: err=')
+# a folder listing gave an existing file its (maybe new) cloud version (vfs/file.go
+# setObjectNoUpdate, called for every file of a folder read again: every platform)
+_RESET_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Reset virtual modtime$')
 _SHOWN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Attr: a=valid=\S+ ino=\d+ size=(\d+) '
                        r'mode=\S+, err=<nil>$')
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from onedrive_gui.core.drives.cache_repair import cache_roots, repair_pending
 from onedrive_gui.core.drives.conflicts import ConflictLog
 from onedrive_gui.core.drives.indexing import Indexer, IndexSizes
 from onedrive_gui.core.drives.mount_errors import _Unreachable, mount_error
@@ -26,6 +27,7 @@ from onedrive_gui.core.drives.status import (
     _Proc,
     _uploads_to,
 )
+from onedrive_gui.core.drives.upload_bases import BaseStore
 from onedrive_gui.core.drives.uploads import UploadScheduler, hold_uploads
 from onedrive_gui.core.errors import AppError, MountError, RcloneError
 from onedrive_gui.core.i18n import _
@@ -235,6 +237,7 @@ class MountSupervisor:
 
     def _mount_one(self, client: RcClient, m: _Mount) -> None:
         detach_stale_mount(m.requested)
+        self._repair_cache(m)
         vfs_opt, write_back = hold_uploads(m.vfs_opt)  # the scheduler releases each upload
         try:
             # m.config (the limits) is not passed as the mount's _config: they are flags of
@@ -258,6 +261,17 @@ class MountSupervisor:
         with self._lock:
             m.throttle_until = 0.0
             self._set(m, MountState.MOUNTED, mount_point=used, error=None, retry_after=None)
+
+    def _repair_cache(self, m: _Mount) -> None:
+        """Before rclone reloads *m*'s cache: the damaged cache metadata of files that wait
+        to upload is written again (cache_repair.py), or rclone drops them."""
+        rcd = self.rcd_of(m.name)
+        roots = cache_roots(rcd.cache_dir, m.fs) if rcd is not None else None
+        if roots is None or not roots[0].is_dir():
+            return
+        pending = BaseStore(UploadScheduler.store_path(roots[0])).pending()
+        if pending:
+            repair_pending(*roots, pending)
 
     def _new_guard(self, client: RcClient, m: _Mount, write_back: float, used: str) -> None:
         """The upload scheduler of a (re)mounted *m* (its durable base is on disk)."""

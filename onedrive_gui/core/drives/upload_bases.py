@@ -197,7 +197,8 @@ class BaseStore:
             self._changed = True
 
     def opened(self, name: str, remote_fp: str, cached_fp: str, *, dirty: bool,
-               shown: int | None = None, blind: bool = False) -> None:
+               shown: int | None = None, blind: bool = False,
+               read_modified: float | None = None, read_unsure: bool = False) -> None:
         """rclone opened *name* in its cache, knowing the cloud's version *remote_fp* and
         its cached one *cached_fp* (from its log); *dirty*: its metadata says changed here.
         A first open, or a stale clean copy (rclone drops it), is based on the cloud's
@@ -215,12 +216,18 @@ class BaseStore:
         saving in place what it read before, e.g. Notepad, VS Code). What it writes is based
         on what it read before, not on the cloud's version rclone takes now: a stale cached
         copy (the cloud changed since it was read here) leaves the base unknown, as does a
-        first open when *shown* (then the size the program last read it at) differs."""
+        first open when *shown* (then the size the program last read it at) differs, or
+        *read_modified* (the modification time, epoch seconds, the mount showed when the
+        program read it) differs from the cloud version's, or *read_unsure* (the mount may
+        have shown another version than the one read)."""
         cloud = parse_fingerprint(remote_fp) if remote_fp else None
         reads_cloud = not (dirty and cached_fp)  # else rclone keeps the local changes
         doubt = (reads_cloud and cloud is not None and (
             (shown is not None and shown != cloud.size)
-            or (blind and bool(cached_fp) and cached_fp != remote_fp)))
+            or (blind and bool(cached_fp) and cached_fp != remote_fp)
+            or (blind and not cached_fp and (read_unsure or (
+                read_modified is not None and cloud.modified is not None
+                and abs(cloud.modified.timestamp() - read_modified) >= 0.001)))))
         with self._lock:
             e = self._files.get(name)
             if not remote_fp or cached_fp == remote_fp:  # its cached copy is the cloud's
@@ -313,6 +320,12 @@ class BaseStore:
             if e is not None:
                 e.kept = [k for k in e.kept if k.get("target") != target]
                 self._changed = True
+
+    def pending(self) -> dict[str, str]:
+        """The files whose local edit waits to upload (pinned): name -> the rclone
+        fingerprint of their base ("" unknown)."""
+        with self._lock:
+            return {n: e.fp for n, e in self._files.items() if e.pinned}
 
     def __len__(self) -> int:
         with self._lock:

@@ -15,8 +15,10 @@ edit was based on, keeping the cloud's version under a conflict name when it cha
   A released file that did not start within :data:`RECHECK_AFTER` seconds (all transfer
   slots busy) is held again and checked again; files are released only into free slots —
   and, while uploads end quickly (the last few within :data:`RECHECK_AFTER` of their
-  release, none in flight longer), into as many again, so that rclone starts the next one
-  the moment a transfer ends instead of at the next tick.
+  release, none in flight longer), into as many again as the slots, or twice the uploads
+  that ended in a second lately when more, so that rclone starts the
+  next one the moment a transfer ends instead of at the next tick (small files end many a
+  second: with the slots only, the tick capped them at twice the slots a second).
   When the app is not running (killed, crashed) its rclone keeps the drive mounted and keeps
   holding: nothing uploads for the hold's week; the next start of the app stops that rclone
   (crash recovery) and the new one reloads the pending files, held again.
@@ -49,6 +51,7 @@ run on the scheduler's worker thread; the other methods are thread-safe.
 from __future__ import annotations
 
 import logging
+import math
 import posixpath
 import queue
 import sys
@@ -60,9 +63,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from onedrive_gui.core.drives.cache_watch import CacheWatch, _Scan
+from onedrive_gui.core.drives.cache_watch import CacheWatch, _Read, _Scan
 from onedrive_gui.core.drives.cloud_checks import CloudChecks
 from onedrive_gui.core.drives.cloud_listings import FolderListings
+from onedrive_gui.core.drives.cloud_moves import Again as _Again
 from onedrive_gui.core.drives.conflicts import (
     Conflict,
     ConflictLog,
@@ -83,6 +87,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name none
 _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
+_ENDS_OVER = 3.0  # seconds of upload ends that measure how many end a second
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
@@ -187,7 +192,7 @@ class UploadScheduler(CacheWatch, CloudChecks):
         # the size shown when each file not in the cache was last opened read-only (the
         # version a program holds, read outside the cache), and files whose last open
         # cannot read (write-only, truncating): see BaseStore.opened's blind
-        self._read_at: dict[str, tuple[int, float]] = {}
+        self._read_at: dict[str, _Read] = {}
         self._blind: dict[str, float] = {}
         # files whose rename through the mount started and did not end yet (rclone's log):
         # not released under the old name (see _release); _log_lock: one log reader at a time
@@ -206,11 +211,16 @@ class UploadScheduler(CacheWatch, CloudChecks):
         self._reloaded: set[str] | None = None
         # folders moved in the cloud whose files were released into the moved folder: their
         # parent is listed again once none of their files waits (core/drives/cloud_moves.py)
-        self._moved_folders: set[str] = set()
+        # old folder -> the paths it is at now, when found
+        self._moved_folders: dict[str, set[str]] = {}
+        # moved folders found (cloud_moves.py: _moved_folder)
+        self._located: dict[str, tuple[str, str, float]] = {}
+        self._located_lock = threading.Lock()
         # folder listings shared by the checks of a release round (cloud_listings.py)
         self._listings = FolderListings()
         # seconds from release to the end of the last uploads (are uploads quick?)
         self._took: deque[float] = deque(maxlen=self.transfers)
+        self._ends: list[float] = []  # when the uploads of the last _ENDS_OVER seconds ended
 
     def settled(self) -> bool:
         """Whether the files pending at this rclone's start are uploaded. The read-ahead
@@ -273,8 +283,12 @@ class UploadScheduler(CacheWatch, CloudChecks):
                 if raw.get("uploading") and (held is None or held.released_at is None
                                              or now - held.released_at >= RECHECK_AFTER):
                     quick = False  # a long upload runs: a file released now would wait
-            # quick uploads: as many again wait released, started the moment a slot frees
-            free = self.transfers * (2 if quick else 1) - busy
+            # quick uploads: as many again wait released (or two seconds' worth of the
+            # uploads that ended lately), started the moment a slot frees
+            self._ends = [t for t in self._ends if now - t <= _ENDS_OVER]
+            ended = len(self._ends) / max(1.0, now - self._ends[0]) if self._ends else 0.0
+            extra = max(self.transfers, math.ceil(2 * ended)) if quick else 0
+            free = self.transfers + extra - busy
             paced = self.pacer.allowance() if self.pacer is not None else self.transfers
             # the cloud asks to wait: paced files not started yet are held again (they
             # would meet the spent budget the moment a transfer ends)
@@ -316,6 +330,8 @@ class UploadScheduler(CacheWatch, CloudChecks):
                             and not (wait and held.paced):
                         continue  # released: rclone starts it as a slot frees
                     # waited too long, the cloud asks to wait (or edited again): re-check
+                    if wait and held.paced and self.pacer is not None:
+                        self.pacer.returned(1)  # it sent nothing
                     held.released_at = None
                 if expiry < self.hold / 2:  # rclone would upload it by itself
                     rehold.append(ident)
@@ -346,13 +362,16 @@ class UploadScheduler(CacheWatch, CloudChecks):
                 ours.add(name)
                 if gone_held.released_at is not None:
                     self._took.append(now - gone_held.released_at)
+                    self._ends.append(now)
                 if name in reloaded and name not in queued:
                     reloaded.discard(name)
                     uploaded.add(name)
             self._force_names &= queued  # what is not queued has nothing to release
-            moved_shown = {f for f in self._moved_folders
-                           if not any(q.startswith(f + "/") for q in queued)}
-            self._moved_folders -= moved_shown
+            moved_shown: set[str] = set()  # parents, old and new, to list again
+            moved_old = {f for f in self._moved_folders
+                         if not any(q.startswith(f + "/") for q in queued)}
+            for f in moved_old:
+                moved_shown |= {posixpath.dirname(p) for p in {f, *self._moved_folders.pop(f)}}
             if self.pacer is not None:
                 self.pacer.released(released, more_waiting=held_back)
             self._listings.set_waiting(
@@ -363,9 +382,11 @@ class UploadScheduler(CacheWatch, CloudChecks):
             self._set_expiry(ident, self.hold - self.write_back - 1)
         if uploaded:
             self._show_uploaded(uploaded)
-        if moved_shown:  # the mount shows the moved folder under its new name at once
-            self._refresh_folders({posixpath.dirname(f) for f in moved_shown},
-                                  why="after an upload into a folder moved in the cloud")
+        if moved_shown:  # the mount shows the moved folder at its new place at once, and
+            # a folder made at the old path since with its own files, not the old ones
+            why = "after an upload into a folder moved in the cloud"
+            self._show_folders(moved_shown, why=why)
+            self._refresh_folders(moved_old, why=why, missing_ok=True)
         try:
             store.save()
         except OSError as exc:
@@ -419,9 +440,10 @@ class UploadScheduler(CacheWatch, CloudChecks):
         name)."""
         self._show_folders({posixpath.dirname(n) for n in names}, why="after their upload")
 
-    def _moved_uploaded(self, name: str) -> None:
+    def _moved_uploaded(self, name: str, moved_to: str | None = None) -> None:
         with self._lock:
-            self._moved_folders.add(posixpath.dirname(name))
+            self._moved_folders.setdefault(posixpath.dirname(name), set()).update(
+                [moved_to] if moved_to is not None else [])
 
     def kick(self, *, only_retried: bool = False) -> None:
         """Check and release held uploads now instead of at their due time: those that failed
@@ -624,7 +646,3 @@ class UploadScheduler(CacheWatch, CloudChecks):
                             "the mount", self.account, name)
                 return
             time.sleep(0.05)
-
-
-class _Again(Exception):
-    """The file changed while it was checked (renamed): check it again at once."""
