@@ -8,6 +8,7 @@ straight in the emulator. Each test names the defect of issue 23 it covers.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import stat
@@ -21,6 +22,7 @@ from onedrive_gui.core.drives.mounts import MountManager, MountState
 from onedrive_gui.core.drives.rclone_cache import os_name, os_path
 from onedrive_gui.core.drives.upload_bases import BaseStore
 from onedrive_gui.core.drives.uploads import UploadScheduler, hold_for
+from onedrive_gui.core.rclone.process import keep_log_line
 from tests.fakecloud.cloud import Defaults, FakeCloud
 from tests.fakecloud.graph import UPLOAD_HOST
 
@@ -96,6 +98,66 @@ def test_rclone_restart_after_temp_rename_saves_keeps_both_edits(
     assert cloud.get_file(d.drive_id, "/Documents/plan.odt") == saved["plan.odt"]
     assert copies(cloud, d, "plan") == {}
     assert (docs / "plan.odt").read_bytes() == saved["plan.odt"]
+
+
+_KILL_DELAYS = (0.0, 0.1, 0.3, 0.6)  # seconds after rclone finished writing the save
+
+
+def _saved(rig: MountRig, name: str) -> bool:
+    """rclone has finished the save of *name* (its close, or the rename of a temporary file
+    over it, continues in rclone after the program's call returns): its log says so, after
+    the cache metadata is written."""
+    text = (rig.tmp / "logs" / "rclone-od.log").read_text()
+    return (f"{name}: vfs cache: queuing for upload" in text
+            or f'vfs cache: renamed in cache to "{name}"' in text)
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["not edited there", "edited there"])
+def test_rclone_killed_right_after_a_save_keeps_no_spare_copy(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], edited: bool,
+) -> None:
+    """Issue 23: rclone dies (a crash) within a second of a save, before the scheduler's
+    next look at rclone's log: the version the save was based on (the log's line of the
+    open) was never read, the new rclone's reload gives the file the cloud's current
+    version, and the check knew no base: the cloud's unchanged version was kept as a
+    spare conflict copy. Saves in place and through a temporary file renamed over the
+    document at once; rclone killed at several short delays after it finished writing the
+    save (a kill in the middle of its cache metadata write loses the edit, rclone report
+    4). The cloud unchanged: no copy; edited there: exactly one."""
+    rig, cloud, d = cloud_rig
+    runs = [(style, delay) for style in ("in place", "temp+rename") for delay in _KILL_DELAYS]
+    names = [f"doc{k}.txt" for k in range(len(runs))]
+    for n in names:
+        cloud.put_file(d.drive_id, f"/Documents/{n}", f"{n} v1\n".encode())
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
+    docs = mp / "Documents"
+    local, cloud_edit = {}, {}
+    for n, (style, delay) in zip(names, runs, strict=True):
+        with open(docs / n, "r+b") as f:  # opened through the cache: the base is known
+            local[n] = f.read() + b"edited here\n"
+            if style == "in place":
+                f.seek(0)
+                f.write(local[n])
+        if style == "temp+rename":  # at once, as an office suite saving
+            (docs / f"~{n}.tmp").write_bytes(local[n])
+            os.replace(docs / f"~{n}.tmp", docs / n)
+        wait_for(lambda n=n: _saved(rig, f"Documents/{n}"), what="the save written")
+        time.sleep(delay)
+        _kill_rclone(mgr, "od")
+        if edited:
+            cloud_edit[n] = f"{n} v1\nedited in the browser\n".encode()
+            cloud.put_file(d.drive_id, f"/Documents/{n}", cloud_edit[n])
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    wrong = []
+    for n, run in zip(names, runs, strict=True):
+        kept = list(copies(cloud, d, n.removesuffix(".txt")).values())
+        if cloud.get_file(d.drive_id, f"/Documents/{n}") != local[n] or kept != (
+                [cloud_edit[n]] if edited else []):
+            wrong.append((n, run, kept))
+    assert not wrong
 
 
 def test_app_restart_with_held_files_keeps_both_edits(
@@ -230,6 +292,134 @@ def test_renaming_a_held_file_keeps_the_cloud_edit(
     assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
     kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
     assert list(kept.values()) == [cloud_edit]
+
+
+def _fingerprint(rig: MountRig, name: str) -> str:
+    """The fingerprint in rclone's cache metadata of *name* ("" when none)."""
+    meta = rig.tmp / "cache" / "vfsMeta" / "od" / name
+    try:
+        return str(json.loads(meta.read_text()).get("Fingerprint") or "")
+    except (OSError, ValueError):
+        return ""
+
+
+def test_a_file_renamed_while_the_scheduler_looks_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the race test (RACE_RUNS=50 RACE_SEED=2006, run 38: "rename held", cloud
+    edit while the file was open): a file opened, edited in the cloud meanwhile, saved in
+    place and renamed at once. The scheduler had read rclone's log line of the open (the
+    version the save is based on) while the file was still unchanged here; the rename
+    landed between its next look at rclone's log and its look at the cache metadata, which
+    then showed the old name gone — its base, not marked as waiting for an upload yet,
+    was forgotten — and the new name's metadata carrying the version rclone took when it
+    moved the cloud item: the cloud edit. That became the base; the check found the cloud
+    unchanged and the upload replaced the cloud edit. Here the rename is made exactly
+    there."""
+    rig, cloud, d = cloud_rig
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", b"draft v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "2s"})
+    docs = mp / "Documents"
+    cloud_edit = b"draft v1\nedited in the browser\n"
+    looks: list[float] = []  # the scheduler's looks at the cache metadata
+    rename_now: list[bool] = []
+    read: list[bytes] = []
+    scan = UploadScheduler._rescan
+
+    def rename_then_scan(self: UploadScheduler, queued: set[str]) -> None:
+        if rename_now:  # between its look at rclone's log and this one
+            rename_now.clear()
+            os.rename(docs / "draft.txt", docs / "final.txt")
+            read.append((docs / "final.txt").read_bytes())  # an indexer reads it at once
+            # the read's close writes the new name's metadata with the version of the cloud
+            # item rclone moved (the cloud edit): what the look found (at most 10 s)
+            deadline = time.monotonic() + 10
+            while not _fingerprint(rig, "Documents/final.txt").startswith(
+                    f"{len(cloud_edit)},") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self._scan.at = -1e9  # this look is due now
+        before = self._scan.at
+        scan(self, queued)
+        if self._scan.at != before:
+            looks.append(self._scan.at)
+
+    monkeypatch.setattr(UploadScheduler, "_rescan", rename_then_scan)
+    with open(docs / "draft.txt", "r+b") as f:
+        opened = f.read()
+        looks.clear()
+        # the user edits a while: the scheduler reads the log line of this open; saved
+        # right after a look at the metadata (the next one is half a second away)
+        wait_for(lambda: len(looks) >= 2, what="two looks after the open")
+        cloud.put_file(d.drive_id, "/Documents/draft.txt", cloud_edit)
+        local = opened + b"edited here\n"
+        f.seek(0)
+        f.write(local)
+    rename_now.append(True)
+    wait_for(lambda: read, what="the rename")
+    assert read == [local]
+    mgr.upload_now("od")
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
+    kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
+    assert list(kept.values()) == [cloud_edit]
+
+
+def test_a_file_renamed_while_it_is_checked_keeps_the_cloud_edit(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found by the race test (RACE_RUNS=50 RACE_SEED=4006, run 40: "rename held", upload
+    delay 0, cloud edit while the file was open): the file, saved in place, is renamed at
+    once; rclone moves the cloud item first (the cloud edit, now under the new name), then
+    renames its cache item and queued upload. The scheduler checked the file in between:
+    not in the cloud under its old name, and still queued under it, so it was released.
+    In the race test the upload waited for the rename and replaced the cloud edit under
+    the new name; here, where the cloud's answer to the move is held until the scheduler
+    has looked, the upload ran meanwhile under the old name and rclone then gave the
+    renamed file the moved item's size: the mount showed the local edit padded with
+    zeros. The scheduler now leaves a file whose rename is under way (rclone's log) held
+    and checks it again under its new name."""
+    rig, cloud, d = cloud_rig
+    caplog.set_level(logging.INFO, logger="onedrive_gui.core.drives.uploads")
+    cloud.put_file(d.drive_id, "/Documents/draft.txt", b"draft v1\n")
+    mgr = rig.manager()
+    mp = rig.mount_point()
+    mgr.mount("od", "od:", str(mp), {}, {**VFS, "WriteBack": "0s"})
+    docs = mp / "Documents"
+    handle = cloud.graph.handle
+    rclone_log = rig.tmp / "logs" / "rclone-od.log"
+
+    def checked() -> bool:  # released by the scheduler, or held back for the rename
+        return 'vfs/queue-set-expiry": with parameters map[expiry:0 ' in (
+            rclone_log.read_text()) or any("'Documents/draft.txt' is being renamed"
+                                           in r.getMessage() for r in caplog.records)
+
+    def move_answered_late(req):  # type: ignore[no-untyped-def]
+        resp = handle(req)  # the cloud item is moved (renamed) now...
+        if req.method == "PATCH" and b'"final.txt"' in req.body:
+            deadline = time.monotonic() + 10  # ...rclone learns it once the check looked
+            while not checked() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return resp
+
+    monkeypatch.setattr(cloud.graph, "handle", move_answered_late)
+    cloud_edit = b"draft v1\nedited in the browser\n"
+    with open(docs / "draft.txt", "r+b") as f:
+        local = f.read() + b"edited here\n"
+        cloud.put_file(d.drive_id, "/Documents/draft.txt", cloud_edit)
+        f.seek(0)
+        f.write(local)
+    os.rename(docs / "draft.txt", docs / "final.txt")
+    assert (docs / "final.txt").read_bytes() == local  # an indexer reads it
+    assert mgr.wait_for_uploads("od", timeout=120)
+    assert cloud.get_file(d.drive_id, "/Documents/final.txt") == local
+    kept = {**copies(cloud, d, "final"), **copies(cloud, d, "draft")}
+    assert list(kept.values()) == [cloud_edit]
+    # the app writes rclone's log at INFO: the rename's lines are kept all the same
+    renames = [ln for ln in rclone_log.read_text().splitlines() if "Rename: " in ln]
+    assert len(renames) == 2 and all(keep_log_line(ln, "INFO", False) for ln in renames)
 
 
 def test_a_file_read_cut_at_its_old_size_keeps_the_cloud_edit(

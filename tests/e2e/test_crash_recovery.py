@@ -30,10 +30,6 @@ def _stale(path: Path) -> bool:
     return False
 
 
-# OPEN (issue 23): under parallel load the recovered file read once in ~3 full runs as empty
-# after its upload (rclone's reload + a listing; report 3): rerun once; a failure is reported, a
-# pass on rerun is listed by pytest (-ra)
-@pytest.mark.flaky(reruns=1)
 def test_killed_with_pending_upload_is_recovered_on_next_start(fakecloud, cloud, app_home,  # noqa: F811
                                                                  tmp_path):
     env = cli_env(fakecloud.env())

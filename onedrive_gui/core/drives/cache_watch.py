@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import posixpath
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +20,9 @@ from onedrive_gui.core.drives.cloud_listings import FolderListings
 from onedrive_gui.core.drives.rclone_cache import (
     _OPEN_RE,
     _OPENED_RE,
+    _QUEUED_RE,
+    _RENAME_DONE_RE,
+    _RENAME_RE,
     _RENAMED_RE,
     _RESET_RE,
     _SHOWN_RE,
@@ -77,6 +82,9 @@ class CacheWatch:
     _read_at: dict[str, _Read]
     mount_point: str | None
     _blind: dict[str, float]
+    _renaming: dict[str, float]
+    _queued_at: dict[str, int]
+    _log_lock: threading.RLock
     _listings: FolderListings
 
 
@@ -108,6 +116,12 @@ class CacheWatch:
             else cache / "onedrive-gui-uploads" / "root.json"
 
     def _read_log(self) -> None:
+        """rclone's log since the last look (the monitor's tick, the scan, and the worker
+        before a release: one reader at a time)."""
+        with self._log_lock:
+            self._read_log_locked()
+
+    def _read_log_locked(self) -> None:
         store = self.store
         if self._log is None or store is None:
             return
@@ -160,6 +174,22 @@ class CacheWatch:
                                  dirty=self._meta_dirty(name),
                                  shown=told[0] if told is not None else None, blind=blind)
                 continue
+            m = _QUEUED_RE.match(line)
+            if m:  # see UploadScheduler._attach
+                if m.group(1) in self._queued_at or len(self._queued_at) < _SHOWN_MAX:
+                    self._queued_at[m.group(1)] = self._queued_at.get(m.group(1), 0) + 1
+                continue
+            m = _RENAME_RE.match(line)
+            if m:  # a rename under way: see UploadScheduler._release
+                self._renaming[posixpath.join(m.group(1).rstrip("/"),
+                                              _go_unquote(m.group(2)))] = now
+                continue
+            m = _RENAME_DONE_RE.match(line)
+            if m:
+                folder = m.group(1).rstrip("/")
+                for done in [n for n in self._renaming if posixpath.dirname(n) == folder]:
+                    del self._renaming[done]
+                continue
             m = _RENAMED_RE.match(line)
             if m:  # rclone moves the cloud item too
                 store.rename(m.group(1), _go_unquote(m.group(2)))
@@ -171,6 +201,8 @@ class CacheWatch:
         if len(self._read_at) > _SHOWN_MAX:  # files read and never written: the oldest go
             self._read_at = dict(sorted(self._read_at.items(),
                                         key=lambda kv: kv[1].at)[-_SHOWN_MAX // 2:])
+        if len(self._renaming) > _SHOWN_MAX:  # renames whose end was not seen
+            self._renaming = {n: t for n, t in self._renaming.items() if now - t < _SHOWN_FOR}
         if len(self._blind) > _SHOWN_MAX:
             self._blind = {n: t for n, t in self._blind.items() if now - t < _SHOWN_FOR}
 
@@ -275,6 +307,10 @@ class CacheWatch:
                 if self._scan.seen.get(rel) != mtime:
                     changed.append((rel, full))
         gone = {_decode_path(rel, self.platform) for rel in set(self._scan.seen) - set(seen)}
+        if gone and any(rel not in self._scan.seen for rel, _full in changed):
+            # maybe renamed since the log was read: its line moves the base first (the
+            # new name's metadata has the version rclone moved in the cloud, not the base)
+            self._read_log()
         appeared: dict[str, Mapping[str, Any]] = {}
         first: dict[str, bool] = {}
         for rel, full in changed:

@@ -463,6 +463,10 @@ class MountMonitor(MountSupervisor):
         log.warning("rclone (pid %s) stopped unexpectedly; restarting it", dead.pid)
         self._stop_dead(dead)
         proc.rcd = None
+        for m in live:  # before a new rclone reloads the cache: what the dead one left
+            guard = self._guards.get(m.name)
+            if guard is not None:
+                guard.rclone_stopped()
         with self._lock:
             for m in live:
                 self._set(m, MountState.MOUNTING, error=None, **_zero_stats())

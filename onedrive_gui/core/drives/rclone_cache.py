@@ -12,6 +12,8 @@ from pathlib import Path
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 _OPENED_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): vfs cache: checking remote fingerprint '
                         r'"((?:[^"\\]|\\.)*)" against cached fingerprint "((?:[^"\\]|\\.)*)"$')
+# an upload queued (rclone's writeback, INFO): at a close of a changed file, at its reload
+_QUEUED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: queuing for upload in ')
 _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache to '
                          r'"((?:[^"\\]|\\.)*)"$')
 # the size rclone's FUSE mount (cmd/mount: Linux) tells the kernel a file has
@@ -19,6 +21,12 @@ _RENAMED_RE = re.compile(r'^\S+ \S+ +INFO +: (.*): vfs cache: renamed in cache t
 # an open as rclone's VFS logs it (vfs/file.go File.Open's trace, every platform), its flags
 # as os.O_* names joined by "|" (vfs.go decodeOpenFlags)
 _OPEN_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Open: flags=(O_[A-Za-z0-9_|]+)$')
+# a rename as rclone's FUSE mount logs it (cmd/mount dir.go Rename's trace, Linux): its start
+# (rclone then moves the cloud item, and only after that its cache item and queued upload),
+# and its end (the folder's node only)
+_RENAME_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Rename: oldName="((?:[^"\\]|\\.)*)", '
+                        r'newName="(?:[^"\\]|\\.)*", newDir=')
+_RENAME_DONE_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): >Rename: err=')
 # a folder listing gave an existing file its (maybe new) cloud version (vfs/file.go
 # setObjectNoUpdate, called for every file of a folder read again: every platform)
 _RESET_RE = re.compile(r'^\S+ \S+ +DEBUG +: (.*): Reset virtual modtime$')

@@ -297,6 +297,7 @@ class MountSupervisor:
             transfers=slots, pacer=pacer,
             log_file=rcd.log_file if rcd is not None else None,
             on_conflict=lambda c: self._event("conflict", c.text()))
+        self._guards[m.name].start()
 
     def _closed_guard(self, m: _Mount, guard: UploadScheduler) -> None:
         """Close *m*'s upload scheduler *guard*, remembering the upload rate it learned."""

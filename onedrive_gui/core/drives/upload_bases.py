@@ -150,7 +150,10 @@ class BaseStore:
                  queued: set[str]) -> None:
         """Metadata of *names* is gone since the last scan, that of *appeared* is new: a
         pinned base follows the file renamed (same size and modification time); what is
-        neither renamed nor queued is forgotten."""
+        neither renamed nor queued is forgotten. The base of a queued file is kept, pinned
+        or not: it was renamed, and the rename (rclone's log, the queue) moves it to the new
+        name — whose metadata carries the version rclone took when it moved the cloud item,
+        not the one the local edit is based on."""
         with self._lock:
             for gone in names:
                 e = self._files.get(gone)
@@ -167,7 +170,7 @@ class BaseStore:
                     else:
                         if gone not in queued:
                             del self._files[gone]
-                else:
+                elif gone not in queued:
                     del self._files[gone]
                 self._changed = True
 

@@ -91,6 +91,8 @@ _ENDS_OVER = 3.0  # seconds of upload ends that measure how many end a second
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
 _MAX_BACKOFF = 120.0
+_RENAME_WAIT = 60.0  # seconds a rename under way (its start logged, not its end) holds a file
+_ATTACH_WAIT = 10.0  # seconds for rclone to finish the close of the read before a release
 # rclone's log lines (DEBUG and INFO; its own format, never translated) about cache items
 
 
@@ -192,6 +194,12 @@ class UploadScheduler(CacheWatch, CloudChecks):
         # cannot read (write-only, truncating): see BaseStore.opened's blind
         self._read_at: dict[str, _Read] = {}
         self._blind: dict[str, float] = {}
+        # files whose rename through the mount started and did not end yet (rclone's log):
+        # not released under the old name (see _release); _log_lock: one log reader at a time
+        self._renaming: dict[str, float] = {}
+        # how many times rclone's log said each file's upload was queued (see _attach)
+        self._queued_at: dict[str, int] = {}
+        self._log_lock = threading.RLock()
         self._disabled = False
         self._closed = False
         self._kick: str | None = None  # "all" / "retried": release those at the next tick
@@ -387,6 +395,36 @@ class UploadScheduler(CacheWatch, CloudChecks):
             self._start_worker()
             self._work.put(ident)
 
+    def start(self) -> None:
+        """Learn where rclone keeps this mount's cache and load the bases now (one local rc
+        call), not at the first :meth:`tick`: rclone may die before it (see
+        :meth:`rclone_stopped`). A failure is left to the tick."""
+        if self._meta_root is not None:
+            return
+        try:
+            self._learn_cache()
+        except RcloneError as exc:
+            log.info("%s: learning the upload cache: %s", self.account, exc.message)
+
+    def rclone_stopped(self) -> None:
+        """This mount's rclone stopped (a crash; call before a new one starts on the cache):
+        take in what it logged and wrote to its cache metadata since the last
+        :meth:`tick` — the version a file just saved was opened at. The new rclone's reload
+        gives each pending file the cloud's *current* version and logs nothing of the one
+        before; a save less than a tick before the crash otherwise left the base unknown,
+        and the cloud's unchanged version was kept as a spare conflict copy."""
+        if self._disabled or self._closed or self.store is None:
+            return
+        with self._lock:
+            queued = {h.name for h in self._held.values()}
+        self._read_log()
+        self._scan.at = -1e9  # look now, whatever the interval
+        self._rescan(queued)
+        try:
+            self.store.save()
+        except OSError as exc:
+            log.error("%s: writing the upload bases: %s", self.account, exc)
+
     def _show_uploaded(self, names: set[str]) -> None:
         """List again the folders of *names*, files pending at this rclone's start that left
         the queue (uploaded). rclone's reload gives such a file a directory entry without
@@ -531,7 +569,17 @@ class UploadScheduler(CacheWatch, CloudChecks):
 
     def _release(self, ident: int, name: str) -> bool:
         """Let rclone upload queue item *ident* now, if it is still *name* (a file renamed
-        while it was checked is checked again under its new name)."""
+        while it was checked is checked again under its new name). A rename of *name*
+        under way counts too: rclone moves the cloud item first and renames the queued
+        upload only after, so the check may have looked at the cloud in between (the file
+        not there, or the version moved elsewhere) while the queue still has the old name;
+        released then, it went up under the new name over what rclone had moved there."""
+        self._read_log()
+        with self._log_lock:
+            since = self._renaming.get(name)
+        if since is not None and time.monotonic() - since < _RENAME_WAIT:
+            log.info("%s: '%s' is being renamed: it is checked again", self.account, name)
+            raise _Again()
         try:
             items = self.client.call("vfs/queue", {"fs": self.fs}, timeout=10).get("queue")
         except RcloneError as exc:
@@ -566,13 +614,35 @@ class UploadScheduler(CacheWatch, CloudChecks):
         that callback (``read_write.go`` close → ``Item.Close(file.setObject)``), so the
         file shows the uploaded version the moment the upload ends. The file is local
         (dirty): nothing is downloaded. When that fails, :meth:`_show_uploaded` lists the
-        folder again after the upload."""
+        folder again after the upload.
+
+        rclone handles that close after the program's ``close()`` returned (FUSE's release
+        is asynchronous), and queues the upload again *with its write-back delay* (the
+        hold): released before that, the release was undone — the file waited its upload
+        delay again — or the upload ran without the callback (read as empty after it).
+        So this waits until rclone's log says the upload was queued again
+        (at most :data:`_ATTACH_WAIT` seconds)."""
         if not self.mount_point:
             return
         path = os_path(Path(self.mount_point), name, self.platform)
+        self._read_log()
+        with self._log_lock:
+            before = self._queued_at.get(name, 0)
         try:
             with open(path, "rb") as f:
                 f.read(1)
         except OSError as exc:
             log.warning("%s: reading '%s' through the mount before its upload: %s",
                      self.account, name, exc)
+            return
+        deadline = time.monotonic() + _ATTACH_WAIT
+        while True:
+            self._read_log()
+            with self._log_lock:
+                if self._queued_at.get(name, 0) > before:
+                    return
+            if time.monotonic() > deadline:
+                log.warning("%s: rclone did not queue '%s' again after it was read through "
+                            "the mount", self.account, name)
+                return
+            time.sleep(0.05)

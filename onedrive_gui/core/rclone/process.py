@@ -73,7 +73,9 @@ _LINE_LEVEL = re.compile(
 # the VFS cache opens (the upload scheduler's base, core/drives/uploads.py).
 KEEP_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
               "Service Unavailable", "activityLimitReached", "got fatal oauth error",
-              "Change notify listener failure", "vfs cache: checking remote fingerprint")
+              "Change notify listener failure", "vfs cache: checking remote fingerprint",
+              # renames through the mount (the upload scheduler: a rename under way)
+              ": Rename: oldName=", ": >Rename: err=")
 
 
 def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
