@@ -107,7 +107,7 @@ class MountRig:
             # one log per account, as the app's engine ("acct" writes rig.log_file)
             log_file=self.log_file if name == "acct" else self.log_file.with_name(
                 f"rclone-{name}.log"),
-            log_level="DEBUG",
+            log_level="INFO",  # the app's: what reaches the log is what the app reads
             extra_args=self.extra_args,
             limits=limits,
         )

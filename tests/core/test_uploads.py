@@ -896,3 +896,28 @@ def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
     for name in ("same.txt", "old.txt", "told.txt"):  # the version it read: a plain upload
         base = sched.store.base(f"Documents/{name}")
         assert base is not None and base.hash == ("cccc" if name == "told.txt" else "aaaa")
+
+
+@pytest.mark.parametrize("line", [
+    '2026/12/03 08:22:13 DEBUG : a.txt: vfs cache: checking remote fingerprint "1,x,y" '
+    'against cached fingerprint ""',
+    "2026/12/03 08:22:13 DEBUG : a.txt: Open: flags=O_WRONLY|O_CREATE|O_TRUNC",
+    "2026/12/03 08:22:13 DEBUG : a.txt: >Attr: a=valid=1s ino=0 size=11 mode=-rw-r--r--, "
+    "err=<nil>",
+    "2026/12/03 08:22:13 DEBUG : a.txt: Reset virtual modtime",
+    '2026/12/03 08:22:13 DEBUG : d/: Rename: oldName="a.txt", newName="b.txt", '
+    'newDir=d/',
+    "2026/12/03 08:22:13 DEBUG : d/: >Rename: err=<nil>",
+])
+def test_the_lines_the_scheduler_reads_reach_the_log_at_the_apps_level(line: str) -> None:
+    """The app runs rclone at DEBUG but keeps INFO and a few marked lines in the log file
+    the scheduler reads: the lines it learns each file's base from must be among them (the
+    tests ran rclone at DEBUG and the app at INFO: the app read none of these)."""
+    from onedrive_gui.core.drives import rclone_cache
+    from onedrive_gui.core.rclone.process import keep_log_line
+    from onedrive_gui.core.settings import AppSettings
+
+    assert keep_log_line(line, AppSettings().log_level, False)
+    assert any(rx.match(line) for rx in (
+        rclone_cache._OPENED_RE, rclone_cache._OPEN_RE, rclone_cache._SHOWN_RE,
+        rclone_cache._RESET_RE, rclone_cache._RENAME_RE, rclone_cache._RENAME_DONE_RE))

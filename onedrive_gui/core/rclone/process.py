@@ -69,13 +69,16 @@ _LINE_LEVEL = re.compile(
 )
 # DEBUG/INFO lines worth keeping (they carry no secrets): the pacer's retries on throttling,
 # Microsoft's reason when it refuses to renew the sign-in (its AADSTS code), a failed poll
-# for changes (core/drives/indexing.py reads the drive again), and the version of each file
-# the VFS cache opens (the upload scheduler's base, core/drives/uploads.py).
+# for changes (core/drives/indexing.py reads the drive again), and what the upload
+# scheduler (core/drives/uploads.py, cache_watch.py) learns each file's base from: the
+# version each file the VFS cache opens, renames through the mount, the flags of each open,
+# the size the mount tells the kernel a file has, a listing giving a file a new version.
+# (The tests run rclone at the app's level, INFO: they read what the app reads.)
 KEEP_MARKS = ("Too many requests", "TooManyRequests", "serviceNotAvailable",
               "Service Unavailable", "activityLimitReached", "got fatal oauth error",
               "Change notify listener failure", "vfs cache: checking remote fingerprint",
-              # renames through the mount (the upload scheduler: a rename under way)
-              ": Rename: oldName=", ": >Rename: err=")
+              ": Rename: oldName=", ": >Rename: err=", ": Open: flags=",
+              ": >Attr: a=valid=", ": Reset virtual modtime")
 
 
 def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
