@@ -87,6 +87,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WRITE_BACK = 5.0  # rclone's own default when the mount options name none
 _MIN_HOLD = 7 * 86400.0  # rclone's write-back delay: a week at least
+_LOG_READ = 32 << 20  # bytes of rclone's log read per look at most (the default skips past 1 MiB)
 _ENDS_OVER = 3.0  # seconds of upload ends that measure how many end a second
 RECHECK_AFTER = 5.0  # seconds a released file may wait for a transfer slot before re-check
 _HELD_ABOVE = 0.5  # queue items expiring later than this (seconds from now) are held
@@ -185,7 +186,8 @@ class UploadScheduler(CacheWatch, CloudChecks):
         self._started_ns = time.time_ns()
         # rclone's log from now on: the version each file is opened at, and renames, in
         # order and complete (the metadata scan only samples)
-        self._log = LogTail(log_file) if log_file is not None else None
+        # every line since the last look (the burst of a whole folder walked at once too)
+        self._log = LogTail(log_file, max_read=_LOG_READ) if log_file is not None else None
         # the size rclone last told the kernel each file has (its FUSE log: Linux), and when
         # that line was read (monotonic): see BaseStore.opened
         self._shown: dict[str, tuple[int, float]] = {}

@@ -185,34 +185,64 @@ def classify_lines(lines: Iterable[str], usage: Usage = shutil.disk_usage) -> li
     return out
 
 
-class LogTail:
-    """New complete lines appended to a file since the last read (survives truncation)."""
+def rotated_path(path: Path) -> Path:
+    """Where a log file written by the app goes when it is rotated (``NAME.1``)."""
+    return path.with_name(path.name + ".1")
 
-    def __init__(self, path: Path, *, from_end: bool = True) -> None:
+
+class LogTail:
+    """New complete lines appended to a file since the last read (survives truncation, and
+    rotation to :func:`rotated_path`: the rest of the rotated file is read first).
+
+    *max_read*: bytes read per look at most (older ones are skipped)."""
+
+    def __init__(self, path: Path, *, from_end: bool = True,
+                 max_read: int = _MAX_LOG_READ) -> None:
         self.path = path
+        self.max_read = max_read
         self._offset = 0
         self._rest = b""
-        if from_end:
-            try:
-                self._offset = path.stat().st_size
-            except OSError:
-                self._offset = 0
+        self._ino: int | None = None
+        try:
+            st = path.stat()
+            self._ino = st.st_ino
+            if from_end:
+                self._offset = st.st_size
+        except OSError:
+            pass
+
+    def _read(self, path: Path, offset: int, size: int) -> bytes:
+        skipped = size - offset > self.max_read
+        if skipped:
+            offset, self._rest = size - self.max_read, b""
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read(size - offset)
+        return data[data.find(b"\n") + 1:] if skipped else data  # no partial first line
 
     def read_lines(self) -> list[str]:
         try:
-            size = self.path.stat().st_size
+            st = self.path.stat()
         except FileNotFoundError:
             return []
-        if size < self._offset:  # truncated or replaced
+        size, data = st.st_size, b""
+        if self._ino is not None and st.st_ino != self._ino:  # rotated (or replaced)
+            try:
+                old = rotated_path(self.path)
+                ost = old.stat()
+                if ost.st_ino == self._ino and ost.st_size > self._offset:
+                    data = self._read(old, self._offset, ost.st_size)
+            except OSError:
+                pass
+            self._offset = 0
+        elif size < self._offset:  # truncated
             self._offset, self._rest = 0, b""
-        if size - self._offset > _MAX_LOG_READ:
-            self._offset, self._rest = size - _MAX_LOG_READ, b""
-        if size == self._offset:
+        self._ino = st.st_ino
+        if size > self._offset:
+            data += self._read(self.path, self._offset, size)
+            self._offset = size
+        if not data:
             return []
-        with open(self.path, "rb") as f:
-            f.seek(self._offset)
-            data = f.read(size - self._offset)
-        self._offset += len(data)
         data = self._rest + data
         *lines, self._rest = data.split(b"\n")
         return [ln.decode("utf-8", "replace") for ln in lines]

@@ -51,6 +51,7 @@ from onedrive_gui.core.errors import RcloneError
 from onedrive_gui.core.i18n import _
 from onedrive_gui.core.logging_setup import redact, register_secret
 from onedrive_gui.core.rclone.binary import RcloneBinary, child_env
+from onedrive_gui.core.rclone.log_signals import rotated_path
 from onedrive_gui.core.rclone.rc import DECRYPT_FAILED_MARK, RcCallError, RcClient
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,37 @@ def keep_log_line(line: str, file_level: str, previous_kept: bool) -> bool:
     if rank >= _LEVEL_RANK[file_level]:
         return True
     return any(mark in line for mark in KEEP_MARKS)
+
+
+RCLONE_LOG_MAX = 16 << 20  # bytes of an rclone log before it is rotated (one older file kept)
+
+
+class LogWriter:
+    """Appends to an rclone log file, flushed per line, rotated to ``NAME.1`` past *max_bytes*
+    (:class:`~.log_signals.LogTail` readers read the rest of the rotated file first). On
+    Windows a rename fails while another program holds the file open: rotation is tried
+    again at the next line."""
+
+    def __init__(self, path: Path, max_bytes: int = RCLONE_LOG_MAX) -> None:
+        self.path, self.max_bytes = path, max_bytes
+        self._out = open(path, "a", encoding="utf-8")
+        self._size = self._out.tell()
+
+    def write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+        self._size += len(text.encode("utf-8"))
+        if self._size > self.max_bytes:
+            self._out.close()
+            try:
+                os.replace(self.path, rotated_path(self.path))
+            except OSError as exc:  # held open elsewhere (Windows): later
+                log.debug("rotating %s: %s", self.path, exc)
+            self._out = open(self.path, "a", encoding="utf-8")
+            self._size = self._out.tell()
+
+    def close(self) -> None:
+        self._out.close()
 
 
 # rclone's names of the global options an account limits (as in MountOptions.global_flags).
@@ -425,14 +457,16 @@ class Rcd:
         rclone's announcement of its rc address is handed to the start."""
         assert proc.stderr is not None
         kept = True
-        with open(self.log_file, "a", encoding="utf-8") as out:
+        out = LogWriter(self.log_file)
+        try:
             for raw in proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip("\r\n")
                 announced.offer(line)
                 kept = keep_log_line(line, self.log_level, kept)
                 if kept:
                     out.write(redact(line) + "\n")
-                    out.flush()
+        finally:
+            out.close()
 
     def _exit_error(self, code: int, log_offset: int) -> RcloneError:
         pump = self._pump
