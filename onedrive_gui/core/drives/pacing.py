@@ -67,7 +67,9 @@ BACK_OFF = 0.9  # of the last minute's releases, after a throttling
 # an upload spends its budget up to this long after its release (waiting for a slot, its
 # check's listing before it): a release leaves the minute's cap only this much later
 SPENT_AFTER = 10.0
-STEADY_FOR = 300.0  # seconds after a throttling without growth above that minute's releases
+STEADY_FOR = 600.0  # seconds after a throttling without growth above that minute's releases
+# (each probe above a budget met costs a refused request per transfer in flight: seen every
+# 5 minutes at 300 s, 4 refusals each time, with a budget that did not change)
 REMEMBERED_SHARE = 0.7  # a new session starts at this share of the rate remembered
 MAX_RATE = 100.0  # releases a second; far above any tenant's budget for uploads
 # The releases kept in store: a second's worth at the rate (at least the burst). The
