@@ -153,6 +153,7 @@ WINDOWS_SKIP_TESTS = {
     "tests/e2e/test_security.py": "inspects processes through /proc (environment, command "
                                   "lines, memory maps, sockets)",
     "tests/e2e/test_crash_recovery.py": _FUSE_SIGNALS,
+    "tests/e2e/test_crash_moved_folder.py": _FUSE_SIGNALS,
     "tests/e2e/test_throttling_cli.py": _FUSE_SIGNALS,
     "tests/e2e/test_desktop_logout.py": "a Linux logout sends SIGTERM; Windows ends a session "
                                         "through Qt's commitDataRequest instead",
