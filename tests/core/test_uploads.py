@@ -893,7 +893,16 @@ def test_a_file_read_outside_the_cache_is_based_on_the_version_the_mount_showed(
                             first_sight=False)
     assert sched.store.base("Documents/edited.txt") is None  # compare contents: keep a copy
     assert sched.store.base("Documents/unsure.txt") is None
-    for name in ("same.txt", "old.txt", "told.txt"):  # the version it read: a plain upload
+    # read, then at once opened to write (truncated) before the scheduler looked: a look
+    # now would see the emptied file, not what was read — no look, the size as shown
+    (mnt / "Documents" / "written.txt").write_bytes(b"")
+    log("Documents/written.txt: Open: flags=O_RDONLY",
+        "Documents/written.txt: Open: flags=O_WRONLY|O_TRUNC")
+    log('Documents/written.txt: vfs cache: checking remote fingerprint "' + v_read
+        + '" against cached fingerprint ""')
+    sched.store.observe("Documents/written.txt", {"Fingerprint": v_read, "Dirty": True},
+                        first_sight=False)
+    for name in ("same.txt", "old.txt", "told.txt", "written.txt"):  # the version it read
         base = sched.store.base(f"Documents/{name}")
         assert base is not None and base.hash == ("cccc" if name == "told.txt" else "aaaa")
 

@@ -140,6 +140,8 @@ class CacheWatch:
             m = _OPEN_RE.match(line)
             if m:
                 name, flags = m.group(1), m.group(2).split("|")
+                if flags != ["O_RDONLY"]:  # opened to write after the read: a look at the
+                    reads.pop(name, None)  # end of these lines would see what it writes
                 if "O_WRONLY" in flags or "O_TRUNC" in flags:
                     self._blind[name] = now
                 else:
