@@ -123,15 +123,11 @@ def test_unchanged_cloud_costs_one_stat_and_idle_costs_nothing(
     assert not [p for p in gets if "/children" in p], gets
 
 
-def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
-    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
-) -> None:
-    """Issue 23 ("cheap"): the files of one folder waiting to upload are checked against
-    one listing of the folder, not one request each — and a cloud edit of one of them,
-    made while they wait, is still kept as a conflict copy."""
-    rig, cloud, d = cloud_rig
-    n = 80
-    names = [f"f{i:02d}.txt" for i in range(n)]
+def _batch_read_then_edited(
+    rig: MountRig, cloud: FakeCloud, d: Defaults, names: list[str],
+) -> tuple[MountManager, dict[str, bytes], int]:
+    """*names* in the cloud's /Batch, mounted, each read here (the edit's base), then edited
+    here: (the manager, the local edits, the cloud's request count before the edits)."""
     for name in names:
         cloud.put_file(d.drive_id, f"/Batch/{name}", f"{name} from the cloud\n".encode())
     mgr = rig.manager()
@@ -141,11 +137,23 @@ def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
     for name in names:  # opened here: each edit below is based on this version
         assert (batch / name).read_bytes() == f"{name} from the cloud\n".encode()
     time.sleep(1.5)  # the reads' own requests are done
-
     start = len(cloud.requests)
     local = {name: f"{name} edited here\n".encode() for name in names}
     for name, data in local.items():
         (batch / name).write_bytes(data)
+    return mgr, local, start
+
+
+def test_many_files_of_a_folder_cost_a_few_listings_and_a_cloud_edit_is_kept(
+    cloud_rig: tuple[MountRig, FakeCloud, Defaults],
+) -> None:
+    """Issue 23 ("cheap"): the files of one folder waiting to upload are checked against
+    one listing of the folder, not one request each — and a cloud edit of one of them,
+    made while they wait, is still kept as a conflict copy."""
+    rig, cloud, d = cloud_rig
+    n = 80
+    names = [f"f{i:02d}.txt" for i in range(n)]
+    mgr, local, start = _batch_read_then_edited(rig, cloud, d, names)
     cloud_edit = b"f07.txt edited on the phone, meanwhile\n"
     cloud.put_file(d.drive_id, "/Batch/f07.txt", cloud_edit)
 
@@ -172,20 +180,7 @@ def test_files_deleted_in_the_cloud_while_they_wait_cost_a_few_listings(
     rig, cloud, d = cloud_rig
     n = 40
     names = [f"g{i:02d}.txt" for i in range(n)]
-    for name in names:
-        cloud.put_file(d.drive_id, f"/Batch/{name}", f"{name} from the cloud\n".encode())
-    mgr = rig.manager()
-    mp = rig.mount_point()
-    mgr.mount("od", "od:", str(mp), {}, dict(VFS))
-    batch = mp / "Batch"
-    for name in names:  # opened here: each edit below is based on this version
-        assert (batch / name).read_bytes() == f"{name} from the cloud\n".encode()
-    time.sleep(1.5)  # the reads' own requests are done
-
-    start = len(cloud.requests)
-    local = {name: f"{name} edited here\n".encode() for name in names}
-    for name, data in local.items():
-        (batch / name).write_bytes(data)
+    mgr, local, start = _batch_read_then_edited(rig, cloud, d, names)
     for name in names:
         cloud.delete_path(d.drive_id, f"/Batch/{name}")
 
