@@ -166,15 +166,13 @@ class CacheWatch:
                 read = self._read_at.pop(name, None)  # now in the cache: read through it
                 if self._meta_before_start(name):
                     continue  # rclone's reload at mount: the cloud's current version
-                if blind and read is not None:  # it writes what it read before
-                    store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
-                                 dirty=self._meta_dirty(name), shown=read.size, blind=True,
-                                 read_modified=read.modified, read_unsure=read.unsure)
-                else:
-                    told = shown.get(name)
-                    store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
-                                 dirty=self._meta_dirty(name),
-                                 shown=told[0] if told is not None else None, blind=blind)
+                told = shown.get(name)
+                if not (blind and read is not None):
+                    read = _Read(told[0] if told is not None else None, now)
+                # blind: it writes what it read before (read), else what it reads now
+                store.opened(name, _go_unquote(m.group(2)), _go_unquote(m.group(3)),
+                             dirty=self._meta_dirty(name), shown=read.size, blind=blind,
+                             read_modified=read.modified, read_unsure=read.unsure)
                 continue
             m = _QUEUED_RE.match(line)
             if m:  # see UploadScheduler._attach
@@ -216,15 +214,15 @@ class CacheWatch:
         in place what it read this way opens the file write-only, and rclone then takes the
         cloud's *current* version as the file's base: when the mount learnt of a cloud edit
         in between (a change poll), that version was never read (:meth:`BaseStore.opened`,
-        *read_modified*). A listing logged between the open and this look, or a look that
-        differs from the size shown at the open or from an earlier read, leaves the read
-        unsure (its base unknown if it is saved in place). A listing between the open and
-        the look is harmless when the size shown at the open is known (FUSE's log) and
-        the same — a same-size edit learnt in those seconds is the rest —, or when the
-        version looked at is older than :data:`_KNOWN_AFTER` (the mount's change poll
-        told it before the open); else the listing leaves the read unsure: a read-ahead
-        right after mounting lists every folder, and such a read would keep a spare copy
-        of an unchanged file at every save."""
+        *read_modified*). The read is left unsure (its base unknown if it is saved in
+        place) when the look differs from the size shown at the open (FUSE's log) or from
+        an earlier read, or when a listing was logged between the open and the look, no
+        size was shown at the open and the version is younger than :data:`_KNOWN_AFTER`
+        (an older one the change poll had told the mount before the open; and not for
+        every listing: the read-ahead after mounting lists every folder, which would keep
+        a spare copy of each file read meanwhile). Rest: a same-size edit learnt in the
+        seconds between the open and the look. Runs on the scheduler's threads, never the
+        GUI's; the stat is answered by rclone's folder cache."""
         if not names or not self.mount_point:
             return
         root = Path(self.mount_point)
